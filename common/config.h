@@ -1,0 +1,95 @@
+/*
+ * The configuration: built-in defaults, the INI file (inih), validation,
+ * and errors as text ("FILE:LINE: reason").  No libev, no exit(), no
+ * logging: callers decide what an error means (exit 78 at start-up, keep
+ * the old configuration on reload).
+ *
+ * Relative paths in a file are taken relative to the directory of that
+ * file; the built-in defaults are relative to the working directory.
+ * After a successful load every path in struct config is absolute and
+ * free of "." and ".." components.
+ */
+#ifndef POOLD_CONFIG_H
+#define POOLD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "netrule.h"
+
+#define CONFIG_MAX_BACKUP_ALLOW 32
+#define CONFIG_MAX_NET_ALLOW 64
+#define CONFIG_MAX_WORKERS 4096
+
+struct config {
+	char source[PATH_MAX]; /* file read, "" for built-in defaults */
+	char basedir[PATH_MAX]; /* what relative paths were resolved against */
+
+	/* [pool] */
+	unsigned workers;            /* resolved count, 1..CONFIG_MAX_WORKERS */
+	bool workers_auto;           /* "auto": online CPUs at load time */
+	unsigned inflight;           /* jobs sent to one worker and not done */
+	unsigned queue_limit;        /* jobs accepted and not yet sent */
+	unsigned shutdown_timeout_ms; /* drain time on TERM before TERM to workers */
+	unsigned kill_timeout_ms;    /* TERM to KILL of workers at shutdown */
+
+	/* [control] */
+	char fifo[PATH_MAX];   /* the control FIFO */
+	char socket[PATH_MAX]; /* the status/wait Unix socket */
+	mode_t mode;           /* permission bits of both, default 0620 */
+
+	/* [log] */
+	char log_file[PATH_MAX]; /* where `log` jobs append */
+	int log_level;           /* enum log_level of the daemon's own stderr */
+
+	/* [backup] */
+	char backup_dir[PATH_MAX];
+	char *backup_allow[CONFIG_MAX_BACKUP_ALLOW]; /* owned, absolute, normalized */
+	unsigned n_backup_allow;
+
+	/* [net] */
+	struct netrule net_allow[CONFIG_MAX_NET_ALLOW];
+	unsigned n_net_allow;
+	unsigned net_timeout_ms;
+};
+
+/*
+ * Fills *cfg with the built-in defaults (paths under ./poold.d of the
+ * working directory).  Returns 0, or -1 with a reason in err.
+ */
+int config_defaults(struct config *cfg, char *err, size_t errlen);
+
+/*
+ * Loads the file at path over the defaults and validates the result.
+ * Returns 0, or -1 with "path:line: reason" (or "path: reason") in err;
+ * on failure *cfg is left freed and must not be used.
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * The same for INI text held in memory; name is used in messages and
+ * basedir resolves relative paths.  For tests and the fuzzer.
+ */
+int config_load_string(struct config *cfg, const char *text, const char *name,
+		       const char *basedir, char *err, size_t errlen);
+
+/* Frees what a loaded config owns; the struct itself is the caller's. */
+void config_free(struct config *cfg);
+
+/*
+ * Parses a duration: a number with an optional unit ms, s, m or h
+ * ("250ms", "3s", "1.5s", "2m"; a bare number is seconds).  Returns 0
+ * with the value in milliseconds, or -1 if malformed or over a day.
+ */
+int config_parse_duration(const char *text, unsigned *ms);
+
+/*
+ * True if the two configurations differ in anything that running workers
+ * hold (log file, backup and net settings); a reload then replaces every
+ * worker instead of only resizing the pool.
+ */
+bool config_workers_differ(const struct config *a, const struct config *b);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * Control lines: the splitter that cuts the FIFO's byte stream into lines,
+ * and the parser that checks one line and cuts it into task and
+ * arguments.  Knows nothing of job kinds and never allocates; everything a
+ * writer can put into the FIFO ends here as a line or a rejection with a
+ * reason, never as a crash.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t ctl_utf8_len(const unsigned char *s, size_t avail)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Checks every byte of a line; returns 0 or -1 with the reason. */
+static int ctl_check_bytes(const char *line, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *s = (const unsigned char *)line;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (s[i] == '\0') {
+			snprintf(err, errlen, "NUL byte at offset %zu", i);
+			return -1;
+		}
+		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f) {
+			snprintf(err, errlen, "control character 0x%02x at offset %zu", s[i], i);
+			return -1;
+		}
+		n = ctl_utf8_len(s + i, len - i);
+		if (n == 0) {
+			snprintf(err, errlen, "invalid UTF-8 at offset %zu", i);
+			return -1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+static int ctl_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, size_t errlen)
+{
+	size_t i = 0, end;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len + 1 > CTL_LINE_MAX) {
+		snprintf(err, errlen, "line of %zu bytes is over the limit of %d", len + 1,
+			 CTL_LINE_MAX);
+		return -1;
+	}
+	if (ctl_check_bytes(line, len, err, errlen) == -1)
+		return -1;
+	while (len > 0 && ctl_is_blank(line[len - 1]))
+		len--;
+	while (i < len && ctl_is_blank(line[i]))
+		i++;
+	if (i == len) {
+		snprintf(err, errlen, "empty line");
+		return -1;
+	}
+	end = i;
+	while (end < len && !ctl_is_blank(line[end]))
+		end++;
+	out->task = line + i;
+	out->task_len = end - i;
+	while (end < len && ctl_is_blank(line[end]))
+		end++;
+	out->args = line + end;
+	out->args_len = len - end;
+	return 0;
+}
+
+int ctl_parse_code(const char *word, size_t len, uint32_t *code)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 10)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (word[i] < '0' || word[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(word[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return -1;
+	*code = (uint32_t)v;
+	return 0;
+}
+
+void ctl_split_init(struct ctl_split *s)
+{
+	s->start = s->end = 0;
+	s->discarding = false;
+}
+
+char *ctl_split_space(struct ctl_split *s, size_t *room)
+{
+	/* Move the unfinished line to the front; it is under CTL_LINE_MAX, so at
+	 * least CTL_LINE_MAX bytes of room remain. */
+	if (s->start > 0) {
+		memmove(s->buf, s->buf + s->start, s->end - s->start);
+		s->end -= s->start;
+		s->start = 0;
+	}
+	*room = sizeof(s->buf) - s->end;
+	return s->buf + s->end;
+}
+
+void ctl_split_commit(struct ctl_split *s, size_t n)
+{
+	s->end += n;
+}
+
+enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, size_t *len)
+{
+	char *nl;
+
+	for (;;) {
+		size_t avail = s->end - s->start;
+
+		nl = memchr(s->buf + s->start, '\n', avail);
+		if (s->discarding) {
+			/* Drop the rest of an overlong line, up to its newline. */
+			if (nl == NULL) {
+				s->start = s->end;
+				return CTL_SPLIT_AGAIN;
+			}
+			s->start = (size_t)(nl - s->buf) + 1;
+			s->discarding = false;
+			continue;
+		}
+		if (nl == NULL || (size_t)(nl - (s->buf + s->start)) + 1 > CTL_LINE_MAX) {
+			if (avail < CTL_LINE_MAX && nl == NULL)
+				return CTL_SPLIT_AGAIN;
+			s->discarding = true;
+			return CTL_SPLIT_OVERLONG;
+		}
+		*line = s->buf + s->start;
+		*len = (size_t)(nl - (s->buf + s->start));
+		s->start += *len + 1;
+		return CTL_SPLIT_LINE;
+	}
+}
+
+size_t ctl_split_pending(const struct ctl_split *s)
+{
+	return s->discarding ? 0 : s->end - s->start;
+}

@@ -1,0 +1,69 @@
+/*
+ * Control lines: what an operator writes into the FIFO, one job per line
+ * ("noop", "log TEXT", "backup PATH", "net HOST:PORT", or a numeric task
+ * code in place of the name).  This file splits a byte stream into lines
+ * and a line into task and arguments; it does not know the job kinds
+ * (worker/jobs.c does) and never allocates.
+ */
+#ifndef POOLD_CTL_H
+#define POOLD_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A line may hold this many bytes, its newline included (PIPE_BUF, so one
+ * write(2) of a whole line is atomic among concurrent FIFO writers). */
+#define CTL_LINE_MAX 4096
+
+struct ctl_line {
+	const char *task; /* first word, not NUL-terminated */
+	size_t task_len;
+	const char *args; /* the rest after the separating blanks, may be empty */
+	size_t args_len;
+};
+
+/*
+ * Splits one line (without its newline; a trailing '\r' is dropped) into
+ * task and arguments.  Rejects with a reason in err: an empty or blank
+ * line, NUL bytes, control characters other than tab, and invalid UTF-8.
+ * Returns 0 or -1.  *out points into line.
+ */
+int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, size_t errlen);
+
+/*
+ * Parses a task word made only of decimal digits into a code.  Returns 0,
+ * or -1 if the word is not a number that fits in uint32_t.
+ */
+int ctl_parse_code(const char *word, size_t len, uint32_t *code);
+
+/*
+ * Line splitter for a byte stream.  The caller reads into ctl_split_space()
+ * and reports the count with ctl_split_commit(), then takes lines with
+ * ctl_split_next() until it returns CTL_SPLIT_AGAIN.  A line longer than
+ * CTL_LINE_MAX is returned once as CTL_SPLIT_OVERLONG and its remaining
+ * bytes are discarded up to the next newline, so the line after it is
+ * intact.
+ */
+struct ctl_split {
+	char buf[16 * CTL_LINE_MAX]; /* a read of many short lines at once */
+	size_t start; /* first byte not yet returned */
+	size_t end;   /* one past the last byte read */
+	bool discarding; /* inside an overlong line, dropping bytes */
+};
+
+enum ctl_split_result {
+	CTL_SPLIT_AGAIN = 0, /* no whole line buffered: read more */
+	CTL_SPLIT_LINE,      /* *line, *len hold one line without its newline */
+	CTL_SPLIT_OVERLONG,  /* a line over CTL_LINE_MAX was dropped */
+};
+
+void ctl_split_init(struct ctl_split *s);
+/* Where to read next and how much room there is (always > 0). */
+char *ctl_split_space(struct ctl_split *s, size_t *room);
+void ctl_split_commit(struct ctl_split *s, size_t n);
+enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, size_t *len);
+/* Bytes of an unfinished line held (for shutdown: a line without newline). */
+size_t ctl_split_pending(const struct ctl_split *s);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * Encoding and decoding of the master-worker frames described in proto.h.
+ * Pure functions over byte buffers: no I/O, no allocation, so the frame
+ * decoder can be fuzzed on its own.
+ */
+#include <string.h>
+
+#include "proto.h"
+
+size_t proto_task_encode(void *buf, size_t cap, uint32_t code, uint64_t id, const void *args,
+			 size_t len)
+{
+	struct proto_task hdr = {.code = code, .len = (uint32_t)len, .id = id};
+
+	if (len > PROTO_ARGS_MAX || cap < sizeof(hdr) + len)
+		return 0;
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (len > 0)
+		memcpy((char *)buf + sizeof(hdr), args, len);
+	return sizeof(hdr) + len;
+}
+
+long proto_task_decode(const void *buf, size_t avail, struct proto_task *hdr, const char **args)
+{
+	if (avail < sizeof(*hdr))
+		return 0;
+	memcpy(hdr, buf, sizeof(*hdr));
+	if (hdr->len > PROTO_ARGS_MAX)
+		return -1;
+	if (avail < sizeof(*hdr) + hdr->len)
+		return 0;
+	*args = (const char *)buf + sizeof(*hdr);
+	return (long)(sizeof(*hdr) + hdr->len);
+}
+
+size_t proto_done_encode(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
+			 size_t len)
+{
+	struct proto_done hdr = {.id = id, .status = status};
+
+	if (len > PROTO_MSG_MAX)
+		len = PROTO_MSG_MAX;
+	hdr.len = (uint32_t)len;
+	if (cap < sizeof(hdr) + len)
+		return 0;
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (len > 0)
+		memcpy((char *)buf + sizeof(hdr), msg, len);
+	return sizeof(hdr) + len;
+}
+
+long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, const char **msg)
+{
+	if (avail < sizeof(*hdr))
+		return 0;
+	memcpy(hdr, buf, sizeof(*hdr));
+	if (hdr->len > PROTO_MSG_MAX)
+		return -1;
+	if (hdr->status != PROTO_OK && hdr->status != PROTO_FAILED &&
+	    hdr->status != PROTO_TIMEDOUT && hdr->status != PROTO_HELLO)
+		return -1;
+	if (avail < sizeof(*hdr) + hdr->len)
+		return 0;
+	*msg = (const char *)buf + sizeof(*hdr);
+	return (long)(sizeof(*hdr) + hdr->len);
+}

@@ -1,0 +1,75 @@
+/*
+ * The master-worker frame format: the one header that owns it.
+ *
+ * Master -> worker, on the worker's task pipe: a struct proto_task header
+ * followed by `len` bytes of arguments.  A whole frame is at most PIPE_BUF
+ * bytes.  The master is the only writer of each task pipe, so frames are a
+ * plain byte stream there; the master may put many frames in one write.
+ *
+ * Worker -> master, on the worker's own completion pipe: a struct
+ * proto_done header followed by `len` bytes of message (the reason of a
+ * failure, or what a successful job found).  The master never trusts a
+ * length from a worker: proto_done_decode rejects anything over
+ * PROTO_MSG_MAX, and the master kills a worker that sends it.
+ *
+ * All integers are in host byte order: both ends are the same binary on
+ * the same machine.  Decoders copy with memcpy, so buffers need no
+ * alignment.
+ */
+#ifndef POOLD_PROTO_H
+#define POOLD_PROTO_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_FRAME_MAX PIPE_BUF
+
+struct proto_task {
+	uint32_t code; /* job kind (worker/jobs.c) or PROTO_CODE_* */
+	uint32_t len;  /* bytes of arguments that follow */
+	uint64_t id;   /* job id, 0 for control frames */
+};
+
+#define PROTO_ARGS_MAX (PROTO_FRAME_MAX - sizeof(struct proto_task))
+
+/* Control frames: never jobs, never answered. */
+#define PROTO_CODE_REOPEN 0xffffff01u /* reopen the [log] file (SIGUSR1) */
+
+struct proto_done {
+	uint64_t id;     /* job id; 0 with PROTO_HELLO */
+	uint32_t status; /* enum proto_status */
+	uint32_t len;    /* bytes of message that follow */
+};
+
+#define PROTO_MSG_MAX 256
+
+enum proto_status {
+	PROTO_OK = 0,
+	PROTO_FAILED = 1,
+	PROTO_TIMEDOUT = 2,
+	PROTO_HELLO = 100, /* first record of a worker: it is up */
+};
+
+/*
+ * Encodes one task frame into buf (capacity cap).  Returns the number of
+ * bytes written, or 0 if len > PROTO_ARGS_MAX or cap is too small.
+ */
+size_t proto_task_encode(void *buf, size_t cap, uint32_t code, uint64_t id, const void *args,
+			 size_t len);
+
+/*
+ * Decodes the frame at the start of buf (avail bytes).  Returns the frame
+ * length and fills *hdr and *args (pointing into buf) when a whole frame is
+ * there; 0 when more bytes are needed; -1 when the header is invalid (len
+ * over PROTO_ARGS_MAX).
+ */
+long proto_task_decode(const void *buf, size_t avail, struct proto_task *hdr, const char **args);
+
+/* The same two for completion records; len is capped at PROTO_MSG_MAX (a
+ * longer message is truncated by the encoder, rejected by the decoder). */
+size_t proto_done_encode(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
+			 size_t len);
+long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, const char **msg);
+
+#endif

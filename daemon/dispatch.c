@@ -1,0 +1,371 @@
+/*
+ * Dispatch: which worker gets the next job, and the bytes that go to and
+ * come back from workers.
+ *
+ * Least-loaded in O(1): READY slots sit in buckets by their number of jobs
+ * in flight, and m->min_load names the lowest non-empty bucket, so picking
+ * a worker and moving it after a send or a completion never scans the
+ * pool.  A slot never holds more than [pool] inflight jobs.
+ *
+ * Batching: frames are encoded into each slot's out buffer during a pass
+ * and written once per slot at the end of it; completions are read with
+ * one read(2) for as many records as are waiting.  "Try the write now,
+ * install the writable watcher only if bytes remain": a full pipe is
+ * backpressure (the jobs stay in the slot's out buffer and ring), never a
+ * blocked loop or a dropped job.
+ *
+ * The completion channel is a pipe per worker rather than one shared pipe
+ * or a scoreboard: a record is known to come from the slot it arrived on,
+ * so a worker that lies (a completion for a job it does not hold, a bad
+ * length) is caught and killed, and EOF tells that this worker is gone.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+
+/* A job whose worker died this many times is not tried again. */
+#define DISPATCH_MAX_ATTEMPTS 3
+#define DISPATCH_BURIED "its worker died on each of 3 attempts"
+
+static void bucket_insert(struct master *m, struct slot *s)
+{
+	unsigned k = s->ring_len;
+
+	s->bprev = NULL;
+	s->bnext = m->bucket[k];
+	if (s->bnext != NULL)
+		s->bnext->bprev = s;
+	m->bucket[k] = s;
+	s->in_bucket = true;
+	if (k < m->min_load)
+		m->min_load = k;
+}
+
+static void bucket_unlink(struct master *m, struct slot *s)
+{
+	unsigned k = s->ring_len;
+
+	if (s->bprev != NULL)
+		s->bprev->bnext = s->bnext;
+	else
+		m->bucket[k] = s->bnext;
+	if (s->bnext != NULL)
+		s->bnext->bprev = s->bprev;
+	s->bprev = s->bnext = NULL;
+	s->in_bucket = false;
+}
+
+/* After a removal: the lowest non-empty bucket, or nbuckets if none. */
+static void bucket_fix_min(struct master *m)
+{
+	while (m->min_load < m->nbuckets && m->bucket[m->min_load] == NULL)
+		m->min_load++;
+}
+
+int dispatch_init(struct master *m)
+{
+	m->rbuf = malloc(sizeof(((struct slot *)0)->in) + MASTER_READ_SIZE);
+	if (m->rbuf == NULL)
+		return -1;
+	return dispatch_resize(m, m->cfg.inflight);
+}
+
+/*
+ * Makes room for slots of up to `inflight` jobs.  Only valid while no slot
+ * is filed in a bucket (at start, or on reload after every slot retired).
+ */
+int dispatch_resize(struct master *m, unsigned inflight)
+{
+	struct slot **b = calloc(inflight + 1, sizeof(*b));
+
+	if (b == NULL)
+		return -1;
+	free(m->bucket);
+	m->bucket = b;
+	m->nbuckets = inflight + 1;
+	m->min_load = m->nbuckets;
+	return 0;
+}
+
+void dispatch_free(struct master *m)
+{
+	free(m->bucket);
+	m->bucket = NULL;
+	free(m->rbuf);
+	m->rbuf = NULL;
+}
+
+void dispatch_slot_ready(struct slot *s)
+{
+	bucket_insert(s->m, s);
+}
+
+void dispatch_slot_remove(struct slot *s)
+{
+	if (!s->in_bucket)
+		return;
+	bucket_unlink(s->m, s);
+	bucket_fix_min(s->m);
+}
+
+static int out_reserve(struct slot *s, size_t more)
+{
+	size_t cap = s->out_cap ? s->out_cap : 4096;
+	char *p;
+
+	if (s->out_len + more <= s->out_cap)
+		return 0;
+	while (cap < s->out_len + more)
+		cap *= 2;
+	p = realloc(s->out, cap);
+	if (p == NULL)
+		return -1;
+	s->out = p;
+	s->out_cap = cap;
+	return 0;
+}
+
+static void slot_mark_dirty(struct slot *s)
+{
+	if (s->dirty)
+		return;
+	s->dirty = true;
+	s->dirty_next = s->m->dirty;
+	s->m->dirty = s;
+}
+
+/* Appends the job's frame to the slot and records it as in flight. */
+static int slot_assign(struct slot *s, struct job *j)
+{
+	struct master *m = s->m;
+	unsigned idx;
+
+	if (out_reserve(s, sizeof(struct proto_task) + j->len) == -1)
+		return -1;
+	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code,
+					j->id, j->args, j->len);
+	idx = s->ring_head + s->ring_len;
+	if (idx >= s->ring_cap)
+		idx -= s->ring_cap;
+	bucket_unlink(m, s);
+	s->ring[idx] = j;
+	s->ring_len++;
+	bucket_insert(m, s);
+	j->attempts++;
+	slot_mark_dirty(s);
+	return 0;
+}
+
+/*
+ * Writes what the slot has buffered.  Returns with the writable watcher
+ * active if the pipe is full; on EPIPE the worker is gone and its jobs wait
+ * for the child watcher to hand them on.
+ */
+static void slot_write(struct slot *s)
+{
+	ssize_t n;
+
+	while (s->out_off < s->out_len) {
+		n = write(s->task_fd, s->out + s->out_off, s->out_len - s->out_off);
+		if (n > 0) {
+			s->out_off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			ev_io_start(s->m->loop, &s->task_w);
+			return;
+		}
+		log_warn("worker[%u]: write to task pipe", s->index);
+		ev_io_stop(s->m->loop, &s->task_w);
+		s->broken = true;
+		dispatch_slot_remove(s);
+		return;
+	}
+	s->out_off = s->out_len = 0;
+	ev_io_stop(s->m->loop, &s->task_w);
+	if (s->state == SLOT_RETIRING && s->ring_len == 0)
+		pool_retire(s);
+}
+
+static void dispatch_flush(struct master *m)
+{
+	struct slot *s;
+
+	while ((s = m->dirty) != NULL) {
+		m->dirty = s->dirty_next;
+		s->dirty = false;
+		s->dirty_next = NULL;
+		if (s->task_fd != -1)
+			slot_write(s);
+	}
+}
+
+void dispatch_run(struct master *m)
+{
+	struct job *j;
+
+	while (m->queue.len > 0 && m->min_load < m->nbuckets - 1) {
+		j = jobq_pop(&m->queue);
+		if (slot_assign(m->bucket[m->min_load], j) == -1) {
+			log_warnx("out of memory while dispatching; retrying later");
+			jobq_push_front(&m->queue, j);
+			break;
+		}
+		if (m->bucket[m->min_load] == NULL)
+			m->min_load++;
+	}
+	dispatch_flush(m);
+	if (m->fifo_paused && m->queue.len < m->cfg.queue_limit && !m->stopping)
+		fifo_resume(m);
+	if (m->stopping)
+		signals_check_drained(m);
+}
+
+int dispatch_send_control(struct slot *s, uint32_t code)
+{
+	if (s->task_fd == -1 || out_reserve(s, sizeof(struct proto_task)) == -1)
+		return -1;
+	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, code, 0,
+					NULL, 0);
+	slot_write(s);
+	return 0;
+}
+
+void dispatch_task_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	slot_write(container_of(w, struct slot, task_w));
+}
+
+/* Stops listening to a worker that broke the protocol, and kills it. */
+static void slot_kill(struct slot *s, const char *why)
+{
+	log_err("worker[%u]: pid %d %s; killing it", s->index, (int)s->pid, why);
+	s->m->count.killed++;
+	s->broken = true;
+	ev_io_stop(s->m->loop, &s->done_w);
+	dispatch_slot_remove(s);
+	if (s->pid > 0)
+		kill(s->pid, SIGKILL);
+}
+
+/* Handles one completion record; -1 if the worker lied. */
+static int slot_record(struct slot *s, const struct proto_done *d, const char *msg)
+{
+	struct job *j;
+	char why[96];
+
+	if (d->status == PROTO_HELLO) {
+		if (s->state != SLOT_STARTING)
+			return -1;
+		pool_slot_hello(s);
+		return 0;
+	}
+	j = s->ring_len > 0 ? s->ring[s->ring_head] : NULL;
+	if (j == NULL || j->id != d->id) {
+		snprintf(why, sizeof(why), "reported job %llu it does not hold",
+			 (unsigned long long)d->id);
+		slot_kill(s, why);
+		return -1;
+	}
+	if (++s->ring_head == s->ring_cap)
+		s->ring_head = 0;
+	s->ring_len--;
+	s->jobs_done++;
+	outcome_record(s->m, j, d->status, msg, d->len, s->index);
+	return 0;
+}
+
+/* Decodes every whole record in buf; keeps a partial one in the slot. */
+static int slot_parse(struct slot *s, char *buf, size_t len)
+{
+	struct proto_done d;
+	const char *msg;
+	size_t off = 0;
+	long n;
+
+	while ((n = proto_done_decode(buf + off, len - off, &d, &msg)) > 0) {
+		if (slot_record(s, &d, msg) == -1)
+			return -1;
+		off += (size_t)n;
+	}
+	if (n == -1) {
+		slot_kill(s, "sent a malformed completion record");
+		return -1;
+	}
+	s->in_len = len - off;
+	memcpy(s->in, buf + off, s->in_len);
+	return 0;
+}
+
+void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct slot *s = container_of(w, struct slot, done_w);
+	struct master *m = s->m;
+	char *buf = m->rbuf;
+	bool filed = s->in_bucket;
+	ssize_t n;
+
+	memcpy(buf, s->in, s->in_len);
+	n = read(s->done_fd, buf + s->in_len, MASTER_READ_SIZE);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n == -1)
+			log_warn("worker[%u]: read completion pipe", s->index);
+		ev_io_stop(loop, w); /* the worker is exiting; the child watcher follows */
+		s->broken = true;
+		dispatch_slot_remove(s);
+		return;
+	}
+	/* Take the slot out of its bucket while its load changes. */
+	if (filed)
+		bucket_unlink(m, s);
+	slot_parse(s, buf, s->in_len + (size_t)n);
+	if (filed && !s->broken && s->state == SLOT_READY)
+		bucket_insert(m, s);
+	bucket_fix_min(m);
+	if (s->state == SLOT_RETIRING && s->ring_len == 0 && s->out_len == 0)
+		pool_retire(s);
+	dispatch_run(m);
+}
+
+/*
+ * The worker of this slot is gone: stop its watchers and give the jobs it
+ * held back to the queue, oldest first at the front, so they run again on
+ * another worker (at-least-once).
+ */
+void dispatch_slot_gone(struct slot *s)
+{
+	struct master *m = s->m;
+	struct job *j;
+	unsigned idx;
+
+	ev_io_stop(m->loop, &s->task_w);
+	ev_io_stop(m->loop, &s->done_w);
+	dispatch_slot_remove(s);
+	while (s->ring_len > 0) {
+		idx = s->ring_head + s->ring_len - 1;
+		if (idx >= s->ring_cap)
+			idx -= s->ring_cap;
+		j = s->ring[idx];
+		s->ring_len--;
+		if (j->attempts >= DISPATCH_MAX_ATTEMPTS) {
+			outcome_record(m, j, PROTO_FAILED, DISPATCH_BURIED, strlen(DISPATCH_BURIED),
+				       s->index);
+			continue;
+		}
+		jobq_push_front(&m->queue, j);
+		m->count.retried++;
+	}
+	s->ring_head = 0;
+	s->out_off = s->out_len = 0;
+	s->in_len = 0;
+}

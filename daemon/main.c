@@ -1,0 +1,150 @@
+/*
+ * poold: the master's entry point.  Only wiring: parse the command line,
+ * load the configuration, open the socket and the FIFO, start the pool and
+ * run the loop; then tear down in reverse.  poold runs in the foreground
+ * (a new-style daemon: no fork into the background, no pidfile).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "master.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: poold [-c FILE] [-t] [-v] [--version] [--help]\n"
+		   "  -c, --config FILE  read FILE (default: built-in defaults, files under ./poold.d)\n"
+		   "  -t, --test         check the configuration and exit (0 ok, 78 bad)\n"
+		   "  -v, --verbose      log at debug level\n"
+		   "      --version      print the version and exit\n"
+		   "  -h, --help         print this help and exit\n");
+}
+
+/* A thousand workers hold two descriptors each: take what the hard limit allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int parse_args(int argc, char **argv, struct master *m, bool *test, bool *verbose)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:tvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			m->config_path = optarg;
+			break;
+		case 't':
+			*test = true;
+			break;
+		case 'v':
+			*verbose = true;
+			break;
+		case 'V':
+			printf("poold %s\n", POOLD_VERSION);
+			exit(POOLD_EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(POOLD_EXIT_OK);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "poold: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens what clients talk to and starts the pool; exits on failure. */
+static void master_setup(struct master *m)
+{
+	char err[512];
+
+	m->loop = ev_default_loop(EVFLAG_AUTO);
+	if (m->loop == NULL)
+		fatalx(POOLD_EXIT_OSERR, "cannot initialise libev");
+	m->start_time = ev_time();
+	if (ctlsock_open(m, err, sizeof(err)) == -1)
+		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
+	if (fifo_open(m, err, sizeof(err)) == -1) {
+		ctlsock_close(m);
+		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
+	}
+	if (dispatch_init(m) == -1)
+		fatalx(POOLD_EXIT_OSERR, "out of memory");
+	signals_start(m);
+	log_info("control FIFO %s, status socket %s", m->cfg.fifo, m->cfg.socket);
+	log_info("job log %s, backups in %s", m->cfg.log_file, m->cfg.backup_dir);
+	if (pool_start(m) == -1) {
+		ctlsock_close(m);
+		fatal(POOLD_EXIT_OSERR, "cannot start any worker");
+	}
+}
+
+static void master_teardown(struct master *m)
+{
+	ctlsock_close(m);
+	fifo_close(m);
+	pool_free(m);
+	jobq_clear(&m->queue);
+	dispatch_free(m);
+	outcome_free(m);
+	config_free(&m->cfg);
+	ev_loop_destroy(m->loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct master m;
+	bool test = false, verbose = false;
+	char err[512];
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.fifo_fd = m.sock_fd = -1;
+	log_init("master");
+	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
+		return POOLD_EXIT_USAGE;
+	r = m.config_path ? config_load(&m.cfg, m.config_path, err, sizeof(err))
+			  : config_defaults(&m.cfg, err, sizeof(err));
+	if (r == -1) {
+		log_err("%s", err);
+		return POOLD_EXIT_CONFIG;
+	}
+	if (test) {
+		log_info("configuration %s is valid", m.config_path ? m.cfg.source : "(defaults)");
+		config_free(&m.cfg);
+		return POOLD_EXIT_OK;
+	}
+	log_set_level(verbose ? LOG_LVL_DEBUG : m.cfg.log_level);
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
+		 m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
+	master_setup(&m);
+	ev_run(m.loop, 0);
+	master_teardown(&m);
+	log_info("stopped");
+	return POOLD_EXIT_OK;
+}

@@ -1,0 +1,224 @@
+/*
+ * The master process: its context struct and, under a banner per file,
+ * the functions each daemon/ file exports.  There are no globals in the
+ * master: main() creates one struct master and every libev callback gets
+ * back to it (or to its slot) with container_of.
+ */
+#ifndef POOLD_MASTER_H
+#define POOLD_MASTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "proto.h"
+
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* Completion bytes read per read(2). */
+#define MASTER_READ_SIZE (64 * 1024)
+
+/* How many job kinds per-kind counters can hold (worker/jobs.c has fewer). */
+#define MASTER_MAX_KINDS 16
+
+/* One accepted job, from the FIFO line until its outcome is recorded. */
+struct job {
+	struct job *next; /* queue link */
+	uint64_t id;
+	uint32_t code;
+	uint16_t kind;     /* index in the job table, for counters */
+	uint16_t attempts; /* times it was given to a worker */
+	uint32_t len;
+	char args[];
+};
+
+/* A FIFO of jobs; O(1) at both ends. */
+struct jobq {
+	struct job *head;
+	struct job *tail;
+	size_t len;
+};
+
+enum slot_state {
+	SLOT_STARTING, /* forked, no hello yet: gets no jobs */
+	SLOT_READY,    /* takes jobs */
+	SLOT_RETIRING, /* finishes what it has, then its pipe is closed */
+	SLOT_BACKOFF,  /* died young; respawned when its timer fires */
+};
+
+/* One worker: the nginx-style slot, reused when its worker is replaced. */
+struct slot {
+	struct master *m;
+	unsigned index; /* worker[index] in logs and status */
+	enum slot_state state;
+	pid_t pid;            /* 0 when no process */
+	int task_fd;          /* write end of the task pipe, non-blocking; -1 */
+	int done_fd;          /* read end of the completion pipe, non-blocking; -1 */
+	ev_io task_w;         /* writable; active only while out holds bytes */
+	ev_io done_w;         /* readable completions */
+	ev_child child_w;     /* registered right after fork */
+	ev_timer backoff_w;   /* respawn delay after an early death */
+	ev_tstamp started;    /* when the current process was forked */
+	unsigned early_deaths; /* consecutive deaths within a second of start */
+	bool broken;          /* protocol error or pipe gone: no more jobs */
+	uint64_t jobs_done;   /* by this slot, all processes */
+	int last_status;      /* wait status of the last process, -1 none */
+
+	/* Jobs sent (or about to be) and not done, oldest first.  Workers run
+	 * frames in order, so completions must come back in this order. */
+	struct job **ring;
+	unsigned ring_cap; /* [pool] inflight when the slot was made */
+	unsigned ring_head;
+	unsigned ring_len;
+
+	/* Encoded frames not yet written to the task pipe. */
+	char *out;
+	size_t out_off, out_len, out_cap;
+
+	/* Completion bytes read and not yet decoded. */
+	char in[2 * (sizeof(struct proto_done) + PROTO_MSG_MAX)];
+	size_t in_len;
+
+	/* Load buckets (dispatch.c) and the list of slots with frames to write. */
+	struct slot *bprev, *bnext;
+	bool in_bucket;
+	bool dirty;
+	struct slot *dirty_next;
+};
+
+/* One recorded failure, kept until a `poolctl wait` has reported it. */
+struct failure {
+	uint64_t id;
+	uint16_t kind;
+	char reason[96];
+};
+
+struct counters {
+	uint64_t accepted[MASTER_MAX_KINDS];
+	uint64_t done[MASTER_MAX_KINDS];
+	uint64_t failed[MASTER_MAX_KINDS];
+	uint64_t timedout[MASTER_MAX_KINDS];
+	uint64_t rejected;  /* FIFO lines refused */
+	uint64_t retried;   /* jobs given to another worker after a death */
+	uint64_t restarts;  /* workers that died and were replaced */
+	uint64_t killed;    /* workers killed for a malformed frame */
+};
+
+struct client; /* ctlsock.c */
+
+struct master {
+	struct ev_loop *loop;
+	const char *config_path; /* NULL: built-in defaults */
+	struct config cfg;
+
+	/* The pool. */
+	struct slot **slots; /* slot table; NULL entries are free */
+	unsigned nslots;     /* table size */
+	unsigned target;     /* workers wanted */
+	bool ready;          /* every worker said hello once since start */
+
+	/* Dispatch: slots by jobs in flight, and the slots to write. */
+	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
+	unsigned nbuckets;    /* inflight + 1 */
+	unsigned min_load;
+	struct slot *dirty;
+	struct jobq queue;
+	uint64_t next_id;
+	char *rbuf; /* completion read buffer, shared by all slots */
+	uint64_t live; /* accepted, not yet ended */
+
+	/* The control FIFO. */
+	int fifo_fd;
+	ev_io fifo_w;
+	bool fifo_paused; /* queue full: not reading */
+	struct ctl_split split;
+	ev_tstamp reject_window; /* rate limit of rejection log lines */
+	unsigned reject_logged;
+	uint64_t reject_suppressed;
+
+	/* The status/wait socket and its clients. */
+	int sock_fd;
+	ev_io sock_w;
+	struct client *clients;
+	unsigned nclients;
+
+	/* Outcomes reported to `poolctl wait`. */
+	struct failure *failures;
+	size_t nfailures;
+	uint64_t failures_dropped; /* over the cap, counted only */
+	uint64_t wait_mark;        /* failures up to this id were reported */
+
+	struct counters count;
+	ev_tstamp start_time;
+
+	/* Signals and shutdown. */
+	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
+	ev_timer stop_w; /* shutdown_timeout, then kill_timeout */
+	bool stopping;
+	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
+};
+
+/* ---- pool.c: the slot table, spawning, reaping, resizing ---- */
+int pool_start(struct master *m);
+void pool_slot_hello(struct slot *s);
+void pool_resize(struct master *m, unsigned target);
+void pool_retire(struct slot *s);
+void pool_retire_all(struct master *m);
+void pool_signal_all(struct master *m, int sig);
+unsigned pool_live(const struct master *m);
+void pool_free(struct master *m);
+
+/* ---- dispatch.c: least-loaded dispatch, frames out, completions in ---- */
+int dispatch_init(struct master *m);
+int dispatch_resize(struct master *m, unsigned inflight);
+void dispatch_run(struct master *m);
+void dispatch_slot_ready(struct slot *s);
+void dispatch_slot_remove(struct slot *s);
+int dispatch_send_control(struct slot *s, uint32_t code);
+void dispatch_slot_gone(struct slot *s);
+void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents);
+void dispatch_task_cb(struct ev_loop *loop, ev_io *w, int revents);
+void dispatch_free(struct master *m);
+
+/* ---- queue.c: jobs and the job queue ---- */
+struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len);
+void job_free(struct job *j);
+void jobq_push(struct jobq *q, struct job *j);
+void jobq_push_front(struct jobq *q, struct job *j);
+struct job *jobq_pop(struct jobq *q);
+void jobq_clear(struct jobq *q);
+
+/* ---- outcome.c: what happens when a job ends ---- */
+void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg,
+		    size_t len, unsigned slot);
+int outcome_failures_since(struct master *m, uint64_t upto, char **text, size_t *len,
+			   uint64_t *nfailed);
+void outcome_free(struct master *m);
+
+/* ---- fifo.c: the control FIFO ---- */
+int fifo_open(struct master *m, char *err, size_t errlen);
+void fifo_pause(struct master *m);
+void fifo_resume(struct master *m);
+void fifo_close(struct master *m);
+
+/* ---- ctlsock.c: the status/wait socket ---- */
+int ctlsock_open(struct master *m, char *err, size_t errlen);
+void ctlsock_job_ended(struct master *m, uint64_t id);
+void ctlsock_close(struct master *m);
+
+/* ---- status.c: status as text and JSON ---- */
+int status_render(struct master *m, bool json, char **text, size_t *len);
+
+/* ---- signals.c: TERM/INT, HUP, USR1, and the shutdown sequence ---- */
+void signals_start(struct master *m);
+void signals_check_drained(struct master *m);
+
+/* ---- reload.c: SIGHUP ---- */
+void reload_run(struct master *m);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * Outcomes: what the master does when a job ends.  Counts it per kind,
+ * logs it (at debug when it went well; at warning with its reason when it
+ * did not), keeps failures until a `poolctl wait` has reported them, and
+ * tells waiting clients.  The job is freed here: this is where every
+ * accepted job ends.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "log.h"
+#include "master.h"
+
+/* Failures kept for `poolctl wait`; more are counted, not listed. */
+#define OUTCOME_FAILURES_MAX 1024
+/* Failures listed in one `wait` reply. */
+#define OUTCOME_LIST_MAX 20
+
+static const char *outcome_name(uint32_t status)
+{
+	switch (status) {
+	case PROTO_OK:
+		return "ok";
+	case PROTO_TIMEDOUT:
+		return "timed out";
+	default:
+		return "failed";
+	}
+}
+
+static void outcome_keep_failure(struct master *m, const struct job *j, const char *msg,
+				 size_t len)
+{
+	struct failure *f;
+
+	if (m->failures == NULL)
+		m->failures = calloc(OUTCOME_FAILURES_MAX, sizeof(*m->failures));
+	if (m->failures == NULL || m->nfailures == OUTCOME_FAILURES_MAX) {
+		m->failures_dropped++;
+		return;
+	}
+	f = &m->failures[m->nfailures++];
+	f->id = j->id;
+	f->kind = j->kind;
+	if (len >= sizeof(f->reason))
+		len = sizeof(f->reason) - 1;
+	memcpy(f->reason, msg, len);
+	f->reason[len] = '\0';
+}
+
+void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg,
+		    size_t len, unsigned slot)
+{
+	const char *name = jobs_at(j->kind)->name;
+
+	if (status == PROTO_OK) {
+		m->count.done[j->kind]++;
+		log_debug("job %llu %s ok on worker[%u]%s%.*s", (unsigned long long)j->id, name,
+			  slot, len ? ": " : "", (int)len, msg);
+	} else {
+		if (status == PROTO_TIMEDOUT)
+			m->count.timedout[j->kind]++;
+		else
+			m->count.failed[j->kind]++;
+		log_warnx("job %llu %s %s on worker[%u]: %.*s", (unsigned long long)j->id, name,
+			  outcome_name(status), slot, (int)len, msg);
+		outcome_keep_failure(m, j, msg, len);
+	}
+	m->live--;
+	if (m->clients != NULL)
+		ctlsock_job_ended(m, j->id);
+	job_free(j);
+}
+
+/*
+ * Lists, one line each, the failures kept since the previous `wait`
+ * returned, up to job id `upto`, and counts them in *nfailed (with those
+ * over the cap, which are counted only).  Forgets what it reported.
+ * *text is malloc'd for the caller.
+ */
+int outcome_failures_since(struct master *m, uint64_t upto, char **text, size_t *len,
+			   uint64_t *nfailed)
+{
+	size_t cap = 128 + OUTCOME_LIST_MAX * 160, n = 0, i, kept = 0, listed = 0;
+	uint64_t count = m->failures_dropped;
+	char *buf = malloc(cap);
+
+	if (buf == NULL)
+		return -1;
+	for (i = 0; i < m->nfailures; i++)
+		if (m->failures[i].id <= upto)
+			count++;
+	buf[0] = '\0';
+	for (i = 0; i < m->nfailures; i++) {
+		struct failure *f = &m->failures[i];
+
+		if (f->id > upto) {
+			m->failures[kept++] = *f;
+			continue;
+		}
+		if (listed++ < OUTCOME_LIST_MAX && n < cap)
+			n += (size_t)snprintf(buf + n, cap - n, "job %llu %s: %s\n",
+					      (unsigned long long)f->id, jobs_at(f->kind)->name,
+					      f->reason);
+	}
+	m->nfailures = kept;
+	m->failures_dropped = 0;
+	if (upto > m->wait_mark)
+		m->wait_mark = upto;
+	*text = buf;
+	*len = n < cap ? n : cap - 1;
+	*nfailed = count;
+	return 0;
+}
+
+void outcome_free(struct master *m)
+{
+	free(m->failures);
+	m->failures = NULL;
+	m->nfailures = 0;
+}

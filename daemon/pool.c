@@ -1,0 +1,352 @@
+/*
+ * The pool: the slot table, spawning workers, reaping them, replacing the
+ * ones that die, and resizing.  One spawn function with symmetric clean-up
+ * on every failure; one child callback that decides between "retired as
+ * asked", "replace now" and "replace after a back-off".
+ *
+ * libev reaps every child (ev_child on the default loop); nothing here
+ * calls waitpid.  A slot whose worker dies within a second of its start
+ * waits 1 s, 2 s, 4 s ... (at most 60 s) before the next try, so a broken
+ * environment cannot turn the master into a fork loop, while the other
+ * slots keep serving.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "worker.h"
+
+#define POOL_YOUNG 1.0        /* a death this soon after start counts as early */
+#define POOL_BACKOFF_MAX 60.0 /* longest wait before a respawn */
+
+static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents);
+static void pool_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+static struct slot *slot_new(struct master *m, unsigned index)
+{
+	struct slot *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	/* The bucket table, not the config, says how many jobs a slot may hold. */
+	s->ring_cap = m->nbuckets - 1;
+	s->ring = calloc(s->ring_cap, sizeof(*s->ring));
+	if (s->ring == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->m = m;
+	s->index = index;
+	s->task_fd = s->done_fd = -1;
+	s->last_status = -1;
+	ev_io_init(&s->task_w, dispatch_task_cb, -1, EV_WRITE);
+	ev_io_init(&s->done_w, dispatch_done_cb, -1, EV_READ);
+	ev_child_init(&s->child_w, pool_child_cb, 0, 0);
+	ev_timer_init(&s->backoff_w, pool_backoff_cb, 0., 0.);
+	m->slots[index] = s;
+	return s;
+}
+
+static void slot_free(struct slot *s)
+{
+	struct master *m = s->m;
+
+	ev_timer_stop(m->loop, &s->backoff_w);
+	m->slots[s->index] = NULL;
+	free(s->ring);
+	free(s->out);
+	free(s);
+}
+
+static void close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * Forks the slot's worker.  All signals are blocked across fork() so the
+ * child cannot run one of the master's handlers before worker_run() has
+ * reset them; the child never returns from here.
+ */
+static int slot_spawn(struct slot *s)
+{
+	struct master *m = s->m;
+	int tp[2], dp[2], saved;
+	sigset_t all, old;
+	pid_t pid;
+
+	if (pipe2(tp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(dp, O_CLOEXEC) == -1) {
+		saved = errno;
+		close_pair(tp);
+		errno = saved;
+		return -1;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		_exit(worker_run(s->index, &m->cfg, tp[0], dp[1]));
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		close_pair(tp);
+		close_pair(dp);
+		errno = saved;
+		return -1;
+	}
+	close(tp[0]);
+	close(dp[1]);
+	fcntl(tp[1], F_SETFL, O_NONBLOCK);
+	fcntl(dp[0], F_SETFL, O_NONBLOCK);
+	ev_child_set(&s->child_w, pid, 0);
+	ev_child_start(m->loop, &s->child_w);
+	s->pid = pid;
+	s->task_fd = tp[1];
+	s->done_fd = dp[0];
+	s->state = SLOT_STARTING;
+	s->broken = false;
+	s->started = ev_now(m->loop);
+	ev_io_set(&s->task_w, s->task_fd, EV_WRITE);
+	ev_io_set(&s->done_w, s->done_fd, EV_READ);
+	ev_io_start(m->loop, &s->done_w);
+	log_debug("worker[%u]: started, pid %d", s->index, (int)pid);
+	return 0;
+}
+
+static void slot_backoff(struct slot *s)
+{
+	double delay = 1.0;
+	unsigned i;
+
+	for (i = 1; i < s->early_deaths && delay < POOL_BACKOFF_MAX; i++)
+		delay *= 2;
+	if (delay > POOL_BACKOFF_MAX)
+		delay = POOL_BACKOFF_MAX;
+	s->state = SLOT_BACKOFF;
+	ev_timer_set(&s->backoff_w, delay, 0.);
+	ev_timer_start(s->m->loop, &s->backoff_w);
+	log_warnx("worker[%u]: %u early deaths in a row; next start in %.0f s", s->index,
+		  s->early_deaths, delay);
+}
+
+/* Spawns, or schedules a later try when fork or pipe fails. */
+static void slot_start(struct slot *s)
+{
+	if (slot_spawn(s) == 0)
+		return;
+	log_warn("worker[%u]: cannot start a worker", s->index);
+	s->early_deaths++;
+	slot_backoff(s);
+}
+
+static void pool_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct slot *s = container_of(w, struct slot, backoff_w);
+
+	if (s->state == SLOT_BACKOFF)
+		slot_start(s);
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (SIG%s)%s", WTERMSIG(status),
+			 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
+			 WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "ended with status 0x%x", (unsigned)status);
+}
+
+static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct slot *s = container_of(w, struct slot, child_w);
+	struct master *m = s->m;
+	int status = w->rstatus;
+	bool asked = s->state == SLOT_RETIRING && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	bool young = s->state == SLOT_STARTING || ev_now(loop) - s->started < POOL_YOUNG;
+	unsigned held = s->ring_len;
+	char how[96];
+
+	ev_child_stop(loop, w);
+	describe_status(status, how, sizeof(how));
+	if (asked)
+		log_debug("worker[%u]: pid %d %s", s->index, (int)s->pid, how);
+	else
+		log_warnx("worker[%u]: pid %d %s, holding %u job%s", s->index, (int)s->pid, how,
+			  held, held == 1 ? "" : "s");
+	dispatch_slot_gone(s);
+	if (s->task_fd != -1)
+		close(s->task_fd);
+	close(s->done_fd);
+	s->task_fd = s->done_fd = -1;
+	s->pid = 0;
+	s->last_status = status;
+	if (s->state == SLOT_RETIRING || m->stop_stage > 0) {
+		slot_free(s);
+	} else {
+		m->count.restarts++;
+		s->early_deaths = young ? s->early_deaths + 1 : 0;
+		if (young)
+			slot_backoff(s);
+		else
+			slot_start(s);
+	}
+	dispatch_run(m);
+}
+
+void pool_slot_hello(struct slot *s)
+{
+	struct master *m = s->m;
+	unsigned i, up = 0;
+
+	s->state = SLOT_READY;
+	dispatch_slot_ready(s);
+	log_debug("worker[%u]: ready", s->index);
+	if (m->ready)
+		return;
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i] != NULL && m->slots[i]->state == SLOT_READY)
+			up++;
+	if (up < m->target)
+		return;
+	m->ready = true;
+	log_info("ready: %u workers in %.3f s", up, ev_time() - m->start_time);
+}
+
+/* Closes the task pipe of a retiring slot once it holds nothing. */
+void pool_retire(struct slot *s)
+{
+	if (s->state != SLOT_RETIRING) {
+		s->state = SLOT_RETIRING;
+		dispatch_slot_remove(s);
+	}
+	if (s->pid == 0) {
+		slot_free(s);
+		return;
+	}
+	if (s->ring_len == 0 && s->out_off == s->out_len && s->task_fd != -1) {
+		ev_io_stop(s->m->loop, &s->task_w);
+		close(s->task_fd);
+		s->task_fd = -1;
+	}
+}
+
+static int pool_grow_table(struct master *m, unsigned want)
+{
+	struct slot **p;
+	unsigned n = m->nslots ? m->nslots : 16;
+
+	while (n < want)
+		n *= 2;
+	if (n == m->nslots)
+		return 0;
+	p = realloc(m->slots, n * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	memset(p + m->nslots, 0, (n - m->nslots) * sizeof(*p));
+	m->slots = p;
+	m->nslots = n;
+	return 0;
+}
+
+static unsigned pool_active(const struct master *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i] != NULL && m->slots[i]->state != SLOT_RETIRING)
+			n++;
+	return n;
+}
+
+/* Starts workers in the lowest free slots, or retires the highest ones. */
+void pool_resize(struct master *m, unsigned target)
+{
+	unsigned active = pool_active(m), i;
+	struct slot *s;
+
+	m->target = target;
+	for (i = 0; active < target; i++) {
+		if (i >= m->nslots && pool_grow_table(m, i + 1) == -1)
+			break;
+		if (m->slots[i] != NULL)
+			continue;
+		s = slot_new(m, i);
+		if (s == NULL)
+			break;
+		slot_start(s);
+		active++;
+	}
+	for (i = m->nslots; i-- > 0 && active > target;) {
+		s = m->slots[i];
+		if (s == NULL || s->state == SLOT_RETIRING)
+			continue;
+		pool_retire(s);
+		active--;
+	}
+	if (active != target)
+		log_warnx("pool has %u workers, wanted %u: out of memory", active, target);
+}
+
+void pool_retire_all(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i] != NULL)
+			pool_retire(m->slots[i]);
+}
+
+int pool_start(struct master *m)
+{
+	if (pool_grow_table(m, m->cfg.workers) == -1)
+		return -1;
+	pool_resize(m, m->cfg.workers);
+	return pool_active(m) > 0 ? 0 : -1;
+}
+
+void pool_signal_all(struct master *m, int sig)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i] != NULL && m->slots[i]->pid > 0)
+			kill(m->slots[i]->pid, sig);
+}
+
+unsigned pool_live(const struct master *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i] != NULL)
+			n++;
+	return n;
+}
+
+void pool_free(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++) {
+		if (m->slots[i] == NULL)
+			continue;
+		dispatch_slot_gone(m->slots[i]);
+		slot_free(m->slots[i]);
+	}
+	free(m->slots);
+	m->slots = NULL;
+	m->nslots = 0;
+}

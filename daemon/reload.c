@@ -1,0 +1,65 @@
+/*
+ * Reload on SIGHUP.  The file is parsed into a new struct config; a bad
+ * file leaves everything as it was and says why (nginx keeps the old
+ * cycle the same way).  A good one is applied without losing a job:
+ *
+ *   - only [pool] workers changed: grow by spawning, shrink by retiring
+ *     the highest slots after their current jobs;
+ *   - anything a running worker holds changed (log file, backup and net
+ *     settings, [pool] inflight): every worker is retired and a new set is
+ *     started with the new settings;
+ *   - [control] fifo, socket or mode changed: kept as they are, with a
+ *     warning, since clients are connected to the old ones (restart to
+ *     move them).
+ */
+#include <string.h>
+
+#include "log.h"
+#include "master.h"
+
+static void reload_keep_control(struct master *m, struct config *next)
+{
+	if (strcmp(m->cfg.fifo, next->fifo) == 0 && strcmp(m->cfg.socket, next->socket) == 0 &&
+	    m->cfg.mode == next->mode)
+		return;
+	log_warnx("reload: [control] changes need a restart; keeping %s and %s", m->cfg.fifo,
+		  m->cfg.socket);
+	memcpy(next->fifo, m->cfg.fifo, sizeof(next->fifo));
+	memcpy(next->socket, m->cfg.socket, sizeof(next->socket));
+	next->mode = m->cfg.mode;
+}
+
+void reload_run(struct master *m)
+{
+	static const char defaults_name[] = "built-in defaults";
+	struct config next;
+	char err[512];
+	bool recycle;
+	int r;
+
+	if (m->config_path != NULL)
+		r = config_load(&next, m->config_path, err, sizeof(err));
+	else
+		r = config_defaults(&next, err, sizeof(err));
+	if (r == -1) {
+		log_err("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	reload_keep_control(m, &next);
+	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
+	log_info("reload: %s read; %u workers (was %u)%s",
+		 m->config_path ? next.source : defaults_name, next.workers, m->target,
+		 recycle ? "; replacing every worker for new settings" : "");
+	if (recycle)
+		pool_retire_all(m);
+	/* With every slot retired, no slot is filed in a load bucket. */
+	if (next.inflight != m->cfg.inflight && dispatch_resize(m, next.inflight) == -1) {
+		log_err("reload: out of memory; keeping inflight = %u", m->cfg.inflight);
+		next.inflight = m->cfg.inflight;
+	}
+	config_free(&m->cfg);
+	m->cfg = next;
+	log_set_level(m->cfg.log_level);
+	pool_resize(m, m->cfg.workers);
+	dispatch_run(m);
+}

@@ -1,0 +1,80 @@
+/*
+ * The table of job kinds: the one place where they meet.  Adding a kind is
+ * a handler in worker/job_<kind>.c and one row here.  Codes are part of
+ * the interface (numeric task codes in the FIFO) and never change.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "jobs.h"
+
+static const struct job_kind jobs_table[] = {
+	{1, "noop", job_noop_run, job_noop_check},
+	{2, "log", job_log_run, job_log_check},
+	{3, "backup", job_backup_run, job_backup_check},
+	{4, "net", job_net_run, job_net_check},
+};
+
+#define JOBS_N (sizeof(jobs_table) / sizeof(jobs_table[0]))
+
+size_t jobs_count(void)
+{
+	return JOBS_N;
+}
+
+const struct job_kind *jobs_at(size_t i)
+{
+	return i < JOBS_N ? &jobs_table[i] : NULL;
+}
+
+size_t jobs_index(const struct job_kind *kind)
+{
+	return (size_t)(kind - jobs_table);
+}
+
+const struct job_kind *jobs_by_name(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < JOBS_N; i++)
+		if (strlen(jobs_table[i].name) == len && memcmp(jobs_table[i].name, name, len) == 0)
+			return &jobs_table[i];
+	return NULL;
+}
+
+const struct job_kind *jobs_by_code(uint32_t code)
+{
+	size_t i;
+
+	for (i = 0; i < JOBS_N; i++)
+		if (jobs_table[i].code == code)
+			return &jobs_table[i];
+	return NULL;
+}
+
+const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_line *cl,
+				       char *err, size_t errlen)
+{
+	const struct job_kind *kind;
+	uint32_t code;
+
+	if (ctl_parse(line, len, cl, err, errlen) == -1)
+		return NULL;
+	kind = jobs_by_name(cl->task, cl->task_len);
+	if (kind == NULL && ctl_parse_code(cl->task, cl->task_len, &code) == 0)
+		kind = jobs_by_code(code);
+	if (kind == NULL) {
+		snprintf(err, errlen, "unknown task '%.*s'",
+			 (int)(cl->task_len > 40 ? 40 : cl->task_len), cl->task);
+		return NULL;
+	}
+	if (cl->args_len > PROTO_ARGS_MAX) {
+		snprintf(err, errlen, "arguments of %zu bytes, over the limit of %zu",
+			 cl->args_len, (size_t)PROTO_ARGS_MAX);
+		return NULL;
+	}
+	if (kind->check != NULL && kind->check(cl->args, cl->args_len, err, errlen) == -1)
+		return NULL;
+	return kind;
+}

@@ -1,0 +1,201 @@
+/*
+ * The worker loop.  Set-up order after fork matters and is written down in
+ * worker_run(): signals first (so nothing of the master's handlers can run
+ * here), then descriptors (so no other worker's pipe, the FIFO or a
+ * listening socket stays open in this process).
+ *
+ * Completions are batched: the results of all frames that one read()
+ * brought in go back in one write(), unless a job took long, in which case
+ * what is done so far is sent at once so the master's view stays current.
+ * EOF on the task pipe means the master is stopping (or gone): the worker
+ * finishes what it has read, sends the results and exits 0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "jobs.h"
+#include "log.h"
+#include "proto.h"
+#include "worker.h"
+
+#define WORKER_IN_SIZE (64 * 1024)
+#define WORKER_OUT_SIZE (16 * 1024)
+#define WORKER_FLUSH_NS (2 * 1000 * 1000) /* send results after 2 ms of work */
+
+struct worker {
+	unsigned slot;
+	const struct config *cfg;
+	int task_fd;
+	int done_fd;
+	int log_fd;
+	size_t in_len;
+	size_t out_len;
+	struct timespec batch_start; /* when the oldest unsent result was made */
+	char in[WORKER_IN_SIZE + PROTO_FRAME_MAX];
+	char out[WORKER_OUT_SIZE];
+};
+
+static void worker_reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, RT internals */
+	/* A worker writes to a pipe whose reader may die; EPIPE is handled. */
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Closes every descriptor above stderr except a and b. */
+static void worker_close_fds(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
+
+static int worker_flush(struct worker *w)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < w->out_len) {
+		n = write(w->done_fd, w->out + off, w->out_len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		off += (size_t)n;
+	}
+	w->out_len = 0;
+	return 0;
+}
+
+static long worker_elapsed_ns(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+/* Runs one job and queues its completion record. */
+static int worker_job(struct worker *w, const struct proto_task *t, const char *args)
+{
+	const struct job_kind *kind = jobs_by_code(t->code);
+	struct job_ctx ctx = {.cfg = w->cfg, .id = t->id, .log_fd = &w->log_fd};
+	int result;
+
+	if (t->code == PROTO_CODE_REOPEN) {
+		job_log_reopen(&w->log_fd);
+		return 0;
+	}
+	if (w->out_len == 0)
+		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
+	ctx.msg[0] = '\0';
+	if (kind == NULL)
+		result = job_result(&ctx, JOB_FAILED, "unknown task code %u", t->code);
+	else
+		result = kind->run(&ctx, args, t->len);
+	w->out_len += proto_done_encode(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
+					(uint32_t)result, ctx.msg, strlen(ctx.msg));
+	if (sizeof(w->out) - w->out_len < sizeof(struct proto_done) + PROTO_MSG_MAX ||
+	    worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS)
+		return worker_flush(w);
+	return 0;
+}
+
+/* Runs every whole frame in the input buffer; keeps a partial one. */
+static int worker_drain(struct worker *w)
+{
+	struct proto_task t;
+	const char *args;
+	size_t off = 0;
+	long n;
+
+	while ((n = proto_task_decode(w->in + off, w->in_len - off, &t, &args)) > 0) {
+		if (worker_job(w, &t, args) == -1)
+			return -1;
+		off += (size_t)n;
+	}
+	if (n == -1) {
+		log_err("malformed frame from the master (length %u)", t.len);
+		errno = EPROTO;
+		return -1;
+	}
+	memmove(w->in, w->in + off, w->in_len - off);
+	w->in_len -= off;
+	return worker_flush(w);
+}
+
+static int worker_loop(struct worker *w)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = read(w->task_fd, w->in + w->in_len, sizeof(w->in) - w->in_len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			log_warn("read task pipe");
+			return POOLD_EXIT_OSERR;
+		}
+		if (n == 0)
+			return w->in_len == 0 ? POOLD_EXIT_OK : POOLD_EXIT_SOFTWARE;
+		w->in_len += (size_t)n;
+		if (worker_drain(w) == -1)
+			return errno == EPROTO ? POOLD_EXIT_SOFTWARE : POOLD_EXIT_OSERR;
+	}
+}
+
+int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd)
+{
+	struct worker *w;
+	char name[32];
+	int code;
+
+	worker_reset_signals();
+	worker_close_fds(task_fd, done_fd);
+	snprintf(name, sizeof(name), "worker[%u]", slot);
+	log_init(name);
+	(void)prctl(PR_SET_NAME, "poold-worker");
+
+	w = calloc(1, sizeof(*w)); /* 80 KiB of buffers: off the stack */
+	if (w == NULL) {
+		log_warn("calloc");
+		return POOLD_EXIT_OSERR;
+	}
+	w->slot = slot;
+	w->cfg = cfg;
+	w->task_fd = task_fd;
+	w->done_fd = done_fd;
+	w->log_fd = -1;
+	w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO, NULL, 0);
+	if (worker_flush(w) == -1)
+		code = POOLD_EXIT_OSERR;
+	else
+		code = worker_loop(w);
+	if (worker_flush(w) == -1 && code == POOLD_EXIT_OK)
+		code = POOLD_EXIT_OSERR;
+	job_log_reopen(&w->log_fd);
+	free(w);
+	return code;
+}

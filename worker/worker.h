@@ -1,0 +1,22 @@
+/*
+ * The worker process: what runs in a child after the master forks it.
+ * It owns its two pipe ends and nothing else; it reads task frames with
+ * plain blocking reads, runs each through the job table, and sends one
+ * completion record per job back.  No libev here.
+ */
+#ifndef POOLD_WORKER_H
+#define POOLD_WORKER_H
+
+#include "config.h"
+
+/*
+ * Turns the freshly forked child into worker number `slot`: default
+ * dispositions for every signal, an empty mask, every descriptor other
+ * than stdin/stdout/stderr, task_fd and done_fd closed; then runs the loop
+ * until EOF on task_fd.  Returns the exit code for _exit(): 0 after EOF,
+ * POOLD_EXIT_SOFTWARE after a malformed frame from the master,
+ * POOLD_EXIT_OSERR when the pipes fail.
+ */
+int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd);
+
+#endif
