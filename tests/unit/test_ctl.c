@@ -1,0 +1,203 @@
+/* test-sources: common/ctl.c */
+/*
+ * Control lines: the parser's rejections (each with its message) and the
+ * splitter fed from a real pipe, with overlong lines between good ones.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+
+static int parse(const char *s, struct ctl_line *cl, char *err)
+{
+	return ctl_parse(s, strlen(s), cl, err, 128);
+}
+
+static void test_parse_task_and_args(void **state)
+{
+	struct ctl_line cl;
+	char err[128];
+
+	assert_int_equal(parse("log  hello   world \r", &cl, err), 0);
+	assert_int_equal(cl.task_len, 3);
+	assert_memory_equal(cl.task, "log", 3);
+	/* Inner blanks are the text's own; trailing blanks and CR are not. */
+	assert_int_equal(cl.args_len, 13);
+	assert_memory_equal(cl.args, "hello   world", 13);
+	assert_int_equal(parse("\tnoop", &cl, err), 0);
+	assert_int_equal(cl.args_len, 0);
+	assert_int_equal(parse("log caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", &cl, err), 0);
+}
+
+static void test_parse_rejections(void **state)
+{
+	static const struct {
+		const char *line;
+		size_t len;
+		const char *msg;
+	} cases[] = {
+		{"", 0, "empty line"},
+		{"   \t ", 5, "empty line"},
+		{"log a\0b", 7, "NUL byte at offset 5"},
+		{"log a\x1b[2J", 10, "control character 0x1b at offset 5"},
+		{"log \x7f", 5, "control character 0x7f at offset 4"},
+		{"log \xff", 5, "invalid UTF-8 at offset 4"},
+		{"log \xc0\xaf", 6, "invalid UTF-8 at offset 4"},     /* overlong '/' */
+		{"log \xed\xa0\x80", 7, "invalid UTF-8 at offset 4"}, /* surrogate */
+		{"log \xe2\x82", 6, "invalid UTF-8 at offset 4"},     /* cut short */
+		{"log a\rb", 7, "control character 0x0d at offset 5"},
+	};
+	struct ctl_line cl;
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(ctl_parse(cases[i].line, cases[i].len, &cl, err, sizeof(err)), -1);
+		assert_string_equal(err, cases[i].msg);
+	}
+}
+
+static void test_parse_length_limit(void **state)
+{
+	char *line = malloc(CTL_LINE_MAX + 1);
+	struct ctl_line cl;
+	char err[128];
+
+	memcpy(line, "log ", 4);
+	memset(line + 4, 'x', CTL_LINE_MAX - 4);
+	/* 4095 bytes and its newline make the largest line. */
+	assert_int_equal(ctl_parse(line, CTL_LINE_MAX - 1, &cl, err, sizeof(err)), 0);
+	assert_int_equal(ctl_parse(line, CTL_LINE_MAX, &cl, err, sizeof(err)), -1);
+	assert_string_equal(err, "line of 4097 bytes is over the limit of 4096");
+	free(line);
+}
+
+static void test_parse_code(void **state)
+{
+	uint32_t code;
+
+	assert_int_equal(ctl_parse_code("4", 1, &code), 0);
+	assert_int_equal(code, 4);
+	assert_int_equal(ctl_parse_code("4294967295", 10, &code), 0);
+	assert_int_equal(code, UINT32_MAX);
+	assert_int_equal(ctl_parse_code("4294967296", 10, &code), -1);
+	assert_int_equal(ctl_parse_code("12a", 3, &code), -1);
+	assert_int_equal(ctl_parse_code("", 0, &code), -1);
+	assert_int_equal(ctl_parse_code("-1", 2, &code), -1);
+}
+
+/* Writes data into a pipe and collects what the splitter makes of it. */
+static void split_all(const char *data, size_t len, char *out, size_t outlen)
+{
+	struct ctl_split *s = malloc(sizeof(*s));
+	int p[2];
+	size_t used = 0, room, total = 0;
+	char *space;
+	const char *line;
+	size_t llen;
+	ssize_t n;
+	enum ctl_split_result r;
+
+	assert_int_equal(pipe(p), 0);
+	ctl_split_init(s);
+	out[0] = '\0';
+	while (total < len) {
+		size_t chunk = len - total < 3000 ? len - total : 3000;
+
+		assert_int_equal(write(p[1], data + total, chunk), (ssize_t)chunk);
+		total += chunk;
+		space = ctl_split_space(s, &room);
+		assert_true(room > 0);
+		n = read(p[0], space, room);
+		assert_true(n > 0);
+		ctl_split_commit(s, (size_t)n);
+		while ((r = ctl_split_next(s, &line, &llen)) != CTL_SPLIT_AGAIN)
+			used += (size_t)snprintf(out + used, outlen - used, "%.*s;",
+						 r != CTL_SPLIT_LINE ? 4 : llen > 20 ? 4 : (int)llen,
+						 r != CTL_SPLIT_LINE ? "OVER" : llen > 20 ? "LONG" : line);
+	}
+	close(p[0]);
+	close(p[1]);
+	free(s);
+}
+
+static void test_split_lines_across_reads(void **state)
+{
+	const char *data = "noop\nlog a\n\nnet x:1\n";
+	struct ctl_split s;
+	const char *line;
+	size_t len, room;
+	char *space;
+
+	ctl_split_init(&s);
+	/* One byte at a time: lines come out whole, never early. */
+	for (size_t i = 0; i < strlen(data); i++) {
+		space = ctl_split_space(&s, &room);
+		*space = data[i];
+		ctl_split_commit(&s, 1);
+		if (data[i] != '\n') {
+			assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_AGAIN);
+			continue;
+		}
+		assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_LINE);
+		assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_AGAIN);
+	}
+	assert_int_equal(ctl_split_pending(&s), 0);
+}
+
+static void test_split_overlong_between_good(void **state)
+{
+	size_t big = 10000, n = 0;
+	char *data = malloc(big + 64);
+	char out[256];
+
+	n += (size_t)sprintf(data, "noop\n");
+	memset(data + n, 'x', big);
+	n += big;
+	n += (size_t)sprintf(data + n, "\nlog after\n");
+	split_all(data, n, out, sizeof(out));
+	/* The 10,000-byte line is reported once; the lines around it are intact. */
+	assert_string_equal(out, "noop;OVER;log after;");
+	free(data);
+}
+
+static void test_split_exact_limit(void **state)
+{
+	char *data = malloc(2 * CTL_LINE_MAX + 16);
+	char out[256];
+	size_t n;
+
+	memset(data, 'y', CTL_LINE_MAX - 1);
+	data[CTL_LINE_MAX - 1] = '\n';
+	memset(data + CTL_LINE_MAX, 'z', CTL_LINE_MAX);
+	data[2 * CTL_LINE_MAX] = '\n';
+	n = 2 * CTL_LINE_MAX + 1;
+	split_all(data, n, out, sizeof(out));
+	/* 4096 bytes with the newline pass; 4097 do not. */
+	assert_string_equal(out, "LONG;OVER;");
+	free(data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_task_and_args),
+		cmocka_unit_test(test_parse_rejections),
+		cmocka_unit_test(test_parse_length_limit),
+		cmocka_unit_test(test_parse_code),
+		cmocka_unit_test(test_split_lines_across_reads),
+		cmocka_unit_test(test_split_overlong_between_good),
+		cmocka_unit_test(test_split_exact_limit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
