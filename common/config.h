@@ -4,8 +4,10 @@
  * logging: callers decide what an error means (exit 78 at start-up, keep
  * the old configuration on reload).
  *
- * Relative paths in a file are taken relative to the directory of that
- * file; the built-in defaults are relative to the working directory.
+ * Relative paths in a file, and the default paths of keys a file leaves
+ * out, are taken relative to the directory of that file (so poold and
+ * poolctl given the same -c find the same FIFO from anywhere); without a
+ * file, the defaults are relative to the working directory.
  * After a successful load every path in struct config is absolute and
  * free of "." and ".." components.
  */
@@ -64,7 +66,7 @@ int config_defaults(struct config *cfg, char *err, size_t errlen);
 /*
  * Loads the file at path over the defaults and validates the result.
  * Returns 0, or -1 with "path:line: reason" (or "path: reason") in err;
- * on failure *cfg is left freed and must not be used.
+ * on failure *cfg is left untouched.
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 

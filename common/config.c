@@ -1,0 +1,279 @@
+/*
+ * Reading the configuration: inih walks the INI text or file, and this
+ * file turns what it finds into a struct config through the key table
+ * of config_values.c, with errors as "NAME:LINE: reason".  Only the
+ * first error is reported.  A load builds a new struct config and hands
+ * it over only when every check has passed, so a failed reload leaves
+ * the running configuration as it was.  No logging, no exit().
+ *
+ * inih (Debian's build) gives its handler no line number and reads lines
+ * into a 200-byte buffer, so the reader here counts lines itself and
+ * refuses longer ones rather than letting inih split them.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_values.h"
+
+/* What one load keeps while inih walks the text. */
+struct config_load {
+	struct config cfg; /* built here, copied out only on success */
+	const char *name;  /* the file or string name, for messages */
+	char *err;
+	size_t errlen;
+	unsigned line;     /* the line inih is on */
+	unsigned err_line; /* the line of our first error, 0 while none */
+	bool cont;         /* this line continues the previous key's value */
+	bool have_prev;    /* a key line came since the last section line */
+	unsigned first_line[CONFIG_N_KEYS];
+	const char *text; /* the source: text in memory, or else fp */
+	FILE *fp;
+	char *buf; /* getline's buffer for fp */
+	size_t bufcap;
+	int read_errno;
+};
+
+static int config_fail(struct config_load *ld, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Records "NAME:LINE: reason" for the current line unless an error came
+ * first; returns 0, which is what tells inih a key was bad. */
+static int config_fail(struct config_load *ld, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	if (ld->err_line != 0)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(ld->err, ld->errlen, "%s:%u: %s", ld->name, ld->line, reason);
+	ld->err_line = ld->line;
+	return 0;
+}
+
+/* Fetches the next line, without its newline, from the text or the file. */
+static int config_next_line(struct config_load *ld, const char **line, size_t *len)
+{
+	ssize_t n;
+
+	if (ld->fp == NULL) {
+		if (*ld->text == '\0')
+			return -1;
+		*line = ld->text;
+		*len = strcspn(ld->text, "\n");
+		ld->text += *len + (ld->text[*len] == '\n');
+		return 0;
+	}
+	errno = 0;
+	n = getline(&ld->buf, &ld->bufcap, ld->fp);
+	if (n < 0) {
+		if (ferror(ld->fp))
+			ld->read_errno = errno != 0 ? errno : EIO;
+		return -1;
+	}
+	if (n > 0 && ld->buf[n - 1] == '\n')
+		n--;
+	*line = ld->buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* Cuts a " ; comment" off a continuation line: inih 55 strips inline
+ * comments from key lines only, and a list would take them for entries. */
+static void config_cut_comment(char *p)
+{
+	for (; *p != '\0'; p++) {
+		if (*p == ';' && isspace((unsigned char)p[-1])) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+/*
+ * Reads the line the way inih will: an indented line right after a key
+ * line continues that key's value (Python configparser's rule, which
+ * inih follows), and a "[section]" line ends that.  Section names are
+ * checked here, where they are written, rather than at their first key.
+ */
+static void config_classify(struct config_load *ld, char *line)
+{
+	char *p = line, *end;
+	char section[64];
+
+	if (ld->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++;
+	ld->cont = false;
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return;
+	if (p > line && ld->have_prev) {
+		ld->cont = true;
+		config_cut_comment(p);
+		return;
+	}
+	end = strchr(p, ']');
+	if (*p != '[' || end == NULL)
+		return;
+	ld->have_prev = false;
+	snprintf(section, sizeof(section), "%.*s", (int)(end - p - 1), p + 1);
+	if (!config_section_known(section))
+		config_fail(ld, "unknown section [%s]", section);
+}
+
+/* The inih reader: hands over one line, or stops at our first error or at
+ * a line longer than inih's buffer (which it would otherwise split). */
+static char *config_read(char *str, int num, void *stream)
+{
+	struct config_load *ld = stream;
+	const char *line;
+	size_t len;
+
+	if (ld->err_line != 0 || config_next_line(ld, &line, &len) < 0)
+		return NULL;
+	ld->line++;
+	if (len >= (size_t)num) {
+		config_fail(ld, "line too long (more than %d characters)", num - 1);
+		return NULL;
+	}
+	memcpy(str, line, len);
+	str[len] = '\0';
+	config_classify(ld, str);
+	return ld->err_line != 0 ? NULL : str;
+}
+
+/* The inih handler: one call per key line and per continuation line. */
+static int config_handle(void *user, const char *section, const char *name, const char *value)
+{
+	struct config_load *ld = user;
+	char reason[384];
+	int k;
+
+	if (section[0] == '\0')
+		return config_fail(ld, "key '%s' outside any section", name);
+	k = config_key_find(section, name);
+	if (k < 0)
+		return config_fail(ld, "unknown key '%s' in [%s]", name, section);
+	if (ld->cont && !config_key_is_list(k))
+		return config_fail(ld,
+		                   "[%s] %s: an indented line continues this value; "
+		                   "only allow lists may span lines",
+		                   section, name);
+	if (!ld->cont && ld->first_line[k] != 0)
+		return config_fail(ld, "duplicate key '%s' in [%s] (first at line %u)", name,
+		                   section, ld->first_line[k]);
+	if (!ld->cont) {
+		ld->first_line[k] = ld->line;
+		ld->have_prev = true;
+		config_key_clear(&ld->cfg, k);
+	}
+	if (value[0] == '\0')
+		return config_fail(ld, "empty value for '%s' in [%s]", name, section);
+	if (config_key_parse(&ld->cfg, k, value, reason, sizeof(reason)) < 0)
+		return config_fail(ld, "[%s] %s: %s", section, name, reason);
+	return 1;
+}
+
+/* Checks that need more than one key.  Returns 0, or -1 with err set. */
+static int config_check(struct config_load *ld)
+{
+	const struct config *c = &ld->cfg;
+
+	if (strcmp(c->fifo, c->socket) == 0) {
+		snprintf(ld->err, ld->errlen,
+		         "%s: [control] fifo and socket are the same path '%s'", ld->name, c->fifo);
+		return -1;
+	}
+	if (strcmp(c->log_file, c->fifo) == 0 || strcmp(c->log_file, c->socket) == 0) {
+		snprintf(ld->err, ld->errlen, "%s: [log] file is also a [control] path '%s'",
+		         ld->name, c->log_file);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs inih over ld's source and hands the result to cfg if all is well;
+ * otherwise frees what was built and leaves cfg alone. */
+static int config_run(struct config_load *ld, struct config *cfg)
+{
+	int r = ini_parse_stream(config_read, ld, config_handle, ld);
+
+	if (r > 0 && (ld->err_line == 0 || (unsigned)r < ld->err_line))
+		snprintf(ld->err, ld->errlen, "%s:%d: syntax error", ld->name, r);
+	else if (ld->err_line == 0 && ld->read_errno != 0)
+		snprintf(ld->err, ld->errlen, "%s: cannot read: %s", ld->name,
+		         strerror(ld->read_errno));
+	else if (ld->err_line == 0 && r < 0)
+		snprintf(ld->err, ld->errlen, "%s: out of memory", ld->name);
+	else if (ld->err_line == 0 && config_check(ld) == 0) {
+		*cfg = ld->cfg;
+		return 0;
+	}
+	config_free(&ld->cfg);
+	return -1;
+}
+
+/* The directory part of an absolute, normalized file name, into dir. */
+static const char *config_dirname(const char *file, char *dir)
+{
+	size_t n = (size_t)(strrchr(file, '/') - file);
+
+	n = n > 0 ? n : 1;
+	memcpy(dir, file, n);
+	dir[n] = '\0';
+	return dir;
+}
+
+/*
+ * Paths the file does not set take their defaults relative to the file's
+ * directory too, so poold and poolctl given the same file agree on the
+ * FIFO whatever their working directories, and [backup] allow defaults
+ * to the file's directory rather than to wherever poold was started
+ * (which is "/" under systemd).
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct config_load ld = {.name = path, .err = err, .errlen = errlen};
+	char file[PATH_MAX], dir[PATH_MAX], reason[384];
+	int rc;
+
+	ld.fp = fopen(path, "re");
+	if (ld.fp == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (config_absolute(path, file, reason, sizeof(reason)) < 0 ||
+	    config_defaults_at(&ld.cfg, config_dirname(file, dir), reason, sizeof(reason)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, reason);
+		fclose(ld.fp);
+		return -1;
+	}
+	memcpy(ld.cfg.source, file, sizeof(file));
+	rc = config_run(&ld, cfg);
+	free(ld.buf);
+	fclose(ld.fp);
+	return rc;
+}
+
+int config_load_string(struct config *cfg, const char *text, const char *name, const char *basedir,
+                       char *err, size_t errlen)
+{
+	struct config_load ld = {.name = name, .err = err, .errlen = errlen, .text = text};
+	char reason[384];
+
+	if (config_defaults_at(&ld.cfg, basedir != NULL ? basedir : ".", reason, sizeof(reason)) <
+	    0) {
+		snprintf(err, errlen, "%s: %s", name, reason);
+		return -1;
+	}
+	return config_run(&ld, cfg);
+}

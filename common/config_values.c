@@ -1,0 +1,483 @@
+/*
+ * What each configuration value means: the key table (section, key,
+ * default, parser), the value parsers, lexical path resolution and
+ * durations, the built-in defaults and the comparison a reload needs.
+ * The defaults go through the same parsers as the file, so what a file
+ * accepts and what poold does without one cannot drift apart.
+ *
+ * Nothing here reads files or knows line numbers (config.c does), and
+ * nothing touches the filesystem: paths are resolved by name only,
+ * because the daemon creates them later and a reload must be judged the
+ * same way as a start.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_values.h"
+#include "log.h"
+
+#define CONFIG_DAY_MS 86400000u
+
+/* One INI key: where it lives, its default (parsed like file text) and
+ * how its value is read.  off names the field in struct config (for the
+ * number and duration parsers, with min..max); clear is set for lists,
+ * whose first line replaces the default and whose indented continuation
+ * lines add to it. */
+struct config_key {
+	const char *section;
+	const char *key;
+	const char *def;
+	int (*parse)(struct config *cfg, const struct config_key *k, const char *value,
+	             char *reason, size_t rlen);
+	void (*clear)(struct config *cfg);
+	size_t off;
+	unsigned long min, max;
+};
+
+static const struct {
+	const char *name;
+	int level;
+} config_levels[] = {
+    {"error", LOG_LVL_ERR}, {"warning", LOG_LVL_WARNING}, {"notice", LOG_LVL_NOTICE},
+    {"info", LOG_LVL_INFO}, {"debug", LOG_LVL_DEBUG},
+};
+
+/* Duration units in milliseconds; the empty unit (a bare number) is seconds. */
+static const struct {
+	const char *name;
+	uint64_t ms;
+} config_units[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
+};
+
+static void *config_field(struct config *cfg, const struct config_key *k)
+{
+	return (char *)cfg + k->off;
+}
+
+/*
+ * Joins path to base (unless path is absolute) and normalizes the result
+ * lexically into out: "//" and "." vanish, ".." drops the component
+ * before it and stops at "/".  The filesystem is never consulted, so a
+ * ".." after a symbolic link is taken by name, not by where the link
+ * points.  Returns 0, or -1 if the result does not fit in outlen bytes.
+ */
+static int config_resolve(const char *base, const char *path, char *out, size_t outlen)
+{
+	char joined[2 * PATH_MAX + 2];
+	char *save, *comp;
+	size_t len = 0, n;
+	int w;
+
+	if (path[0] == '/')
+		w = snprintf(joined, sizeof(joined), "%s", path);
+	else
+		w = snprintf(joined, sizeof(joined), "%s/%s", base, path);
+	if (w < 0 || (size_t)w >= sizeof(joined) || outlen < 2)
+		return -1;
+	for (comp = strtok_r(joined, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			while (len > 0 && out[--len] != '/')
+				;
+			continue;
+		}
+		n = strlen(comp);
+		if (len + 1 + n >= outlen)
+			return -1;
+		out[len++] = '/';
+		memcpy(out + len, comp, n);
+		len += n;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return 0;
+}
+
+int config_absolute(const char *path, char *out, char *reason, size_t rlen)
+{
+	char cwd[PATH_MAX] = "/";
+
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
+		snprintf(reason, rlen, "cannot get the working directory: %s", strerror(errno));
+		return -1;
+	}
+	if (config_resolve(cwd, path, out, PATH_MAX) < 0) {
+		snprintf(reason, rlen, "path too long (more than %d characters)", PATH_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a decimal number in min..max: digits only, no sign, no suffix. */
+static int config_number(const char *s, unsigned long min, unsigned long max, unsigned long *out,
+                         char *reason, size_t rlen)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] == '-') {
+		snprintf(reason, rlen, "negative value '%s'", s);
+		return -1;
+	}
+	if (!isdigit((unsigned char)s[0])) {
+		snprintf(reason, rlen, "'%s' is not a number", s);
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0') {
+		snprintf(reason, rlen, "trailing garbage in '%s'", s);
+		return -1;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		snprintf(reason, rlen, "%s out of range %lu..%lu", s, min, max);
+		return -1;
+	}
+	*out = (unsigned long)v;
+	return 0;
+}
+
+/* A count in k->min..k->max into the unsigned field k names. */
+static int config_parse_count(struct config *cfg, const struct config_key *k, const char *value,
+                              char *reason, size_t rlen)
+{
+	unsigned long v;
+
+	if (config_number(value, k->min, k->max, &v, reason, rlen) < 0)
+		return -1;
+	*(unsigned *)config_field(cfg, k) = (unsigned)v;
+	return 0;
+}
+
+/* "auto" is the number of online CPUs now, kept within 1..k->max. */
+static int config_parse_workers(struct config *cfg, const struct config_key *k, const char *value,
+                                char *reason, size_t rlen)
+{
+	long n;
+
+	cfg->workers_auto = strcmp(value, "auto") == 0;
+	if (!cfg->workers_auto) {
+		if (!isdigit((unsigned char)value[0]) && value[0] != '-') {
+			snprintf(reason, rlen, "'%s' is neither a number nor 'auto'", value);
+			return -1;
+		}
+		return config_parse_count(cfg, k, value, reason, rlen);
+	}
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	cfg->workers = (unsigned long)n > k->max ? (unsigned)k->max : (unsigned)n;
+	return 0;
+}
+
+/* A duration of at least k->min ms into the unsigned field k names. */
+static int config_parse_time(struct config *cfg, const struct config_key *k, const char *value,
+                             char *reason, size_t rlen)
+{
+	unsigned ms;
+
+	if (value[0] == '-') {
+		snprintf(reason, rlen, "negative duration '%s'", value);
+		return -1;
+	}
+	if (config_parse_duration(value, &ms) < 0) {
+		snprintf(reason, rlen,
+		         "bad duration '%s' (e.g. 250ms, 3s, 1.5s, 2m, 1h; at most 24h)", value);
+		return -1;
+	}
+	if (ms < k->min) {
+		snprintf(reason, rlen, "%s is too short (at least %lums)", value, k->min);
+		return -1;
+	}
+	*(unsigned *)config_field(cfg, k) = ms;
+	return 0;
+}
+
+/* A path, relative to the base directory unless absolute, normalized. */
+static int config_parse_path(struct config *cfg, const struct config_key *k, const char *value,
+                             char *reason, size_t rlen)
+{
+	if (config_resolve(cfg->basedir, value, config_field(cfg, k), PATH_MAX) < 0) {
+		snprintf(reason, rlen, "path too long (more than %d characters)", PATH_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Permission bits of the FIFO and the socket: the daemon must read and
+ * write them itself, and letting everybody write would let anyone submit
+ * jobs, so o+w is refused (grant a group instead). */
+static int config_parse_mode(struct config *cfg, const struct config_key *k, const char *value,
+                             char *reason, size_t rlen)
+{
+	unsigned long m;
+
+	if (value[strspn(value, "01234567")] != '\0') {
+		snprintf(reason, rlen, "bad mode '%s' (octal, e.g. 0620)", value);
+		return -1;
+	}
+	errno = 0;
+	m = strtoul(value, NULL, 8);
+	if (errno == ERANGE || m > 0777) {
+		snprintf(reason, rlen, "mode %s has bits outside 0777", value);
+		return -1;
+	}
+	if ((m & 0600) != 0600) {
+		snprintf(reason, rlen, "mode %04lo: the owner needs read and write (0600)", m);
+		return -1;
+	}
+	if (m & 0002) {
+		snprintf(reason, rlen, "mode %04lo is world-writable (o+w)", m);
+		return -1;
+	}
+	cfg->mode = (mode_t)m;
+	return 0;
+}
+
+static int config_parse_level(struct config *cfg, const struct config_key *k, const char *value,
+                              char *reason, size_t rlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(config_levels) / sizeof(config_levels[0]); i++) {
+		if (strcmp(value, config_levels[i].name) == 0) {
+			cfg->log_level = config_levels[i].level;
+			return 0;
+		}
+	}
+	snprintf(reason, rlen, "unknown level '%s' (error, warning, notice, info, debug)", value);
+	return -1;
+}
+
+static void config_clear_backup_allow(struct config *cfg)
+{
+	while (cfg->n_backup_allow > 0) {
+		cfg->n_backup_allow--;
+		free(cfg->backup_allow[cfg->n_backup_allow]);
+		cfg->backup_allow[cfg->n_backup_allow] = NULL;
+	}
+}
+
+static void config_clear_net_allow(struct config *cfg)
+{
+	cfg->n_net_allow = 0;
+}
+
+/* Adds each space-separated path of value to [backup] allow. */
+static int config_parse_backup_allow(struct config *cfg, const struct config_key *k,
+                                     const char *value, char *reason, size_t rlen)
+{
+	char words[INI_MAX_LINE + 64], path[PATH_MAX];
+	char *save, *w;
+
+	snprintf(words, sizeof(words), "%s", value);
+	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (cfg->n_backup_allow == CONFIG_MAX_BACKUP_ALLOW) {
+			snprintf(reason, rlen, "more than %d paths", CONFIG_MAX_BACKUP_ALLOW);
+			return -1;
+		}
+		if (config_resolve(cfg->basedir, w, path, sizeof(path)) < 0) {
+			snprintf(reason, rlen, "path too long (more than %d characters)",
+			         PATH_MAX - 1);
+			return -1;
+		}
+		cfg->backup_allow[cfg->n_backup_allow] = strdup(path);
+		if (cfg->backup_allow[cfg->n_backup_allow] == NULL) {
+			snprintf(reason, rlen, "out of memory");
+			return -1;
+		}
+		cfg->n_backup_allow++;
+	}
+	return 0;
+}
+
+/* Adds each space-separated rule of value to [net] allow. */
+static int config_parse_net_allow(struct config *cfg, const struct config_key *k, const char *value,
+                                  char *reason, size_t rlen)
+{
+	char words[INI_MAX_LINE + 64], why[256];
+	char *save, *w;
+
+	snprintf(words, sizeof(words), "%s", value);
+	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (cfg->n_net_allow == CONFIG_MAX_NET_ALLOW) {
+			snprintf(reason, rlen, "more than %d rules", CONFIG_MAX_NET_ALLOW);
+			return -1;
+		}
+		if (netrule_parse(w, &cfg->net_allow[cfg->n_net_allow], why, sizeof(why)) < 0) {
+			snprintf(reason, rlen, "bad rule '%s': %s", w, why);
+			return -1;
+		}
+		cfg->n_net_allow++;
+	}
+	return 0;
+}
+
+#define CONFIG_AT(field) offsetof(struct config, field)
+
+static const struct config_key config_keys[] = {
+    {"pool", "workers", "auto", config_parse_workers, NULL, CONFIG_AT(workers), 1,
+     CONFIG_MAX_WORKERS},
+    {"pool", "inflight", "128", config_parse_count, NULL, CONFIG_AT(inflight), 1, 65536},
+    {"pool", "queue_limit", "65536", config_parse_count, NULL, CONFIG_AT(queue_limit), 1,
+     100000000},
+    {"pool", "shutdown_timeout", "30s", config_parse_time, NULL, CONFIG_AT(shutdown_timeout_ms), 0,
+     CONFIG_DAY_MS},
+    {"pool", "kill_timeout", "5s", config_parse_time, NULL, CONFIG_AT(kill_timeout_ms), 0,
+     CONFIG_DAY_MS},
+    {"control", "fifo", "poold.d/control", config_parse_path, NULL, CONFIG_AT(fifo), 0, 0},
+    {"control", "socket", "poold.d/control.sock", config_parse_path, NULL, CONFIG_AT(socket), 0, 0},
+    {"control", "mode", "0620", config_parse_mode, NULL, CONFIG_AT(mode), 0, 0},
+    {"log", "file", "poold.d/jobs.log", config_parse_path, NULL, CONFIG_AT(log_file), 0, 0},
+    {"log", "level", "info", config_parse_level, NULL, CONFIG_AT(log_level), 0, 0},
+    {"backup", "dir", "poold.d/backups", config_parse_path, NULL, CONFIG_AT(backup_dir), 0, 0},
+    {"backup", "allow", ".", config_parse_backup_allow, config_clear_backup_allow,
+     CONFIG_AT(backup_allow), 0, 0},
+    {"net", "allow", "127.0.0.0/8 ::1", config_parse_net_allow, config_clear_net_allow,
+     CONFIG_AT(net_allow), 0, 0},
+    {"net", "timeout", "3s", config_parse_time, NULL, CONFIG_AT(net_timeout_ms), 1, CONFIG_DAY_MS},
+};
+
+_Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == CONFIG_N_KEYS,
+               "CONFIG_N_KEYS in config_values.h must match the key table");
+
+int config_key_find(const char *section, const char *key)
+{
+	int i;
+
+	for (i = 0; i < (int)CONFIG_N_KEYS; i++) {
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].key, key) == 0)
+			return i;
+	}
+	return -1;
+}
+
+bool config_section_known(const char *section)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_N_KEYS; i++) {
+		if (strcmp(config_keys[i].section, section) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool config_key_is_list(int key)
+{
+	return config_keys[key].clear != NULL;
+}
+
+void config_key_clear(struct config *cfg, int key)
+{
+	if (config_keys[key].clear != NULL)
+		config_keys[key].clear(cfg);
+}
+
+int config_key_parse(struct config *cfg, int key, const char *value, char *reason, size_t rlen)
+{
+	return config_keys[key].parse(cfg, &config_keys[key], value, reason, rlen);
+}
+
+int config_defaults_at(struct config *cfg, const char *basedir, char *reason, size_t rlen)
+{
+	const struct config_key *k;
+	char why[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (config_absolute(basedir, cfg->basedir, reason, rlen) < 0)
+		return -1;
+	for (k = config_keys; k < config_keys + CONFIG_N_KEYS; k++) {
+		if (k->parse(cfg, k, k->def, why, sizeof(why)) < 0) {
+			snprintf(reason, rlen, "default [%s] %s: %s", k->section, k->key, why);
+			config_free(cfg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_defaults(struct config *cfg, char *err, size_t errlen)
+{
+	return config_defaults_at(cfg, ".", err, errlen);
+}
+
+void config_free(struct config *cfg)
+{
+	config_clear_backup_allow(cfg);
+}
+
+/*
+ * Whole decimal digits, an optional fraction and a unit.  The whole part
+ * is capped while it is read, so no input can overflow; fraction digits
+ * beyond the sixth, and anything below a millisecond, are dropped.
+ */
+int config_parse_duration(const char *text, unsigned *ms)
+{
+	uint64_t whole = 0, frac = 0, scale = 1, total;
+	const char *p = text;
+	size_t i, n = sizeof(config_units) / sizeof(config_units[0]);
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > CONFIG_DAY_MS)
+			return -1;
+	}
+	if (*p == '.' && !isdigit((unsigned char)*++p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (scale < 1000000) {
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
+	}
+	for (i = 0; i < n && strcmp(p, config_units[i].name) != 0; i++)
+		;
+	if (i == n)
+		return -1;
+	total = whole * config_units[i].ms + frac * config_units[i].ms / scale;
+	if (total > CONFIG_DAY_MS)
+		return -1;
+	*ms = (unsigned)total;
+	return 0;
+}
+
+static bool config_rule_equal(const struct netrule *a, const struct netrule *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && a->prefix == b->prefix && a->port == b->port &&
+	       memcmp(a->addr, b->addr, n) == 0;
+}
+
+bool config_workers_differ(const struct config *a, const struct config *b)
+{
+	unsigned i;
+
+	if (strcmp(a->log_file, b->log_file) != 0 || strcmp(a->backup_dir, b->backup_dir) != 0 ||
+	    a->n_backup_allow != b->n_backup_allow || a->n_net_allow != b->n_net_allow ||
+	    a->net_timeout_ms != b->net_timeout_ms)
+		return true;
+	for (i = 0; i < a->n_backup_allow; i++) {
+		if (strcmp(a->backup_allow[i], b->backup_allow[i]) != 0)
+			return true;
+	}
+	for (i = 0; i < a->n_net_allow; i++) {
+		if (!config_rule_equal(&a->net_allow[i], &b->net_allow[i]))
+			return true;
+	}
+	return false;
+}
