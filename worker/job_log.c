@@ -1,0 +1,224 @@
+/*
+ * The `log TEXT` job: appends one line to [log] file,
+ *
+ *   2026-11-22T01:23:45.123456Z job=42 TEXT\n
+ *
+ * (UTC, microseconds; the space after the id is there even when TEXT is
+ * empty).  This file owns that line format, its escaping and the worker's
+ * descriptor of the file.  Each line goes out in one write(2) on an
+ * O_APPEND descriptor, so lines of many workers never interleave, and
+ * TEXT is escaped so that nobody can forge a line: bytes below 0x20 and
+ * 0x7f become \xHH (lower-case hex), except tab which becomes \t, and a
+ * backslash becomes \\.  Bytes from 0x80 up pass through (UTF-8).
+ *
+ * It runs once per job on the hot path, so it must not allocate, stat,
+ * or open and close the file per job; and like every handler it must not
+ * exit or crash: every failure is a JOB_FAILED with a reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "job.h"
+
+/* "2026-11-22T01:23:45" is 19 bytes; a five-digit year would add one. */
+#define JOB_LOG_SECONDS_MAX 32
+
+/* Timestamp (with microseconds), " job=", 20 digits, a space, the text
+ * escaped at worst four bytes for one, and the newline. */
+#define JOB_LOG_LINE_MAX (4 * PROTO_ARGS_MAX + 128)
+
+/*
+ * The seconds part of the last timestamp, re-formatted only when the
+ * second changes: gmtime_r and strftime per line would cost more than the
+ * rest of the line.  It is a static because struct job_ctx has no room
+ * for per-worker state and the worker runs jobs in one thread.  Sharing it
+ * is harmless anyway: it is a cache of a pure function of `sec`, so a
+ * forked child inheriting it still reads correct values.
+ */
+static struct {
+	bool valid;
+	time_t sec;
+	size_t len;
+	char text[JOB_LOG_SECONDS_MAX];
+} job_log_clock;
+
+int job_log_check(const char *args, size_t len, char *err, size_t errlen)
+{
+	if (len > PROTO_ARGS_MAX) {
+		snprintf(err, errlen, "log text of %zu bytes is over the limit of %zu", len,
+		         (size_t)PROTO_ARGS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+void job_log_reopen(int *log_fd)
+{
+	if (log_fd == NULL)
+		return;
+	if (*log_fd >= 0)
+		close(*log_fd);
+	*log_fd = -1;
+}
+
+/* Writes the timestamp of now into out (at least JOB_LOG_SECONDS_MAX + 8
+ * bytes); returns its length. */
+static size_t job_log_timestamp(char *out)
+{
+	struct timespec ts;
+	struct tm tm;
+	long usec;
+	size_t n;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (!job_log_clock.valid || job_log_clock.sec != ts.tv_sec) {
+		job_log_clock.len = 0;
+		if (gmtime_r(&ts.tv_sec, &tm) != NULL)
+			job_log_clock.len = strftime(job_log_clock.text, sizeof(job_log_clock.text),
+			                             "%Y-%m-%dT%H:%M:%S", &tm);
+		if (job_log_clock.len == 0)
+			job_log_clock.len = (size_t)snprintf(
+			    job_log_clock.text, sizeof(job_log_clock.text), "0000-00-00T00:00:00");
+		job_log_clock.sec = ts.tv_sec;
+		job_log_clock.valid = true;
+	}
+	n = job_log_clock.len;
+	memcpy(out, job_log_clock.text, n);
+	out[n++] = '.';
+	usec = ts.tv_nsec / 1000;
+	for (i = 5; i >= 0; i--) {
+		out[n + (size_t)i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	n += 6;
+	out[n++] = 'Z';
+	return n;
+}
+
+/* Writes v in decimal into out (at least 20 bytes); returns its length. */
+static size_t job_log_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Copies len bytes of text into out, escaped as the top of this file
+ * says; out needs 4 * len bytes.  Returns the bytes written. */
+static size_t job_log_escape(char *out, const char *text, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = 0;
+	unsigned char c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)text[i];
+		if (c >= 0x20 && c != 0x7f && c != '\\') {
+			out[n++] = (char)c;
+			continue;
+		}
+		out[n++] = '\\';
+		if (c == '\\' || c == '\t') {
+			out[n++] = c == '\t' ? 't' : '\\';
+			continue;
+		}
+		out[n++] = 'x';
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 0xf];
+	}
+	return n;
+}
+
+/* Builds the whole line into line (JOB_LOG_LINE_MAX bytes; len is at most
+ * PROTO_ARGS_MAX); returns its length. */
+static size_t job_log_format(char *line, uint64_t id, const char *text, size_t len)
+{
+	size_t n;
+
+	n = job_log_timestamp(line);
+	memcpy(line + n, " job=", 5);
+	n += 5;
+	n += job_log_u64(line + n, id);
+	line[n++] = ' ';
+	n += job_log_escape(line + n, text, len);
+	line[n++] = '\n';
+	return n;
+}
+
+/* Opens [log] file into *ctx->log_fd; JOB_OK, or JOB_FAILED with the
+ * reason in ctx->msg. */
+static int job_log_open(struct job_ctx *ctx)
+{
+	const char *path = ctx->cfg->log_file;
+	int fd;
+
+	if (path[0] == '\0')
+		return job_result(ctx, JOB_FAILED, "no [log] file configured");
+	do {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	} while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return job_result(ctx, JOB_FAILED, "open %s: %s", path, strerror(errno));
+	*ctx->log_fd = fd;
+	return JOB_OK;
+}
+
+/*
+ * Writes the line with one write(2), the only way lines from many workers
+ * stay whole.  A failed or short write is never completed with a second
+ * write of the rest (that part could land after another worker's line);
+ * after a short write a lone newline is tried so the next line starts on
+ * a line of its own.  On any failure the descriptor is dropped, so the
+ * next job opens the file afresh (a remounted disk, a deleted file).
+ */
+static int job_log_write(struct job_ctx *ctx, const char *line, size_t n)
+{
+	const char *path = ctx->cfg->log_file;
+	ssize_t w, nl;
+	int err;
+
+	do {
+		w = write(*ctx->log_fd, line, n);
+	} while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)n)
+		return JOB_OK;
+	err = errno;
+	if (w >= 0) {
+		nl = write(*ctx->log_fd, "\n", 1);
+		(void)nl; /* best effort: it only ends the torn line */
+		job_log_reopen(ctx->log_fd);
+		return job_result(ctx, JOB_FAILED, "write %s: short write (%zd of %zu bytes)", path,
+		                  w, n);
+	}
+	job_log_reopen(ctx->log_fd);
+	return job_result(ctx, JOB_FAILED, "write %s: %s", path, strerror(err));
+}
+
+int job_log_run(struct job_ctx *ctx, const char *args, size_t len)
+{
+	char line[JOB_LOG_LINE_MAX];
+	size_t n;
+
+	ctx->msg[0] = '\0';
+	if (len > PROTO_ARGS_MAX)
+		return job_result(ctx, JOB_FAILED, "log text of %zu bytes is over the limit of %zu",
+		                  len, (size_t)PROTO_ARGS_MAX);
+	if (ctx->log_fd == NULL)
+		return job_result(ctx, JOB_FAILED, "no descriptor slot for [log] file");
+	if (*ctx->log_fd < 0 && job_log_open(ctx) != JOB_OK)
+		return JOB_FAILED;
+	n = job_log_format(line, ctx->id, args, len);
+	return job_log_write(ctx, line, n);
+}
