@@ -53,9 +53,11 @@ static void worker_reset_signals(void)
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, RT internals */
-	/* A worker writes to a pipe whose reader may die; EPIPE is handled. */
+	/* A worker writes to a pipe whose reader may die (EPIPE is handled), and a
+	 * backup past RLIMIT_FSIZE must fail with EFBIG, not kill the worker. */
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigaction(SIGXFSZ, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
