@@ -22,20 +22,20 @@
 #include "netrule.h"
 
 #define CONFIG_MAX_BACKUP_ALLOW 32
-#define CONFIG_MAX_NET_ALLOW 64
-#define CONFIG_MAX_WORKERS 4096
+#define CONFIG_MAX_NET_ALLOW    64
+#define CONFIG_MAX_WORKERS      4096
 
 struct config {
-	char source[PATH_MAX]; /* file read, "" for built-in defaults */
+	char source[PATH_MAX];  /* file read, "" for built-in defaults */
 	char basedir[PATH_MAX]; /* what relative paths were resolved against */
 
 	/* [pool] */
-	unsigned workers;            /* resolved count, 1..CONFIG_MAX_WORKERS */
-	bool workers_auto;           /* "auto": online CPUs at load time */
-	unsigned inflight;           /* jobs sent to one worker and not done */
-	unsigned queue_limit;        /* jobs accepted and not yet sent */
+	unsigned workers;             /* resolved count, 1..CONFIG_MAX_WORKERS */
+	bool workers_auto;            /* "auto": online CPUs at load time */
+	unsigned inflight;            /* jobs sent to one worker and not done */
+	unsigned queue_limit;         /* jobs accepted and not yet sent */
 	unsigned shutdown_timeout_ms; /* drain time on TERM before TERM to workers */
-	unsigned kill_timeout_ms;    /* TERM to KILL of workers at shutdown */
+	unsigned kill_timeout_ms;     /* TERM to KILL of workers at shutdown */
 
 	/* [control] */
 	char fifo[PATH_MAX];   /* the control FIFO */
@@ -74,8 +74,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
  * The same for INI text held in memory; name is used in messages and
  * basedir resolves relative paths.  For tests and the fuzzer.
  */
-int config_load_string(struct config *cfg, const char *text, const char *name,
-		       const char *basedir, char *err, size_t errlen);
+int config_load_string(struct config *cfg, const char *text, const char *name, const char *basedir,
+                       char *err, size_t errlen);
 
 /* Frees what a loaded config owns; the struct itself is the caller's. */
 void config_free(struct config *cfg);

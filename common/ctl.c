@@ -82,7 +82,7 @@ int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, siz
 		len--;
 	if (len + 1 > CTL_LINE_MAX) {
 		snprintf(err, errlen, "line of %zu bytes is over the limit of %d", len + 1,
-			 CTL_LINE_MAX);
+		         CTL_LINE_MAX);
 		return -1;
 	}
 	if (ctl_check_bytes(line, len, err, errlen) == -1)

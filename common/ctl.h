@@ -47,9 +47,9 @@ int ctl_parse_code(const char *word, size_t len, uint32_t *code);
  */
 struct ctl_split {
 	char buf[16 * CTL_LINE_MAX]; /* a read of many short lines at once */
-	size_t start; /* first byte not yet returned */
-	size_t end;   /* one past the last byte read */
-	bool discarding; /* inside an overlong line, dropping bytes */
+	size_t start;                /* first byte not yet returned */
+	size_t end;                  /* one past the last byte read */
+	bool discarding;             /* inside an overlong line, dropping bytes */
 };
 
 enum ctl_split_result {

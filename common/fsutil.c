@@ -24,7 +24,7 @@ static int fsutil_mkdirs(char *dir, char *err, size_t errlen)
 		*p = '\0';
 		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
 			snprintf(err, errlen, "cannot create directory %s: %s", dir,
-				 strerror(errno));
+			         strerror(errno));
 			return -1;
 		}
 		*p = '/';
@@ -64,12 +64,12 @@ int fsutil_private_parent(const char *path, char *err, size_t errlen)
 	}
 	if (st.st_uid != geteuid()) {
 		snprintf(err, errlen, "directory %s is owned by uid %u, not by us (uid %u)", dir,
-			 (unsigned)st.st_uid, (unsigned)geteuid());
+		         (unsigned)st.st_uid, (unsigned)geteuid());
 		return -1;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "directory %s is writable by group or others (mode %04o)", dir,
-			 (unsigned)(st.st_mode & 07777));
+		snprintf(err, errlen, "directory %s is writable by group or others (mode %04o)",
+		         dir, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;

@@ -33,11 +33,11 @@ void log_set_prefix(bool on);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
-#define log_err(...)     log_msg(LOG_LVL_ERR, __VA_ARGS__)
-#define log_warnx(...)   log_msg(LOG_LVL_WARNING, __VA_ARGS__)
-#define log_notice(...)  log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
-#define log_info(...)    log_msg(LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...)   log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+#define log_err(...)    log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warnx(...)  log_msg(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 
 /* Like log_warnx, with ": strerror(errno)" appended. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,7 +8,7 @@
 #include "proto.h"
 
 size_t proto_task_encode(void *buf, size_t cap, uint32_t code, uint64_t id, const void *args,
-			 size_t len)
+                         size_t len)
 {
 	struct proto_task hdr = {.code = code, .len = (uint32_t)len, .id = id};
 
@@ -34,7 +34,7 @@ long proto_task_decode(const void *buf, size_t avail, struct proto_task *hdr, co
 }
 
 size_t proto_done_encode(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
-			 size_t len)
+                         size_t len)
 {
 	struct proto_done hdr = {.id = id, .status = status};
 

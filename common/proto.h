@@ -56,7 +56,7 @@ enum proto_status {
  * bytes written, or 0 if len > PROTO_ARGS_MAX or cap is too small.
  */
 size_t proto_task_encode(void *buf, size_t cap, uint32_t code, uint64_t id, const void *args,
-			 size_t len);
+                         size_t len);
 
 /*
  * Decodes the frame at the start of buf (avail bytes).  Returns the frame
@@ -69,7 +69,7 @@ long proto_task_decode(const void *buf, size_t avail, struct proto_task *hdr, co
 /* The same two for completion records; len is capped at PROTO_MSG_MAX (a
  * longer message is truncated by the encoder, rejected by the decoder). */
 size_t proto_done_encode(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
-			 size_t len);
+                         size_t len);
 long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, const char **msg);
 
 #endif

@@ -26,8 +26,8 @@
 #include "log.h"
 #include "master.h"
 
-#define CTLSOCK_MAX 64
-#define CTLSOCK_IDLE 10.0
+#define CTLSOCK_MAX     64
+#define CTLSOCK_IDLE    10.0
 #define CTLSOCK_REQ_MAX 256
 
 struct client {
@@ -125,7 +125,7 @@ static void client_wait_done(struct client *c)
 		return;
 	}
 	n = asprintf(&text, "waited %llu failed %llu\n%s", (unsigned long long)c->wait_jobs,
-		     (unsigned long long)failed, lines);
+	             (unsigned long long)failed, lines);
 	free(lines);
 	if (n < 0) {
 		client_close(c);
@@ -242,7 +242,7 @@ void ctlsock_job_ended(struct master *m, uint64_t id)
 
 /* Removes a socket file left by a daemon that is gone; refuses a live one. */
 static int ctlsock_clear_stale(const char *path, const struct sockaddr_un *sa, char *err,
-			       size_t errlen)
+                               size_t errlen)
 {
 	struct stat st;
 	int fd, r;
@@ -276,7 +276,7 @@ int ctlsock_open(struct master *m, char *err, size_t errlen)
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "socket path %s is longer than %zu bytes", path,
-			 sizeof(sa.sun_path) - 1);
+		         sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);

@@ -31,7 +31,7 @@
 
 /* A job whose worker died this many times is not tried again. */
 #define DISPATCH_MAX_ATTEMPTS 3
-#define DISPATCH_BURIED "its worker died on each of 3 attempts"
+#define DISPATCH_BURIED       "its worker died on each of 3 attempts"
 
 static void bucket_insert(struct master *m, struct slot *s)
 {
@@ -149,7 +149,7 @@ static int slot_assign(struct slot *s, struct job *j)
 	if (out_reserve(s, sizeof(struct proto_task) + j->len) == -1)
 		return -1;
 	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code,
-					j->id, j->args, j->len);
+	                                j->id, j->args, j->len);
 	idx = s->ring_head + s->ring_len;
 	if (idx >= s->ring_cap)
 		idx -= s->ring_cap;
@@ -233,8 +233,8 @@ int dispatch_send_control(struct slot *s, uint32_t code)
 {
 	if (s->task_fd == -1 || out_reserve(s, sizeof(struct proto_task)) == -1)
 		return -1;
-	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, code, 0,
-					NULL, 0);
+	s->out_len +=
+	    proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, code, 0, NULL, 0);
 	slot_write(s);
 	return 0;
 }
@@ -271,7 +271,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	j = s->ring_len > 0 ? s->ring[s->ring_head] : NULL;
 	if (j == NULL || j->id != d->id) {
 		snprintf(why, sizeof(why), "reported job %llu it does not hold",
-			 (unsigned long long)d->id);
+		         (unsigned long long)d->id);
 		slot_kill(s, why);
 		return -1;
 	}
@@ -359,7 +359,7 @@ void dispatch_slot_gone(struct slot *s)
 		s->ring_len--;
 		if (j->attempts >= DISPATCH_MAX_ATTEMPTS) {
 			outcome_record(m, j, PROTO_FAILED, DISPATCH_BURIED, strlen(DISPATCH_BURIED),
-				       s->index);
+			               s->index);
 			continue;
 		}
 		jobq_push_front(&m->queue, j);

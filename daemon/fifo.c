@@ -55,7 +55,7 @@ static void fifo_reject(struct master *m, const char *line, size_t len, const ch
 	if (now - m->reject_window >= 1.0) {
 		if (m->reject_suppressed > 0)
 			log_warnx("%llu more FIFO lines rejected and not logged",
-				  (unsigned long long)m->reject_suppressed);
+			          (unsigned long long)m->reject_suppressed);
 		m->reject_window = now;
 		m->reject_logged = 0;
 		m->reject_suppressed = 0;
@@ -163,7 +163,7 @@ int fifo_open(struct master *m, char *err, size_t errlen)
 	fd = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot open FIFO %s: %s", path,
-			 errno == ELOOP ? "it is a symlink" : strerror(errno));
+		         errno == ELOOP ? "it is a symlink" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {

@@ -18,12 +18,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: poold [-c FILE] [-t] [-v] [--version] [--help]\n"
-		   "  -c, --config FILE  read FILE (default: built-in defaults, files under ./poold.d)\n"
-		   "  -t, --test         check the configuration and exit (0 ok, 78 bad)\n"
-		   "  -v, --verbose      log at debug level\n"
-		   "      --version      print the version and exit\n"
-		   "  -h, --help         print this help and exit\n");
+	fprintf(
+	    f,
+	    "usage: poold [-c FILE] [-t] [-v] [--version] [--help]\n"
+	    "  -c, --config FILE  read FILE (default: built-in defaults, files under ./poold.d)\n"
+	    "  -t, --test         check the configuration and exit (0 ok, 78 bad)\n"
+	    "  -v, --verbose      log at debug level\n"
+	    "      --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit\n");
 }
 
 /* A thousand workers hold two descriptors each: take what the hard limit allows. */
@@ -40,9 +42,9 @@ static void raise_nofile(void)
 static int parse_args(int argc, char **argv, struct master *m, bool *test, bool *verbose)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -85,6 +87,7 @@ static void master_setup(struct master *m)
 	if (m->loop == NULL)
 		fatalx(POOLD_EXIT_OSERR, "cannot initialise libev");
 	m->start_time = ev_time();
+	notify_init(m);
 	if (ctlsock_open(m, err, sizeof(err)) == -1)
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
 	if (fifo_open(m, err, sizeof(err)) == -1) {
@@ -104,6 +107,7 @@ static void master_setup(struct master *m)
 
 static void master_teardown(struct master *m)
 {
+	notify_close(m);
 	ctlsock_close(m);
 	fifo_close(m);
 	pool_free(m);
@@ -127,7 +131,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
 		return POOLD_EXIT_USAGE;
 	r = m.config_path ? config_load(&m.cfg, m.config_path, err, sizeof(err))
-			  : config_defaults(&m.cfg, err, sizeof(err));
+	                  : config_defaults(&m.cfg, err, sizeof(err));
 	if (r == -1) {
 		log_err("%s", err);
 		return POOLD_EXIT_CONFIG;
@@ -141,7 +145,7 @@ int main(int argc, char **argv)
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
-		 m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
+	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
 	master_setup(&m);
 	ev_run(m.loop, 0);
 	master_teardown(&m);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <ev.h>
 
@@ -56,18 +57,18 @@ struct slot {
 	struct master *m;
 	unsigned index; /* worker[index] in logs and status */
 	enum slot_state state;
-	pid_t pid;            /* 0 when no process */
-	int task_fd;          /* write end of the task pipe, non-blocking; -1 */
-	int done_fd;          /* read end of the completion pipe, non-blocking; -1 */
-	ev_io task_w;         /* writable; active only while out holds bytes */
-	ev_io done_w;         /* readable completions */
-	ev_child child_w;     /* registered right after fork */
-	ev_timer backoff_w;   /* respawn delay after an early death */
-	ev_tstamp started;    /* when the current process was forked */
+	pid_t pid;             /* 0 when no process */
+	int task_fd;           /* write end of the task pipe, non-blocking; -1 */
+	int done_fd;           /* read end of the completion pipe, non-blocking; -1 */
+	ev_io task_w;          /* writable; active only while out holds bytes */
+	ev_io done_w;          /* readable completions */
+	ev_child child_w;      /* registered right after fork */
+	ev_timer backoff_w;    /* respawn delay after an early death */
+	ev_tstamp started;     /* when the current process was forked */
 	unsigned early_deaths; /* consecutive deaths within a second of start */
-	bool broken;          /* protocol error or pipe gone: no more jobs */
-	uint64_t jobs_done;   /* by this slot, all processes */
-	int last_status;      /* wait status of the last process, -1 none */
+	bool broken;           /* protocol error or pipe gone: no more jobs */
+	uint64_t jobs_done;    /* by this slot, all processes */
+	int last_status;       /* wait status of the last process, -1 none */
 
 	/* Jobs sent (or about to be) and not done, oldest first.  Workers run
 	 * frames in order, so completions must come back in this order. */
@@ -103,13 +104,28 @@ struct counters {
 	uint64_t done[MASTER_MAX_KINDS];
 	uint64_t failed[MASTER_MAX_KINDS];
 	uint64_t timedout[MASTER_MAX_KINDS];
-	uint64_t rejected;  /* FIFO lines refused */
-	uint64_t retried;   /* jobs given to another worker after a death */
-	uint64_t restarts;  /* workers that died and were replaced */
-	uint64_t killed;    /* workers killed for a malformed frame */
+	uint64_t rejected; /* FIFO lines refused */
+	uint64_t retried;  /* jobs given to another worker after a death */
+	uint64_t restarts; /* workers that died and were replaced */
+	uint64_t killed;   /* workers killed for a malformed frame */
 };
 
 struct client; /* ctlsock.c */
+
+/* systemd notification state (notify.c). */
+struct notify {
+	int fd; /* -1 without $NOTIFY_SOCKET */
+	struct sockaddr_un sa;
+	socklen_t salen;
+	bool warned;
+	bool stalled;           /* the watchdog is held back */
+	uint64_t watchdog_usec; /* 0: no watchdog */
+	ev_timer status_w;
+	ev_timer watchdog_w;
+	ev_tstamp progress;    /* last time a job ended or the pool was idle */
+	uint64_t watch_ended;  /* jobs ended at the last watchdog check */
+	uint64_t status_ended; /* jobs ended at the last STATUS */
+};
 
 struct master {
 	struct ev_loop *loop;
@@ -129,7 +145,7 @@ struct master {
 	struct slot *dirty;
 	struct jobq queue;
 	uint64_t next_id;
-	char *rbuf; /* completion read buffer, shared by all slots */
+	char *rbuf;    /* completion read buffer, shared by all slots */
 	uint64_t live; /* accepted, not yet ended */
 
 	/* The control FIFO. */
@@ -155,6 +171,7 @@ struct master {
 
 	struct counters count;
 	ev_tstamp start_time;
+	struct notify notify;
 
 	/* Signals and shutdown. */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
@@ -194,10 +211,10 @@ struct job *jobq_pop(struct jobq *q);
 void jobq_clear(struct jobq *q);
 
 /* ---- outcome.c: what happens when a job ends ---- */
-void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg,
-		    size_t len, unsigned slot);
+void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                    unsigned slot);
 int outcome_failures_since(struct master *m, uint64_t upto, char **text, size_t *len,
-			   uint64_t *nfailed);
+                           uint64_t *nfailed);
 void outcome_free(struct master *m);
 
 /* ---- fifo.c: the control FIFO ---- */
@@ -217,6 +234,13 @@ int status_render(struct master *m, bool json, char **text, size_t *len);
 /* ---- signals.c: TERM/INT, HUP, USR1, and the shutdown sequence ---- */
 void signals_start(struct master *m);
 void signals_check_drained(struct master *m);
+
+/* ---- notify.c: systemd's sd_notify protocol and watchdog ---- */
+void notify_init(struct master *m);
+void notify_ready(struct master *m);
+void notify_reloading(struct master *m);
+void notify_stopping(struct master *m);
+void notify_close(struct master *m);
 
 /* ---- reload.c: SIGHUP ---- */
 void reload_run(struct master *m);

@@ -30,8 +30,7 @@ static const char *outcome_name(uint32_t status)
 	}
 }
 
-static void outcome_keep_failure(struct master *m, const struct job *j, const char *msg,
-				 size_t len)
+static void outcome_keep_failure(struct master *m, const struct job *j, const char *msg, size_t len)
 {
 	struct failure *f;
 
@@ -50,22 +49,22 @@ static void outcome_keep_failure(struct master *m, const struct job *j, const ch
 	f->reason[len] = '\0';
 }
 
-void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg,
-		    size_t len, unsigned slot)
+void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                    unsigned slot)
 {
 	const char *name = jobs_at(j->kind)->name;
 
 	if (status == PROTO_OK) {
 		m->count.done[j->kind]++;
 		log_debug("job %llu %s ok on worker[%u]%s%.*s", (unsigned long long)j->id, name,
-			  slot, len ? ": " : "", (int)len, msg);
+		          slot, len ? ": " : "", (int)len, msg);
 	} else {
 		if (status == PROTO_TIMEDOUT)
 			m->count.timedout[j->kind]++;
 		else
 			m->count.failed[j->kind]++;
 		log_warnx("job %llu %s %s on worker[%u]: %.*s", (unsigned long long)j->id, name,
-			  outcome_name(status), slot, (int)len, msg);
+		          outcome_name(status), slot, (int)len, msg);
 		outcome_keep_failure(m, j, msg, len);
 	}
 	m->live--;
@@ -81,7 +80,7 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
  * *text is malloc'd for the caller.
  */
 int outcome_failures_since(struct master *m, uint64_t upto, char **text, size_t *len,
-			   uint64_t *nfailed)
+                           uint64_t *nfailed)
 {
 	size_t cap = 128 + OUTCOME_LIST_MAX * 160, n = 0, i, kept = 0, listed = 0;
 	uint64_t count = m->failures_dropped;
@@ -102,8 +101,8 @@ int outcome_failures_since(struct master *m, uint64_t upto, char **text, size_t 
 		}
 		if (listed++ < OUTCOME_LIST_MAX && n < cap)
 			n += (size_t)snprintf(buf + n, cap - n, "job %llu %s: %s\n",
-					      (unsigned long long)f->id, jobs_at(f->kind)->name,
-					      f->reason);
+			                      (unsigned long long)f->id, jobs_at(f->kind)->name,
+			                      f->reason);
 	}
 	m->nfailures = kept;
 	m->failures_dropped = 0;

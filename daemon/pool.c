@@ -23,7 +23,7 @@
 #include "master.h"
 #include "worker.h"
 
-#define POOL_YOUNG 1.0        /* a death this soon after start counts as early */
+#define POOL_YOUNG       1.0  /* a death this soon after start counts as early */
 #define POOL_BACKOFF_MAX 60.0 /* longest wait before a respawn */
 
 static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents);
@@ -136,7 +136,7 @@ static void slot_backoff(struct slot *s)
 	ev_timer_set(&s->backoff_w, delay, 0.);
 	ev_timer_start(s->m->loop, &s->backoff_w);
 	log_warnx("worker[%u]: %u early deaths in a row; next start in %.0f s", s->index,
-		  s->early_deaths, delay);
+	          s->early_deaths, delay);
 }
 
 /* Spawns, or schedules a later try when fork or pipe fails. */
@@ -163,8 +163,8 @@ static void describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "killed by signal %d (SIG%s)%s", WTERMSIG(status),
-			 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
-			 WCOREDUMP(status) ? ", core dumped" : "");
+		         sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
+		         WCOREDUMP(status) ? ", core dumped" : "");
 	else
 		snprintf(buf, len, "ended with status 0x%x", (unsigned)status);
 }
@@ -185,7 +185,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_debug("worker[%u]: pid %d %s", s->index, (int)s->pid, how);
 	else
 		log_warnx("worker[%u]: pid %d %s, holding %u job%s", s->index, (int)s->pid, how,
-			  held, held == 1 ? "" : "s");
+		          held, held == 1 ? "" : "s");
 	dispatch_slot_gone(s);
 	if (s->task_fd != -1)
 		close(s->task_fd);
@@ -223,6 +223,7 @@ void pool_slot_hello(struct slot *s)
 		return;
 	m->ready = true;
 	log_info("ready: %u workers in %.3f s", up, ev_time() - m->start_time);
+	notify_ready(m);
 }
 
 /* Closes the task pipe of a retiring slot once it holds nothing. */

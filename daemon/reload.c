@@ -23,7 +23,7 @@ static void reload_keep_control(struct master *m, struct config *next)
 	    m->cfg.mode == next->mode)
 		return;
 	log_warnx("reload: [control] changes need a restart; keeping %s and %s", m->cfg.fifo,
-		  m->cfg.socket);
+	          m->cfg.socket);
 	memcpy(next->fifo, m->cfg.fifo, sizeof(next->fifo));
 	memcpy(next->socket, m->cfg.socket, sizeof(next->socket));
 	next->mode = m->cfg.mode;
@@ -37,19 +37,21 @@ void reload_run(struct master *m)
 	bool recycle;
 	int r;
 
+	notify_reloading(m);
 	if (m->config_path != NULL)
 		r = config_load(&next, m->config_path, err, sizeof(err));
 	else
 		r = config_defaults(&next, err, sizeof(err));
 	if (r == -1) {
 		log_err("reload failed, keeping the running configuration: %s", err);
+		notify_ready(m);
 		return;
 	}
 	reload_keep_control(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
 	log_info("reload: %s read; %u workers (was %u)%s",
-		 m->config_path ? next.source : defaults_name, next.workers, m->target,
-		 recycle ? "; replacing every worker for new settings" : "");
+	         m->config_path ? next.source : defaults_name, next.workers, m->target,
+	         recycle ? "; replacing every worker for new settings" : "");
 	if (recycle)
 		pool_retire_all(m);
 	/* With every slot retired, no slot is filed in a load bucket. */
@@ -62,4 +64,5 @@ void reload_run(struct master *m)
 	log_set_level(m->cfg.log_level);
 	pool_resize(m, m->cfg.workers);
 	dispatch_run(m);
+	notify_ready(m);
 }

@@ -25,9 +25,9 @@ static void signals_stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents
 
 	if (m->stop_stage == 0) {
 		log_warnx("shutdown: %zu queued and %llu unfinished jobs after %.1f s; "
-			  "sending TERM to %u workers",
-			  m->queue.len, (unsigned long long)m->live,
-			  m->cfg.shutdown_timeout_ms / 1000.0, left);
+		          "sending TERM to %u workers",
+		          m->queue.len, (unsigned long long)m->live,
+		          m->cfg.shutdown_timeout_ms / 1000.0, left);
 		m->stop_stage = 1;
 		pool_signal_all(m, SIGTERM);
 		ev_timer_set(w, m->cfg.kill_timeout_ms / 1000.0, 0.);
@@ -52,7 +52,7 @@ void signals_check_drained(struct master *m)
 		return;
 	if (m->live > 0)
 		log_warnx("shutdown: %llu accepted jobs were not finished",
-			  (unsigned long long)m->live);
+		          (unsigned long long)m->live);
 	ev_timer_stop(m->loop, &m->stop_w);
 	ev_break(m->loop, EVBREAK_ALL);
 }
@@ -69,7 +69,8 @@ static void signals_stop(struct master *m, int sig)
 	}
 	m->stopping = true;
 	log_info("signal %s: stopping; %zu queued, %llu unfinished", sigabbrev_np(sig),
-		 m->queue.len, (unsigned long long)m->live);
+	         m->queue.len, (unsigned long long)m->live);
+	notify_stopping(m);
 	fifo_close(m);
 	ev_timer_set(&m->stop_w, m->cfg.shutdown_timeout_ms / 1000.0, 0.);
 	ev_timer_start(m->loop, &m->stop_w);
@@ -81,7 +82,8 @@ static void signals_reopen(struct master *m)
 	unsigned i, n = 0;
 
 	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i] != NULL && dispatch_send_control(m->slots[i], PROTO_CODE_REOPEN) == 0)
+		if (m->slots[i] != NULL &&
+		    dispatch_send_control(m->slots[i], PROTO_CODE_REOPEN) == 0)
 			n++;
 	log_info("signal USR1: %u workers reopen %s", n, m->cfg.log_file);
 }

@@ -18,10 +18,10 @@ struct status_sums {
 };
 
 static const char *const slot_state_names[] = {
-	[SLOT_STARTING] = "starting",
-	[SLOT_READY] = "ready",
-	[SLOT_RETIRING] = "retiring",
-	[SLOT_BACKOFF] = "backoff",
+    [SLOT_STARTING] = "starting",
+    [SLOT_READY] = "ready",
+    [SLOT_RETIRING] = "retiring",
+    [SLOT_BACKOFF] = "backoff",
 };
 
 static void status_sum(const struct master *m, struct status_sums *t)
@@ -73,36 +73,37 @@ static void status_text(const struct master *m, const struct status_sums *t, FIL
 	size_t k;
 
 	fprintf(f, "poold %s, pid %d, %s, up %.0f s, config %s\n", POOLD_VERSION, (int)getpid(),
-		status_state(m), ev_now(m->loop) - m->start_time,
-		m->config_path ? m->cfg.source : "built-in defaults");
-	fprintf(f, "workers: %u wanted, %u ready, %u starting, %u retiring, %u in back-off; "
-		   "%u busy\n",
-		m->target, t->ready, t->starting, t->retiring, t->backoff, t->busy);
-	fprintf(f, "jobs: %llu accepted, %llu done, %llu failed, %llu timed out, %llu rejected, "
-		   "%zu queued, %llu in flight, %llu retried\n",
-		(unsigned long long)t->accepted, (unsigned long long)t->done,
-		(unsigned long long)t->failed, (unsigned long long)t->timedout,
-		(unsigned long long)m->count.rejected, m->queue.len,
-		(unsigned long long)t->in_flight, (unsigned long long)m->count.retried);
+	        status_state(m), ev_now(m->loop) - m->start_time,
+	        m->config_path ? m->cfg.source : "built-in defaults");
+	fprintf(f,
+	        "workers: %u wanted, %u ready, %u starting, %u retiring, %u in back-off; "
+	        "%u busy\n",
+	        m->target, t->ready, t->starting, t->retiring, t->backoff, t->busy);
+	fprintf(f,
+	        "jobs: %llu accepted, %llu done, %llu failed, %llu timed out, %llu rejected, "
+	        "%zu queued, %llu in flight, %llu retried\n",
+	        (unsigned long long)t->accepted, (unsigned long long)t->done,
+	        (unsigned long long)t->failed, (unsigned long long)t->timedout,
+	        (unsigned long long)m->count.rejected, m->queue.len,
+	        (unsigned long long)t->in_flight, (unsigned long long)m->count.retried);
 	fprintf(f, "restarts: %llu, killed for bad frames: %llu\n\n",
-		(unsigned long long)m->count.restarts, (unsigned long long)m->count.killed);
-	fprintf(f, "%-8s %12s %12s %12s %12s\n", "TASK", "ACCEPTED", "DONE", "FAILED",
-		"TIMEDOUT");
+	        (unsigned long long)m->count.restarts, (unsigned long long)m->count.killed);
+	fprintf(f, "%-8s %12s %12s %12s %12s\n", "TASK", "ACCEPTED", "DONE", "FAILED", "TIMEDOUT");
 	for (k = 0; k < jobs_count(); k++)
 		fprintf(f, "%-8s %12llu %12llu %12llu %12llu\n", jobs_at(k)->name,
-			(unsigned long long)m->count.accepted[k],
-			(unsigned long long)m->count.done[k],
-			(unsigned long long)m->count.failed[k],
-			(unsigned long long)m->count.timedout[k]);
+		        (unsigned long long)m->count.accepted[k],
+		        (unsigned long long)m->count.done[k],
+		        (unsigned long long)m->count.failed[k],
+		        (unsigned long long)m->count.timedout[k]);
 	fprintf(f, "\n%-6s %8s %-9s %9s %12s %s\n", "WORKER", "PID", "STATE", "INFLIGHT", "DONE",
-		"LAST EXIT");
+	        "LAST EXIT");
 	for (i = 0; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)
 			continue;
 		status_last_exit(s, last, sizeof(last));
 		fprintf(f, "%-6u %8d %-9s %9u %12llu %s\n", s->index, (int)s->pid,
-			slot_state_names[s->state], s->ring_len, (unsigned long long)s->jobs_done,
-			last);
+		        slot_state_names[s->state], s->ring_len, (unsigned long long)s->jobs_done,
+		        last);
 	}
 }
 
@@ -114,34 +115,38 @@ static void status_json(const struct master *m, const struct status_sums *t, FIL
 	size_t k;
 
 	fprintf(f, "{\"version\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"uptime_seconds\":%.3f,",
-		POOLD_VERSION, (int)getpid(), status_state(m), ev_now(m->loop) - m->start_time);
-	fprintf(f, "\"workers\":{\"wanted\":%u,\"ready\":%u,\"starting\":%u,\"retiring\":%u,"
-		   "\"backoff\":%u,\"busy\":%u,\"idle\":%u},",
-		m->target, t->ready, t->starting, t->retiring, t->backoff, t->busy,
-		t->ready - (t->busy > t->ready ? t->ready : t->busy));
-	fprintf(f, "\"jobs\":{\"accepted\":%llu,\"done\":%llu,\"failed\":%llu,\"timed_out\":%llu,"
-		   "\"rejected\":%llu,\"queued\":%zu,\"in_flight\":%llu,\"retried\":%llu},",
-		(unsigned long long)t->accepted, (unsigned long long)t->done,
-		(unsigned long long)t->failed, (unsigned long long)t->timedout,
-		(unsigned long long)m->count.rejected, m->queue.len,
-		(unsigned long long)t->in_flight, (unsigned long long)m->count.retried);
+	        POOLD_VERSION, (int)getpid(), status_state(m), ev_now(m->loop) - m->start_time);
+	fprintf(f,
+	        "\"workers\":{\"wanted\":%u,\"ready\":%u,\"starting\":%u,\"retiring\":%u,"
+	        "\"backoff\":%u,\"busy\":%u,\"idle\":%u},",
+	        m->target, t->ready, t->starting, t->retiring, t->backoff, t->busy,
+	        t->ready - (t->busy > t->ready ? t->ready : t->busy));
+	fprintf(f,
+	        "\"jobs\":{\"accepted\":%llu,\"done\":%llu,\"failed\":%llu,\"timed_out\":%llu,"
+	        "\"rejected\":%llu,\"queued\":%zu,\"in_flight\":%llu,\"retried\":%llu},",
+	        (unsigned long long)t->accepted, (unsigned long long)t->done,
+	        (unsigned long long)t->failed, (unsigned long long)t->timedout,
+	        (unsigned long long)m->count.rejected, m->queue.len,
+	        (unsigned long long)t->in_flight, (unsigned long long)m->count.retried);
 	fprintf(f, "\"restarts\":%llu,\"killed\":%llu,\"tasks\":{",
-		(unsigned long long)m->count.restarts, (unsigned long long)m->count.killed);
+	        (unsigned long long)m->count.restarts, (unsigned long long)m->count.killed);
 	for (k = 0; k < jobs_count(); k++, sep = ",")
-		fprintf(f, "%s\"%s\":{\"accepted\":%llu,\"done\":%llu,\"failed\":%llu,"
-			   "\"timed_out\":%llu}",
-			sep, jobs_at(k)->name, (unsigned long long)m->count.accepted[k],
-			(unsigned long long)m->count.done[k],
-			(unsigned long long)m->count.failed[k],
-			(unsigned long long)m->count.timedout[k]);
+		fprintf(f,
+		        "%s\"%s\":{\"accepted\":%llu,\"done\":%llu,\"failed\":%llu,"
+		        "\"timed_out\":%llu}",
+		        sep, jobs_at(k)->name, (unsigned long long)m->count.accepted[k],
+		        (unsigned long long)m->count.done[k],
+		        (unsigned long long)m->count.failed[k],
+		        (unsigned long long)m->count.timedout[k]);
 	fprintf(f, "},\"slots\":[");
 	for (i = 0, sep = ""; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)
 			continue;
-		fprintf(f, "%s{\"index\":%u,\"pid\":%d,\"state\":\"%s\",\"in_flight\":%u,"
-			   "\"done\":%llu,\"last_status\":%d}",
-			sep, s->index, (int)s->pid, slot_state_names[s->state], s->ring_len,
-			(unsigned long long)s->jobs_done, s->last_status);
+		fprintf(f,
+		        "%s{\"index\":%u,\"pid\":%d,\"state\":\"%s\",\"in_flight\":%u,"
+		        "\"done\":%llu,\"last_status\":%d}",
+		        sep, s->index, (int)s->pid, slot_state_names[s->state], s->ring_len,
+		        (unsigned long long)s->jobs_done, s->last_status);
 		sep = ",";
 	}
 	fprintf(f, "]}\n");

@@ -18,8 +18,8 @@
 
 struct job_ctx {
 	const struct config *cfg;
-	uint64_t id;  /* job id, for lines the job writes */
-	int *log_fd;  /* the worker's O_APPEND fd of [log] file; -1 until opened */
+	uint64_t id;             /* job id, for lines the job writes */
+	int *log_fd;             /* the worker's O_APPEND fd of [log] file; -1 until opened */
 	char msg[PROTO_MSG_MAX]; /* reason of a failure, or what a success found */
 };
 
@@ -54,7 +54,7 @@ struct job_kind {
 /* Sets ctx->msg with printf formatting and returns result, so a handler can
  * end with `return job_result(ctx, JOB_FAILED, "open %s: %s", ...)`. */
 static inline int job_result(struct job_ctx *ctx, int result, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static inline int job_result(struct job_ctx *ctx, int result, const char *fmt, ...)
 {
 	va_list ap;

@@ -10,10 +10,10 @@
 #include "jobs.h"
 
 static const struct job_kind jobs_table[] = {
-	{1, "noop", job_noop_run, job_noop_check},
-	{2, "log", job_log_run, job_log_check},
-	{3, "backup", job_backup_run, job_backup_check},
-	{4, "net", job_net_run, job_net_check},
+    {1, "noop", job_noop_run, job_noop_check},
+    {2, "log", job_log_run, job_log_check},
+    {3, "backup", job_backup_run, job_backup_check},
+    {4, "net", job_net_run, job_net_check},
 };
 
 #define JOBS_N (sizeof(jobs_table) / sizeof(jobs_table[0]))
@@ -53,8 +53,8 @@ const struct job_kind *jobs_by_code(uint32_t code)
 	return NULL;
 }
 
-const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_line *cl,
-				       char *err, size_t errlen)
+const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_line *cl, char *err,
+                                       size_t errlen)
 {
 	const struct job_kind *kind;
 	uint32_t code;
@@ -66,12 +66,12 @@ const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_
 		kind = jobs_by_code(code);
 	if (kind == NULL) {
 		snprintf(err, errlen, "unknown task '%.*s'",
-			 (int)(cl->task_len > 40 ? 40 : cl->task_len), cl->task);
+		         (int)(cl->task_len > 40 ? 40 : cl->task_len), cl->task);
 		return NULL;
 	}
 	if (cl->args_len > PROTO_ARGS_MAX) {
-		snprintf(err, errlen, "arguments of %zu bytes, over the limit of %zu",
-			 cl->args_len, (size_t)PROTO_ARGS_MAX);
+		snprintf(err, errlen, "arguments of %zu bytes, over the limit of %zu", cl->args_len,
+		         (size_t)PROTO_ARGS_MAX);
 		return NULL;
 	}
 	if (kind->check != NULL && kind->check(cl->args, cl->args_len, err, errlen) == -1)

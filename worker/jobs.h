@@ -29,7 +29,7 @@ const struct job_kind *jobs_by_code(uint32_t code);
  * NULL with a reason in err.  poolctl uses it to refuse a job before
  * sending it.
  */
-const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_line *cl,
-				       char *err, size_t errlen);
+const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_line *cl, char *err,
+                                       size_t errlen);
 
 #endif

@@ -26,7 +26,7 @@
 #include "proto.h"
 #include "worker.h"
 
-#define WORKER_IN_SIZE (64 * 1024)
+#define WORKER_IN_SIZE  (64 * 1024)
 #define WORKER_OUT_SIZE (16 * 1024)
 #define WORKER_FLUSH_NS (2 * 1000 * 1000) /* send results after 2 ms of work */
 
@@ -118,7 +118,7 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	else
 		result = kind->run(&ctx, args, t->len);
 	w->out_len += proto_done_encode(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
-					(uint32_t)result, ctx.msg, strlen(ctx.msg));
+	                                (uint32_t)result, ctx.msg, strlen(ctx.msg));
 	if (sizeof(w->out) - w->out_len < sizeof(struct proto_done) + PROTO_MSG_MAX ||
 	    worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS)
 		return worker_flush(w);

@@ -44,16 +44,16 @@ static void test_parse_rejections(void **state)
 		size_t len;
 		const char *msg;
 	} cases[] = {
-		{"", 0, "empty line"},
-		{"   \t ", 5, "empty line"},
-		{"log a\0b", 7, "NUL byte at offset 5"},
-		{"log a\x1b[2J", 10, "control character 0x1b at offset 5"},
-		{"log \x7f", 5, "control character 0x7f at offset 4"},
-		{"log \xff", 5, "invalid UTF-8 at offset 4"},
-		{"log \xc0\xaf", 6, "invalid UTF-8 at offset 4"},     /* overlong '/' */
-		{"log \xed\xa0\x80", 7, "invalid UTF-8 at offset 4"}, /* surrogate */
-		{"log \xe2\x82", 6, "invalid UTF-8 at offset 4"},     /* cut short */
-		{"log a\rb", 7, "control character 0x0d at offset 5"},
+	    {"", 0, "empty line"},
+	    {"   \t ", 5, "empty line"},
+	    {"log a\0b", 7, "NUL byte at offset 5"},
+	    {"log a\x1b[2J", 10, "control character 0x1b at offset 5"},
+	    {"log \x7f", 5, "control character 0x7f at offset 4"},
+	    {"log \xff", 5, "invalid UTF-8 at offset 4"},
+	    {"log \xc0\xaf", 6, "invalid UTF-8 at offset 4"},     /* overlong '/' */
+	    {"log \xed\xa0\x80", 7, "invalid UTF-8 at offset 4"}, /* surrogate */
+	    {"log \xe2\x82", 6, "invalid UTF-8 at offset 4"},     /* cut short */
+	    {"log a\rb", 7, "control character 0x0d at offset 5"},
 	};
 	struct ctl_line cl;
 	char err[128];
@@ -122,8 +122,12 @@ static void split_all(const char *data, size_t len, char *out, size_t outlen)
 		ctl_split_commit(s, (size_t)n);
 		while ((r = ctl_split_next(s, &line, &llen)) != CTL_SPLIT_AGAIN)
 			used += (size_t)snprintf(out + used, outlen - used, "%.*s;",
-						 r != CTL_SPLIT_LINE ? 4 : llen > 20 ? 4 : (int)llen,
-						 r != CTL_SPLIT_LINE ? "OVER" : llen > 20 ? "LONG" : line);
+			                         r != CTL_SPLIT_LINE ? 4
+			                         : llen > 20         ? 4
+			                                             : (int)llen,
+			                         r != CTL_SPLIT_LINE ? "OVER"
+			                         : llen > 20         ? "LONG"
+			                                             : line);
 	}
 	close(p[0]);
 	close(p[1]);
@@ -190,13 +194,13 @@ static void test_split_exact_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_task_and_args),
-		cmocka_unit_test(test_parse_rejections),
-		cmocka_unit_test(test_parse_length_limit),
-		cmocka_unit_test(test_parse_code),
-		cmocka_unit_test(test_split_lines_across_reads),
-		cmocka_unit_test(test_split_overlong_between_good),
-		cmocka_unit_test(test_split_exact_limit),
+	    cmocka_unit_test(test_parse_task_and_args),
+	    cmocka_unit_test(test_parse_rejections),
+	    cmocka_unit_test(test_parse_length_limit),
+	    cmocka_unit_test(test_parse_code),
+	    cmocka_unit_test(test_split_lines_across_reads),
+	    cmocka_unit_test(test_split_overlong_between_good),
+	    cmocka_unit_test(test_split_exact_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

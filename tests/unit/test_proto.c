@@ -48,7 +48,7 @@ static void test_task_limits(void **state)
 
 	/* The largest frame is exactly PIPE_BUF bytes. */
 	assert_int_equal(proto_task_encode(buf, sizeof(buf), 1, 1, args, PROTO_ARGS_MAX),
-			 PROTO_FRAME_MAX);
+	                 PROTO_FRAME_MAX);
 	assert_int_equal(proto_task_encode(buf, sizeof(buf), 1, 1, args, PROTO_ARGS_MAX + 1), 0);
 	assert_int_equal(proto_task_encode(buf, 20, 1, 1, args, 5), 0);
 	memcpy(buf, &bad, sizeof(bad));
@@ -65,7 +65,8 @@ static void test_task_stream_of_frames(void **state)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		n += proto_task_encode(buf + n, sizeof(buf) - n, 1, (uint64_t)i + 1, "x", (size_t)i);
+		n +=
+		    proto_task_encode(buf + n, sizeof(buf) - n, 1, (uint64_t)i + 1, "x", (size_t)i);
 	for (i = 0; i < 5; i++) {
 		r = proto_task_decode(buf + off, n - off, &t, &args);
 		assert_true(r > 0);
@@ -123,13 +124,13 @@ static void test_done_rejects_lies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_task_round_trip),
-		cmocka_unit_test(test_task_partial_needs_more),
-		cmocka_unit_test(test_task_limits),
-		cmocka_unit_test(test_task_stream_of_frames),
-		cmocka_unit_test(test_done_round_trip),
-		cmocka_unit_test(test_done_truncates_long_message),
-		cmocka_unit_test(test_done_rejects_lies),
+	    cmocka_unit_test(test_task_round_trip),
+	    cmocka_unit_test(test_task_partial_needs_more),
+	    cmocka_unit_test(test_task_limits),
+	    cmocka_unit_test(test_task_stream_of_frames),
+	    cmocka_unit_test(test_done_round_trip),
+	    cmocka_unit_test(test_done_truncates_long_message),
+	    cmocka_unit_test(test_done_rejects_lies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,10 +100,10 @@ static void test_clear_frees_everything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_job_holds_its_arguments),
-		cmocka_unit_test(test_fifo_order),
-		cmocka_unit_test(test_push_front_requeues_first),
-		cmocka_unit_test(test_clear_frees_everything),
+	    cmocka_unit_test(test_job_holds_its_arguments),
+	    cmocka_unit_test(test_fifo_order),
+	    cmocka_unit_test(test_push_front_requeues_first),
+	    cmocka_unit_test(test_clear_frees_everything),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
