@@ -147,6 +147,9 @@ static void client_request(struct client *c, const char *req)
 		}
 		client_reply(c, text, len);
 	} else if (strcmp(req, "wait") == 0) {
+		/* Lines already written are jobs the caller submitted: take them in. */
+		fifo_drain(m);
+		dispatch_run(m);
 		c->waiting = true;
 		c->wait_upto = m->next_id;
 		c->wait_jobs = c->wait_left = m->live;

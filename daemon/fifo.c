@@ -201,21 +201,32 @@ void fifo_resume(struct master *m)
 }
 
 /*
+ * Accepts every whole line the FIFO holds now, past the queue limit (what
+ * a pipe holds is bounded by its size; FIFO_READS_PER_WAKE reads of up to
+ * 64 KiB bound it here too).  Used before a `wait` takes its snapshot, so
+ * `poolctl submit -; poolctl wait` covers every line submit wrote, and at
+ * shutdown, so lines already written are not dropped with the FIFO.
+ */
+void fifo_drain(struct master *m)
+{
+	if (m->fifo_fd == -1)
+		return;
+	(void)fifo_read_some(m, (size_t)-1);
+	(void)fifo_take_lines(m, (size_t)-1);
+}
+
+/*
  * Stops taking jobs: what writers have already put into the FIFO is still
- * accepted (the queue limit no longer applies), then the FIFO is closed,
- * so later writers get an error instead of losing their lines.
+ * accepted, then the FIFO is closed, so later writers get an error instead
+ * of losing their lines.
  */
 void fifo_close(struct master *m)
 {
-	size_t left;
-
 	if (m->fifo_fd == -1)
 		return;
 	ev_io_stop(m->loop, &m->fifo_w);
-	while (fifo_read_some(m, (size_t)-1) == 1)
-		;
-	left = ctl_split_pending(&m->split);
-	if (left > 0)
+	fifo_drain(m);
+	if (ctl_split_pending(&m->split) > 0)
 		fifo_reject(m, "", 0, "unfinished line (no newline) at shutdown");
 	close(m->fifo_fd);
 	m->fifo_fd = -1;

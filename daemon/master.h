@@ -177,6 +177,7 @@ struct master {
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	ev_timer stop_w; /* shutdown_timeout, then kill_timeout */
 	bool stopping;
+	ev_tstamp stop_time;
 	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
 };
 
@@ -221,6 +222,7 @@ void outcome_free(struct master *m);
 int fifo_open(struct master *m, char *err, size_t errlen);
 void fifo_pause(struct master *m);
 void fifo_resume(struct master *m);
+void fifo_drain(struct master *m);
 void fifo_close(struct master *m);
 
 /* ---- ctlsock.c: the status/wait socket ---- */

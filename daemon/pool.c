@@ -169,6 +169,21 @@ static void describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "ended with status 0x%x", (unsigned)status);
 }
 
+/*
+ * Whether a slot whose worker just ended gets a new one: yes unless it was
+ * retiring or the stop has gone past draining; and also when it was
+ * retired by a stop but died holding jobs, which are back in the queue and
+ * need a worker to finish the drain.
+ */
+static bool pool_replace(const struct master *m, const struct slot *s, bool asked)
+{
+	if (m->stop_stage > 0)
+		return false;
+	if (s->state != SLOT_RETIRING)
+		return true;
+	return m->stopping && !asked && m->queue.len > 0;
+}
+
 static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct slot *s = container_of(w, struct slot, child_w);
@@ -193,7 +208,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	s->task_fd = s->done_fd = -1;
 	s->pid = 0;
 	s->last_status = status;
-	if (s->state == SLOT_RETIRING || m->stop_stage > 0) {
+	if (!pool_replace(m, s, asked)) {
 		slot_free(s);
 	} else {
 		m->count.restarts++;

@@ -68,6 +68,7 @@ static void signals_stop(struct master *m, int sig)
 		return;
 	}
 	m->stopping = true;
+	m->stop_time = ev_now(m->loop);
 	log_info("signal %s: stopping; %zu queued, %llu unfinished", sigabbrev_np(sig),
 	         m->queue.len, (unsigned long long)m->live);
 	notify_stopping(m);

@@ -1,0 +1,249 @@
+/*
+ * poolctl's entry point: the command line, the configuration that says
+ * where the daemon is (the same INI file poold reads, or the same built-in
+ * defaults), and the messages.  It checks the whole command line before it
+ * loads the configuration, so a usage error is always exit 64; the work
+ * itself is in submit.c and query.c.  No mutable globals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "exitcodes.h"
+#include "jobs.h"
+#include "poolctl.h"
+
+#ifndef POOLD_VERSION
+#define POOLD_VERSION "dev"
+#endif
+
+enum command {
+	CMD_SUBMIT,
+	CMD_SUBMIT_STDIN,
+	CMD_STATUS,
+	CMD_WAIT,
+};
+
+/* What the command line asked for, checked before the configuration is
+ * loaded. */
+struct request {
+	enum command cmd;
+	bool json;
+	bool has_timeout;
+	unsigned timeout_ms;
+	int argc; /* submit: TASK and ARGS */
+	char **argv;
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: poolctl [-c FILE] COMMAND [ARGS...]\n"
+	      "       poolctl -h | --help | --version\n"
+	      "commands:\n"
+	      "  submit TASK [ARGS...]      send one job to poold\n"
+	      "  submit -                   send one job per line of standard input\n"
+	      "  status [--json]            print poold's counters and workers\n"
+	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
+	      "tasks:",
+	      out);
+	for (i = 0; i < jobs_count(); i++)
+		fprintf(out, " %s", jobs_at(i)->name);
+	fputs("\n", out);
+}
+
+void poolctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("poolctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void poolctl_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("poolctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+void poolctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("poolctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	exit(POOLD_EXIT_USAGE);
+}
+
+/* `wait [--timeout DURATION]` or `wait --timeout=DURATION`. */
+static void parse_wait(struct request *req, int argc, char **argv)
+{
+	const char *value = NULL;
+
+	if (argc == 0)
+		return;
+	if (argc == 1 && strcmp(argv[0], "--timeout") == 0)
+		poolctl_usage_error("wait: --timeout needs a DURATION");
+	if (argc == 2 && strcmp(argv[0], "--timeout") == 0)
+		value = argv[1];
+	else if (argc == 1 && strncmp(argv[0], "--timeout=", 10) == 0)
+		value = argv[0] + 10;
+	else
+		poolctl_usage_error("wait: unexpected argument '%s'", argv[0]);
+	if (config_parse_duration(value, &req->timeout_ms) < 0)
+		poolctl_usage_error("wait: bad duration '%s' (like 500ms, 30s, 2m; at most a day)",
+		                    value);
+	req->has_timeout = true;
+}
+
+/* Fills req from the words after the global options; exits 64 on error. */
+static void parse_command(struct request *req, int argc, char **argv)
+{
+	const char *name = argv[0];
+
+	memset(req, 0, sizeof(*req));
+	argc--;
+	argv++;
+	if (strcmp(name, "submit") == 0) {
+		if (argc == 0)
+			poolctl_usage_error("submit: missing TASK");
+		if (strcmp(argv[0], "-") == 0 && argc > 1)
+			poolctl_usage_error("submit -: unexpected argument '%s'", argv[1]);
+		req->cmd = strcmp(argv[0], "-") == 0 ? CMD_SUBMIT_STDIN : CMD_SUBMIT;
+		req->argc = argc;
+		req->argv = argv;
+	} else if (strcmp(name, "status") == 0) {
+		req->cmd = CMD_STATUS;
+		if (argc == 1 && strcmp(argv[0], "--json") == 0)
+			req->json = true;
+		else if (argc > 0)
+			poolctl_usage_error("status: unexpected argument '%s'", argv[0]);
+	} else if (strcmp(name, "wait") == 0) {
+		req->cmd = CMD_WAIT;
+		parse_wait(req, argc, argv);
+	} else {
+		poolctl_usage_error("unknown command '%s'", name);
+	}
+}
+
+/* Global options; returns the index of the command word.  Exits on --help,
+ * --version and errors. */
+static int parse_options(int argc, char **argv, const char **cfgpath)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			*cfgpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(POOLD_EXIT_OK);
+		case 'V':
+			printf("poolctl %s\n", POOLD_VERSION);
+			exit(POOLD_EXIT_OK);
+		case ':':
+			poolctl_usage_error("option %s needs an argument", argv[optind - 1]);
+		default:
+			poolctl_usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		poolctl_usage_error("missing COMMAND");
+	return optind;
+}
+
+/* Loads the configuration the way poold does; exits 78 on error. */
+static void load_config(struct config *cfg, const char *path)
+{
+	char err[512];
+	int rc;
+
+	if (path != NULL)
+		rc = config_load(cfg, path, err, sizeof(err));
+	else
+		rc = config_defaults(cfg, err, sizeof(err));
+	if (rc < 0)
+		poolctl_die(POOLD_EXIT_CONFIG, "%s", err);
+}
+
+/* Opens /dev/null on a closed standard descriptor, so that the FIFO or the
+ * socket can never become our "stdout" and receive what we print. */
+static void standard_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			poolctl_die(POOLD_EXIT_OSERR, "cannot open /dev/null: %s", strerror(errno));
+	}
+}
+
+static int run(const struct config *cfg, const struct request *req)
+{
+	switch (req->cmd) {
+	case CMD_SUBMIT:
+		return poolctl_submit(cfg, req->argc, req->argv);
+	case CMD_SUBMIT_STDIN:
+		return poolctl_submit_stdin(cfg);
+	case CMD_STATUS:
+		return poolctl_status(cfg, req->json);
+	case CMD_WAIT:
+		return poolctl_wait(cfg, req->has_timeout, req->timeout_ms);
+	}
+	poolctl_die(POOLD_EXIT_SOFTWARE, "unhandled command %d", (int)req->cmd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfgpath = NULL;
+	struct request req;
+	struct config cfg;
+	struct sigaction sa;
+	int first, rc;
+
+	standard_fds();
+	first = parse_options(argc, argv, &cfgpath);
+	parse_command(&req, argc - first, argv + first);
+
+	/* A daemon that goes away shows up as EPIPE, reported as such. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		poolctl_die(POOLD_EXIT_OSERR, "sigaction: %s", strerror(errno));
+
+	load_config(&cfg, cfgpath);
+	rc = run(&cfg, &req);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,45 @@
+/*
+ * poolctl, the client of poold: what its files share.  poolctl.c owns the
+ * command line, the configuration and the messages; submit.c writes jobs
+ * into the control FIFO; query.c asks the daemon's Unix socket for status
+ * and waits.  Every function that fails in a way the user must see prints
+ * "poolctl: ..." on stderr and exits with a code from common/exitcodes.h
+ * (or EX_TEMPFAIL): poolctl is a short-lived client, nothing is kept.
+ */
+#ifndef POOLCTL_H
+#define POOLCTL_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/* Prints "poolctl: " and the message on stderr. */
+void poolctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, then exit(code). */
+void poolctl_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* The same, then the usage text on stderr and exit(POOLD_EXIT_USAGE). */
+void poolctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * `submit TASK [ARGS...]`: validates the one job made of argv[0..argc-1]
+ * and writes it into the FIFO.  Returns the exit code (0 or 65).
+ */
+int poolctl_submit(const struct config *cfg, int argc, char **argv);
+
+/*
+ * `submit -`: validates each line of standard input and writes the good
+ * ones into the FIFO, many whole lines per atomic write.  Returns 0, or 65
+ * if any line was rejected.
+ */
+int poolctl_submit_stdin(const struct config *cfg);
+
+/* `status [--json]`: copies the daemon's report to stdout.  Returns 0. */
+int poolctl_status(const struct config *cfg, bool json);
+
+/*
+ * `wait`: returns once every job accepted before the call has ended (0 if
+ * none failed, 1 if some did), or exits 75 after timeout_ms if has_timeout.
+ */
+int poolctl_wait(const struct config *cfg, bool has_timeout, unsigned timeout_ms);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * `poolctl submit`: checks jobs the way the daemon will (ctl_parse, the
+ * job table, the kind's own check) and writes them into the control FIFO.
+ * Only the FIFO is written, and only when it is one: a regular file or a
+ * FIFO nobody reads is refused instead of silently filling up.  Writes are
+ * whole lines packed into at most PIPE_BUF bytes, so each write is atomic
+ * among concurrent writers and a line is never split; the FIFO is blocking
+ * once open, so a full daemon slows us down instead of losing jobs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "exitcodes.h"
+#include "jobs.h"
+#include "poolctl.h"
+
+/* State of one submit run: where relative backup paths are resolved, and
+ * room for a line rewritten with such a path. */
+struct submit {
+	const struct job_kind *backup; /* the kind whose argument is a path */
+	char cwd[PATH_MAX];
+	bool have_cwd;
+	char line[CTL_LINE_MAX + 1]; /* a rewritten or joined line */
+};
+
+/* Opens the FIFO for writing, refusing anything that is not a FIFO read by
+ * a daemon, then makes it blocking.  Exits 69 on failure. */
+static int fifo_open(const char *path)
+{
+	struct stat st;
+	int fd, flags;
+
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENXIO)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold is not running (nobody reads FIFO %s)",
+		            path);
+	if (fd < 0 && errno == ENOENT)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "no FIFO at %s: is poold running?", path);
+	if (fd < 0 && errno == ELOOP)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "%s is a symbolic link, not a FIFO", path);
+	if (fd < 0)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "cannot open FIFO %s: %s", path,
+		            strerror(errno));
+	if (fstat(fd, &st) < 0)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "fstat %s: %s", path, strerror(errno));
+	if (!S_ISFIFO(st.st_mode))
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "%s is not a FIFO", path);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "fcntl %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Writes len bytes (at most PIPE_BUF: one atomic write).  Exits 69 when
+ * the daemon has gone away. */
+static void fifo_write(int fd, const char *buf, size_t len, const char *path)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EPIPE)
+			poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold went away (nobody reads %s)",
+			            path);
+		if (n < 0)
+			poolctl_die(POOLD_EXIT_UNAVAILABLE, "write %s: %s", path, strerror(errno));
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The job kind named by a task word: a name, or a code if all digits. */
+static const struct job_kind *find_kind(const char *word, size_t len, char *err, size_t errlen)
+{
+	const struct job_kind *kind;
+	uint32_t code;
+	size_t i;
+	int shown = len > 64 ? 64 : (int)len;
+
+	for (i = 0; i < len && word[i] >= '0' && word[i] <= '9'; i++)
+		;
+	if (i < len) {
+		kind = jobs_by_name(word, len);
+		if (kind == NULL)
+			snprintf(err, errlen, "unknown task '%.*s'", shown, word);
+		return kind;
+	}
+	if (ctl_parse_code(word, len, &code) < 0) {
+		snprintf(err, errlen, "task code '%.*s' out of range", shown, word);
+		return NULL;
+	}
+	kind = jobs_by_code(code);
+	if (kind == NULL)
+		snprintf(err, errlen, "unknown task code %u", (unsigned)code);
+	return kind;
+}
+
+/*
+ * Rewrites a backup line whose path is relative into s->line as "TASK
+ * CWD/PATH".  Leading "./" is dropped; nothing else is touched (no "..",
+ * no symlinks: the daemon's check decides about those).  Returns the new
+ * length, or 0 with a reason in err.
+ */
+static size_t absolute_backup(struct submit *s, const struct ctl_line *cl, char *err, size_t errlen)
+{
+	const char *p = cl->args;
+	size_t len = cl->args_len;
+	const char *sep;
+	int n;
+
+	if (!s->have_cwd && getcwd(s->cwd, sizeof(s->cwd)) == NULL) {
+		snprintf(err, errlen, "cannot make the path absolute: getcwd: %s", strerror(errno));
+		return 0;
+	}
+	s->have_cwd = true;
+	while (len >= 2 && p[0] == '.' && p[1] == '/') {
+		for (p += 2, len -= 2; len > 0 && *p == '/'; p++, len--)
+			;
+	}
+	if (len == 1 && p[0] == '.')
+		len = 0;
+	sep = len == 0 || strcmp(s->cwd, "/") == 0 ? "" : "/";
+	n = snprintf(s->line, sizeof(s->line), "%.*s %s%s%.*s", (int)cl->task_len, cl->task, s->cwd,
+	             sep, (int)len, p);
+	if (n < 0 || (size_t)n + 1 > CTL_LINE_MAX) {
+		snprintf(err, errlen, "line too long with the absolute path (limit %d bytes)",
+		         CTL_LINE_MAX);
+		return 0;
+	}
+	return (size_t)n;
+}
+
+/*
+ * Checks one job line (without its newline) like the daemon will and
+ * returns what to send: *out is line itself, or s->line when a relative
+ * backup path was made absolute.  Returns 0, or -1 with a reason in err.
+ */
+static int prepare(struct submit *s, const char *line, size_t len, const char **out, size_t *outlen,
+                   char *err, size_t errlen)
+{
+	const struct job_kind *kind;
+	struct ctl_line cl;
+
+	if (len + 1 > CTL_LINE_MAX) {
+		snprintf(err, errlen, "line of %zu bytes is too long (limit %d with its newline)",
+		         len + 1, CTL_LINE_MAX);
+		return -1;
+	}
+	if (ctl_parse(line, len, &cl, err, errlen) < 0)
+		return -1;
+	kind = find_kind(cl.task, cl.task_len, err, errlen);
+	if (kind == NULL)
+		return -1;
+	*out = line;
+	*outlen = len;
+	if (kind == s->backup && cl.args_len > 0 && cl.args[0] != '/') {
+		*outlen = absolute_backup(s, &cl, err, errlen);
+		if (*outlen == 0)
+			return -1;
+		*out = s->line;
+		cl.args = s->line + cl.task_len + 1;
+		cl.args_len = *outlen - cl.task_len - 1;
+	}
+	if (kind->check != NULL && kind->check(cl.args, cl.args_len, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static void submit_init(struct submit *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->backup = jobs_by_name("backup", strlen("backup"));
+}
+
+int poolctl_submit(const struct config *cfg, int argc, char **argv)
+{
+	char joined[CTL_LINE_MAX + 1], err[512];
+	const char *out;
+	size_t len = 0, outlen, n;
+	struct submit s;
+	int i, fd;
+
+	submit_init(&s);
+	for (i = 0; i < argc; i++) {
+		n = strlen(argv[i]);
+		if (len + (i > 0) + n + 1 > CTL_LINE_MAX)
+			poolctl_die(POOLD_EXIT_DATAERR,
+			            "rejected: line is too long (limit %d bytes with its newline)",
+			            CTL_LINE_MAX);
+		if (i > 0)
+			joined[len++] = ' ';
+		memcpy(joined + len, argv[i], n);
+		len += n;
+	}
+	if (prepare(&s, joined, len, &out, &outlen, err, sizeof(err)) < 0)
+		poolctl_die(POOLD_EXIT_DATAERR, "rejected: %s", err);
+	/* Back into joined, which has room for the newline; out may be joined. */
+	memmove(joined, out, outlen);
+	joined[outlen] = '\n';
+	fd = fifo_open(cfg->fifo);
+	fifo_write(fd, joined, outlen + 1, cfg->fifo);
+	close(fd);
+	return POOLD_EXIT_OK;
+}
+
+/* Whole lines waiting for one atomic write to the FIFO. */
+struct batch {
+	int fd;
+	const char *path;
+	size_t used;
+	char buf[PIPE_BUF];
+};
+
+/* Adds a line and its newline, writing the batch first if it would not
+ * fit: a line is never split across writes. */
+static void batch_add(struct batch *b, const char *line, size_t len)
+{
+	if (b->used + len + 1 > sizeof(b->buf)) {
+		fifo_write(b->fd, b->buf, b->used, b->path);
+		b->used = 0;
+	}
+	memcpy(b->buf + b->used, line, len);
+	b->buf[b->used + len] = '\n';
+	b->used += len + 1;
+}
+
+/* Takes every whole line buffered in sp; returns how many were rejected
+ * and advances *lineno. */
+static unsigned long drain_lines(struct submit *s, struct ctl_split *sp, struct batch *b,
+                                 unsigned long *lineno)
+{
+	enum ctl_split_result r;
+	unsigned long rejected = 0;
+	const char *line, *out;
+	size_t len, outlen;
+	char err[512];
+
+	while ((r = ctl_split_next(sp, &line, &len)) != CTL_SPLIT_AGAIN) {
+		++*lineno;
+		if (r == CTL_SPLIT_OVERLONG) {
+			snprintf(err, sizeof(err),
+			         "line is too long (limit %d bytes with its newline)",
+			         CTL_LINE_MAX);
+		} else if (prepare(s, line, len, &out, &outlen, err, sizeof(err)) == 0) {
+			batch_add(b, out, outlen);
+			continue;
+		}
+		poolctl_warn("stdin:%lu: rejected: %s", *lineno, err);
+		rejected++;
+	}
+	return rejected;
+}
+
+int poolctl_submit_stdin(const struct config *cfg)
+{
+	struct batch b = {.path = cfg->fifo};
+	struct ctl_split sp;
+	struct submit s;
+	unsigned long lineno = 0, rejected = 0;
+	size_t room;
+	ssize_t n;
+	char *space;
+
+	submit_init(&s);
+	ctl_split_init(&sp);
+	b.fd = fifo_open(cfg->fifo);
+	for (;;) {
+		space = ctl_split_space(&sp, &room);
+		n = read(STDIN_FILENO, space, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			poolctl_die(POOLD_EXIT_OSERR, "read stdin: %s", strerror(errno));
+		if (n == 0)
+			break;
+		ctl_split_commit(&sp, (size_t)n);
+		rejected += drain_lines(&s, &sp, &b, &lineno);
+	}
+	/* A last line without its newline is still a line. */
+	if (ctl_split_pending(&sp) > 0) {
+		space = ctl_split_space(&sp, &room);
+		space[0] = '\n';
+		ctl_split_commit(&sp, 1);
+		rejected += drain_lines(&s, &sp, &b, &lineno);
+	}
+	if (b.used > 0)
+		fifo_write(b.fd, b.buf, b.used, b.path);
+	close(b.fd);
+	if (rejected == 0)
+		return POOLD_EXIT_OK;
+	poolctl_warn("stdin: %lu of %lu lines rejected, the others were sent", rejected, lineno);
+	return POOLD_EXIT_DATAERR;
+}
