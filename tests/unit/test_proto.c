@@ -65,8 +65,8 @@ static void test_task_stream_of_frames(void **state)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		n +=
-		    proto_task_encode(buf + n, sizeof(buf) - n, 1, (uint64_t)i + 1, "xxxx", (size_t)i);
+		n += proto_task_encode(buf + n, sizeof(buf) - n, 1, (uint64_t)i + 1, "xxxx",
+		                       (size_t)i);
 	for (i = 0; i < 5; i++) {
 		r = proto_task_decode(buf + off, n - off, &t, &args);
 		assert_true(r > 0);
