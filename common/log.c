@@ -92,29 +92,36 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_warn(const char *fmt, ...)
+/* Logs fmt with ": strerror(saved)" appended. */
+static void log_errno(int level, int saved, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void log_errno(int level, int saved, const char *fmt, va_list ap)
 {
 	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_msg(level, "%s: %s", buf, strerror(saved));
+}
+
+void log_warn(const char *fmt, ...)
+{
 	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_errno(LOG_LVL_WARNING, saved, fmt, ap);
 	va_end(ap);
-	log_msg(LOG_LVL_WARNING, "%s: %s", buf, strerror(saved));
 	errno = saved;
 }
 
 void fatal(int code, const char *fmt, ...)
 {
-	char buf[1024];
 	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_errno(LOG_LVL_ERR, saved, fmt, ap);
 	va_end(ap);
-	log_msg(LOG_LVL_ERR, "%s: %s", buf, strerror(saved));
 	exit(code);
 }
 

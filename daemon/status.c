@@ -65,104 +65,155 @@ static void status_last_exit(const struct slot *s, char *buf, size_t len)
 		snprintf(buf, len, "signal %d", WTERMSIG(s->last_status));
 }
 
-static void status_text(const struct master *m, const struct status_sums *t, FILE *f)
+/* One counter: its JSON key, its words in the text form, its value. */
+struct status_field {
+	const char *key;
+	const char *label;
+	uint64_t value;
+};
+
+#define STATUS_NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A group of counters, as a text line ("jobs: 5 accepted, 3 done") or as
+ * a JSON member ("jobs":{"accepted":5,"done":3}), from the same fields so
+ * the two forms cannot drift apart.
+ */
+static void status_group(FILE *f, bool json, const char *name, const struct status_field *fl,
+                         size_t n)
 {
-	const struct slot *s;
-	char last[32];
-	unsigned i;
+	size_t i;
+
+	if (json)
+		fprintf(f, "\"%s\":{", name);
+	else
+		fprintf(f, "%s: ", name);
+	for (i = 0; i < n; i++) {
+		if (json)
+			fprintf(f, "%s\"%s\":%llu", i ? "," : "", fl[i].key,
+			        (unsigned long long)fl[i].value);
+		else
+			fprintf(f, "%s%llu %s", i ? ", " : "", (unsigned long long)fl[i].value,
+			        fl[i].label);
+	}
+	fputs(json ? "}" : "\n", f);
+}
+
+static void status_counters(const struct master *m, const struct status_sums *t, FILE *f, bool json)
+{
+	const struct status_field workers[] = {
+	    {"wanted", "wanted", m->target},
+	    {"ready", "ready", t->ready},
+	    {"starting", "starting", t->starting},
+	    {"retiring", "retiring", t->retiring},
+	    {"backoff", "in back-off", t->backoff},
+	    {"busy", "busy", t->busy},
+	    {"idle", "idle", t->ready - (t->busy > t->ready ? t->ready : t->busy)},
+	};
+	const struct status_field jobs[] = {
+	    {"accepted", "accepted", t->accepted},
+	    {"done", "done", t->done},
+	    {"failed", "failed", t->failed},
+	    {"timed_out", "timed out", t->timedout},
+	    {"rejected", "rejected", m->count.rejected},
+	    {"queued", "queued", m->queue.len},
+	    {"in_flight", "in flight", t->in_flight},
+	    {"retried", "retried", m->count.retried},
+	};
+	const struct status_field workers_ended[] = {
+	    {"restarts", "restarted", m->count.restarts},
+	    {"killed", "killed for bad frames", m->count.killed},
+	};
+
+	status_group(f, json, "workers", workers, STATUS_NFIELDS(workers));
+	fputs(json ? "," : "", f);
+	status_group(f, json, "jobs", jobs, STATUS_NFIELDS(jobs));
+	fputs(json ? "," : "", f);
+	status_group(f, json, "worker_exits", workers_ended, STATUS_NFIELDS(workers_ended));
+}
+
+/* Per task kind: a table in text, an object per kind in JSON. */
+static void status_tasks(const struct master *m, FILE *f, bool json)
+{
 	size_t k;
 
-	fprintf(f, "poold %s, pid %d, %s, up %.0f s, config %s\n", POOLD_VERSION, (int)getpid(),
-	        status_state(m), ev_now(m->loop) - m->start_time,
-	        m->config_path ? m->cfg.source : "built-in defaults");
-	fprintf(f,
-	        "workers: %u wanted, %u ready, %u starting, %u retiring, %u in back-off; "
-	        "%u busy\n",
-	        m->target, t->ready, t->starting, t->retiring, t->backoff, t->busy);
-	fprintf(f,
-	        "jobs: %llu accepted, %llu done, %llu failed, %llu timed out, %llu rejected, "
-	        "%zu queued, %llu in flight, %llu retried\n",
-	        (unsigned long long)t->accepted, (unsigned long long)t->done,
-	        (unsigned long long)t->failed, (unsigned long long)t->timedout,
-	        (unsigned long long)m->count.rejected, m->queue.len,
-	        (unsigned long long)t->in_flight, (unsigned long long)m->count.retried);
-	fprintf(f, "restarts: %llu, killed for bad frames: %llu\n\n",
-	        (unsigned long long)m->count.restarts, (unsigned long long)m->count.killed);
-	fprintf(f, "%-8s %12s %12s %12s %12s\n", "TASK", "ACCEPTED", "DONE", "FAILED", "TIMEDOUT");
-	for (k = 0; k < jobs_count(); k++)
+	if (json)
+		fputs(",\"tasks\":{", f);
+	else
+		fprintf(f, "\n%-8s %12s %12s %12s %12s\n", "TASK", "ACCEPTED", "DONE", "FAILED",
+		        "TIMEDOUT");
+	for (k = 0; k < jobs_count(); k++) {
+		const struct status_field fl[] = {
+		    {"accepted", "", m->count.accepted[k]},
+		    {"done", "", m->count.done[k]},
+		    {"failed", "", m->count.failed[k]},
+		    {"timed_out", "", m->count.timedout[k]},
+		};
+
+		if (json) {
+			fputs(k ? "," : "", f);
+			status_group(f, true, jobs_at(k)->name, fl, STATUS_NFIELDS(fl));
+			continue;
+		}
 		fprintf(f, "%-8s %12llu %12llu %12llu %12llu\n", jobs_at(k)->name,
-		        (unsigned long long)m->count.accepted[k],
-		        (unsigned long long)m->count.done[k],
-		        (unsigned long long)m->count.failed[k],
-		        (unsigned long long)m->count.timedout[k]);
-	fprintf(f, "\n%-6s %8s %-9s %9s %12s %s\n", "WORKER", "PID", "STATE", "INFLIGHT", "DONE",
-	        "LAST EXIT");
+		        (unsigned long long)fl[0].value, (unsigned long long)fl[1].value,
+		        (unsigned long long)fl[2].value, (unsigned long long)fl[3].value);
+	}
+	fputs(json ? "}" : "", f);
+}
+
+static void status_slots(const struct master *m, FILE *f, bool json)
+{
+	const struct slot *s;
+	const char *sep = "";
+	char last[32];
+	unsigned i;
+
+	if (json)
+		fputs(",\"slots\":[", f);
+	else
+		fprintf(f, "\n%-6s %8s %-9s %9s %12s %s\n", "WORKER", "PID", "STATE", "INFLIGHT",
+		        "DONE", "LAST EXIT");
 	for (i = 0; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)
 			continue;
+		if (json) {
+			fprintf(f,
+			        "%s{\"index\":%u,\"pid\":%d,\"state\":\"%s\",\"in_flight\":%u,"
+			        "\"done\":%llu,\"last_status\":%d}",
+			        sep, s->index, (int)s->pid, slot_state_names[s->state], s->ring_len,
+			        (unsigned long long)s->jobs_done, s->last_status);
+			sep = ",";
+			continue;
+		}
 		status_last_exit(s, last, sizeof(last));
 		fprintf(f, "%-6u %8d %-9s %9u %12llu %s\n", s->index, (int)s->pid,
 		        slot_state_names[s->state], s->ring_len, (unsigned long long)s->jobs_done,
 		        last);
 	}
-}
-
-static void status_json(const struct master *m, const struct status_sums *t, FILE *f)
-{
-	const struct slot *s;
-	const char *sep = "";
-	unsigned i;
-	size_t k;
-
-	fprintf(f, "{\"version\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"uptime_seconds\":%.3f,",
-	        POOLD_VERSION, (int)getpid(), status_state(m), ev_now(m->loop) - m->start_time);
-	fprintf(f,
-	        "\"workers\":{\"wanted\":%u,\"ready\":%u,\"starting\":%u,\"retiring\":%u,"
-	        "\"backoff\":%u,\"busy\":%u,\"idle\":%u},",
-	        m->target, t->ready, t->starting, t->retiring, t->backoff, t->busy,
-	        t->ready - (t->busy > t->ready ? t->ready : t->busy));
-	fprintf(f,
-	        "\"jobs\":{\"accepted\":%llu,\"done\":%llu,\"failed\":%llu,\"timed_out\":%llu,"
-	        "\"rejected\":%llu,\"queued\":%zu,\"in_flight\":%llu,\"retried\":%llu},",
-	        (unsigned long long)t->accepted, (unsigned long long)t->done,
-	        (unsigned long long)t->failed, (unsigned long long)t->timedout,
-	        (unsigned long long)m->count.rejected, m->queue.len,
-	        (unsigned long long)t->in_flight, (unsigned long long)m->count.retried);
-	fprintf(f, "\"restarts\":%llu,\"killed\":%llu,\"tasks\":{",
-	        (unsigned long long)m->count.restarts, (unsigned long long)m->count.killed);
-	for (k = 0; k < jobs_count(); k++, sep = ",")
-		fprintf(f,
-		        "%s\"%s\":{\"accepted\":%llu,\"done\":%llu,\"failed\":%llu,"
-		        "\"timed_out\":%llu}",
-		        sep, jobs_at(k)->name, (unsigned long long)m->count.accepted[k],
-		        (unsigned long long)m->count.done[k],
-		        (unsigned long long)m->count.failed[k],
-		        (unsigned long long)m->count.timedout[k]);
-	fprintf(f, "},\"slots\":[");
-	for (i = 0, sep = ""; i < m->nslots; i++) {
-		if ((s = m->slots[i]) == NULL)
-			continue;
-		fprintf(f,
-		        "%s{\"index\":%u,\"pid\":%d,\"state\":\"%s\",\"in_flight\":%u,"
-		        "\"done\":%llu,\"last_status\":%d}",
-		        sep, s->index, (int)s->pid, slot_state_names[s->state], s->ring_len,
-		        (unsigned long long)s->jobs_done, s->last_status);
-		sep = ",";
-	}
-	fprintf(f, "]}\n");
+	fputs(json ? "]" : "", f);
 }
 
 int status_render(struct master *m, bool json, char **text, size_t *len)
 {
 	struct status_sums t = {0};
 	FILE *f = open_memstream(text, len);
+	double up = ev_now(m->loop) - m->start_time;
 
 	if (f == NULL)
 		return -1;
 	status_sum(m, &t);
 	if (json)
-		status_json(m, &t, f);
+		fprintf(f,
+		        "{\"version\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"uptime_seconds\":%.3f,",
+		        POOLD_VERSION, (int)getpid(), status_state(m), up);
 	else
-		status_text(m, &t, f);
+		fprintf(f, "poold %s, pid %d, %s, up %.0f s, config %s\n", POOLD_VERSION,
+		        (int)getpid(), status_state(m), up,
+		        m->config_path ? m->cfg.source : "built-in defaults");
+	status_counters(m, &t, f, json);
+	status_tasks(m, f, json);
+	status_slots(m, f, json);
+	fputs(json ? "}\n" : "", f);
 	return fclose(f) == 0 ? 0 : -1;
 }

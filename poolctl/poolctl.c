@@ -59,26 +59,30 @@ static void usage(FILE *out)
 	fputs("\n", out);
 }
 
+static void poolctl_vwarn(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void poolctl_vwarn(const char *fmt, va_list ap)
+{
+	fputs("poolctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void poolctl_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("poolctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	poolctl_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void poolctl_die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("poolctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	poolctl_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(code);
 }
 
@@ -86,11 +90,9 @@ void poolctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("poolctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	poolctl_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage(stderr);
 	exit(POOLD_EXIT_USAGE);
 }
