@@ -11,10 +11,7 @@ start_daemon
 
 # 30 chunks of 1000 jobs, 0.1 s apart: about three seconds of stream.
 gen_ids h "$N" >"$T/jobs.in"
-bg_sh 'for i in $(seq 0 29); do
-	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p" "$T/jobs.in"
-	sleep 0.1
-done | timeout 120 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+stream_jobs "$T/jobs.in" 30
 submit=$BG_PID
 
 resize() {

@@ -21,10 +21,7 @@ kill_worker STOP "$victim"
 # Stream the jobs in chunks over about two seconds, so they are still
 # coming when the kill lands.
 gen_ids k "$N" >"$T/jobs.in"
-bg_sh 'for i in $(seq 0 19); do
-	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p" "$T/jobs.in"
-	sleep 0.1
-done | timeout 120 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+stream_jobs "$T/jobs.in" 20
 submit=$BG_PID
 
 wait_for '[[ $(slot_field "$(status_json)" '"$slot"' in_flight) -gt 0 ]] 2>/dev/null' 10 \

@@ -13,8 +13,7 @@ N=20000
 write_config workers=2 shutdown_timeout=60s
 start_daemon
 
-mapfile -t pids < <(workers_pids)
-((${#pids[@]} == 2)) || fail "the master has ${#pids[@]} workers, not 2"
+expect_workers 2
 for p in "${pids[@]}"; do
 	kill_worker STOP "$p"
 done

@@ -14,8 +14,7 @@ N=200
 write_config workers=2 shutdown_timeout=30s
 start_daemon
 
-mapfile -t pids < <(workers_pids)
-((${#pids[@]} == 2)) || fail "the master has ${#pids[@]} workers, not 2"
+expect_workers 2
 a=${pids[0]}
 kill_worker STOP "$a"
 gen_ids d "$N" | pctl submit - || fail "poolctl submit - exited $?"
