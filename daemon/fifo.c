@@ -152,8 +152,14 @@ int fifo_open(struct master *m, char *err, size_t errlen)
 {
 	const char *path = m->cfg.fifo;
 	struct stat st;
-	int fd;
+	int fd = activation_fifo(path, err, errlen);
 
+	if (fd == -2)
+		return -1;
+	if (fd >= 0) {
+		m->fifo_activated = true;
+		goto ready;
+	}
 	if (fsutil_private_parent(path, err, errlen) == -1)
 		return -1;
 	if (mkfifo(path, m->cfg.mode) == -1 && errno != EEXIST) {
@@ -176,6 +182,7 @@ int fifo_open(struct master *m, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+ready:
 	m->fifo_fd = fd;
 	ctl_split_init(&m->split);
 	ev_io_init(&m->fifo_w, fifo_cb, fd, EV_READ);

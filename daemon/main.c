@@ -97,7 +97,8 @@ static void master_setup(struct master *m)
 	if (dispatch_init(m) == -1)
 		fatalx(POOLD_EXIT_OSERR, "out of memory");
 	signals_start(m);
-	log_info("control FIFO %s, status socket %s", m->cfg.fifo, m->cfg.socket);
+	log_info("control FIFO %s%s, status socket %s", m->cfg.fifo,
+	         m->fifo_activated ? " (passed by systemd)" : "", m->cfg.socket);
 	log_info("job log %s, backups in %s", m->cfg.log_file, m->cfg.backup_dir);
 	if (pool_start(m) == -1) {
 		ctlsock_close(m);

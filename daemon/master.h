@@ -150,6 +150,7 @@ struct master {
 
 	/* The control FIFO. */
 	int fifo_fd;
+	bool fifo_activated; /* passed by systemd (poold.socket) */
 	ev_io fifo_w;
 	bool fifo_paused; /* queue full: not reading */
 	struct ctl_split split;
@@ -224,6 +225,14 @@ void fifo_pause(struct master *m);
 void fifo_resume(struct master *m);
 void fifo_drain(struct master *m);
 void fifo_close(struct master *m);
+
+/* ---- activation.c: the FIFO from systemd's socket activation ---- */
+/*
+ * Returns the FIFO among the descriptors systemd passed ($LISTEN_FDS),
+ * non-blocking and close-on-exec; -1 if there is none (create it
+ * ourselves); -2 with a reason in err if what was passed is unusable.
+ */
+int activation_fifo(const char *path, char *err, size_t errlen);
 
 /* ---- ctlsock.c: the status/wait socket ---- */
 int ctlsock_open(struct master *m, char *err, size_t errlen);
