@@ -87,6 +87,7 @@ static void fifo_line(struct master *m, const char *line, size_t len)
 		return;
 	}
 	j->id = ++m->next_id;
+	j->accepted = ev_now(m->loop);
 	m->live++;
 	m->count.accepted[j->kind]++;
 	jobq_push(&m->queue, j);

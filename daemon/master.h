@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "latency.h"
 #include "proto.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -35,6 +36,7 @@ struct job {
 	uint16_t kind;     /* index in the job table, for counters */
 	uint16_t attempts; /* times it was given to a worker */
 	uint32_t len;
+	ev_tstamp accepted; /* loop time when its line was read */
 	char args[];
 };
 
@@ -171,6 +173,7 @@ struct master {
 	uint64_t wait_mark;        /* failures up to this id were reported */
 
 	struct counters count;
+	struct latency latency; /* accepted to ended, every job */
 	ev_tstamp start_time;
 	struct notify notify;
 

@@ -68,6 +68,7 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 		outcome_keep_failure(m, j, msg, len);
 	}
 	m->live--;
+	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
 	if (m->clients != NULL)
 		ctlsock_job_ended(m, j->id);
 	job_free(j);

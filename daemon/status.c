@@ -132,6 +132,22 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	status_group(f, json, "worker_exits", workers_ended, STATUS_NFIELDS(workers_ended));
 }
 
+/* Accepted-to-ended latency of every job, in microseconds. */
+static void status_latency(const struct master *m, FILE *f, bool json)
+{
+	const struct latency *l = &m->latency;
+	const struct status_field fl[] = {
+	    {"count", "jobs", l->count},
+	    {"p50_us", "us p50", (uint64_t)(latency_quantile(l, 0.5) * 1e6)},
+	    {"p99_us", "us p99", (uint64_t)(latency_quantile(l, 0.99) * 1e6)},
+	    {"p999_us", "us p99.9", (uint64_t)(latency_quantile(l, 0.999) * 1e6)},
+	    {"max_us", "us max", (uint64_t)(l->max * 1e6)},
+	};
+
+	fputs(json ? "," : "", f);
+	status_group(f, json, "latency", fl, STATUS_NFIELDS(fl));
+}
+
 /* Per task kind: a table in text, an object per kind in JSON. */
 static void status_tasks(const struct master *m, FILE *f, bool json)
 {
@@ -212,6 +228,7 @@ int status_render(struct master *m, bool json, char **text, size_t *len)
 		        (int)getpid(), status_state(m), up,
 		        m->config_path ? m->cfg.source : "built-in defaults");
 	status_counters(m, &t, f, json);
+	status_latency(m, f, json);
 	status_tasks(m, f, json);
 	status_slots(m, f, json);
 	fputs(json ? "}\n" : "", f);

@@ -1,0 +1,87 @@
+/* test-sources: daemon/latency.c */
+/*
+ * Latency histograms: quantiles within a bucket's width of the truth, on
+ * known distributions, and the edges (empty, tiny, huge samples).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "latency.h"
+
+/* A quantile is exact to one bucket: at most 1/8 above the true value. */
+static void assert_close(double got, double want)
+{
+	if (got < want * 0.999 || got > want * 1.126) {
+		print_error("quantile %.9f not within a bucket of %.9f\n", got, want);
+		fail();
+	}
+}
+
+static void test_empty(void **state)
+{
+	struct latency l;
+
+	memset(&l, 0, sizeof(l));
+	assert_true(latency_quantile(&l, 0.5) == 0);
+}
+
+static void test_uniform_quantiles(void **state)
+{
+	struct latency l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	/* 1 us .. 10000 us in 1 us steps. */
+	for (i = 1; i <= 10000; i++)
+		latency_add(&l, i * 1e-6);
+	assert_int_equal(l.count, 10000);
+	assert_close(latency_quantile(&l, 0.5), 5000e-6);
+	assert_close(latency_quantile(&l, 0.99), 9900e-6);
+	assert_close(latency_quantile(&l, 0.999), 9990e-6);
+	assert_true(latency_quantile(&l, 1.0) == 10000e-6); /* capped at the max */
+}
+
+static void test_tail_is_seen(void **state)
+{
+	struct latency l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 0; i < 990; i++)
+		latency_add(&l, 20e-6);
+	for (i = 0; i < 10; i++)
+		latency_add(&l, 0.5);
+	assert_close(latency_quantile(&l, 0.5), 20e-6);
+	assert_close(latency_quantile(&l, 0.99), 20e-6);
+	assert_close(latency_quantile(&l, 0.995), 0.5);
+}
+
+static void test_edges(void **state)
+{
+	struct latency l;
+
+	memset(&l, 0, sizeof(l));
+	latency_add(&l, -1.0);   /* clock went backwards: counts as 0 */
+	latency_add(&l, 0.3e-6); /* under a microsecond */
+	latency_add(&l, 1e9);    /* beyond the last bucket */
+	assert_int_equal(l.count, 3);
+	assert_true(latency_quantile(&l, 0.5) <= 1e-6);
+	assert_true(latency_quantile(&l, 1.0) >= 6.8e4); /* the last bucket, 2^36 us */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_uniform_quantiles),
+	    cmocka_unit_test(test_tail_is_seen),
+	    cmocka_unit_test(test_edges),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
