@@ -78,32 +78,6 @@ static void fifo_write(int fd, const char *buf, size_t len, const char *path)
 	}
 }
 
-/* The job kind named by a task word: a name, or a code if all digits. */
-static const struct job_kind *find_kind(const char *word, size_t len, char *err, size_t errlen)
-{
-	const struct job_kind *kind;
-	uint32_t code;
-	size_t i;
-	int shown = len > 64 ? 64 : (int)len;
-
-	for (i = 0; i < len && word[i] >= '0' && word[i] <= '9'; i++)
-		;
-	if (i < len) {
-		kind = jobs_by_name(word, len);
-		if (kind == NULL)
-			snprintf(err, errlen, "unknown task '%.*s'", shown, word);
-		return kind;
-	}
-	if (ctl_parse_code(word, len, &code) < 0) {
-		snprintf(err, errlen, "task code '%.*s' out of range", shown, word);
-		return NULL;
-	}
-	kind = jobs_by_code(code);
-	if (kind == NULL)
-		snprintf(err, errlen, "unknown task code %u", (unsigned)code);
-	return kind;
-}
-
 /*
  * Rewrites a backup line whose path is relative into s->line as "TASK
  * CWD/PATH".  Leading "./" is dropped; nothing else is touched (no "..",
@@ -140,39 +114,29 @@ static size_t absolute_backup(struct submit *s, const struct ctl_line *cl, char 
 }
 
 /*
- * Checks one job line (without its newline) like the daemon will and
- * returns what to send: *out is line itself, or s->line when a relative
- * backup path was made absolute.  Returns 0, or -1 with a reason in err.
+ * Checks one job line (without its newline) exactly as the daemon will
+ * (jobs_check_line) and returns what to send: *out is line itself, or
+ * s->line when a relative backup path was made absolute first.  Returns 0,
+ * or -1 with a reason in err.
  */
 static int prepare(struct submit *s, const char *line, size_t len, const char **out, size_t *outlen,
                    char *err, size_t errlen)
 {
-	const struct job_kind *kind;
 	struct ctl_line cl;
+	uint32_t code;
 
-	if (len + 1 > CTL_LINE_MAX) {
-		snprintf(err, errlen, "line of %zu bytes is too long (limit %d with its newline)",
-		         len + 1, CTL_LINE_MAX);
-		return -1;
-	}
-	if (ctl_parse(line, len, &cl, err, errlen) < 0)
-		return -1;
-	kind = find_kind(cl.task, cl.task_len, err, errlen);
-	if (kind == NULL)
-		return -1;
 	*out = line;
 	*outlen = len;
-	if (kind == s->backup && cl.args_len > 0 && cl.args[0] != '/') {
+	if (ctl_parse(line, len, &cl, err, errlen) == 0 && cl.args_len > 0 && cl.args[0] != '/' &&
+	    (jobs_by_name(cl.task, cl.task_len) == s->backup ||
+	     (ctl_parse_code(cl.task, cl.task_len, &code) == 0 &&
+	      jobs_by_code(code) == s->backup))) {
 		*outlen = absolute_backup(s, &cl, err, errlen);
 		if (*outlen == 0)
 			return -1;
 		*out = s->line;
-		cl.args = s->line + cl.task_len + 1;
-		cl.args_len = *outlen - cl.task_len - 1;
 	}
-	if (kind->check != NULL && kind->check(cl.args, cl.args_len, err, errlen) < 0)
-		return -1;
-	return 0;
+	return jobs_check_line(*out, *outlen, &cl, err, errlen) == NULL ? -1 : 0;
 }
 
 static void submit_init(struct submit *s)
