@@ -36,6 +36,9 @@ struct config {
 	unsigned queue_limit;         /* jobs accepted and not yet sent */
 	unsigned shutdown_timeout_ms; /* drain time on TERM before TERM to workers */
 	unsigned kill_timeout_ms;     /* TERM to KILL of workers at shutdown */
+	unsigned job_timeout_ms;      /* a running job past it: its worker is stopped; 0 none */
+	unsigned max_attempts;        /* a job whose worker dies this often is buried */
+	unsigned max_jobs_per_worker; /* recycle a worker after about this many; 0 never */
 
 	/* [control] */
 	char fifo[PATH_MAX];   /* the control FIFO */
@@ -43,18 +46,21 @@ struct config {
 	mode_t mode;           /* permission bits of both, default 0620 */
 
 	/* [log] */
-	char log_file[PATH_MAX]; /* where `log` jobs append */
-	int log_level;           /* enum log_level of the daemon's own stderr */
+	char log_file[PATH_MAX];     /* where `log` jobs append */
+	int log_level;               /* enum log_level of the daemon's own stderr */
+	unsigned log_job_timeout_ms; /* [log] job_timeout: 0 = [pool] job_timeout */
 
 	/* [backup] */
 	char backup_dir[PATH_MAX];
 	char *backup_allow[CONFIG_MAX_BACKUP_ALLOW]; /* owned, absolute, normalized */
 	unsigned n_backup_allow;
+	unsigned backup_job_timeout_ms; /* 0 = [pool] job_timeout */
 
 	/* [net] */
 	struct netrule net_allow[CONFIG_MAX_NET_ALLOW];
 	unsigned n_net_allow;
 	unsigned net_timeout_ms;
+	unsigned net_job_timeout_ms; /* 0 = [pool] job_timeout */
 };
 
 /*

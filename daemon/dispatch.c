@@ -148,6 +148,8 @@ static int slot_assign(struct slot *s, struct job *j)
 
 	if (out_reserve(s, sizeof(struct proto_task) + j->len) == -1)
 		return -1;
+	if (s->ring_len == 0)
+		s->head_since = ev_now(m->loop); /* an idle worker starts it at once */
 	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code,
 	                                j->id, j->args, j->len);
 	idx = s->ring_head + s->ring_len;
@@ -279,7 +281,15 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 		s->ring_head = 0;
 	s->ring_len--;
 	s->jobs_done++;
+	s->proc_jobs++;
+	s->head_since = ev_now(s->m->loop); /* the next job starts now */
 	outcome_record(s->m, j, d->status, msg, d->len, s->index);
+	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
+		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,
+		         (unsigned long long)s->proc_jobs);
+		s->recycle = true;
+		pool_retire(s);
+	}
 	return 0;
 }
 
@@ -338,14 +348,42 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /*
+ * What happens to one job a dead worker held.  The oldest one was running:
+ * it counts an attempt, and is recorded as timed out if it ran past its
+ * limit, or buried once it has had max_attempts; the others never ran and
+ * go back as they were.
+ */
+static void slot_give_back(struct slot *s, struct job *j, bool running, const char *how)
+{
+	struct master *m = s->m;
+	const char *overdue = running ? deadline_overdue(s, j) : NULL;
+	char why[PROTO_MSG_MAX];
+	int n;
+
+	if (overdue != NULL) {
+		outcome_record(m, j, PROTO_TIMEDOUT, overdue, strlen(overdue), s->index);
+		return;
+	}
+	if (!running)
+		j->attempts--;
+	if (running && j->attempts >= m->cfg.max_attempts) {
+		n = snprintf(why, sizeof(why), "buried after %u attempts; its worker %s",
+		             (unsigned)j->attempts, how);
+		outcome_record(m, j, OUTCOME_BURIED, why, n > 0 ? (size_t)n : 0, s->index);
+		return;
+	}
+	jobq_push_front(&m->queue, j);
+	m->count.retried += running;
+}
+
+/*
  * The worker of this slot is gone: stop its watchers and give the jobs it
  * held back to the queue, oldest first at the front, so they run again on
  * another worker (at-least-once).
  */
-void dispatch_slot_gone(struct slot *s)
+void dispatch_slot_gone(struct slot *s, const char *how)
 {
 	struct master *m = s->m;
-	struct job *j;
 	unsigned idx;
 
 	ev_io_stop(m->loop, &s->task_w);
@@ -355,15 +393,8 @@ void dispatch_slot_gone(struct slot *s)
 		idx = s->ring_head + s->ring_len - 1;
 		if (idx >= s->ring_cap)
 			idx -= s->ring_cap;
-		j = s->ring[idx];
 		s->ring_len--;
-		if (j->attempts >= DISPATCH_MAX_ATTEMPTS) {
-			outcome_record(m, j, PROTO_FAILED, DISPATCH_BURIED, strlen(DISPATCH_BURIED),
-			               s->index);
-			continue;
-		}
-		jobq_push_front(&m->queue, j);
-		m->count.retried++;
+		slot_give_back(s, s->ring[idx], s->ring_len == 0, how);
 	}
 	s->ring_head = 0;
 	s->out_off = s->out_len = 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
@@ -97,6 +98,7 @@ static void master_setup(struct master *m)
 	if (dispatch_init(m) == -1)
 		fatalx(POOLD_EXIT_OSERR, "out of memory");
 	signals_start(m);
+	deadline_start(m);
 	log_info("control FIFO %s%s, status socket %s", m->cfg.fifo,
 	         m->fifo_activated ? " (passed by systemd)" : "", m->cfg.socket);
 	log_info("job log %s, backups in %s", m->cfg.log_file, m->cfg.backup_dir);
@@ -108,6 +110,7 @@ static void master_setup(struct master *m)
 
 static void master_teardown(struct master *m)
 {
+	ev_timer_stop(m->loop, &m->deadline_w);
 	notify_close(m);
 	ctlsock_close(m);
 	fifo_close(m);
@@ -144,6 +147,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(verbose ? LOG_LVL_DEBUG : m.cfg.log_level);
 	raise_nofile();
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
 	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);

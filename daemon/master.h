@@ -69,8 +69,15 @@ struct slot {
 	ev_tstamp started;     /* when the current process was forked */
 	unsigned early_deaths; /* consecutive deaths within a second of start */
 	bool broken;           /* protocol error or pipe gone: no more jobs */
-	uint64_t jobs_done;    /* by this slot, all processes */
-	int last_status;       /* wait status of the last process, -1 none */
+	uint64_t proc_jobs;    /* done by the current process */
+	uint64_t recycle_at;   /* retire after this many (max_jobs_per_worker + jitter); 0 never */
+	bool recycle;          /* retiring to be replaced, not to shrink the pool */
+	ev_tstamp head_since;  /* when the oldest job in flight started running */
+	uint64_t overdue_id;   /* job past its time limit; its worker was sent TERM */
+	ev_tstamp term_at;     /* when that TERM was sent */
+	bool kill_sent;
+	uint64_t jobs_done; /* by this slot, all processes */
+	int last_status;    /* wait status of the last process, -1 none */
 
 	/* Jobs sent (or about to be) and not done, oldest first.  Workers run
 	 * frames in order, so completions must come back in this order. */
@@ -101,14 +108,19 @@ struct failure {
 	char reason[96];
 };
 
+/* Outcomes the master records beside the workers' proto_status values. */
+#define OUTCOME_BURIED 3 /* its worker died on every attempt */
+
 struct counters {
 	uint64_t accepted[MASTER_MAX_KINDS];
+	uint64_t buried[MASTER_MAX_KINDS];
 	uint64_t done[MASTER_MAX_KINDS];
 	uint64_t failed[MASTER_MAX_KINDS];
 	uint64_t timedout[MASTER_MAX_KINDS];
 	uint64_t rejected; /* FIFO lines refused */
 	uint64_t retried;  /* jobs given to another worker after a death */
 	uint64_t restarts; /* workers that died and were replaced */
+	uint64_t recycled; /* workers replaced after max_jobs_per_worker */
 	uint64_t killed;   /* workers killed for a malformed frame */
 };
 
@@ -179,7 +191,8 @@ struct master {
 
 	/* Signals and shutdown. */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
-	ev_timer stop_w; /* shutdown_timeout, then kill_timeout */
+	ev_timer stop_w;     /* shutdown_timeout, then kill_timeout */
+	ev_timer deadline_w; /* checks running jobs against their time limits */
 	bool stopping;
 	ev_tstamp stop_time;
 	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
@@ -202,10 +215,14 @@ void dispatch_run(struct master *m);
 void dispatch_slot_ready(struct slot *s);
 void dispatch_slot_remove(struct slot *s);
 int dispatch_send_control(struct slot *s, uint32_t code);
-void dispatch_slot_gone(struct slot *s);
+void dispatch_slot_gone(struct slot *s, const char *how);
 void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents);
 void dispatch_task_cb(struct ev_loop *loop, ev_io *w, int revents);
 void dispatch_free(struct master *m);
+
+/* ---- deadline.c: job time limits ---- */
+void deadline_start(struct master *m);
+const char *deadline_overdue(struct slot *s, const struct job *j);
 
 /* ---- queue.c: jobs and the job queue ---- */
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len);

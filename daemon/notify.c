@@ -41,7 +41,8 @@ static uint64_t notify_total_ended(const struct master *m)
 	size_t k;
 
 	for (k = 0; k < jobs_count(); k++)
-		n += m->count.done[k] + m->count.failed[k] + m->count.timedout[k];
+		n += m->count.done[k] + m->count.failed[k] + m->count.timedout[k] +
+		     m->count.buried[k];
 	return n;
 }
 

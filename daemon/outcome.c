@@ -25,6 +25,8 @@ static const char *outcome_name(uint32_t status)
 		return "ok";
 	case PROTO_TIMEDOUT:
 		return "timed out";
+	case OUTCOME_BURIED:
+		return "buried";
 	default:
 		return "failed";
 	}
@@ -61,6 +63,8 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 	} else {
 		if (status == PROTO_TIMEDOUT)
 			m->count.timedout[j->kind]++;
+		else if (status == OUTCOME_BURIED)
+			m->count.buried[j->kind]++;
 		else
 			m->count.failed[j->kind]++;
 		log_warnx("job %llu %s %s on worker[%u]: %.*s", (unsigned long long)j->id, name,

@@ -115,6 +115,14 @@ static int slot_spawn(struct slot *s)
 	s->done_fd = dp[0];
 	s->state = SLOT_STARTING;
 	s->broken = false;
+	s->recycle = false;
+	s->proc_jobs = 0;
+	s->overdue_id = 0;
+	s->kill_sent = false;
+	s->recycle_at = 0;
+	if (m->cfg.max_jobs_per_worker > 0) /* up to 10% more, so recycling is spread out */
+		s->recycle_at = m->cfg.max_jobs_per_worker +
+		                (uint64_t)random() % (m->cfg.max_jobs_per_worker / 10 + 1);
 	s->started = ev_now(m->loop);
 	ev_io_set(&s->task_w, s->task_fd, EV_WRITE);
 	ev_io_set(&s->done_w, s->done_fd, EV_READ);
@@ -179,7 +187,7 @@ static bool pool_replace(const struct master *m, const struct slot *s, bool aske
 {
 	if (m->stop_stage > 0)
 		return false;
-	if (s->state != SLOT_RETIRING)
+	if (s->state != SLOT_RETIRING || (s->recycle && !m->stopping))
 		return true;
 	return m->stopping && !asked && m->queue.len > 0;
 }
@@ -190,7 +198,8 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct master *m = s->m;
 	int status = w->rstatus;
 	bool asked = s->state == SLOT_RETIRING && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	bool young = s->state == SLOT_STARTING || ev_now(loop) - s->started < POOL_YOUNG;
+	bool young =
+	    !asked && (s->state == SLOT_STARTING || ev_now(loop) - s->started < POOL_YOUNG);
 	unsigned held = s->ring_len;
 	char how[96];
 
@@ -201,7 +210,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	else
 		log_warnx("worker[%u]: pid %d %s, holding %u job%s", s->index, (int)s->pid, how,
 		          held, held == 1 ? "" : "s");
-	dispatch_slot_gone(s);
+	dispatch_slot_gone(s, how);
 	if (s->task_fd != -1)
 		close(s->task_fd);
 	close(s->done_fd);
@@ -211,7 +220,10 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	if (!pool_replace(m, s, asked)) {
 		slot_free(s);
 	} else {
-		m->count.restarts++;
+		if (asked)
+			m->count.recycled++;
+		else
+			m->count.restarts++;
 		s->early_deaths = young ? s->early_deaths + 1 : 0;
 		if (young)
 			slot_backoff(s);
@@ -282,7 +294,8 @@ static unsigned pool_active(const struct master *m)
 	unsigned i, n = 0;
 
 	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i] != NULL && m->slots[i]->state != SLOT_RETIRING)
+		if (m->slots[i] != NULL &&
+		    (m->slots[i]->state != SLOT_RETIRING || m->slots[i]->recycle))
 			n++;
 	return n;
 }
@@ -307,8 +320,9 @@ void pool_resize(struct master *m, unsigned target)
 	}
 	for (i = m->nslots; i-- > 0 && active > target;) {
 		s = m->slots[i];
-		if (s == NULL || s->state == SLOT_RETIRING)
+		if (s == NULL || (s->state == SLOT_RETIRING && !s->recycle))
 			continue;
+		s->recycle = false; /* a slot being recycled just retires */
 		pool_retire(s);
 		active--;
 	}
@@ -359,7 +373,7 @@ void pool_free(struct master *m)
 	for (i = 0; i < m->nslots; i++) {
 		if (m->slots[i] == NULL)
 			continue;
-		dispatch_slot_gone(m->slots[i]);
+		dispatch_slot_gone(m->slots[i], "was stopped");
 		slot_free(m->slots[i]);
 	}
 	free(m->slots);

@@ -14,7 +14,7 @@
 struct status_sums {
 	unsigned ready, starting, retiring, backoff, busy;
 	uint64_t in_flight;
-	uint64_t accepted, done, failed, timedout;
+	uint64_t accepted, done, failed, timedout, buried;
 };
 
 static const char *const slot_state_names[] = {
@@ -45,6 +45,7 @@ static void status_sum(const struct master *m, struct status_sums *t)
 		t->done += m->count.done[k];
 		t->failed += m->count.failed[k];
 		t->timedout += m->count.timedout[k];
+		t->buried += m->count.buried[k];
 	}
 }
 
@@ -119,10 +120,12 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"queued", "queued", m->queue.len},
 	    {"in_flight", "in flight", t->in_flight},
 	    {"retried", "retried", m->count.retried},
+	    {"buried", "buried", t->buried},
 	};
 	const struct status_field workers_ended[] = {
 	    {"restarts", "restarted", m->count.restarts},
 	    {"killed", "killed for bad frames", m->count.killed},
+	    {"recycled", "recycled", m->count.recycled},
 	};
 
 	status_group(f, json, "workers", workers, STATUS_NFIELDS(workers));
@@ -156,14 +159,13 @@ static void status_tasks(const struct master *m, FILE *f, bool json)
 	if (json)
 		fputs(",\"tasks\":{", f);
 	else
-		fprintf(f, "\n%-8s %12s %12s %12s %12s\n", "TASK", "ACCEPTED", "DONE", "FAILED",
-		        "TIMEDOUT");
+		fprintf(f, "\n%-8s %12s %12s %12s %12s %12s\n", "TASK", "ACCEPTED", "DONE",
+		        "FAILED", "TIMEDOUT", "BURIED");
 	for (k = 0; k < jobs_count(); k++) {
 		const struct status_field fl[] = {
-		    {"accepted", "", m->count.accepted[k]},
-		    {"done", "", m->count.done[k]},
-		    {"failed", "", m->count.failed[k]},
-		    {"timed_out", "", m->count.timedout[k]},
+		    {"accepted", "", m->count.accepted[k]}, {"done", "", m->count.done[k]},
+		    {"failed", "", m->count.failed[k]},     {"timed_out", "", m->count.timedout[k]},
+		    {"buried", "", m->count.buried[k]},
 		};
 
 		if (json) {
@@ -171,9 +173,10 @@ static void status_tasks(const struct master *m, FILE *f, bool json)
 			status_group(f, true, jobs_at(k)->name, fl, STATUS_NFIELDS(fl));
 			continue;
 		}
-		fprintf(f, "%-8s %12llu %12llu %12llu %12llu\n", jobs_at(k)->name,
+		fprintf(f, "%-8s %12llu %12llu %12llu %12llu %12llu\n", jobs_at(k)->name,
 		        (unsigned long long)fl[0].value, (unsigned long long)fl[1].value,
-		        (unsigned long long)fl[2].value, (unsigned long long)fl[3].value);
+		        (unsigned long long)fl[2].value, (unsigned long long)fl[3].value,
+		        (unsigned long long)fl[4].value);
 	}
 	fputs(json ? "}" : "", f);
 }

@@ -49,6 +49,7 @@ struct job_kind {
 	const char *name;
 	job_run_fn run;
 	job_check_fn check;
+	size_t timeout_at; /* offsetof the kind's job_timeout in struct config; 0: none */
 };
 
 /* Sets ctx->msg with printf formatting and returns result, so a handler can

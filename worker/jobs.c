@@ -3,6 +3,7 @@
  * a handler in worker/job_<kind>.c and one row here.  Codes are part of
  * the interface (numeric task codes in the FIFO) and never change.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,10 +11,10 @@
 #include "jobs.h"
 
 static const struct job_kind jobs_table[] = {
-    {1, "noop", job_noop_run, job_noop_check},
-    {2, "log", job_log_run, job_log_check},
-    {3, "backup", job_backup_run, job_backup_check},
-    {4, "net", job_net_run, job_net_check},
+    {1, "noop", job_noop_run, job_noop_check, 0},
+    {2, "log", job_log_run, job_log_check, offsetof(struct config, log_job_timeout_ms)},
+    {3, "backup", job_backup_run, job_backup_check, offsetof(struct config, backup_job_timeout_ms)},
+    {4, "net", job_net_run, job_net_check, offsetof(struct config, net_job_timeout_ms)},
 };
 
 #define JOBS_N (sizeof(jobs_table) / sizeof(jobs_table[0]))
@@ -41,6 +42,15 @@ const struct job_kind *jobs_by_name(const char *name, size_t len)
 		if (strlen(jobs_table[i].name) == len && memcmp(jobs_table[i].name, name, len) == 0)
 			return &jobs_table[i];
 	return NULL;
+}
+
+unsigned jobs_timeout_ms(const struct job_kind *kind, const struct config *cfg)
+{
+	unsigned ms = 0;
+
+	if (kind->timeout_at != 0)
+		memcpy(&ms, (const char *)cfg + kind->timeout_at, sizeof(ms));
+	return ms != 0 ? ms : cfg->job_timeout_ms;
 }
 
 const struct job_kind *jobs_by_code(uint32_t code)

@@ -22,6 +22,10 @@ size_t jobs_index(const struct job_kind *kind);
 const struct job_kind *jobs_by_name(const char *name, size_t len);
 const struct job_kind *jobs_by_code(uint32_t code);
 
+/* The time limit of one job of this kind in ms: its own section's
+ * job_timeout, else [pool] job_timeout; 0 means none. */
+unsigned jobs_timeout_ms(const struct job_kind *kind, const struct config *cfg);
+
 /*
  * Checks one control line (without its newline) the way the master
  * accepts it: ctl_parse, the task by name or numeric code, the argument
