@@ -25,6 +25,13 @@
 #define CONFIG_MAX_NET_ALLOW    64
 #define CONFIG_MAX_WORKERS      4096
 
+/* When [journal] writes are made durable. */
+enum config_fsync {
+	CONFIG_FSYNC_ALWAYS,   /* before the jobs of a read are dispatched */
+	CONFIG_FSYNC_INTERVAL, /* at most [journal] interval after the write */
+	CONFIG_FSYNC_NEVER, /* left to the kernel (survives a crash of poold, not of the machine) */
+};
+
 struct config {
 	char source[PATH_MAX];  /* file read, "" for built-in defaults */
 	char basedir[PATH_MAX]; /* what relative paths were resolved against */
@@ -61,6 +68,11 @@ struct config {
 	unsigned n_net_allow;
 	unsigned net_timeout_ms;
 	unsigned net_job_timeout_ms; /* 0 = [pool] job_timeout */
+
+	/* [journal] */
+	char journal_file[PATH_MAX];  /* accepted, unfinished jobs survive a crash here */
+	int journal_fsync;            /* enum config_fsync */
+	unsigned journal_interval_ms; /* with CONFIG_FSYNC_INTERVAL: the window at risk */
 };
 
 /*

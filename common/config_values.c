@@ -244,6 +244,27 @@ static int config_parse_mode(struct config *cfg, const struct config_key *k, con
 	return 0;
 }
 
+/* [journal] fsync: when journal writes are made durable. */
+static int config_parse_fsync(struct config *cfg, const struct config_key *k, const char *value,
+                              char *reason, size_t rlen)
+{
+	static const char *const names[] = {
+	    [CONFIG_FSYNC_ALWAYS] = "always",
+	    [CONFIG_FSYNC_INTERVAL] = "interval",
+	    [CONFIG_FSYNC_NEVER] = "never",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			cfg->journal_fsync = (int)i;
+			return 0;
+		}
+	}
+	snprintf(reason, rlen, "unknown fsync policy '%s' (always, interval, never)", value);
+	return -1;
+}
+
 static int config_parse_level(struct config *cfg, const struct config_key *k, const char *value,
                               char *reason, size_t rlen)
 {
@@ -356,6 +377,10 @@ static const struct config_key config_keys[] = {
      CONFIG_AT(net_allow), 0, 0},
     {"net", "timeout", "3s", config_parse_time, NULL, CONFIG_AT(net_timeout_ms), 1, CONFIG_DAY_MS},
     {"net", "job_timeout", "0", config_parse_time, NULL, CONFIG_AT(net_job_timeout_ms), 0,
+     CONFIG_DAY_MS},
+    {"journal", "file", "poold.d/journal", config_parse_path, NULL, CONFIG_AT(journal_file), 0, 0},
+    {"journal", "fsync", "interval", config_parse_fsync, NULL, CONFIG_AT(journal_fsync), 0, 0},
+    {"journal", "interval", "1s", config_parse_time, NULL, CONFIG_AT(journal_interval_ms), 1,
      CONFIG_DAY_MS},
 };
 

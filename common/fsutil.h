@@ -15,6 +15,9 @@
  */
 int fsutil_private_parent(const char *path, char *err, size_t errlen);
 
+/* fsyncs the directory holding path (after a rename into it).  0 or -1. */
+int fsutil_fsync_parent(const char *path);
+
 /* Sets O_NONBLOCK on fd.  Returns 0 or -1 with errno set. */
 int fsutil_nonblock(int fd);
 

@@ -91,6 +91,7 @@ static void fifo_line(struct master *m, const char *line, size_t len)
 	m->live++;
 	m->count.accepted[j->kind]++;
 	jobq_push(&m->queue, j);
+	journal_accept(m, j);
 }
 
 /* Takes buffered lines while the queue has room; -1 when it is full. */
@@ -146,6 +147,7 @@ static void fifo_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	if (fifo_read_some(m, m->cfg.queue_limit) == -1)
 		fifo_pause(m);
+	journal_after_read(m);
 	dispatch_run(m);
 }
 
@@ -221,6 +223,7 @@ void fifo_drain(struct master *m)
 		return;
 	(void)fifo_read_some(m, (size_t)-1);
 	(void)fifo_take_lines(m, (size_t)-1);
+	journal_after_read(m);
 }
 
 /*

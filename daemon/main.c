@@ -97,6 +97,10 @@ static void master_setup(struct master *m)
 	}
 	if (dispatch_init(m) == -1)
 		fatalx(POOLD_EXIT_OSERR, "out of memory");
+	if (journal_open(m, err, sizeof(err)) == -1) {
+		ctlsock_close(m);
+		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
+	}
 	signals_start(m);
 	deadline_start(m);
 	log_info("control FIFO %s%s, status socket %s", m->cfg.fifo,
@@ -115,6 +119,7 @@ static void master_teardown(struct master *m)
 	ctlsock_close(m);
 	fifo_close(m);
 	pool_free(m);
+	journal_close(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
 	outcome_free(m);

@@ -121,10 +121,24 @@ struct counters {
 	uint64_t retried;  /* jobs given to another worker after a death */
 	uint64_t restarts; /* workers that died and were replaced */
 	uint64_t recycled; /* workers replaced after max_jobs_per_worker */
+	uint64_t replayed; /* unfinished jobs of a previous run, from the journal */
 	uint64_t killed;   /* workers killed for a malformed frame */
 };
 
 struct client; /* ctlsock.c */
+
+/* The journal of accepted, unfinished jobs (journal.c). */
+struct journal {
+	int fd;    /* -1: not open */
+	char *buf; /* records not yet written */
+	size_t len, cap;
+	uint64_t size;        /* bytes in the file */
+	uint64_t live_bytes;  /* bytes the live jobs' ACCEPTs take */
+	bool dirty;           /* written since the last fdatasync */
+	bool failing;         /* the last write failed (logged once) */
+	ev_prepare prepare_w; /* writes the buffer once per loop turn */
+	ev_timer sync_w;      /* fsync = interval */
+};
 
 /* systemd notification state (notify.c). */
 struct notify {
@@ -188,6 +202,7 @@ struct master {
 	struct latency latency; /* accepted to ended, every job */
 	ev_tstamp start_time;
 	struct notify notify;
+	struct journal journal;
 
 	/* Signals and shutdown. */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
@@ -219,6 +234,17 @@ void dispatch_slot_gone(struct slot *s, const char *how);
 void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents);
 void dispatch_task_cb(struct ev_loop *loop, ev_io *w, int revents);
 void dispatch_free(struct master *m);
+
+/* ---- journal.c, journal_replay.c: accepted jobs survive a crash ---- */
+/* Opens the journal, queues the unfinished jobs of a previous run and
+ * compacts it.  0, or -1 with a reason in err. */
+int journal_open(struct master *m, char *err, size_t errlen);
+void journal_accept(struct master *m, const struct job *j);
+void journal_end(struct master *m, const struct job *j);
+/* After jobs were accepted from a read: write them (and fsync, if always). */
+void journal_after_read(struct master *m);
+void journal_flush(struct master *m, bool sync);
+void journal_close(struct master *m);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);

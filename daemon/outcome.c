@@ -72,6 +72,7 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 		outcome_keep_failure(m, j, msg, len);
 	}
 	m->live--;
+	journal_end(m, j);
 	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
 	if (m->clients != NULL)
 		ctlsock_job_ended(m, j->id);

@@ -30,6 +30,7 @@ static void signals_stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents
 		          m->cfg.shutdown_timeout_ms / 1000.0, left);
 		m->stop_stage = 1;
 		pool_signal_all(m, SIGTERM);
+		pool_signal_all(m, SIGCONT); /* a stopped worker must see its TERM */
 		ev_timer_set(w, m->cfg.kill_timeout_ms / 1000.0, 0.);
 		ev_timer_start(loop, w);
 	} else if (m->stop_stage == 1) {

@@ -121,6 +121,7 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"in_flight", "in flight", t->in_flight},
 	    {"retried", "retried", m->count.retried},
 	    {"buried", "buried", t->buried},
+	    {"replayed", "replayed from the journal", m->count.replayed},
 	};
 	const struct status_field workers_ended[] = {
 	    {"restarts", "restarted", m->count.restarts},

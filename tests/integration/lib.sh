@@ -251,7 +251,7 @@ bg_stop() {
 write_config() {
 	local file=$CONF workers=2 inflight="" queue_limit="" shutdown_timeout=5s kill_timeout=2s
 	local level=info net_allow="127.0.0.0/8" net_timeout=2s log_file=$JOBLOG
-	local backup_allow=$ALLOW_DIR extra_pool="" arg
+	local backup_allow=$ALLOW_DIR extra_pool="" journal_fsync=interval arg
 	for arg in "$@"; do
 		case $arg in
 		file=*) file=${arg#*=} ;;
@@ -266,6 +266,7 @@ write_config() {
 		log_file=*) log_file=${arg#*=} ;;
 		backup_allow=*) backup_allow=${arg#*=} ;;
 		extra_pool=*) extra_pool=${arg#*=} ;;
+		journal_fsync=*) journal_fsync=${arg#*=} ;;
 		*) fail "write_config: unknown key in '$arg'" ;;
 		esac
 	done
@@ -290,6 +291,9 @@ write_config() {
 		echo "[net]"
 		echo "allow = $net_allow"
 		echo "timeout = $net_timeout"
+		echo "[journal]"
+		echo "file = $RUN/journal"
+		echo "fsync = $journal_fsync"
 	} >"$file.tmp" || fail "cannot write $file.tmp"
 	mv -f "$file.tmp" "$file" || fail "cannot rename $file.tmp to $file"
 }

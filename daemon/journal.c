@@ -1,0 +1,257 @@
+/*
+ * The journal: accepted jobs survive a crash or SIGKILL of the master, and
+ * a stop past shutdown_timeout.  Append-only: an ACCEPT record (id, code,
+ * arguments) when a job is accepted, an END record when it ends, whatever
+ * the outcome.  At start the ACCEPTs without an END are queued again
+ * (at-least-once: a job that ended after its END was lost runs twice).
+ *
+ * Records are gathered in a buffer and written in batches: after each
+ * FIFO read, before its jobs are dispatched, and once per loop turn for
+ * the ENDs.  [journal] fsync decides when they reach the disk: always (an
+ * fdatasync before the jobs of a read are dispatched), interval (a timer),
+ * never.  A write() is enough to survive a crash of poold itself.
+ *
+ * Compaction keeps the file about as large as the unfinished work: once it
+ * is over JOURNAL_COMPACT_MIN and four times the ACCEPTs of the live jobs,
+ * the live jobs are written to a new file that replaces the old one
+ * (temp, fsync, rename, directory fsync).
+ *
+ * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
+ * bytes of arguments; sum is FNV-1a of everything after it, so a torn or
+ * garbled tail (a power cut) is recognised and ignored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "jobs.h"
+#include "journal.h"
+#include "log.h"
+#include "master.h"
+
+#define JOURNAL_COMPACT_MIN (64u << 20)
+
+uint32_t journal_sum(const struct journal_rec *r, const char *args)
+{
+	const unsigned char *p = (const unsigned char *)r + sizeof(r->sum);
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*r) - sizeof(r->sum); i++)
+		h = (h ^ p[i]) * 16777619u;
+	for (i = 0; i < r->len; i++)
+		h = (h ^ (unsigned char)args[i]) * 16777619u;
+	return h;
+}
+
+static int journal_reserve(struct journal *jl, size_t more)
+{
+	size_t cap = jl->cap ? jl->cap : 64 * 1024;
+	char *p;
+
+	if (jl->len + more <= jl->cap)
+		return 0;
+	while (cap < jl->len + more)
+		cap *= 2;
+	p = realloc(jl->buf, cap);
+	if (p == NULL)
+		return -1;
+	jl->buf = p;
+	jl->cap = cap;
+	return 0;
+}
+
+static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t code,
+                        const char *args, uint32_t len)
+{
+	struct journal_rec r = {.type = type, .len = len, .code = code, .id = id};
+
+	if (jl->fd == -1)
+		return;
+	if (journal_reserve(jl, sizeof(r) + len) == -1) {
+		log_warnx("journal: out of memory; job %llu is not journaled",
+		          (unsigned long long)id);
+		return;
+	}
+	r.sum = journal_sum(&r, args);
+	memcpy(jl->buf + jl->len, &r, sizeof(r));
+	memcpy(jl->buf + jl->len + sizeof(r), args, len);
+	jl->len += sizeof(r) + len;
+}
+
+void journal_accept(struct master *m, const struct job *j)
+{
+	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len);
+	m->journal.live_bytes += sizeof(struct journal_rec) + j->len;
+}
+
+void journal_end(struct master *m, const struct job *j)
+{
+	journal_put(&m->journal, JOURNAL_END, j->id, 0, NULL, 0);
+	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len;
+}
+
+static int journal_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Appends every live job (queued or held by a worker) to the buffer. */
+static void journal_put_live(struct master *m)
+{
+	struct job *j;
+	unsigned i, k;
+	struct slot *s;
+
+	m->journal.live_bytes = 0;
+	for (j = m->queue.head; j != NULL; j = j->next)
+		journal_accept(m, j);
+	for (i = 0; i < m->nslots; i++) {
+		if ((s = m->slots[i]) == NULL)
+			continue;
+		for (k = 0; k < s->ring_len; k++)
+			journal_accept(m, s->ring[(s->ring_head + k) % s->ring_cap]);
+	}
+}
+
+/*
+ * Replaces the file with one holding only the live jobs.  On failure the
+ * old file stays in use (with what the buffer held written to it).
+ */
+int journal_compact(struct master *m)
+{
+	struct journal *jl = &m->journal;
+	char tmp[PATH_MAX + 16];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", m->cfg.journal_file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	jl->len = 0;
+	if (journal_reserve(jl, sizeof(JOURNAL_MAGIC) - 1) == 0) {
+		memcpy(jl->buf, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1);
+		jl->len = sizeof(JOURNAL_MAGIC) - 1;
+	}
+	journal_put_live(m);
+	if (journal_write_all(fd, jl->buf, jl->len) == -1 || fdatasync(fd) == -1 ||
+	    rename(tmp, m->cfg.journal_file) == -1) {
+		log_warn("journal: compaction into %s failed", tmp);
+		close(fd);
+		unlink(tmp);
+		jl->len = 0;
+		journal_put_live(m); /* the old file lacks nothing the live set needs */
+		return -1;
+	}
+	fsutil_fsync_parent(m->cfg.journal_file);
+	close(jl->fd);
+	jl->fd = fd;
+	jl->size = jl->len;
+	jl->len = 0;
+	jl->dirty = false;
+	return 0;
+}
+
+/*
+ * Writes what the buffer holds; with sync, makes it durable too.  A write
+ * error (a full disk) is logged once per episode; the records stay in the
+ * buffer and are tried again.
+ */
+void journal_flush(struct master *m, bool sync)
+{
+	struct journal *jl = &m->journal;
+
+	if (jl->fd == -1)
+		return;
+	if (jl->size > JOURNAL_COMPACT_MIN && jl->size > 4 * jl->live_bytes) {
+		journal_compact(m);
+		return;
+	}
+	if (jl->len > 0) {
+		if (journal_write_all(jl->fd, jl->buf, jl->len) == -1) {
+			if (!jl->failing)
+				log_warn("journal: write %s", m->cfg.journal_file);
+			jl->failing = true;
+			return;
+		}
+		jl->failing = false;
+		jl->size += jl->len;
+		jl->len = 0;
+		jl->dirty = true;
+	}
+	if (sync && jl->dirty && fdatasync(jl->fd) == 0)
+		jl->dirty = false;
+}
+
+static void journal_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct master *m = container_of(w, struct master, journal.prepare_w);
+
+	journal_flush(m, false);
+}
+
+static void journal_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct master *m = container_of(w, struct master, journal.sync_w);
+
+	journal_flush(m, true);
+}
+
+void journal_after_read(struct master *m)
+{
+	journal_flush(m, m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS);
+}
+
+void journal_start(struct master *m)
+{
+	struct journal *jl = &m->journal;
+	double every = m->cfg.journal_interval_ms / 1000.0;
+
+	ev_prepare_init(&jl->prepare_w, journal_prepare_cb);
+	ev_prepare_start(m->loop, &jl->prepare_w);
+	ev_timer_init(&jl->sync_w, journal_sync_cb, every, every);
+	if (m->cfg.journal_fsync == CONFIG_FSYNC_INTERVAL)
+		ev_timer_start(m->loop, &jl->sync_w);
+}
+
+/*
+ * At exit: what is buffered is written and synced; with no job left
+ * unfinished the file is compacted to nothing but its header, otherwise
+ * the unfinished jobs stay in it for the next start.
+ */
+void journal_close(struct master *m)
+{
+	struct journal *jl = &m->journal;
+
+	if (jl->fd != -1) {
+		ev_prepare_stop(m->loop, &jl->prepare_w);
+		ev_timer_stop(m->loop, &jl->sync_w);
+		if (m->live == 0)
+			journal_compact(m);
+		journal_flush(m, true);
+		if (m->live > 0)
+			log_notice("journal: %llu unfinished jobs kept in %s for the next start",
+			           (unsigned long long)m->live, m->cfg.journal_file);
+		close(jl->fd);
+		jl->fd = -1;
+	}
+	free(jl->buf);
+	jl->buf = NULL;
+	jl->len = jl->cap = 0;
+}
