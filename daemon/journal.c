@@ -221,13 +221,24 @@ void journal_after_read(struct master *m)
 void journal_start(struct master *m)
 {
 	struct journal *jl = &m->journal;
-	double every = m->cfg.journal_interval_ms / 1000.0;
 
 	ev_prepare_init(&jl->prepare_w, journal_prepare_cb);
 	ev_prepare_start(m->loop, &jl->prepare_w);
-	ev_timer_init(&jl->sync_w, journal_sync_cb, every, every);
+	ev_init(&jl->sync_w, journal_sync_cb);
+	journal_configure(m);
+}
+
+/* Applies [journal] fsync and interval (at start and on reload). */
+void journal_configure(struct master *m)
+{
+	struct journal *jl = &m->journal;
+
+	if (jl->fd == -1)
+		return;
+	ev_timer_stop(m->loop, &jl->sync_w);
+	jl->sync_w.repeat = m->cfg.journal_interval_ms / 1000.0;
 	if (m->cfg.journal_fsync == CONFIG_FSYNC_INTERVAL)
-		ev_timer_start(m->loop, &jl->sync_w);
+		ev_timer_again(m->loop, &jl->sync_w);
 }
 
 /*

@@ -87,7 +87,7 @@ static void master_setup(struct master *m)
 	m->loop = ev_default_loop(EVFLAG_AUTO);
 	if (m->loop == NULL)
 		fatalx(POOLD_EXIT_OSERR, "cannot initialise libev");
-	m->start_time = ev_time();
+	m->start_time = m->ready_since = ev_time();
 	notify_init(m);
 	if (ctlsock_open(m, err, sizeof(err)) == -1)
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 		config_free(&m.cfg);
 		return POOLD_EXIT_OK;
 	}
+	m.verbose = verbose;
 	log_set_level(verbose ? LOG_LVL_DEBUG : m.cfg.log_level);
 	raise_nofile();
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));

@@ -161,10 +161,12 @@ struct master {
 	struct config cfg;
 
 	/* The pool. */
-	struct slot **slots; /* slot table; NULL entries are free */
-	unsigned nslots;     /* table size */
-	unsigned target;     /* workers wanted */
-	bool ready;          /* every worker said hello once since start */
+	struct slot **slots;   /* slot table; NULL entries are free */
+	unsigned nslots;       /* table size */
+	unsigned target;       /* workers wanted */
+	bool ready;            /* the wanted workers are up (since start or the last reload) */
+	ev_tstamp ready_since; /* start, or the last reload */
+	bool verbose;          /* -v: debug level whatever the file says */
 
 	/* Dispatch: slots by jobs in flight, and the slots to write. */
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
@@ -216,6 +218,7 @@ struct master {
 /* ---- pool.c: the slot table, spawning, reaping, resizing ---- */
 int pool_start(struct master *m);
 void pool_slot_hello(struct slot *s);
+void pool_check_ready(struct master *m);
 void pool_resize(struct master *m, unsigned target);
 void pool_retire(struct slot *s);
 void pool_retire_all(struct master *m);
@@ -245,6 +248,7 @@ void journal_end(struct master *m, const struct job *j);
 void journal_after_read(struct master *m);
 void journal_flush(struct master *m, bool sync);
 void journal_close(struct master *m);
+void journal_configure(struct master *m);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);

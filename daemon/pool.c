@@ -233,14 +233,14 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	dispatch_run(m);
 }
 
-void pool_slot_hello(struct slot *s)
+/*
+ * Once as many workers as wanted are READY (at start, or after a reload),
+ * says so: a log line and READY=1 to systemd.
+ */
+void pool_check_ready(struct master *m)
 {
-	struct master *m = s->m;
 	unsigned i, up = 0;
 
-	s->state = SLOT_READY;
-	dispatch_slot_ready(s);
-	log_debug("worker[%u]: ready", s->index);
 	if (m->ready)
 		return;
 	for (i = 0; i < m->nslots; i++)
@@ -249,8 +249,16 @@ void pool_slot_hello(struct slot *s)
 	if (up < m->target)
 		return;
 	m->ready = true;
-	log_info("ready: %u workers in %.3f s", up, ev_time() - m->start_time);
+	log_info("ready: %u workers in %.3f s", up, ev_time() - m->ready_since);
 	notify_ready(m);
+}
+
+void pool_slot_hello(struct slot *s)
+{
+	s->state = SLOT_READY;
+	dispatch_slot_ready(s);
+	log_debug("worker[%u]: ready", s->index);
+	pool_check_ready(s->m);
 }
 
 /* Closes the task pipe of a retiring slot once it holds nothing. */

@@ -17,6 +17,15 @@
 #include "log.h"
 #include "master.h"
 
+/* The journal stays open where it is; a new path needs a restart. */
+static void reload_keep_journal(struct master *m, struct config *next)
+{
+	if (strcmp(m->cfg.journal_file, next->journal_file) == 0)
+		return;
+	log_warnx("reload: a new [journal] file needs a restart; keeping %s", m->cfg.journal_file);
+	memcpy(next->journal_file, m->cfg.journal_file, sizeof(next->journal_file));
+}
+
 static void reload_keep_control(struct master *m, struct config *next)
 {
 	if (strcmp(m->cfg.fifo, next->fifo) == 0 && strcmp(m->cfg.socket, next->socket) == 0 &&
@@ -48,6 +57,7 @@ void reload_run(struct master *m)
 		return;
 	}
 	reload_keep_control(m, &next);
+	reload_keep_journal(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
 	log_info("reload: %s read; %u workers (was %u)%s",
 	         m->config_path ? next.source : defaults_name, next.workers, m->target,
@@ -61,8 +71,12 @@ void reload_run(struct master *m)
 	}
 	config_free(&m->cfg);
 	m->cfg = next;
-	log_set_level(m->cfg.log_level);
+	log_set_level(m->verbose ? LOG_LVL_DEBUG : m->cfg.log_level);
+	journal_configure(m);
+	/* READY=1 again once the wanted number of workers is up. */
+	m->ready = false;
+	m->ready_since = ev_time();
 	pool_resize(m, m->cfg.workers);
+	pool_check_ready(m);
 	dispatch_run(m);
-	notify_ready(m);
 }

@@ -53,7 +53,9 @@ static const char *status_state(const struct master *m)
 {
 	if (m->stopping)
 		return "stopping";
-	return m->ready ? "running" : "starting";
+	if (m->ready)
+		return "running";
+	return m->ready_since > m->start_time ? "reloading" : "starting";
 }
 
 static void status_last_exit(const struct slot *s, char *buf, size_t len)
