@@ -73,6 +73,10 @@ struct config {
 	char journal_file[PATH_MAX];  /* accepted, unfinished jobs survive a crash here */
 	int journal_fsync;            /* enum config_fsync */
 	unsigned journal_interval_ms; /* with CONFIG_FSYNC_INTERVAL: the window at risk */
+
+	/* [metrics] */
+	char metrics_file[PATH_MAX];  /* Prometheus textfile; "" (none) for off */
+	unsigned metrics_interval_ms; /* how often it is written */
 };
 
 /*

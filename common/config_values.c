@@ -214,6 +214,17 @@ static int config_parse_path(struct config *cfg, const struct config_key *k, con
 	return 0;
 }
 
+/* A path, or "none" for a feature that is off (an empty string in cfg). */
+static int config_parse_opt_path(struct config *cfg, const struct config_key *k, const char *value,
+                                 char *reason, size_t rlen)
+{
+	if (strcmp(value, "none") == 0) {
+		*(char *)config_field(cfg, k) = '\0';
+		return 0;
+	}
+	return config_parse_path(cfg, k, value, reason, rlen);
+}
+
 /* Permission bits of the FIFO and the socket: the daemon must read and
  * write them itself, and letting everybody write would let anyone submit
  * jobs, so o+w is refused (grant a group instead). */
@@ -381,6 +392,9 @@ static const struct config_key config_keys[] = {
     {"journal", "file", "poold.d/journal", config_parse_path, NULL, CONFIG_AT(journal_file), 0, 0},
     {"journal", "fsync", "interval", config_parse_fsync, NULL, CONFIG_AT(journal_fsync), 0, 0},
     {"journal", "interval", "1s", config_parse_time, NULL, CONFIG_AT(journal_interval_ms), 1,
+     CONFIG_DAY_MS},
+    {"metrics", "file", "none", config_parse_opt_path, NULL, CONFIG_AT(metrics_file), 0, 0},
+    {"metrics", "interval", "15s", config_parse_time, NULL, CONFIG_AT(metrics_interval_ms), 100,
      CONFIG_DAY_MS},
 };
 

@@ -134,6 +134,31 @@ static void client_wait_done(struct client *c)
 	client_reply(c, text, (size_t)n);
 }
 
+/* "scale N", "scale +K", "scale -K". */
+static void client_scale(struct client *c, const char *arg)
+{
+	struct master *m = c->m;
+	char *end, reply[64];
+	unsigned was = m->target, now;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno == ERANGE || v > 1000000 || v < -1000000) {
+		client_reply_str(c, "error bad request: scale wants N, +K or -K\n");
+		return;
+	}
+	if (m->stopping) {
+		client_reply_str(c, "error poold is stopping\n");
+		return;
+	}
+	if (*arg == '+' || *arg == '-')
+		v += (long)m->target;
+	now = pool_scale(m, v, "scale");
+	snprintf(reply, sizeof(reply), "workers %u (was %u)\n", now, was);
+	client_reply_str(c, reply);
+}
+
 static void client_request(struct client *c, const char *req)
 {
 	struct master *m = c->m;
@@ -156,8 +181,17 @@ static void client_request(struct client *c, const char *req)
 		ev_timer_stop(m->loop, &c->idle_w);
 		if (c->wait_left == 0)
 			client_wait_done(c);
+	} else if (strncmp(req, "scale ", 6) == 0) {
+		client_scale(c, req + 6);
+	} else if (strcmp(req, "metrics") == 0) {
+		if (metrics_render(m, &text, &len) == -1) {
+			client_reply_str(c, "error out of memory\n");
+			return;
+		}
+		client_reply(c, text, len);
 	} else {
-		client_reply_str(c, "error unknown request (status, status json, wait)\n");
+		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
+		                    "metrics)\n");
 	}
 }
 

@@ -150,6 +150,7 @@ static int slot_assign(struct slot *s, struct job *j)
 		return -1;
 	if (s->ring_len == 0)
 		s->head_since = ev_now(m->loop); /* an idle worker starts it at once */
+	j->sent = ev_now(m->loop);
 	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code,
 	                                j->id, j->args, j->len);
 	idx = s->ring_head + s->ring_len;
@@ -282,6 +283,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	s->ring_len--;
 	s->jobs_done++;
 	s->proc_jobs++;
+	metrics_observe(s->m, j->kind, j->sent - j->accepted, ev_now(s->m->loop) - s->head_since);
 	s->head_since = ev_now(s->m->loop); /* the next job starts now */
 	outcome_record(s->m, j, d->status, msg, d->len, s->index);
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {

@@ -80,7 +80,8 @@ static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t 
 	}
 	r.sum = journal_sum(&r, args);
 	memcpy(jl->buf + jl->len, &r, sizeof(r));
-	memcpy(jl->buf + jl->len + sizeof(r), args, len);
+	if (len > 0)
+		memcpy(jl->buf + jl->len + sizeof(r), args, len);
 	jl->len += sizeof(r) + len;
 }
 

@@ -103,6 +103,7 @@ static void master_setup(struct master *m)
 	}
 	signals_start(m);
 	deadline_start(m);
+	metrics_configure(m);
 	log_info("control FIFO %s%s, status socket %s", m->cfg.fifo,
 	         m->fifo_activated ? " (passed by systemd)" : "", m->cfg.socket);
 	log_info("job log %s, backups in %s", m->cfg.log_file, m->cfg.backup_dir);
@@ -115,6 +116,7 @@ static void master_setup(struct master *m)
 static void master_teardown(struct master *m)
 {
 	ev_timer_stop(m->loop, &m->deadline_w);
+	ev_timer_stop(m->loop, &m->metrics_w);
 	notify_close(m);
 	ctlsock_close(m);
 	fifo_close(m);

@@ -37,6 +37,7 @@ struct job {
 	uint16_t attempts; /* times it was given to a worker */
 	uint32_t len;
 	ev_tstamp accepted; /* loop time when its line was read */
+	ev_tstamp sent;     /* loop time when it was last given to a worker */
 	char args[];
 };
 
@@ -125,6 +126,16 @@ struct counters {
 	uint64_t killed;   /* workers killed for a malformed frame */
 };
 
+/* Buckets of poold_job_duration_seconds (metrics.c). */
+#define METRICS_NBUCKETS 19
+
+/* Per task kind: time queued (accepted to sent) and time run. */
+struct kind_stats {
+	struct latency wait;
+	struct latency run;
+	uint64_t run_le[METRICS_NBUCKETS]; /* per bucket, not cumulative */
+};
+
 struct client; /* ctlsock.c */
 
 /* The journal of accepted, unfinished jobs (journal.c). */
@@ -202,12 +213,15 @@ struct master {
 
 	struct counters count;
 	struct latency latency; /* accepted to ended, every job */
+	struct kind_stats kstats[MASTER_MAX_KINDS];
+	ev_timer metrics_w; /* writes [metrics] file */
+	bool metrics_failing;
 	ev_tstamp start_time;
 	struct notify notify;
 	struct journal journal;
 
 	/* Signals and shutdown. */
-	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
+	ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_ttin, sig_ttou;
 	ev_timer stop_w;     /* shutdown_timeout, then kill_timeout */
 	ev_timer deadline_w; /* checks running jobs against their time limits */
 	bool stopping;
@@ -222,6 +236,7 @@ void pool_check_ready(struct master *m);
 void pool_resize(struct master *m, unsigned target);
 void pool_retire(struct slot *s);
 void pool_retire_all(struct master *m);
+unsigned pool_scale(struct master *m, long target, const char *why);
 void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
@@ -295,6 +310,11 @@ int status_render(struct master *m, bool json, char **text, size_t *len);
 /* ---- signals.c: TERM/INT, HUP, USR1, and the shutdown sequence ---- */
 void signals_start(struct master *m);
 void signals_check_drained(struct master *m);
+
+/* ---- metrics.c: Prometheus text format ---- */
+void metrics_observe(struct master *m, unsigned kind, double queued, double ran);
+int metrics_render(struct master *m, char **text, size_t *len);
+void metrics_configure(struct master *m);
 
 /* ---- notify.c: systemd's sd_notify protocol and watchdog ---- */
 void notify_init(struct master *m);

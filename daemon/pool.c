@@ -338,6 +338,30 @@ void pool_resize(struct master *m, unsigned target)
 		log_warnx("pool has %u workers, wanted %u: out of memory", active, target);
 }
 
+/*
+ * `poolctl scale`, TTIN and TTOU: a new worker count, applied like a
+ * reload's (nothing lost) and kept until the next reload reads the file.
+ * Returns the count now wanted.
+ */
+unsigned pool_scale(struct master *m, long target, const char *why)
+{
+	unsigned was = m->target;
+
+	if (target < 1)
+		target = 1;
+	if (target > CONFIG_MAX_WORKERS)
+		target = CONFIG_MAX_WORKERS;
+	log_info("%s: %ld workers (was %u)", why, target, was);
+	m->cfg.workers = (unsigned)target;
+	m->cfg.workers_auto = false;
+	m->ready = false;
+	m->ready_since = ev_time();
+	pool_resize(m, (unsigned)target);
+	pool_check_ready(m);
+	dispatch_run(m);
+	return m->target;
+}
+
 void pool_retire_all(struct master *m)
 {
 	unsigned i;

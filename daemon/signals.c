@@ -11,6 +11,8 @@
  *              the pool (or replace every worker when their settings
  *              changed).  Nothing accepted is lost either way.
  *   USR1       reopen the [log] file in every worker (logrotate).
+ *   TTIN, TTOU one worker more, one fewer (as gunicorn does), kept until
+ *              the next reload reads the file again.
  */
 #include <signal.h>
 #include <string.h>
@@ -112,6 +114,16 @@ static void signals_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		m = container_of(w, struct master, sig_usr1);
 		signals_reopen(m);
 		break;
+	case SIGTTIN:
+		m = container_of(w, struct master, sig_ttin);
+		if (!m->stopping)
+			pool_scale(m, (long)m->target + 1, "signal TTIN");
+		break;
+	case SIGTTOU:
+		m = container_of(w, struct master, sig_ttou);
+		if (!m->stopping)
+			pool_scale(m, (long)m->target - 1, "signal TTOU");
+		break;
 	}
 }
 
@@ -125,5 +137,9 @@ void signals_start(struct master *m)
 	ev_signal_start(m->loop, &m->sig_int);
 	ev_signal_start(m->loop, &m->sig_hup);
 	ev_signal_start(m->loop, &m->sig_usr1);
+	ev_signal_init(&m->sig_ttin, signals_cb, SIGTTIN);
+	ev_signal_init(&m->sig_ttou, signals_cb, SIGTTOU);
+	ev_signal_start(m->loop, &m->sig_ttin);
+	ev_signal_start(m->loop, &m->sig_ttou);
 	ev_timer_init(&m->stop_w, signals_stop_timer_cb, 0., 0.);
 }

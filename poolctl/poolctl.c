@@ -28,6 +28,8 @@ enum command {
 	CMD_SUBMIT_STDIN,
 	CMD_STATUS,
 	CMD_WAIT,
+	CMD_SCALE,
+	CMD_METRICS,
 };
 
 /* What the command line asked for, checked before the configuration is
@@ -52,6 +54,8 @@ static void usage(FILE *out)
 	      "  submit -                   send one job per line of standard input\n"
 	      "  status [--json]            print poold's counters and workers\n"
 	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
+	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
+	      "  metrics                    print the Prometheus metrics\n"
 	      "tasks:",
 	      out);
 	for (i = 0; i < jobs_count(); i++)
@@ -118,6 +122,17 @@ static void parse_wait(struct request *req, int argc, char **argv)
 	req->has_timeout = true;
 }
 
+/* N, +K or -K: digits after an optional sign, at most 9 of them. */
+static bool scale_arg_ok(const char *a)
+{
+	size_t n;
+
+	if (*a == '+' || *a == '-')
+		a++;
+	n = strspn(a, "0123456789");
+	return n > 0 && n <= 9 && a[n] == '\0';
+}
+
 /* Fills req from the words after the global options; exits 64 on error. */
 static void parse_command(struct request *req, int argc, char **argv)
 {
@@ -143,6 +158,15 @@ static void parse_command(struct request *req, int argc, char **argv)
 	} else if (strcmp(name, "wait") == 0) {
 		req->cmd = CMD_WAIT;
 		parse_wait(req, argc, argv);
+	} else if (strcmp(name, "scale") == 0) {
+		req->cmd = CMD_SCALE;
+		if (argc != 1 || !scale_arg_ok(argv[0]))
+			poolctl_usage_error("scale: want N, +K or -K (a number of workers)");
+		req->argv = argv;
+	} else if (strcmp(name, "metrics") == 0) {
+		req->cmd = CMD_METRICS;
+		if (argc > 0)
+			poolctl_usage_error("metrics: unexpected argument '%s'", argv[0]);
 	} else {
 		poolctl_usage_error("unknown command '%s'", name);
 	}
@@ -218,9 +242,17 @@ static int run(const struct config *cfg, const struct request *req)
 	case CMD_SUBMIT_STDIN:
 		return poolctl_submit_stdin(cfg);
 	case CMD_STATUS:
-		return poolctl_status(cfg, req->json);
+		return poolctl_ask(cfg, req->json ? "status json\n" : "status\n");
 	case CMD_WAIT:
 		return poolctl_wait(cfg, req->has_timeout, req->timeout_ms);
+	case CMD_SCALE: {
+		char line[32];
+
+		snprintf(line, sizeof(line), "scale %s\n", req->argv[0]);
+		return poolctl_ask(cfg, line);
+	}
+	case CMD_METRICS:
+		return poolctl_ask(cfg, "metrics\n");
 	}
 	poolctl_die(POOLD_EXIT_SOFTWARE, "unhandled command %d", (int)req->cmd);
 }

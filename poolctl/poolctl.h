@@ -33,8 +33,12 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv);
  */
 int poolctl_submit_stdin(const struct config *cfg);
 
-/* `status [--json]`: copies the daemon's report to stdout.  Returns 0. */
-int poolctl_status(const struct config *cfg, bool json);
+/*
+ * Sends one request line ("status\n", "scale +2\n", "metrics\n") to the
+ * daemon's socket and copies the reply to stdout (an "error ..." reply to
+ * stderr).  Returns 0, or the exit code for an error reply.
+ */
+int poolctl_ask(const struct config *cfg, const char *request);
 
 /*
  * `wait`: returns once every job accepted before the call has ended (0 if

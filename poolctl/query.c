@@ -258,11 +258,11 @@ static int error_code(const struct reply *r)
 	return POOLD_EXIT_UNAVAILABLE;
 }
 
-int poolctl_status(const struct config *cfg, bool json)
+int poolctl_ask(const struct config *cfg, const char *request)
 {
 	struct query q = {
 	    .path = cfg->socket,
-	    .request = json ? "status json\n" : "status\n",
+	    .request = request,
 	};
 	struct reply r;
 

@@ -246,12 +246,13 @@ bg_stop() {
 
 # write_config [KEY=VALUE...]: writes $CONF (or file=PATH) atomically.
 # Keys: workers inflight queue_limit shutdown_timeout kill_timeout level
-# net_allow net_timeout log_file backup_allow; extra_pool=LINE adds a line
-# to [pool] (for broken configurations).
+# net_allow net_timeout log_file backup_allow journal_fsync; extra_pool=LINE
+# adds a line to [pool] (for broken configurations); extra=TEXT adds
+# sections at the end (printf %b: "\n" makes a new line).
 write_config() {
 	local file=$CONF workers=2 inflight="" queue_limit="" shutdown_timeout=5s kill_timeout=2s
 	local level=info net_allow="127.0.0.0/8" net_timeout=2s log_file=$JOBLOG
-	local backup_allow=$ALLOW_DIR extra_pool="" journal_fsync=interval arg
+	local backup_allow=$ALLOW_DIR extra_pool="" journal_fsync=interval extra="" arg
 	for arg in "$@"; do
 		case $arg in
 		file=*) file=${arg#*=} ;;
@@ -267,6 +268,7 @@ write_config() {
 		backup_allow=*) backup_allow=${arg#*=} ;;
 		extra_pool=*) extra_pool=${arg#*=} ;;
 		journal_fsync=*) journal_fsync=${arg#*=} ;;
+		extra=*) extra=${arg#*=} ;;
 		*) fail "write_config: unknown key in '$arg'" ;;
 		esac
 	done
@@ -294,6 +296,7 @@ write_config() {
 		echo "[journal]"
 		echo "file = $RUN/journal"
 		echo "fsync = $journal_fsync"
+		if [[ -n $extra ]]; then printf '%b\n' "$extra"; fi
 	} >"$file.tmp" || fail "cannot write $file.tmp"
 	mv -f "$file.tmp" "$file" || fail "cannot rename $file.tmp to $file"
 }
