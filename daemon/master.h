@@ -172,12 +172,14 @@ struct master {
 	struct config cfg;
 
 	/* The pool. */
-	struct slot **slots;   /* slot table; NULL entries are free */
-	unsigned nslots;       /* table size */
-	unsigned target;       /* workers wanted */
-	bool ready;            /* the wanted workers are up (since start or the last reload) */
-	ev_tstamp ready_since; /* start, or the last reload */
-	bool verbose;          /* -v: debug level whatever the file says */
+	struct slot **slots;    /* slot table; NULL entries are free */
+	unsigned nslots;        /* table size */
+	unsigned target;        /* workers wanted */
+	ev_tstamp early_window; /* crash-loop guard: start of the count */
+	unsigned early_count;   /* workers that died young since then */
+	bool ready;             /* the wanted workers are up (since start or the last reload) */
+	ev_tstamp ready_since;  /* start, or the last reload */
+	bool verbose;           /* -v: debug level whatever the file says */
 
 	/* Dispatch: slots by jobs in flight, and the slots to write. */
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */

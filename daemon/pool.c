@@ -25,6 +25,7 @@
 
 #define POOL_YOUNG       1.0  /* a death this soon after start counts as early */
 #define POOL_BACKOFF_MAX 60.0 /* longest wait before a respawn */
+#define POOL_LOOP_WINDOW 10.0 /* pool-wide early deaths are counted over this */
 
 static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents);
 static void pool_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -165,6 +166,27 @@ static void pool_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		slot_start(s);
 }
 
+/*
+ * The pool-wide crash-loop guard: when as many workers as the pool has (at
+ * least three) die young within POOL_LOOP_WINDOW, something is wrong with
+ * the machine or the configuration, not with a job: say so loudly, once
+ * per window.  The per-slot back-off already keeps the rate down.
+ */
+static void pool_count_early(struct master *m)
+{
+	ev_tstamp now = ev_now(m->loop);
+	unsigned limit = m->target > 3 ? m->target : 3;
+
+	if (now - m->early_window > POOL_LOOP_WINDOW) {
+		m->early_window = now;
+		m->early_count = 0;
+	}
+	if (++m->early_count == limit)
+		log_err("crash loop: %u workers died right after start within %.0f s; "
+		        "slots back off (check the log above for how they ended)",
+		        m->early_count, POOL_LOOP_WINDOW);
+}
+
 static void describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
@@ -198,8 +220,10 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct master *m = s->m;
 	int status = w->rstatus;
 	bool asked = s->state == SLOT_RETIRING && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	bool young =
-	    !asked && (s->state == SLOT_STARTING || ev_now(loop) - s->started < POOL_YOUNG);
+	/* Early: it never got going (no hello, or no job done within a second);
+	 * a worker killed while it served is not a crash loop. */
+	bool young = !asked && (s->state == SLOT_STARTING ||
+	                        (s->proc_jobs == 0 && ev_now(loop) - s->started < POOL_YOUNG));
 	unsigned held = s->ring_len;
 	char how[96];
 
@@ -225,6 +249,8 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		else
 			m->count.restarts++;
 		s->early_deaths = young ? s->early_deaths + 1 : 0;
+		if (young)
+			pool_count_early(m);
 		if (young)
 			slot_backoff(s);
 		else

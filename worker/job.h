@@ -9,6 +9,7 @@
 #define POOLD_JOB_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ struct job_kind {
 	job_run_fn run;
 	job_check_fn check;
 	size_t timeout_at; /* offsetof the kind's job_timeout in struct config; 0: none */
+	bool batch_done;   /* no effects: its completion may wait for a batch */
 };
 
 /* Sets ctx->msg with printf formatting and returns result, so a handler can

@@ -11,10 +11,11 @@
 #include "jobs.h"
 
 static const struct job_kind jobs_table[] = {
-    {1, "noop", job_noop_run, job_noop_check, 0},
-    {2, "log", job_log_run, job_log_check, offsetof(struct config, log_job_timeout_ms)},
-    {3, "backup", job_backup_run, job_backup_check, offsetof(struct config, backup_job_timeout_ms)},
-    {4, "net", job_net_run, job_net_check, offsetof(struct config, net_job_timeout_ms)},
+    {1, "noop", job_noop_run, job_noop_check, 0, true},
+    {2, "log", job_log_run, job_log_check, offsetof(struct config, log_job_timeout_ms), false},
+    {3, "backup", job_backup_run, job_backup_check, offsetof(struct config, backup_job_timeout_ms),
+     false},
+    {4, "net", job_net_run, job_net_check, offsetof(struct config, net_job_timeout_ms), false},
 };
 
 #define JOBS_N (sizeof(jobs_table) / sizeof(jobs_table[0]))

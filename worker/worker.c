@@ -4,9 +4,11 @@
  * here), then descriptors (so no other worker's pipe, the FIFO or a
  * listening socket stays open in this process).
  *
- * Completions are batched: the results of all frames that one read()
- * brought in go back in one write(), unless a job took long, in which case
- * what is done so far is sent at once so the master's view stays current.
+ * Completions of jobs without effects (noop) are batched: the results of
+ * all frames that one read() brought in go back in one write(), unless a
+ * job took long.  A job with effects (log, backup, net) is reported as
+ * soon as it ends, so a worker killed at any moment leaves at most one
+ * job done-but-unreported: the one it was running.
  * EOF on the task pipe means the master is stopping (or gone): the worker
  * finishes what it has read, sends the results and exits 0.
  */
@@ -119,7 +121,10 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 		result = kind->run(&ctx, args, t->len);
 	w->out_len += proto_done_encode(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
 	                                (uint32_t)result, ctx.msg, strlen(ctx.msg));
-	if (sizeof(w->out) - w->out_len < sizeof(struct proto_done) + PROTO_MSG_MAX ||
+	/* A job with effects reports at once: if this worker is killed next,
+	 * only the job it was running can run again elsewhere. */
+	if ((kind != NULL && !kind->batch_done) ||
+	    sizeof(w->out) - w->out_len < sizeof(struct proto_done) + PROTO_MSG_MAX ||
 	    worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS)
 		return worker_flush(w);
 	return 0;

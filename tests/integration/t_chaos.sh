@@ -1,0 +1,50 @@
+#!/bin/bash
+# Chaos: 100,000 `log` jobs with unique ids while a worker is SIGKILLed
+# every 20 ms and HUP resizes the pool between 3 and 6 workers.  Every id
+# ends in the log, no line is torn, and ids logged twice are no more than
+# the workers killed (each can have been running one job it had not yet
+# reported).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+N=100000
+write_config workers=4
+start_daemon
+gen_ids x "$N" >"$T/jobs.in"
+stream_jobs "$T/jobs.in" 100
+submit=$BG_PID
+
+# A builtin 20 ms sleep (read with a timeout on a FIFO nobody writes):
+# forking sleep(1) 50 times a second would slow the chaos on a busy machine.
+mkfifo "$T/tick"
+exec 8<>"$T/tick"
+kills=0 i=0 size=3
+while alive "$submit" && ((i < 1500)); do
+	read -ra ws <"/proc/$MASTER_PID/task/$MASTER_PID/children"
+	if ((${#ws[@]} > 0)); then
+		kill -KILL "${ws[RANDOM % ${#ws[@]}]}" 2>/dev/null && kills=$((kills + 1))
+	fi
+	if ((i % 50 == 25)); then
+		write_config workers=$size
+		kill -HUP "$MASTER_PID"
+		size=$((size == 3 ? 6 : 3))
+	fi
+	i=$((i + 1))
+	read -rt 0.02 -u 8 _ || true
+done
+exec 8>&-
+wait_exit "$submit" 60 || fail "the submitter did not finish"
+log "$kills workers killed in $i rounds"
+((kills >= 50)) || fail "only $kills kills: the chaos was too mild to prove anything"
+pctl_wait 60 || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
+
+# No torn line: every line is one whole record.
+bad=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z job=[0-9]+ x-[0-9]+$' "$JOBLOG")
+((bad == 0)) || fail "$bad torn or foreign lines in the log"
+check_ids x "$N" atleast
+dups=$(uniq -d "$T/ids.got" | wc -l)
+log "$dups ids logged twice"
+((dups <= kills)) || fail "$dups duplicates for $kills killed workers"
+j=$(status_json)
+[[ $(jget "$j" jobs.buried) == 0 ]] || fail "a job was buried: $j"
+true

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Hostile FIFO input: NUL bytes, invalid UTF-8, a 1 MiB line, 100,000
+# empty lines and a megabyte of random bytes are each rejected and
+# counted; the good lines around them run and the daemon is unaffected.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+write_config workers=2
+start_daemon
+rejected() { stat_of jobs.rejected; }
+
+fifo_send "log g-1"
+printf 'log a\0b\n' >"$FIFO"
+printf 'log \xff\xfe\n' >"$FIFO"
+fifo_send "log g-2"
+wait_for '[[ $(rejected) == 2 ]]' 10 "the NUL and invalid UTF-8 lines to be rejected"
+
+head -c 1048576 /dev/zero | tr '\0' 'x' >"$T/big"
+{ cat "$T/big"; printf '\nlog g-3\n'; } >"$FIFO"
+wait_for '[[ $(rejected) == 3 ]]' 10 "the 1 MiB line to be rejected once"
+
+yes '' | head -n 100000 >"$FIFO"
+fifo_send "log g-4"
+wait_for '[[ $(rejected) == 100003 ]]' 20 "100,000 empty lines to be rejected"
+
+# Random bytes: how many "lines" they make is unknown, but the line after
+# them (after a newline of its own) must run.
+before=$(rejected)
+{ head -c 1048576 /dev/urandom; printf '\nlog g-5\n'; } >"$FIFO"
+wait_for '[[ $(stat_of tasks.log.done) == 5 ]]' 20 "the line after the random bytes"
+(($(rejected) > before)) || fail "the random bytes were not rejected"
+check_ids g 5 once
+alive "$MASTER_PID" || fail "the master died"
+# Rejections are logged at a bounded rate, not one line each.
+n=$(grep -c "rejected FIFO line" "$T/daemon.log")
+((n < 200)) || fail "$n rejection lines in the daemon log: not rate-limited"
+true

@@ -1,0 +1,44 @@
+#!/bin/bash
+# valgrind memcheck over a small mixed load, the master and its forked
+# workers alike: no invalid access, no leak, exit 0 after TERM.  Skipped
+# in the sanitizer build (valgrind and ASan do not mix) and without
+# valgrind (Debian package valgrind).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v valgrind >/dev/null; then
+	log "SKIP: valgrind is not installed"
+	exit 0
+fi
+if ldd "$POOLD" | grep -q libasan; then
+	log "SKIP: sanitizer build"
+	exit 0
+fi
+real=$POOLD
+cat >"$T/vg-poold" <<EOS
+#!/bin/bash
+exec valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --log-file="$T/valgrind.%p.log" "$real" "\$@"
+EOS
+chmod +x "$T/vg-poold"
+POOLD=$T/vg-poold
+write_config workers=2
+TIME_SCALE=$(awk -v k="$TIME_SCALE" 'BEGIN { print k * 5 }')
+start_daemon
+echo hello >"$ALLOW_DIR/file.txt"
+{
+	gen_ids v 2000
+	echo "backup $ALLOW_DIR/file.txt"
+	echo noop
+	echo "net 127.0.0.1:1"
+} | pctl submit - || fail "poolctl submit - exited $?"
+pctl_wait 120
+kill -HUP "$MASTER_PID"
+sleep 1
+stop_daemon TERM 60
+((DAEMON_RC == 0)) || fail "poold under valgrind exited $DAEMON_RC: $(cat "$T"/valgrind.*.log)"
+check_ids v 2000 once
+for f in "$T"/valgrind.*.log; do
+	[[ -s $f ]] && fail "valgrind reported: $(head -40 "$f")"
+done
+true
