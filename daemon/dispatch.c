@@ -253,6 +253,7 @@ static void slot_kill(struct slot *s, const char *why)
 	log_err("worker[%u]: pid %d %s; killing it", s->index, (int)s->pid, why);
 	s->m->count.killed++;
 	s->broken = true;
+	s->liar = true;
 	ev_io_stop(s->m->loop, &s->done_w);
 	dispatch_slot_remove(s);
 	if (s->pid > 0)
@@ -317,9 +318,14 @@ static int slot_parse(struct slot *s, char *buf, size_t len)
 	return 0;
 }
 
-void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
+/*
+ * Reads and handles what one read(2) brings from the slot's completion
+ * pipe.  Returns 1 after records, 0 when nothing is there (EAGAIN), -1 at
+ * EOF or an error (the worker is gone or going; its child watcher
+ * follows).
+ */
+static int slot_read_once(struct slot *s)
 {
-	struct slot *s = container_of(w, struct slot, done_w);
 	struct master *m = s->m;
 	char *buf = m->rbuf;
 	bool filed = s->in_bucket;
@@ -328,14 +334,14 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 	memcpy(buf, s->in, s->in_len);
 	n = read(s->done_fd, buf + s->in_len, MASTER_READ_SIZE);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n <= 0) {
 		if (n == -1)
 			log_warn("worker[%u]: read completion pipe", s->index);
-		ev_io_stop(loop, w); /* the worker is exiting; the child watcher follows */
+		ev_io_stop(m->loop, &s->done_w);
 		s->broken = true;
 		dispatch_slot_remove(s);
-		return;
+		return -1;
 	}
 	/* Take the slot out of its bucket while its load changes. */
 	if (filed)
@@ -344,9 +350,18 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (filed && !s->broken && s->state == SLOT_READY)
 		bucket_insert(m, s);
 	bucket_fix_min(m);
+	return 1;
+}
+
+void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct slot *s = container_of(w, struct slot, done_w);
+
+	if (slot_read_once(s) != 1)
+		return;
 	if (s->state == SLOT_RETIRING && s->ring_len == 0 && s->out_len == 0)
 		pool_retire(s);
-	dispatch_run(m);
+	dispatch_run(s->m);
 }
 
 /*
@@ -388,6 +403,10 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 	struct master *m = s->m;
 	unsigned idx;
 
+	/* Completions the worker sent before it died still count: libev may
+	 * report the death before the pipe's last records were read. */
+	while (s->done_fd != -1 && !s->liar && slot_read_once(s) == 1)
+		;
 	ev_io_stop(m->loop, &s->task_w);
 	ev_io_stop(m->loop, &s->done_w);
 	dispatch_slot_remove(s);

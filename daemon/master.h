@@ -73,6 +73,7 @@ struct slot {
 	uint64_t proc_jobs;    /* done by the current process */
 	uint64_t recycle_at;   /* retire after this many (max_jobs_per_worker + jitter); 0 never */
 	bool recycle;          /* retiring to be replaced, not to shrink the pool */
+	bool liar;             /* sent a bad record: nothing more it sends counts */
 	ev_tstamp head_since;  /* when the oldest job in flight started running */
 	uint64_t overdue_id;   /* job past its time limit; its worker was sent TERM */
 	ev_tstamp term_at;     /* when that TERM was sent */

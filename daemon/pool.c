@@ -116,6 +116,7 @@ static int slot_spawn(struct slot *s)
 	s->done_fd = dp[0];
 	s->state = SLOT_STARTING;
 	s->broken = false;
+	s->liar = false;
 	s->recycle = false;
 	s->proc_jobs = 0;
 	s->overdue_id = 0;

@@ -550,6 +550,10 @@ _cleanup() {
 			done <<<"$left"
 		fi
 	done
+	# What a test asked to undo (a mount, say), once the daemons are gone.
+	for p in "${AT_EXIT[@]}"; do
+		eval "$p" || problems+=("at exit: '$p' failed")
+	done
 	z=$(ps -e -o pid=,ppid=,stat= | awk -v p="$$" '$2 == p && $3 ~ /^Z/ { print $1 }')
 	[[ -n $z ]] && problems+=("zombie children of the test shell: $(echo "$z" | tr '\n' ' ')")
 
@@ -579,6 +583,7 @@ _cleanup() {
 	echo "$TEST_NAME: passed" >&2
 	exit 0
 }
+AT_EXIT=() # commands the EXIT trap runs after stopping the daemons
 trap _cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

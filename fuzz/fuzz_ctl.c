@@ -1,0 +1,230 @@
+/*
+ * libFuzzer harness for what a FIFO writer controls: the line splitter
+ * (common/ctl.c), the line parser and the full acceptance check of a line
+ * (worker/jobs.c and the kinds' check functions).  The input is a chunk
+ * script (fuzz.h) and then the byte stream the FIFO delivers, read in
+ * chunks the way daemon/fifo.c reads it.
+ *
+ * Beyond "no crash, no sanitizer report" it checks each result against a
+ * small model written differently from the code under test: the splitter
+ * against a cut at each newline, the parser against a table-driven UTF-8
+ * check (Unicode table 3-7) and a plain trim.  Each line is copied into a
+ * buffer of its exact size first, so a read past its end is an ASan
+ * report rather than a read of the next line.  The whole stream is also
+ * checked as one line, the way poolctl checks an argument of any length,
+ * and an accepted line must fit a task frame.  Never runs a job.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "fuzz.h"
+#include "jobs.h"
+#include "proto.h"
+
+/* The model of the splitter: where the next line starts in the stream. */
+struct model {
+	const uint8_t *s; /* the whole stream */
+	size_t pos;       /* first byte not yet returned or dropped */
+	bool dropping;    /* an overlong line's end has not arrived yet */
+};
+
+/* The event the splitter must return next when `have` bytes have arrived. */
+static enum ctl_split_result model_next(struct model *md, size_t have, size_t *start, size_t *len)
+{
+	const uint8_t *nl;
+
+	if (md->dropping) {
+		nl = memchr(md->s + md->pos, '\n', have - md->pos);
+		if (nl == NULL) {
+			md->pos = have;
+			return CTL_SPLIT_AGAIN;
+		}
+		md->pos = (size_t)(nl - md->s) + 1;
+		md->dropping = false;
+	}
+	nl = memchr(md->s + md->pos, '\n', have - md->pos);
+	if (nl == NULL) {
+		if (have - md->pos < CTL_LINE_MAX)
+			return CTL_SPLIT_AGAIN;
+		md->pos = have;
+		md->dropping = true;
+		return CTL_SPLIT_OVERLONG;
+	}
+	*start = md->pos;
+	*len = (size_t)(nl - md->s) - md->pos;
+	md->pos = (size_t)(nl - md->s) + 1;
+	return *len + 1 > CTL_LINE_MAX ? CTL_SPLIT_OVERLONG : CTL_SPLIT_LINE;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (Unicode 15, table 3-7),
+ * or 0: the ranges of the second byte decide overlongs, surrogates and
+ * the end of the code space. */
+static size_t model_utf8(const uint8_t *s, size_t avail)
+{
+	static const struct {
+		uint8_t lo, hi;   /* first byte */
+		uint8_t n;        /* bytes in the sequence */
+		uint8_t lo2, hi2; /* second byte */
+	} rows[] = {
+	    {0x00, 0x7f, 1, 0, 0},       {0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf},
+	    {0xe1, 0xec, 3, 0x80, 0xbf}, {0xed, 0xed, 3, 0x80, 0x9f}, {0xee, 0xef, 3, 0x80, 0xbf},
+	    {0xf0, 0xf0, 4, 0x90, 0xbf}, {0xf1, 0xf3, 4, 0x80, 0xbf}, {0xf4, 0xf4, 4, 0x80, 0x8f},
+	};
+	size_t r, i;
+
+	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		if (s[0] < rows[r].lo || s[0] > rows[r].hi)
+			continue;
+		if (avail < rows[r].n)
+			return 0;
+		if (rows[r].n > 1 && (s[1] < rows[r].lo2 || s[1] > rows[r].hi2))
+			return 0;
+		for (i = 2; i < rows[r].n; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return 0;
+		return rows[r].n;
+	}
+	return 0;
+}
+
+/* What ctl_parse must decide for a line: accepted, with task and args at
+ * these offsets, or refused. */
+static bool model_parse(const uint8_t *s, size_t len, size_t *task, size_t *task_len, size_t *args,
+                        size_t *args_len)
+{
+	size_t i, n, a, b, e;
+
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (len + 1 > CTL_LINE_MAX)
+		return false;
+	for (i = 0; i < len; i += n) {
+		if (s[i] == 0 || (s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
+			return false;
+		n = model_utf8(s + i, len - i);
+		if (n == 0)
+			return false;
+	}
+	for (a = 0; a < len && (s[a] == ' ' || s[a] == '\t'); a++)
+		;
+	for (e = len; e > a && (s[e - 1] == ' ' || s[e - 1] == '\t'); e--)
+		;
+	if (a == e)
+		return false;
+	for (b = a; b < e && s[b] != ' ' && s[b] != '\t'; b++)
+		;
+	*task = a;
+	*task_len = b - a;
+	while (b < e && (s[b] == ' ' || s[b] == '\t'))
+		b++;
+	*args = b;
+	*args_len = e - b;
+	return true;
+}
+
+/* An error text must be set, terminated and not empty. */
+static void check_err(const char *err, size_t errlen)
+{
+	FUZZ_CHECK(memchr(err, '\0', errlen) != NULL);
+	FUZZ_CHECK(err[0] != '\0');
+}
+
+/* One line: the parser against the model, then the full acceptance check. */
+static void check_line(const uint8_t *bytes, size_t len)
+{
+	char *line = malloc(len > 0 ? len : 1);
+	size_t task, task_len, args, args_len;
+	const struct job_kind *kind;
+	struct ctl_line cl;
+	bool want;
+	char err[200], frame[PROTO_FRAME_MAX];
+	int rc;
+
+	FUZZ_CHECK(line != NULL);
+	memcpy(line, bytes, len);
+	want = model_parse(bytes, len, &task, &task_len, &args, &args_len);
+	err[0] = '\0';
+	rc = ctl_parse(line, len, &cl, err, sizeof(err));
+	FUZZ_CHECK(rc == 0 || rc == -1);
+	FUZZ_CHECK((rc == 0) == want);
+	if (rc == 0) {
+		FUZZ_CHECK(cl.task == line + task && cl.task_len == task_len);
+		FUZZ_CHECK(cl.args == line + args && cl.args_len == args_len);
+	} else {
+		check_err(err, sizeof(err));
+	}
+
+	err[0] = '\0';
+	kind = jobs_check_line(line, len, &cl, err, sizeof(err));
+	if (kind == NULL) {
+		check_err(err, sizeof(err));
+	} else {
+		FUZZ_CHECK(want);
+		FUZZ_CHECK(kind == jobs_by_code(kind->code));
+		FUZZ_CHECK(cl.args_len <= PROTO_ARGS_MAX);
+		FUZZ_CHECK(strcmp(kind->name, "noop") != 0 || cl.args_len == 0);
+		FUZZ_CHECK(strcmp(kind->name, "backup") != 0 ||
+		           (cl.args_len > 0 && cl.args[0] == '/'));
+		FUZZ_CHECK(strcmp(kind->name, "net") != 0 || memchr(cl.args, ':', cl.args_len));
+		/* What the master accepts, it can always frame for a worker. */
+		FUZZ_CHECK(
+		    proto_task_encode(frame, sizeof(frame), kind->code, 1, cl.args, cl.args_len) ==
+		    sizeof(struct proto_task) + cl.args_len);
+	}
+	free(line);
+}
+
+/* Takes every event the splitter has, checking each against the model. */
+static void drain(struct ctl_split *sp, struct model *md, size_t have)
+{
+	enum ctl_split_result got, want;
+	size_t start = 0, wlen = 0, len;
+	const char *line;
+
+	do {
+		got = ctl_split_next(sp, &line, &len);
+		want = model_next(md, have, &start, &wlen);
+		FUZZ_CHECK(got == want);
+		if (got == CTL_SPLIT_LINE) {
+			FUZZ_CHECK(len == wlen && len < CTL_LINE_MAX);
+			FUZZ_CHECK(line >= sp->buf && line + len < sp->buf + sizeof(sp->buf));
+			FUZZ_CHECK(memcmp(line, md->s + start, len) == 0);
+			check_line((const uint8_t *)line, len);
+		}
+	} while (got != CTL_SPLIT_AGAIN);
+	FUZZ_CHECK(ctl_split_pending(sp) == (md->dropping ? 0 : have - md->pos));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ctl_split sp; /* 64 KiB: not on the stack */
+	struct fuzz_chunks ch;
+	struct model md;
+	size_t have = 0, room, n;
+	char *space;
+
+	fuzz_chunks_init(&ch, &data, &size);
+	md.s = data;
+	md.pos = 0;
+	md.dropping = false;
+	ctl_split_init(&sp);
+	drain(&sp, &md, 0);
+	while (have < size) {
+		space = ctl_split_space(&sp, &room);
+		FUZZ_CHECK(room > 0 && space + room == sp.buf + sizeof(sp.buf));
+		/* What is left of an unfinished line is under CTL_LINE_MAX. */
+		FUZZ_CHECK(room > sizeof(sp.buf) - CTL_LINE_MAX);
+		n = fuzz_chunks_next(&ch, room, size - have);
+		memcpy(space, data + have, n);
+		ctl_split_commit(&sp, n);
+		have += n;
+		drain(&sp, &md, have);
+	}
+	/* poolctl checks a line from its command line, of any length. */
+	if (size <= 2 * CTL_LINE_MAX)
+		check_line(data, size);
+	return 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * A test tool: an LD_PRELOAD library that makes chosen system calls fail,
+ * for the faults a test cannot cause for real (an EIO from a disk, fork
+ * failing for a root process).  Everything else passes through to libc.
+ * Driven by the environment, read at each call:
+ *
+ *   FAULT_EIO_PATH=S     write(), copy_file_range() and fsync() on a file
+ *                        whose path contains S fail with EIO
+ *   FAULT_FORK_FROM=N    fork() number N (1 = the first) and the
+ *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN
+ *
+ * Never linked into poold: tests start the real binary with LD_PRELOAD.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+pid_t fork(void);
+ssize_t write(int fd, const void *buf, size_t n);
+ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags);
+int fsync(int fd);
+
+/* True when FAULT_EIO_PATH is set and fd is a file whose path contains it. */
+static int fault_eio(int fd)
+{
+	const char *want = getenv("FAULT_EIO_PATH");
+	char link[64], path[4096];
+	ssize_t n;
+
+	if (want == NULL || *want == '\0')
+		return 0;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return 0;
+	path[n] = '\0';
+	return strstr(path, want) != NULL;
+}
+
+pid_t fork(void)
+{
+	static long calls;
+	pid_t (*real)(void) = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
+	const char *from = getenv("FAULT_FORK_FROM"), *count = getenv("FAULT_FORK_COUNT");
+	long f = from ? atol(from) : 0, c = count ? atol(count) : 1;
+
+	calls++;
+	if (f > 0 && calls >= f && calls < f + c) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return real();
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	ssize_t (*real)(int, const void *, size_t) =
+	    (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+
+	if (fault_eio(fd)) {
+		errno = EIO;
+		return -1;
+	}
+	return real(fd, buf, n);
+}
+
+ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags)
+{
+	ssize_t (*real)(int, off_t *, int, off_t *, size_t, unsigned) =
+	    (ssize_t(*)(int, off_t *, int, off_t *, size_t, unsigned))dlsym(RTLD_NEXT,
+	                                                                    "copy_file_range");
+
+	if (fault_eio(out)) {
+		errno = EIO;
+		return -1;
+	}
+	return real(in, in_off, out, out_off, len, flags);
+}
+
+int fsync(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+
+	if (fault_eio(fd)) {
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
