@@ -154,21 +154,30 @@ static void status_latency(const struct master *m, FILE *f, bool json)
 	status_group(f, json, "latency", fl, STATUS_NFIELDS(fl));
 }
 
-/* Per task kind: a table in text, an object per kind in JSON. */
+#define STATUS_US(l, q) ((uint64_t)(latency_quantile((l), (q)) * 1e6))
+
+/*
+ * Per task kind: counts, and quantiles of the time queued (accepted to
+ * sent) and the time run, in microseconds.  A table in text (its header
+ * is the fields' keys), an object per kind in JSON.
+ */
 static void status_tasks(const struct master *m, FILE *f, bool json)
 {
-	size_t k;
+	size_t k, i;
 
-	if (json)
-		fputs(",\"tasks\":{", f);
-	else
-		fprintf(f, "\n%-8s %12s %12s %12s %12s %12s\n", "TASK", "ACCEPTED", "DONE",
-		        "FAILED", "TIMEDOUT", "BURIED");
+	fputs(json ? ",\"tasks\":{" : "\nTASK    ", f);
 	for (k = 0; k < jobs_count(); k++) {
+		const struct kind_stats *ks = &m->kstats[k];
 		const struct status_field fl[] = {
-		    {"accepted", "", m->count.accepted[k]}, {"done", "", m->count.done[k]},
-		    {"failed", "", m->count.failed[k]},     {"timed_out", "", m->count.timedout[k]},
+		    {"accepted", "", m->count.accepted[k]},
+		    {"done", "", m->count.done[k]},
+		    {"failed", "", m->count.failed[k]},
+		    {"timed_out", "", m->count.timedout[k]},
 		    {"buried", "", m->count.buried[k]},
+		    {"wait_p50_us", "", STATUS_US(&ks->wait, 0.5)},
+		    {"wait_p99_us", "", STATUS_US(&ks->wait, 0.99)},
+		    {"run_p50_us", "", STATUS_US(&ks->run, 0.5)},
+		    {"run_p99_us", "", STATUS_US(&ks->run, 0.99)},
 		};
 
 		if (json) {
@@ -176,10 +185,12 @@ static void status_tasks(const struct master *m, FILE *f, bool json)
 			status_group(f, true, jobs_at(k)->name, fl, STATUS_NFIELDS(fl));
 			continue;
 		}
-		fprintf(f, "%-8s %12llu %12llu %12llu %12llu %12llu\n", jobs_at(k)->name,
-		        (unsigned long long)fl[0].value, (unsigned long long)fl[1].value,
-		        (unsigned long long)fl[2].value, (unsigned long long)fl[3].value,
-		        (unsigned long long)fl[4].value);
+		for (i = 0; k == 0 && i < STATUS_NFIELDS(fl); i++)
+			fprintf(f, "%12s", fl[i].key);
+		fprintf(f, k == 0 ? "\n%-8s" : "%-8s", jobs_at(k)->name);
+		for (i = 0; i < STATUS_NFIELDS(fl); i++)
+			fprintf(f, "%12llu", (unsigned long long)fl[i].value);
+		fputc('\n', f);
 	}
 	fputs(json ? "}" : "", f);
 }
