@@ -183,6 +183,11 @@ static void client_request(struct client *c, const char *req)
 			client_wait_done(c);
 	} else if (strncmp(req, "scale ", 6) == 0) {
 		client_scale(c, req + 6);
+	} else if (strcmp(req, "scoreboard") == 0) {
+		/* One byte with the descriptor attached, then the end. */
+		if (board_send(m, c->fd) == -1)
+			log_warn("status socket: sending the scoreboard");
+		client_close(c);
 	} else if (strcmp(req, "metrics") == 0) {
 		if (metrics_render(m, &text, &len) == -1) {
 			client_reply_str(c, "error out of memory\n");
@@ -191,7 +196,7 @@ static void client_request(struct client *c, const char *req)
 		client_reply(c, text, len);
 	} else {
 		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
-		                    "metrics)\n");
+		                    "metrics, scoreboard)\n");
 	}
 }
 

@@ -97,6 +97,8 @@ static void master_setup(struct master *m)
 	}
 	if (dispatch_init(m) == -1)
 		fatalx(POOLD_EXIT_OSERR, "out of memory");
+	if (board_init(m, err, sizeof(err)) == -1)
+		fatalx(POOLD_EXIT_OSERR, "%s", err);
 	if (journal_open(m, err, sizeof(err)) == -1) {
 		ctlsock_close(m);
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
@@ -121,6 +123,7 @@ static void master_teardown(struct master *m)
 	ctlsock_close(m);
 	fifo_close(m);
 	pool_free(m);
+	board_close(m);
 	journal_close(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
@@ -137,7 +140,7 @@ int main(int argc, char **argv)
 	int r;
 
 	memset(&m, 0, sizeof(m));
-	m.fifo_fd = m.sock_fd = -1;
+	m.fifo_fd = m.sock_fd = m.board_fd = -1;
 	log_init("master");
 	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
 		return POOLD_EXIT_USAGE;

@@ -137,7 +137,8 @@ struct kind_stats {
 	uint64_t run_le[METRICS_NBUCKETS]; /* per bucket, not cumulative */
 };
 
-struct client; /* ctlsock.c */
+struct client;     /* ctlsock.c */
+struct scoreboard; /* common/scoreboard.h */
 
 /* The journal of accepted, unfinished jobs (journal.c). */
 struct journal {
@@ -222,6 +223,9 @@ struct master {
 	ev_tstamp start_time;
 	struct notify notify;
 	struct journal journal;
+	struct scoreboard *board; /* shared view of the pool (board.c) */
+	int board_fd;
+	ev_timer board_w;
 
 	/* Signals and shutdown. */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_ttin, sig_ttou;
@@ -301,6 +305,12 @@ void fifo_close(struct master *m);
  * ourselves); -2 with a reason in err if what was passed is unusable.
  */
 int activation_fifo(const char *path, char *err, size_t errlen);
+
+/* ---- board.c: the shared-memory scoreboard ---- */
+int board_init(struct master *m, char *err, size_t errlen);
+void board_update(struct master *m);
+int board_send(struct master *m, int sock);
+void board_close(struct master *m);
 
 /* ---- ctlsock.c: the status/wait socket ---- */
 int ctlsock_open(struct master *m, char *err, size_t errlen);

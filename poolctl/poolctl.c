@@ -30,6 +30,7 @@ enum command {
 	CMD_WAIT,
 	CMD_SCALE,
 	CMD_METRICS,
+	CMD_TOP,
 };
 
 /* What the command line asked for, checked before the configuration is
@@ -41,6 +42,7 @@ struct request {
 	unsigned timeout_ms;
 	int argc; /* submit: TASK and ARGS */
 	char **argv;
+	unsigned iterations; /* top -n */
 };
 
 static void usage(FILE *out)
@@ -56,6 +58,7 @@ static void usage(FILE *out)
 	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
 	      "  metrics                    print the Prometheus metrics\n"
+	      "  top [-n COUNT]             a live view, refreshed every second\n"
 	      "tasks:",
 	      out);
 	for (i = 0; i < jobs_count(); i++)
@@ -163,6 +166,14 @@ static void parse_command(struct request *req, int argc, char **argv)
 		if (argc != 1 || !scale_arg_ok(argv[0]))
 			poolctl_usage_error("scale: want N, +K or -K (a number of workers)");
 		req->argv = argv;
+	} else if (strcmp(name, "top") == 0) {
+		req->cmd = CMD_TOP;
+		if (argc == 2 && strcmp(argv[0], "-n") == 0 &&
+		    strspn(argv[1], "0123456789") == strlen(argv[1]) && argv[1][0] != '\0' &&
+		    strlen(argv[1]) < 7)
+			req->iterations = (unsigned)atoi(argv[1]);
+		else if (argc > 0)
+			poolctl_usage_error("top: want nothing or -n COUNT");
 	} else if (strcmp(name, "metrics") == 0) {
 		req->cmd = CMD_METRICS;
 		if (argc > 0)
@@ -253,6 +264,8 @@ static int run(const struct config *cfg, const struct request *req)
 	}
 	case CMD_METRICS:
 		return poolctl_ask(cfg, "metrics\n");
+	case CMD_TOP:
+		return poolctl_top(cfg, req->iterations);
 	}
 	poolctl_die(POOLD_EXIT_SOFTWARE, "unhandled command %d", (int)req->cmd);
 }

@@ -33,6 +33,16 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv);
  */
 int poolctl_submit_stdin(const struct config *cfg);
 
+/* Connects to the daemon's socket; exits 69 if that cannot be done. */
+int poolctl_connect(const char *path);
+
+/*
+ * `top [-n N]`: a live view of the pool from the shared scoreboard,
+ * refreshed every second (N times, or until interrupted).  Returns the
+ * exit code.
+ */
+int poolctl_top(const struct config *cfg, unsigned iterations);
+
 /*
  * Sends one request line ("status\n", "scale +2\n", "metrics\n") to the
  * daemon's socket and copies the reply to stdout (an "error ..." reply to

@@ -83,8 +83,7 @@ static int socket_address(const char *path, struct sockaddr_un *sun, int *dirfd)
 	return 0;
 }
 
-/* Connects to the daemon's socket; exits 69 if that cannot be done. */
-static int sock_connect(const char *path)
+int poolctl_connect(const char *path)
 {
 	struct sockaddr_un sun;
 	int fd, dirfd, rc;
@@ -215,7 +214,7 @@ static void query_run(struct query *q, struct reply *r)
 
 	if (q->has_deadline)
 		q->deadline_ms = now_ms() + q->timeout_ms;
-	q->fd = sock_connect(q->path);
+	q->fd = poolctl_connect(q->path);
 	send_request(q);
 	while (used < sizeof(buf) && (nl = memchr(buf, '\n', used)) == NULL) {
 		n = read_some(q, buf + used, sizeof(buf) - used);

@@ -1,0 +1,64 @@
+/*
+ * The scoreboard: a shared-memory view of the pool (the Apache prefork
+ * idea) that readers such as `poolctl top` map and read without asking
+ * the master anything, so it answers however busy the master is.  The
+ * master is its only writer; it is a memfd (nothing to leak: it goes away
+ * with its last mapping) created before the first fork, and handed to a
+ * client over the status socket (SCM_RIGHTS) on request "scoreboard".
+ *
+ * Consistency is a sequence lock: the master makes `seq` odd, writes,
+ * makes it even again; a reader copies what it needs and retries if seq
+ * was odd or changed meanwhile (scoreboard_read).
+ */
+#ifndef POOLD_SCOREBOARD_H
+#define POOLD_SCOREBOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCOREBOARD_MAGIC 0x31627370306f6f70ull /* "poo0psb1" */
+#define SCOREBOARD_SLOTS 4096                  /* CONFIG_MAX_WORKERS */
+
+enum scoreboard_state {
+	SB_FREE = 0,
+	SB_STARTING,
+	SB_IDLE,
+	SB_BUSY,
+	SB_RETIRING,
+	SB_BACKOFF,
+};
+
+struct scoreboard_slot {
+	int32_t pid;
+	uint32_t state;      /* enum scoreboard_state */
+	uint64_t job_id;     /* the job it runs now, 0 if idle */
+	uint32_t job_code;   /* its task code */
+	uint32_t in_flight;  /* jobs it holds */
+	double job_started;  /* Unix time the current job started */
+	uint64_t jobs_done;  /* by this slot, all processes */
+	int32_t last_status; /* wait status of its last process, -1 none */
+	uint32_t pad;
+};
+
+struct scoreboard {
+	uint64_t magic;
+	uint64_t seq; /* odd while the master writes */
+	int32_t master_pid;
+	uint32_t nslots; /* slots in use: 0 .. nslots-1 may be non-free */
+	double updated;  /* Unix time of the last update */
+	double started;  /* Unix time the master started */
+	uint32_t workers_wanted;
+	uint32_t ntasks; /* task kinds below */
+	uint64_t accepted, done, failed, timed_out, buried, rejected, retried, restarts;
+	uint64_t queued, in_flight;
+	char task_names[8][16]; /* by task code - 1 */
+	struct scoreboard_slot slot[SCOREBOARD_SLOTS];
+};
+
+/*
+ * Copies a consistent snapshot of sb into out (which the caller owns).
+ * Returns 0, or -1 if the master kept writing through every try.
+ */
+int scoreboard_read(const volatile struct scoreboard *sb, struct scoreboard *out);
+
+#endif
