@@ -193,6 +193,11 @@ static int config_check(struct config_load *ld)
 		         "%s: [control] fifo and socket are the same path '%s'", ld->name, c->fifo);
 		return -1;
 	}
+	if (c->min_workers > c->max_workers) {
+		snprintf(ld->err, ld->errlen, "%s: [pool] min_workers %u is above max_workers %u",
+		         ld->name, c->min_workers, c->max_workers);
+		return -1;
+	}
 	if (strcmp(c->log_file, c->fifo) == 0 || strcmp(c->log_file, c->socket) == 0) {
 		snprintf(ld->err, ld->errlen, "%s: [log] file is also a [control] path '%s'",
 		         ld->name, c->log_file);

@@ -46,6 +46,10 @@ struct config {
 	unsigned job_timeout_ms;      /* a running job past it: its worker is stopped; 0 none */
 	unsigned max_attempts;        /* a job whose worker dies this often is buried */
 	unsigned max_jobs_per_worker; /* recycle a worker after about this many; 0 never */
+	bool dynamic;                 /* [pool] mode = dynamic */
+	unsigned min_workers;         /* dynamic: never fewer */
+	unsigned max_workers;         /* dynamic: never more */
+	unsigned idle_timeout_ms;     /* dynamic: a worker idle this long may go */
 
 	/* [control] */
 	char fifo[PATH_MAX];   /* the control FIFO */

@@ -255,6 +255,18 @@ static int config_parse_mode(struct config *cfg, const struct config_key *k, con
 	return 0;
 }
 
+/* [pool] mode: static or dynamic. */
+static int config_parse_pool_mode(struct config *cfg, const struct config_key *k, const char *value,
+                                  char *reason, size_t rlen)
+{
+	if (strcmp(value, "static") == 0 || strcmp(value, "dynamic") == 0) {
+		cfg->dynamic = value[0] == 'd';
+		return 0;
+	}
+	snprintf(reason, rlen, "unknown mode '%s' (static, dynamic)", value);
+	return -1;
+}
+
 /* [journal] fsync: when journal writes are made durable. */
 static int config_parse_fsync(struct config *cfg, const struct config_key *k, const char *value,
                               char *reason, size_t rlen)
@@ -372,6 +384,13 @@ static const struct config_key config_keys[] = {
     {"pool", "max_attempts", "3", config_parse_count, NULL, CONFIG_AT(max_attempts), 1, 100},
     {"pool", "max_jobs_per_worker", "0", config_parse_count, NULL, CONFIG_AT(max_jobs_per_worker),
      0, 4000000000UL},
+    {"pool", "mode", "static", config_parse_pool_mode, NULL, CONFIG_AT(dynamic), 0, 0},
+    {"pool", "min_workers", "1", config_parse_count, NULL, CONFIG_AT(min_workers), 1,
+     CONFIG_MAX_WORKERS},
+    {"pool", "max_workers", "64", config_parse_count, NULL, CONFIG_AT(max_workers), 1,
+     CONFIG_MAX_WORKERS},
+    {"pool", "idle_timeout", "10s", config_parse_time, NULL, CONFIG_AT(idle_timeout_ms), 100,
+     CONFIG_DAY_MS},
     {"control", "fifo", "poold.d/control", config_parse_path, NULL, CONFIG_AT(fifo), 0, 0},
     {"control", "socket", "poold.d/control.sock", config_parse_path, NULL, CONFIG_AT(socket), 0, 0},
     {"control", "mode", "0620", config_parse_mode, NULL, CONFIG_AT(mode), 0, 0},

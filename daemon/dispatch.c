@@ -286,6 +286,8 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	s->proc_jobs++;
 	metrics_observe(s->m, j->kind, j->sent - j->accepted, ev_now(s->m->loop) - s->head_since);
 	s->head_since = ev_now(s->m->loop); /* the next job starts now */
+	if (s->ring_len == 0)
+		s->idle_since = s->head_since;
 	outcome_record(s->m, j, d->status, msg, d->len, s->index);
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
 		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,

@@ -105,6 +105,7 @@ static void master_setup(struct master *m)
 	}
 	signals_start(m);
 	deadline_start(m);
+	scaler_start(m);
 	metrics_configure(m);
 	log_info("control FIFO %s%s, status socket %s", m->cfg.fifo,
 	         m->fifo_activated ? " (passed by systemd)" : "", m->cfg.socket);
@@ -119,6 +120,7 @@ static void master_teardown(struct master *m)
 {
 	ev_timer_stop(m->loop, &m->deadline_w);
 	ev_timer_stop(m->loop, &m->metrics_w);
+	ev_timer_stop(m->loop, &m->scaler_w);
 	notify_close(m);
 	ctlsock_close(m);
 	fifo_close(m);
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return POOLD_EXIT_CONFIG;
 	}
+	scaler_clamp(&m.cfg);
 	if (test) {
 		log_info("configuration %s is valid", m.config_path ? m.cfg.source : "(defaults)");
 		config_free(&m.cfg);

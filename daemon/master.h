@@ -74,6 +74,7 @@ struct slot {
 	uint64_t recycle_at;   /* retire after this many (max_jobs_per_worker + jitter); 0 never */
 	bool recycle;          /* retiring to be replaced, not to shrink the pool */
 	bool liar;             /* sent a bad record: nothing more it sends counts */
+	ev_tstamp idle_since;  /* when it last had nothing to do (dynamic mode) */
 	ev_tstamp head_since;  /* when the oldest job in flight started running */
 	uint64_t overdue_id;   /* job past its time limit; its worker was sent TERM */
 	ev_tstamp term_at;     /* when that TERM was sent */
@@ -226,6 +227,8 @@ struct master {
 	struct scoreboard *board; /* shared view of the pool (board.c) */
 	int board_fd;
 	ev_timer board_w;
+	ev_timer scaler_w;   /* dynamic mode */
+	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
 
 	/* Signals and shutdown. */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_ttin, sig_ttou;
@@ -305,6 +308,10 @@ void fifo_close(struct master *m);
  * ourselves); -2 with a reason in err if what was passed is unusable.
  */
 int activation_fifo(const char *path, char *err, size_t errlen);
+
+/* ---- scaler.c: [pool] mode = dynamic ---- */
+void scaler_clamp(struct config *cfg);
+void scaler_start(struct master *m);
 
 /* ---- board.c: the shared-memory scoreboard ---- */
 int board_init(struct master *m, char *err, size_t errlen);

@@ -283,6 +283,7 @@ void pool_check_ready(struct master *m)
 void pool_slot_hello(struct slot *s)
 {
 	s->state = SLOT_READY;
+	s->idle_since = ev_now(s->m->loop);
 	dispatch_slot_ready(s);
 	log_debug("worker[%u]: ready", s->index);
 	pool_check_ready(s->m);

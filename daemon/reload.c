@@ -56,6 +56,7 @@ void reload_run(struct master *m)
 		notify_ready(m);
 		return;
 	}
+	scaler_clamp(&next);
 	reload_keep_control(m, &next);
 	reload_keep_journal(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
