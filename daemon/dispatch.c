@@ -226,7 +226,7 @@ void dispatch_run(struct master *m)
 			m->min_load++;
 	}
 	dispatch_flush(m);
-	if (m->fifo_paused && m->queue.len < m->cfg.queue_limit && !m->stopping)
+	if (m->fifo_paused && m->live < m->cfg.queue_limit && !m->stopping)
 		fifo_resume(m);
 	if (m->stopping)
 		signals_check_drained(m);

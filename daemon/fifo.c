@@ -5,9 +5,11 @@
  *
  * The FIFO is opened read-write: the master itself then always holds a
  * writer, so the loop never sees EOF (and never spins) when the last
- * client closes.  When the queue holds [pool] queue_limit jobs the master
- * stops reading: writers block in write(2) instead of losing lines, and
- * reading resumes when dispatch has made room.
+ * client closes.  When [pool] queue_limit jobs are unfinished (queued or
+ * held by workers) the master stops reading: writers block in write(2)
+ * instead of losing lines, and reading resumes when jobs have ended.  So
+ * the master's memory is bounded by a job count, whatever the number of
+ * workers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,13 +96,13 @@ static void fifo_line(struct master *m, const char *line, size_t len)
 	journal_accept(m, j);
 }
 
-/* Takes buffered lines while the queue has room; -1 when it is full. */
+/* Takes buffered lines while fewer than limit jobs are unfinished; -1 at the limit. */
 static int fifo_take_lines(struct master *m, size_t limit)
 {
 	const char *line;
 	size_t len;
 
-	while (m->queue.len < limit) {
+	while (m->live < limit) {
 		switch (ctl_split_next(&m->split, &line, &len)) {
 		case CTL_SPLIT_AGAIN:
 			return 0;
@@ -199,7 +201,8 @@ void fifo_pause(struct master *m)
 		return;
 	m->fifo_paused = true;
 	ev_io_stop(m->loop, &m->fifo_w);
-	log_debug("queue full (%zu jobs): not reading the FIFO", m->queue.len);
+	log_debug("%llu jobs unfinished, the limit: not reading the FIFO",
+	          (unsigned long long)m->live);
 }
 
 void fifo_resume(struct master *m)

@@ -161,6 +161,7 @@ int journal_compact(struct master *m)
 		return -1;
 	}
 	fsutil_fsync_parent(m->cfg.journal_file);
+	journal_sync_fd(&jl->sync, fd);
 	close(jl->fd);
 	jl->fd = fd;
 	jl->size = jl->len;
@@ -210,8 +211,13 @@ static void journal_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 static void journal_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master *m = container_of(w, struct master, journal.sync_w);
+	struct journal *jl = &m->journal;
 
-	journal_flush(m, true);
+	journal_flush(m, false);
+	if (jl->dirty && journal_sync_ask(&jl->sync))
+		jl->dirty = false;
+	else if (jl->dirty)
+		journal_flush(m, true);
 }
 
 void journal_after_read(struct master *m)
@@ -223,6 +229,7 @@ void journal_start(struct master *m)
 {
 	struct journal *jl = &m->journal;
 
+	journal_sync_start(&jl->sync, jl->fd);
 	ev_prepare_init(&jl->prepare_w, journal_prepare_cb);
 	ev_prepare_start(m->loop, &jl->prepare_w);
 	ev_init(&jl->sync_w, journal_sync_cb);
@@ -254,6 +261,7 @@ void journal_close(struct master *m)
 	if (jl->fd != -1) {
 		ev_prepare_stop(m->loop, &jl->prepare_w);
 		ev_timer_stop(m->loop, &jl->sync_w);
+		journal_sync_stop(&jl->sync);
 		if (m->live == 0)
 			journal_compact(m);
 		journal_flush(m, true);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
@@ -141,6 +142,17 @@ struct kind_stats {
 struct client;     /* ctlsock.c */
 struct scoreboard; /* common/scoreboard.h */
 
+/* The thread that runs fdatasync for fsync = interval (journal_sync.c). */
+struct journal_sync {
+	pthread_t tid;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int fd;       /* under lock: the journal's current descriptor */
+	bool want;    /* under lock: a sync is asked for */
+	bool stop;    /* under lock: the thread is to end */
+	bool running; /* loop only: the thread exists */
+};
+
 /* The journal of accepted, unfinished jobs (journal.c). */
 struct journal {
 	int fd;    /* -1: not open */
@@ -152,6 +164,7 @@ struct journal {
 	bool failing;         /* the last write failed (logged once) */
 	ev_prepare prepare_w; /* writes the buffer once per loop turn */
 	ev_timer sync_w;      /* fsync = interval */
+	struct journal_sync sync;
 };
 
 /* systemd notification state (notify.c). */
@@ -274,6 +287,10 @@ void journal_after_read(struct master *m);
 void journal_flush(struct master *m, bool sync);
 void journal_close(struct master *m);
 void journal_configure(struct master *m);
+int journal_sync_start(struct journal_sync *js, int fd);
+bool journal_sync_ask(struct journal_sync *js);
+void journal_sync_fd(struct journal_sync *js, int fd);
+void journal_sync_stop(struct journal_sync *js);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);

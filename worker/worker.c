@@ -28,9 +28,10 @@
 #include "proto.h"
 #include "worker.h"
 
-#define WORKER_IN_SIZE  (64 * 1024)
-#define WORKER_OUT_SIZE (16 * 1024)
-#define WORKER_FLUSH_NS (2 * 1000 * 1000) /* send results after 2 ms of work */
+#define WORKER_IN_SIZE     (64 * 1024)
+#define WORKER_OUT_SIZE    (16 * 1024)
+#define WORKER_FLUSH_NS    (2 * 1000 * 1000) /* send results after 2 ms of work */
+#define WORKER_CHECK_EVERY 32                /* batched jobs between clock reads */
 
 struct worker {
 	unsigned slot;
@@ -40,6 +41,7 @@ struct worker {
 	int log_fd;
 	size_t in_len;
 	size_t out_len;
+	unsigned since_check;        /* batched jobs since the clock was read */
 	struct timespec batch_start; /* when the oldest unsent result was made */
 	char in[WORKER_IN_SIZE + PROTO_FRAME_MAX];
 	char out[WORKER_OUT_SIZE];
@@ -105,7 +107,7 @@ static long worker_elapsed_ns(const struct timespec *since)
 static int worker_job(struct worker *w, const struct proto_task *t, const char *args)
 {
 	const struct job_kind *kind = jobs_by_code(t->code);
-	struct job_ctx ctx = {.cfg = w->cfg, .id = t->id, .log_fd = &w->log_fd};
+	struct job_ctx ctx; /* not zeroed: 256 bytes per job for nothing */
 	int result;
 
 	if (t->code == PROTO_CODE_REOPEN) {
@@ -114,6 +116,9 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	}
 	if (w->out_len == 0)
 		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
+	ctx.cfg = w->cfg;
+	ctx.id = t->id;
+	ctx.log_fd = &w->log_fd;
 	ctx.msg[0] = '\0';
 	if (kind == NULL)
 		result = job_result(&ctx, JOB_FAILED, "unknown task code %u", t->code);
@@ -125,7 +130,8 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	 * only the job it was running can run again elsewhere. */
 	if ((kind != NULL && !kind->batch_done) ||
 	    sizeof(w->out) - w->out_len < sizeof(struct proto_done) + PROTO_MSG_MAX ||
-	    worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS)
+	    (++w->since_check % WORKER_CHECK_EVERY == 0 &&
+	     worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS))
 		return worker_flush(w);
 	return 0;
 }
