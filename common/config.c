@@ -183,10 +183,29 @@ static int config_handle(void *user, const char *section, const char *name, cons
 	return 1;
 }
 
+/* [redis] dead_letter: "auto" is STREAM:dead; never the stream itself. */
+static int config_check_redis(struct config_load *ld)
+{
+	struct config *c = &ld->cfg;
+
+	if (c->redis_dead_letter[0] == '\0')
+		snprintf(c->redis_dead_letter, sizeof(c->redis_dead_letter), "%s:dead",
+		         c->redis_stream);
+	if (strcmp(c->redis_dead_letter, c->redis_stream) == 0) {
+		snprintf(ld->err, ld->errlen, "%s: [redis] dead_letter is the stream itself '%s'",
+		         ld->name, c->redis_stream);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks that need more than one key.  Returns 0, or -1 with err set. */
 static int config_check(struct config_load *ld)
 {
 	const struct config *c = &ld->cfg;
+
+	if (config_check_redis(ld) < 0)
+		return -1;
 
 	if (strcmp(c->fifo, c->socket) == 0) {
 		snprintf(ld->err, ld->errlen,

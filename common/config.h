@@ -24,6 +24,7 @@
 #define CONFIG_MAX_BACKUP_ALLOW 32
 #define CONFIG_MAX_NET_ALLOW    64
 #define CONFIG_MAX_WORKERS      4096
+#define CONFIG_REDIS_NAME_MAX   200 /* stream, group, consumer names */
 
 /* When [journal] writes are made durable. */
 enum config_fsync {
@@ -81,6 +82,18 @@ struct config {
 	/* [metrics] */
 	char metrics_file[PATH_MAX];  /* Prometheus textfile; "" (none) for off */
 	unsigned metrics_interval_ms; /* how often it is written */
+
+	/* [redis]: no Redis source when redis_host and redis_unix are both "" */
+	char redis_host[256];         /* url = redis://HOST:PORT */
+	unsigned redis_port;          /* with redis_host */
+	char redis_unix[PATH_MAX];    /* url = unix:PATH */
+	unsigned redis_batch;         /* entries per read, at most */
+	unsigned redis_claim_idle_ms; /* others' entries idle this long are claimed */
+	unsigned redis_max_attempts;  /* deliveries before the dead-letter stream */
+	char redis_stream[CONFIG_REDIS_NAME_MAX + 1];
+	char redis_group[CONFIG_REDIS_NAME_MAX + 1];
+	char redis_consumer[CONFIG_REDIS_NAME_MAX + 1];    /* "" (auto): HOST-PID */
+	char redis_dead_letter[CONFIG_REDIS_NAME_MAX + 6]; /* never "" once loaded: STREAM:dead */
 };
 
 /*

@@ -122,12 +122,16 @@ static void journal_put_live(struct master *m)
 
 	m->journal.live_bytes = 0;
 	for (j = m->queue.head; j != NULL; j = j->next)
-		journal_accept(m, j);
+		if (j->ext == NULL) /* a Redis job lives in its group, not here */
+			journal_accept(m, j);
 	for (i = 0; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)
 			continue;
-		for (k = 0; k < s->ring_len; k++)
-			journal_accept(m, s->ring[(s->ring_head + k) % s->ring_cap]);
+		for (k = 0; k < s->ring_len; k++) {
+			j = s->ring[(s->ring_head + k) % s->ring_cap];
+			if (j->ext == NULL)
+				journal_accept(m, j);
+		}
 	}
 }
 
@@ -262,12 +266,13 @@ void journal_close(struct master *m)
 		ev_prepare_stop(m->loop, &jl->prepare_w);
 		ev_timer_stop(m->loop, &jl->sync_w);
 		journal_sync_stop(&jl->sync);
-		if (m->live == 0)
+		if (m->live == m->redis_live) /* no FIFO job unfinished */
 			journal_compact(m);
 		journal_flush(m, true);
-		if (m->live > 0)
+		if (m->live > m->redis_live)
 			log_notice("journal: %llu unfinished jobs kept in %s for the next start",
-			           (unsigned long long)m->live, m->cfg.journal_file);
+			           (unsigned long long)(m->live - m->redis_live),
+			           m->cfg.journal_file);
 		close(jl->fd);
 		jl->fd = -1;
 	}

@@ -103,6 +103,11 @@ static void master_setup(struct master *m)
 		ctlsock_close(m);
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
 	}
+	/* After the journal: replayed jobs keep their ids, Redis jobs follow. */
+	if (redis_start(m, err, sizeof(err)) == -1) {
+		ctlsock_close(m);
+		fatalx(POOLD_EXIT_CONFIG, "%s", err);
+	}
 	signals_start(m);
 	deadline_start(m);
 	scaler_start(m);
@@ -127,6 +132,7 @@ static void master_teardown(struct master *m)
 	pool_free(m);
 	board_close(m);
 	journal_close(m);
+	redis_close(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
 	outcome_free(m);

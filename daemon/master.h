@@ -39,6 +39,7 @@ struct job {
 	uint32_t len;
 	ev_tstamp accepted; /* loop time when its line was read */
 	ev_tstamp sent;     /* loop time when it was last given to a worker */
+	void *ext;          /* a Redis job's entry (redis.c); NULL for FIFO jobs */
 	char args[];
 };
 
@@ -139,8 +140,19 @@ struct kind_stats {
 	uint64_t run_le[METRICS_NBUCKETS]; /* per bucket, not cumulative */
 };
 
-struct client;     /* ctlsock.c */
-struct scoreboard; /* common/scoreboard.h */
+struct client;       /* ctlsock.c */
+struct scoreboard;   /* common/scoreboard.h */
+struct redis_source; /* daemon/redis.h */
+
+/* Counters of the Redis job source (redis.c), for status and metrics. */
+struct redis_stats {
+	bool connected;
+	uint64_t read;          /* entries read with XREADGROUP */
+	uint64_t acked;         /* entries acknowledged (XACK), dead-lettered ones included */
+	uint64_t claimed;       /* idle entries taken over (XCLAIM) to be run here */
+	uint64_t dead_lettered; /* entries moved to the dead-letter stream */
+	uint64_t reconnects;    /* connections made again after one was lost */
+};
 
 /* The thread that runs fdatasync for fsync = interval (journal_sync.c). */
 struct journal_sync {
@@ -204,8 +216,9 @@ struct master {
 	struct slot *dirty;
 	struct jobq queue;
 	uint64_t next_id;
-	char *rbuf;    /* completion read buffer, shared by all slots */
-	uint64_t live; /* accepted, not yet ended */
+	char *rbuf;          /* completion read buffer, shared by all slots */
+	uint64_t live;       /* accepted, not yet ended */
+	uint64_t redis_live; /* of those, jobs from Redis (not in the journal) */
 
 	/* The control FIFO. */
 	int fifo_fd;
@@ -240,8 +253,9 @@ struct master {
 	struct scoreboard *board; /* shared view of the pool (board.c) */
 	int board_fd;
 	ev_timer board_w;
-	ev_timer scaler_w;   /* dynamic mode */
-	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
+	ev_timer scaler_w;          /* dynamic mode */
+	unsigned spawn_rate;        /* dynamic mode: workers to start at the next tick */
+	struct redis_source *redis; /* NULL unless [redis] url is set */
 
 	/* Signals and shutdown. */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_ttin, sig_ttou;
@@ -359,6 +373,21 @@ void notify_ready(struct master *m);
 void notify_reloading(struct master *m);
 void notify_stopping(struct master *m);
 void notify_close(struct master *m);
+
+/* ---- redis.c, redis_entry.c, redis_claim.c: a Redis Streams consumer group ---- */
+/* Starts the Redis source if [redis] url is set (connecting in the
+ * background); 0, or -1 with a reason in err (a host that does not resolve). */
+int redis_start(struct master *m, char *err, size_t errlen);
+/* A job with ext ended and its outcome is recorded: acknowledge its entry
+ * (after copying it to the dead-letter stream unless it went well).  Frees
+ * j->ext and sets it to NULL. */
+void redis_job_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
+/* On reload: [redis] changes need a restart; keeps the running ones in next. */
+void redis_reload(struct master *m, struct config *next);
+/* The counters, or NULL when there is no Redis source. */
+const struct redis_stats *redis_stats(const struct master *m);
+/* Sends the acknowledgements still due (bounded wait) and disconnects. */
+void redis_close(struct master *m);
 
 /* ---- reload.c: SIGHUP ---- */
 void reload_run(struct master *m);

@@ -49,7 +49,7 @@ static void metrics_jobs(const struct master *m, FILE *f)
 	const uint64_t *by[] = {m->count.done, m->count.failed, m->count.timedout, m->count.buried};
 	size_t k, o;
 
-	fputs("# HELP poold_jobs_accepted_total Jobs accepted from the FIFO (or the journal).\n"
+	fputs("# HELP poold_jobs_accepted_total Jobs accepted (FIFO, Redis, journal).\n"
 	      "# TYPE poold_jobs_accepted_total counter\n",
 	      f);
 	for (k = 0; k < jobs_count(); k++)
@@ -135,6 +135,32 @@ static void metrics_pool(const struct master *m, FILE *f)
 	        m->start_time);
 }
 
+/* The Redis source's counters, when there is one. */
+static void metrics_redis(const struct master *m, FILE *f)
+{
+	const struct redis_stats *st = redis_stats(m);
+
+	if (st == NULL)
+		return;
+	fprintf(
+	    f,
+	    "# HELP poold_redis_connected Whether poold is connected to Redis (1) or not (0).\n"
+	    "# TYPE poold_redis_connected gauge\npoold_redis_connected %d\n"
+	    "# HELP poold_redis_read_total Stream entries read (XREADGROUP).\n"
+	    "# TYPE poold_redis_read_total counter\npoold_redis_read_total %llu\n"
+	    "# HELP poold_redis_acked_total Stream entries acknowledged (XACK).\n"
+	    "# TYPE poold_redis_acked_total counter\npoold_redis_acked_total %llu\n"
+	    "# HELP poold_redis_claimed_total Idle entries of other consumers claimed.\n"
+	    "# TYPE poold_redis_claimed_total counter\npoold_redis_claimed_total %llu\n"
+	    "# HELP poold_redis_dead_lettered_total Entries moved to the dead-letter stream.\n"
+	    "# TYPE poold_redis_dead_lettered_total counter\npoold_redis_dead_lettered_total %llu\n"
+	    "# HELP poold_redis_reconnects_total Connections to Redis made again after a loss.\n"
+	    "# TYPE poold_redis_reconnects_total counter\npoold_redis_reconnects_total %llu\n",
+	    st->connected ? 1 : 0, (unsigned long long)st->read, (unsigned long long)st->acked,
+	    (unsigned long long)st->claimed, (unsigned long long)st->dead_lettered,
+	    (unsigned long long)st->reconnects);
+}
+
 int metrics_render(struct master *m, char **text, size_t *len)
 {
 	FILE *f = open_memstream(text, len);
@@ -144,6 +170,7 @@ int metrics_render(struct master *m, char **text, size_t *len)
 	metrics_jobs(m, f);
 	metrics_durations(m, f);
 	metrics_pool(m, f);
+	metrics_redis(m, f);
 	return fclose(f) == 0 ? 0 : -1;
 }
 

@@ -22,13 +22,16 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->kind = kind;
 	j->attempts = 0;
 	j->len = (uint32_t)len;
+	j->ext = NULL;
 	if (len > 0)
 		memcpy(j->args, args, len);
 	return j;
 }
 
+/* Frees the job and what ext holds (one allocation; redis.c's entry). */
 void job_free(struct job *j)
 {
+	free(j->ext);
 	free(j);
 }
 

@@ -10,7 +10,7 @@
  *     started with the new settings;
  *   - [control] fifo, socket or mode changed: kept as they are, with a
  *     warning, since clients are connected to the old ones (restart to
- *     move them).
+ *     move them); so are [journal] file and every [redis] key.
  */
 #include <string.h>
 
@@ -59,6 +59,7 @@ void reload_run(struct master *m)
 	scaler_clamp(&next);
 	reload_keep_control(m, &next);
 	reload_keep_journal(m, &next);
+	redis_reload(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
 	log_info("reload: %s read; %u workers (was %u)%s",
 	         m->config_path ? next.source : defaults_name, next.workers, m->target,

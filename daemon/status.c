@@ -138,6 +138,30 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	status_group(f, json, "worker_exits", workers_ended, STATUS_NFIELDS(workers_ended));
 }
 
+/* The Redis source's counters, when there is one. */
+static void status_redis(const struct master *m, FILE *f, bool json)
+{
+	const struct redis_stats *st = redis_stats(m);
+	const struct status_field fl[] = {
+	    {"connected", "connected", st != NULL && st->connected},
+	    {"read", "read", st != NULL ? st->read : 0},
+	    {"acked", "acked", st != NULL ? st->acked : 0},
+	    {"claimed", "claimed", st != NULL ? st->claimed : 0},
+	    {"dead_lettered", "dead-lettered", st != NULL ? st->dead_lettered : 0},
+	    {"reconnects", "reconnects", st != NULL ? st->reconnects : 0},
+	};
+
+	if (st == NULL)
+		return;
+	if (json) {
+		fputc(',', f);
+		status_group(f, true, "redis", fl, STATUS_NFIELDS(fl));
+		return;
+	}
+	fprintf(f, "redis: %s, ", st->connected ? "connected" : "NOT CONNECTED");
+	status_group(f, false, "entries", fl + 1, STATUS_NFIELDS(fl) - 1);
+}
+
 /* Accepted-to-ended latency of every job, in microseconds. */
 static void status_latency(const struct master *m, FILE *f, bool json)
 {
@@ -245,6 +269,7 @@ int status_render(struct master *m, bool json, char **text, size_t *len)
 		        (int)getpid(), status_state(m), up,
 		        m->config_path ? m->cfg.source : "built-in defaults");
 	status_counters(m, &t, f, json);
+	status_redis(m, f, json);
 	status_latency(m, f, json);
 	status_tasks(m, f, json);
 	status_slots(m, f, json);

@@ -26,6 +26,8 @@
 enum command {
 	CMD_SUBMIT,
 	CMD_SUBMIT_STDIN,
+	CMD_SUBMIT_REDIS,
+	CMD_SUBMIT_REDIS_STDIN,
 	CMD_STATUS,
 	CMD_WAIT,
 	CMD_SCALE,
@@ -54,6 +56,7 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  submit TASK [ARGS...]      send one job to poold\n"
 	      "  submit -                   send one job per line of standard input\n"
+	      "  submit --redis TASK [ARGS...] | -  add jobs to the [redis] stream instead\n"
 	      "  status [--json]            print poold's counters and workers\n"
 	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
@@ -145,11 +148,18 @@ static void parse_command(struct request *req, int argc, char **argv)
 	argc--;
 	argv++;
 	if (strcmp(name, "submit") == 0) {
+		bool redis = argc > 0 && strcmp(argv[0], "--redis") == 0;
+
+		argc -= redis;
+		argv += redis;
 		if (argc == 0)
 			poolctl_usage_error("submit: missing TASK");
 		if (strcmp(argv[0], "-") == 0 && argc > 1)
 			poolctl_usage_error("submit -: unexpected argument '%s'", argv[1]);
 		req->cmd = strcmp(argv[0], "-") == 0 ? CMD_SUBMIT_STDIN : CMD_SUBMIT;
+		if (redis)
+			req->cmd =
+			    req->cmd == CMD_SUBMIT ? CMD_SUBMIT_REDIS : CMD_SUBMIT_REDIS_STDIN;
 		req->argc = argc;
 		req->argv = argv;
 	} else if (strcmp(name, "status") == 0) {
@@ -252,6 +262,10 @@ static int run(const struct config *cfg, const struct request *req)
 		return poolctl_submit(cfg, req->argc, req->argv);
 	case CMD_SUBMIT_STDIN:
 		return poolctl_submit_stdin(cfg);
+	case CMD_SUBMIT_REDIS:
+		return poolctl_submit_redis(cfg, req->argc, req->argv);
+	case CMD_SUBMIT_REDIS_STDIN:
+		return poolctl_submit_redis_stdin(cfg);
 	case CMD_STATUS:
 		return poolctl_ask(cfg, req->json ? "status json\n" : "status\n");
 	case CMD_WAIT:

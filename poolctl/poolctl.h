@@ -1,10 +1,11 @@
 /*
  * poolctl, the client of poold: what its files share.  poolctl.c owns the
  * command line, the configuration and the messages; submit.c writes jobs
- * into the control FIFO; query.c asks the daemon's Unix socket for status
- * and waits.  Every function that fails in a way the user must see prints
- * "poolctl: ..." on stderr and exits with a code from common/exitcodes.h
- * (or EX_TEMPFAIL): poolctl is a short-lived client, nothing is kept.
+ * into the control FIFO, submit_redis.c into a Redis stream; query.c asks
+ * the daemon's Unix socket for status and waits.  Every function that
+ * fails in a way the user must see prints "poolctl: ..." on stderr and
+ * exits with a code from common/exitcodes.h (or EX_TEMPFAIL): poolctl is
+ * a short-lived client, nothing is kept.
  */
 #ifndef POOLCTL_H
 #define POOLCTL_H
@@ -32,6 +33,15 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv);
  * if any line was rejected.
  */
 int poolctl_submit_stdin(const struct config *cfg);
+
+/*
+ * `submit --redis TASK [ARGS...]`, `submit --redis -`: the same checks,
+ * then XADD to [redis] stream (entries with fields task and args).
+ * Return 0 or 65; exit 69 if Redis cannot be reached, 78 if the
+ * configuration has no [redis] url.
+ */
+int poolctl_submit_redis(const struct config *cfg, int argc, char **argv);
+int poolctl_submit_redis_stdin(const struct config *cfg);
 
 /* Connects to the daemon's socket; exits 69 if that cannot be done. */
 int poolctl_connect(const char *path);

@@ -680,6 +680,15 @@ static void assert_same_config(const struct config *a, const struct config *b)
 	assert_int_equal(a->mode, b->mode);
 	assert_string_equal(a->log_file, b->log_file);
 	assert_int_equal(a->log_level, b->log_level);
+	assert_string_equal(a->redis_host, b->redis_host);
+	assert_string_equal(a->redis_unix, b->redis_unix);
+	assert_string_equal(a->redis_stream, b->redis_stream);
+	assert_string_equal(a->redis_group, b->redis_group);
+	assert_string_equal(a->redis_consumer, b->redis_consumer);
+	assert_string_equal(a->redis_dead_letter, b->redis_dead_letter);
+	assert_int_equal(a->redis_batch, b->redis_batch);
+	assert_int_equal(a->redis_claim_idle_ms, b->redis_claim_idle_ms);
+	assert_int_equal(a->redis_max_attempts, b->redis_max_attempts);
 	assert_false(config_workers_differ(a, b));
 }
 
@@ -707,6 +716,92 @@ static void test_example_ini(void **state)
 	assert_same_config(&file, &defaults);
 	config_free(&defaults);
 	config_free(&file);
+}
+
+/* [redis]: off by default; "auto" names; the dead-letter stream follows
+ * the stream unless set. */
+static void test_redis_defaults(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+
+	assert_int_equal(config_defaults(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.redis_host, "");
+	assert_string_equal(cfg.redis_unix, "");
+	assert_string_equal(cfg.redis_stream, "poold");
+	assert_string_equal(cfg.redis_group, "poold");
+	assert_string_equal(cfg.redis_consumer, "");
+	assert_string_equal(cfg.redis_dead_letter, "poold:dead");
+	assert_int_equal(cfg.redis_batch, 128);
+	assert_int_equal(cfg.redis_claim_idle_ms, 30000);
+	assert_int_equal(cfg.redis_max_attempts, 3);
+	config_free(&cfg);
+	load_ok(&cfg, "[redis]\nstream = jobs\n");
+	assert_string_equal(cfg.redis_dead_letter, "jobs:dead");
+	config_free(&cfg);
+}
+
+static void test_redis_keys(void **state)
+{
+	struct config cfg;
+
+	load_ok(&cfg, "[redis]\nurl = redis://10.0.0.5:6380\nstream = s:1\ngroup = g\n"
+	              "consumer = host-a\nbatch = 10000\nclaim_idle = 100ms\nmax_attempts = 1\n"
+	              "dead_letter = dl\n");
+	assert_string_equal(cfg.redis_host, "10.0.0.5");
+	assert_int_equal(cfg.redis_port, 6380);
+	assert_string_equal(cfg.redis_stream, "s:1");
+	assert_string_equal(cfg.redis_group, "g");
+	assert_string_equal(cfg.redis_consumer, "host-a");
+	assert_int_equal(cfg.redis_batch, 10000);
+	assert_int_equal(cfg.redis_claim_idle_ms, 100);
+	assert_int_equal(cfg.redis_max_attempts, 1);
+	assert_string_equal(cfg.redis_dead_letter, "dl");
+	config_free(&cfg);
+	load_ok(&cfg, "[redis]\nurl = redis://[::1]\n");
+	assert_string_equal(cfg.redis_host, "::1");
+	assert_int_equal(cfg.redis_port, 6379);
+	config_free(&cfg);
+	load_ok(&cfg, "[redis]\nurl = unix:run/redis.sock\n");
+	assert_string_equal(cfg.redis_host, "");
+	assert_string_equal(cfg.redis_unix, BASE "/run/redis.sock");
+	config_free(&cfg);
+	load_ok(&cfg, "[redis]\nurl = none\n");
+	assert_string_equal(cfg.redis_host, "");
+	assert_string_equal(cfg.redis_unix, "");
+	config_free(&cfg);
+}
+
+static void test_reject_bad_redis(void **state)
+{
+	expect_error("[redis]\nurl = http://x\n", NAME
+	             ":2: [redis] url: 'http://x' is not redis://HOST[:PORT], unix:PATH or none");
+	expect_error("[redis]\nurl = redis://:pw@h\n",
+	             NAME ":2: [redis] url: 'redis://:pw@h': user, password, database and options "
+	                  "are not supported");
+	expect_error("[redis]\nurl = redis://h/0\n",
+	             NAME ":2: [redis] url: 'redis://h/0': user, password, database and options "
+	                  "are not supported");
+	expect_error("[redis]\nurl = redis://h:0\n",
+	             NAME ":2: [redis] url: 0 out of range 1..65535");
+	expect_error("[redis]\nurl = redis://h:x\n", NAME ":2: [redis] url: 'x' is not a number");
+	expect_error("[redis]\nurl = redis://\n", NAME ":2: [redis] url: no host name");
+	expect_error("[redis]\nurl = redis://:6379\n", NAME ":2: [redis] url: no host name");
+	expect_error("[redis]\nurl = redis://[::1\n",
+	             NAME ":2: [redis] url: unclosed '[' in the host");
+	expect_error("[redis]\nurl = unix:\n",
+	             NAME ":2: [redis] url: 'unix:' is not redis://HOST[:PORT], unix:PATH or none");
+	expect_error("[redis]\nstream = a b\n",
+	             NAME ":2: [redis] stream: 'a b': only printable ASCII without spaces");
+	expect_error("[redis]\ngroup = caf\xc3\xa9\n",
+	             NAME ":2: [redis] group: 'caf\xc3\xa9': only printable ASCII without spaces");
+	expect_error("[redis]\nbatch = 0\n", NAME ":2: [redis] batch: 0 out of range 1..10000");
+	expect_error("[redis]\nmax_attempts = 101\n",
+	             NAME ":2: [redis] max_attempts: 101 out of range 1..100");
+	expect_error("[redis]\nclaim_idle = 50ms\n",
+	             NAME ":2: [redis] claim_idle: 50ms is too short (at least 100ms)");
+	expect_error("[redis]\ndead_letter = poold\n",
+	             NAME ": [redis] dead_letter is the stream itself 'poold'");
 }
 
 int main(void)
@@ -746,6 +841,9 @@ int main(void)
 	    cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_workers_differ),
 	    cmocka_unit_test(test_file_relative_to_its_dir),
+	    cmocka_unit_test(test_redis_defaults),
+	    cmocka_unit_test(test_redis_keys),
+	    cmocka_unit_test(test_reject_bad_redis),
 	    cmocka_unit_test(test_example_ini),
 	};
 

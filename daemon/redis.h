@@ -1,0 +1,149 @@
+/*
+ * Private to daemon/redis*.c: the state of the Redis job source.  redis.c
+ * owns the connections and reading, redis_entry.c turns entries into jobs
+ * and jobs' outcomes into acknowledgements and dead letters, and
+ * redis_claim.c takes over entries that other consumers left idle.  The
+ * rest of the master sees only what master.h exports.
+ */
+#ifndef POOLD_REDIS_H
+#define POOLD_REDIS_H
+
+#include <stdarg.h>
+
+#include <hiredis/async.h>
+
+#include "master.h"
+
+/* "MS-SEQ", each part up to 20 digits, and a NUL. */
+#define REDIS_EID_MAX 42
+/* Entry IDs per XACK or heartbeat XCLAIM command. */
+#define REDIS_IDS_PER_CMD 1024
+
+/* A stream entry ID. */
+struct redis_eid {
+	uint64_t ms, seq;
+};
+
+/* A Redis job's ext: its entry, on the list of entries this poold holds. */
+struct redis_job {
+	struct redis_job *prev, *next;
+	struct redis_eid eid;
+	char uid[]; /* the entry's optional id field, for logs; "" if none */
+};
+
+/* A dead letter not yet confirmed by Redis: the arguments of one EVAL of
+ * the move script (XADD to the dead-letter stream, then XACK). */
+struct redis_dead {
+	struct redis_dead *next;
+	bool sent;
+	int argc;
+	const char **argv;
+	size_t *lens;
+	/* argv, lens and the bytes follow */
+};
+
+/* A string in a reply or an argument list: bytes and length. */
+struct redis_str {
+	const char *p;
+	size_t n;
+};
+
+enum redis_state {
+	REDIS_DOWN,       /* waiting for the next attempt */
+	REDIS_CONNECTING, /* both contexts made, not both connected yet */
+	REDIS_UP,
+};
+
+struct redis_source {
+	struct master *m;
+	redisAsyncContext *rd; /* XREADGROUP only (it blocks); NULL while down */
+	redisAsyncContext *wr; /* every other command; NULL while down */
+	enum redis_state state;
+	unsigned nconnected; /* contexts of this attempt that are connected */
+	bool ever_up;
+	bool down_logged; /* the loss was logged; the return will be too */
+	bool group_ready; /* XGROUP CREATE answered: reads may start */
+	bool group_warned;
+	bool reading; /* an XREADGROUP is outstanding */
+	bool closing; /* redis_close: take no more entries */
+	ev_tstamp read_sent;
+	ev_tstamp read_pause; /* no read before this (after an error reply) */
+	ev_tstamp down_since;
+	ev_tstamp up_since;
+	double backoff; /* the next delay before reconnecting */
+
+	/* Where and what (copied from the configuration at start). */
+	char host[256]; /* numeric address, or "" for the Unix socket */
+	int port;
+	char path[PATH_MAX];
+	char where[PATH_MAX + 16]; /* for logs */
+	char stream[CONFIG_REDIS_NAME_MAX + 1];
+	char group[CONFIG_REDIS_NAME_MAX + 1];
+	char consumer[CONFIG_REDIS_NAME_MAX + 1];
+	char dead[CONFIG_REDIS_NAME_MAX + 6];
+
+	struct redis_stats st;
+	ev_timer retry_w;     /* the next attempt, or the time limit of one */
+	ev_timer claim_w;     /* every claim_idle / 2 */
+	ev_prepare prepare_w; /* reads and acknowledgements, once per loop turn */
+
+	struct redis_job *held; /* jobs from entries, queued or running */
+	uint64_t nheld;
+	struct redis_eid *acks; /* entries to acknowledge */
+	size_t nacks, acks_cap;
+	struct redis_dead *deads; /* dead letters not yet confirmed */
+	unsigned wr_waiting;      /* acknowledgements and dead letters sent, unanswered */
+
+	/* The claim scan (redis_claim.c). */
+	bool scanning;
+	bool history; /* after connecting: this consumer's own pending entries */
+	char scan_from[REDIS_EID_MAX + 1];
+	struct redis_eid *snap; /* the held entries, sorted, when the history scan was sent */
+	size_t nsnap;
+
+	/* Per-entry warnings: at most REDIS_WARNS a second. */
+	ev_tstamp warn_window;
+	unsigned warned;
+	uint64_t warn_suppressed;
+
+	/* Room to build one command of up to REDIS_IDS_PER_CMD IDs. */
+	const char *argv[8 + REDIS_IDS_PER_CMD];
+	size_t lens[8 + REDIS_IDS_PER_CMD];
+	char ids[REDIS_IDS_PER_CMD][REDIS_EID_MAX];
+};
+
+/* ---- redis.c ---- */
+/* Sends one command; 0, or -1 if the context refused it (it is going). */
+int redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv,
+               const size_t *lens);
+/* How many entries to take now: 0 while the queue holds a batch or more. */
+size_t redis_capacity(const struct redis_source *r);
+/* Drops both connections (one of them hiredis is freeing: dying) and
+ * schedules the next attempt; says so once per outage. */
+void redis_lost(struct redis_source *r, const redisAsyncContext *dying, const char *why);
+void redis_create_group(struct redis_source *r);
+/* A warning about one entry, rate-limited. */
+void redis_warn(struct redis_source *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- redis_entry.c ---- */
+int redis_eid_parse(const char *s, size_t len, struct redis_eid *e);
+/* Writes "MS-SEQ" into out (REDIS_EID_MAX bytes); returns its length. */
+size_t redis_eid_format(const struct redis_eid *e, char *out);
+/* Takes one entry [ID, [FIELD, VALUE...]] as a job, or dead-letters it. */
+void redis_take_entry(struct redis_source *r, const redisReply *e, bool claimed);
+/* Copies an entry's fields to the dead-letter stream with outcome and
+ * reason fields, and acknowledges it, atomically. */
+void redis_dead_entry(struct redis_source *r, const struct redis_eid *eid, const redisReply *fields,
+                      const char *outcome, const char *reason);
+/* Sends the acknowledgements due and the dead letters not yet sent. */
+void redis_flush(struct redis_source *r);
+void redis_free_pending(struct redis_source *r);
+
+/* ---- redis_claim.c ---- */
+void redis_claim_start(struct redis_source *r);
+/* Refreshes the idle time of every entry held here, so that no other
+ * consumer claims an entry this poold is still running. */
+void redis_heartbeat(struct redis_source *r);
+void redis_claim_scan(struct redis_source *r);
+
+#endif
