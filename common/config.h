@@ -46,6 +46,7 @@ struct config {
 	unsigned kill_timeout_ms;     /* TERM to KILL of workers at shutdown */
 	unsigned job_timeout_ms;      /* a running job past it: its worker is stopped; 0 none */
 	unsigned max_attempts;        /* a job whose worker dies this often is buried */
+	unsigned timeout_retries;     /* a job past its time limit runs again this often */
 	unsigned max_jobs_per_worker; /* recycle a worker after about this many; 0 never */
 	bool dynamic;                 /* [pool] mode = dynamic */
 	unsigned min_workers;         /* dynamic: never fewer */

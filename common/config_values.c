@@ -468,6 +468,7 @@ static const struct config_key config_keys[] = {
     {"pool", "job_timeout", "5m", config_parse_time, NULL, CONFIG_AT(job_timeout_ms), 0,
      CONFIG_DAY_MS},
     {"pool", "max_attempts", "3", config_parse_count, NULL, CONFIG_AT(max_attempts), 1, 100},
+    {"pool", "timeout_retries", "0", config_parse_count, NULL, CONFIG_AT(timeout_retries), 0, 100},
     {"pool", "max_jobs_per_worker", "0", config_parse_count, NULL, CONFIG_AT(max_jobs_per_worker),
      0, 4000000000UL},
     {"pool", "mode", "static", config_parse_pool_mode, NULL, CONFIG_AT(dynamic), 0, 0},

@@ -14,7 +14,7 @@
 #include "config.h"
 
 /* Rows in the key table (checked where the table is defined). */
-#define CONFIG_N_KEYS 37
+#define CONFIG_N_KEYS 38
 
 /* The index of [section] key, or -1 if there is no such key. */
 int config_key_find(const char *section, const char *key);

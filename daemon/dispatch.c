@@ -368,9 +368,9 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /*
  * What happens to one job a dead worker held.  The oldest one was running:
- * it counts an attempt, and is recorded as timed out if it ran past its
- * limit, or buried once it has had max_attempts; the others never ran and
- * go back as they were.
+ * it counts an attempt, and if it ran past its limit it is run again
+ * ([pool] timeout_retries) or recorded as timed out; it is buried once it
+ * has had max_attempts; the others never ran and go back as they were.
  */
 static void slot_give_back(struct slot *s, struct job *j, bool running, const char *how)
 {
@@ -379,6 +379,12 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 	char why[PROTO_MSG_MAX];
 	int n;
 
+	if (overdue != NULL && j->timeouts < m->cfg.timeout_retries) {
+		j->timeouts++; /* [pool] timeout_retries: once more, elsewhere */
+		jobq_push_front(&m->queue, j);
+		m->count.retried++;
+		return;
+	}
 	if (overdue != NULL) {
 		outcome_record(m, j, PROTO_TIMEDOUT, overdue, strlen(overdue), s->index);
 		return;

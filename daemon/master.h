@@ -36,6 +36,7 @@ struct job {
 	uint32_t code;
 	uint16_t kind;     /* index in the job table, for counters */
 	uint16_t attempts; /* times it was given to a worker */
+	uint16_t timeouts; /* times it ran past its time limit */
 	uint32_t len;
 	ev_tstamp accepted; /* loop time when its line was read */
 	ev_tstamp sent;     /* loop time when it was last given to a worker */
