@@ -325,6 +325,8 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 int outcome_failures_since(struct master *m, uint64_t upto, char **text, size_t *len,
                            uint64_t *nfailed);
 void outcome_free(struct master *m);
+/* "ok", "failed", "timed out" or "buried", for logs and dead letters. */
+const char *outcome_name(uint32_t status);
 
 /* ---- fifo.c: the control FIFO ---- */
 int fifo_open(struct master *m, char *err, size_t errlen);

@@ -19,7 +19,7 @@
 /* Failures listed in one `wait` reply. */
 #define OUTCOME_LIST_MAX 20
 
-static const char *outcome_name(uint32_t status)
+const char *outcome_name(uint32_t status)
 {
 	switch (status) {
 	case PROTO_OK:

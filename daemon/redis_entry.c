@@ -382,18 +382,6 @@ void redis_free_pending(struct redis_source *r)
 	r->nacks = r->acks_cap = 0;
 }
 
-static const char *redis_outcome(uint32_t status)
-{
-	switch (status) {
-	case PROTO_TIMEDOUT:
-		return "timed out";
-	case OUTCOME_BURIED:
-		return "buried";
-	default:
-		return "failed";
-	}
-}
-
 void redis_job_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len)
 {
 	struct redis_source *r = m->redis;
@@ -431,7 +419,7 @@ void redis_job_ended(struct master *m, struct job *j, uint32_t status, const cha
 		kv[n++] = (struct redis_str){x->uid, strlen(x->uid)};
 	}
 	kv[n++] = (struct redis_str){"outcome", 7};
-	kv[n++] = (struct redis_str){redis_outcome(status), strlen(redis_outcome(status))};
+	kv[n++] = (struct redis_str){outcome_name(status), strlen(outcome_name(status))};
 	kv[n++] = (struct redis_str){"reason", 6};
 	kv[n++] = (struct redis_str){reason, strlen(reason)};
 	redis_dead_new(r, &x->eid, kv, n);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "exitcodes.h"
 #include "jobs.h"
 #include "poolctl.h"
@@ -67,6 +68,25 @@ static void usage(FILE *out)
 	for (i = 0; i < jobs_count(); i++)
 		fprintf(out, " %s", jobs_at(i)->name);
 	fputs("\n", out);
+}
+
+size_t poolctl_join(int argc, char **argv, char *line)
+{
+	size_t len = 0, n;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		n = strlen(argv[i]);
+		if (len + (i > 0) + n + 1 > CTL_LINE_MAX)
+			poolctl_die(POOLD_EXIT_DATAERR,
+			            "rejected: line is too long (limit %d bytes with its newline)",
+			            CTL_LINE_MAX);
+		if (i > 0)
+			line[len++] = ' ';
+		memcpy(line + len, argv[i], n);
+		len += n;
+	}
+	return len;
 }
 
 static void poolctl_vwarn(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

@@ -14,6 +14,10 @@
 
 #include "config.h"
 
+/* Joins TASK and ARGS with single spaces into line (CTL_LINE_MAX + 1
+ * bytes); returns the length.  Exits 65 if the line would be too long. */
+size_t poolctl_join(int argc, char **argv, char *line);
+
 /* Prints "poolctl: " and the message on stderr. */
 void poolctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, then exit(code). */

@@ -149,22 +149,12 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv)
 {
 	char joined[CTL_LINE_MAX + 1], err[512];
 	const char *out;
-	size_t len = 0, outlen, n;
+	size_t len, outlen;
 	struct submit s;
-	int i, fd;
+	int fd;
 
 	submit_init(&s);
-	for (i = 0; i < argc; i++) {
-		n = strlen(argv[i]);
-		if (len + (i > 0) + n + 1 > CTL_LINE_MAX)
-			poolctl_die(POOLD_EXIT_DATAERR,
-			            "rejected: line is too long (limit %d bytes with its newline)",
-			            CTL_LINE_MAX);
-		if (i > 0)
-			joined[len++] = ' ';
-		memcpy(joined + len, argv[i], n);
-		len += n;
-	}
+	len = poolctl_join(argc, argv, joined);
 	if (prepare(&s, joined, len, &out, &outlen, err, sizeof(err)) < 0)
 		poolctl_die(POOLD_EXIT_DATAERR, "rejected: %s", err);
 	/* Back into joined, which has room for the newline; out may be joined. */

@@ -98,21 +98,10 @@ static void redis_replies(redisContext *c, unsigned long n)
 int poolctl_submit_redis(const struct config *cfg, int argc, char **argv)
 {
 	char line[CTL_LINE_MAX + 1], err[512];
-	size_t len = 0, n;
+	size_t len;
 	redisContext *c;
-	int i;
 
-	for (i = 0; i < argc; i++) {
-		n = strlen(argv[i]);
-		if (len + (i > 0) + n + 1 > CTL_LINE_MAX)
-			poolctl_die(POOLD_EXIT_DATAERR,
-			            "rejected: line is too long (limit %d bytes with its newline)",
-			            CTL_LINE_MAX);
-		if (i > 0)
-			line[len++] = ' ';
-		memcpy(line + len, argv[i], n);
-		len += n;
-	}
+	len = poolctl_join(argc, argv, line);
 	c = redis_open(cfg);
 	if (redis_append(c, cfg, line, len, err, sizeof(err)) == -1) {
 		redisFree(c);
