@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "master.h"
 
@@ -116,19 +117,7 @@ void dispatch_slot_remove(struct slot *s)
 
 static int out_reserve(struct slot *s, size_t more)
 {
-	size_t cap = s->out_cap ? s->out_cap : 4096;
-	char *p;
-
-	if (s->out_len + more <= s->out_cap)
-		return 0;
-	while (cap < s->out_len + more)
-		cap *= 2;
-	p = realloc(s->out, cap);
-	if (p == NULL)
-		return -1;
-	s->out = p;
-	s->out_cap = cap;
-	return 0;
+	return buf_reserve(&s->out, &s->out_cap, s->out_len, more, 4096);
 }
 
 static void slot_mark_dirty(struct slot *s)

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fsutil.h"
 #include "jobs.h"
 #include "journal.h"
@@ -51,19 +52,7 @@ uint32_t journal_sum(const struct journal_rec *r, const char *args)
 
 static int journal_reserve(struct journal *jl, size_t more)
 {
-	size_t cap = jl->cap ? jl->cap : 64 * 1024;
-	char *p;
-
-	if (jl->len + more <= jl->cap)
-		return 0;
-	while (cap < jl->len + more)
-		cap *= 2;
-	p = realloc(jl->buf, cap);
-	if (p == NULL)
-		return -1;
-	jl->buf = p;
-	jl->cap = cap;
-	return 0;
+	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 
 static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t code,

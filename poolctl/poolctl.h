@@ -11,12 +11,25 @@
 #define POOLCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 
 /* Joins TASK and ARGS with single spaces into line (CTL_LINE_MAX + 1
  * bytes); returns the length.  Exits 65 if the line would be too long. */
 size_t poolctl_join(int argc, char **argv, char *line);
+
+/* Takes one line of `submit -` (without its newline): 0, or -1 with the
+ * reason it is rejected in err. */
+typedef int (*poolctl_line_fn)(const char *line, size_t len, char *err, size_t errlen, void *arg);
+
+/*
+ * Reads standard input to its end, cut into lines like the daemon cuts
+ * the FIFO, and hands each to take; a rejected line is reported as
+ * "stdin:N: rejected: REASON".  Returns the number rejected; *lines gets
+ * the number read.
+ */
+unsigned long poolctl_stdin_lines(poolctl_line_fn take, void *arg, unsigned long *lines);
 
 /* Prints "poolctl: " and the message on stderr. */
 void poolctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

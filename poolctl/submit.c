@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -187,70 +188,43 @@ static void batch_add(struct batch *b, const char *line, size_t len)
 	b->used += len + 1;
 }
 
-/* Takes every whole line buffered in sp; returns how many were rejected
- * and advances *lineno. */
-static unsigned long drain_lines(struct submit *s, struct ctl_split *sp, struct batch *b,
-                                 unsigned long *lineno)
-{
-	enum ctl_split_result r;
-	unsigned long rejected = 0;
-	const char *line, *out;
-	size_t len, outlen;
-	char err[512];
+/* What one `submit -` to the FIFO carries along. */
+struct stdin_job {
+	struct submit s;
+	struct batch b;
+};
 
-	while ((r = ctl_split_next(sp, &line, &len)) != CTL_SPLIT_AGAIN) {
-		++*lineno;
-		if (r == CTL_SPLIT_OVERLONG) {
-			snprintf(err, sizeof(err),
-			         "line is too long (limit %d bytes with its newline)",
-			         CTL_LINE_MAX);
-		} else if (prepare(s, line, len, &out, &outlen, err, sizeof(err)) == 0) {
-			batch_add(b, out, outlen);
-			continue;
-		}
-		poolctl_warn("stdin:%lu: rejected: %s", *lineno, err);
-		rejected++;
-	}
-	return rejected;
+/* A poolctl_line_fn: checks the line and adds it to the batch. */
+static int stdin_take(const char *line, size_t len, char *err, size_t errlen, void *arg)
+{
+	struct stdin_job *sj = arg;
+	const char *out;
+	size_t outlen;
+
+	if (prepare(&sj->s, line, len, &out, &outlen, err, errlen) < 0)
+		return -1;
+	batch_add(&sj->b, out, outlen);
+	return 0;
 }
 
 int poolctl_submit_stdin(const struct config *cfg)
 {
-	struct batch b = {.path = cfg->fifo};
-	struct ctl_split sp;
-	struct submit s;
-	unsigned long lineno = 0, rejected = 0;
-	size_t room;
-	ssize_t n;
-	char *space;
+	struct stdin_job *sj = malloc(sizeof(*sj)); /* 12 KiB of buffers: off the stack */
+	unsigned long lines, rejected;
 
-	submit_init(&s);
-	ctl_split_init(&sp);
-	b.fd = fifo_open(cfg->fifo);
-	for (;;) {
-		space = ctl_split_space(&sp, &room);
-		n = read(STDIN_FILENO, space, room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			poolctl_die(POOLD_EXIT_OSERR, "read stdin: %s", strerror(errno));
-		if (n == 0)
-			break;
-		ctl_split_commit(&sp, (size_t)n);
-		rejected += drain_lines(&s, &sp, &b, &lineno);
-	}
-	/* A last line without its newline is still a line. */
-	if (ctl_split_pending(&sp) > 0) {
-		space = ctl_split_space(&sp, &room);
-		space[0] = '\n';
-		ctl_split_commit(&sp, 1);
-		rejected += drain_lines(&s, &sp, &b, &lineno);
-	}
-	if (b.used > 0)
-		fifo_write(b.fd, b.buf, b.used, b.path);
-	close(b.fd);
+	if (sj == NULL)
+		poolctl_die(POOLD_EXIT_OSERR, "out of memory");
+	submit_init(&sj->s);
+	sj->b.path = cfg->fifo;
+	sj->b.used = 0;
+	sj->b.fd = fifo_open(cfg->fifo);
+	rejected = poolctl_stdin_lines(stdin_take, sj, &lines);
+	if (sj->b.used > 0)
+		fifo_write(sj->b.fd, sj->b.buf, sj->b.used, sj->b.path);
+	close(sj->b.fd);
+	free(sj);
 	if (rejected == 0)
 		return POOLD_EXIT_OK;
-	poolctl_warn("stdin: %lu of %lu lines rejected, the others were sent", rejected, lineno);
+	poolctl_warn("stdin: %lu of %lu lines rejected, the others were sent", rejected, lines);
 	return POOLD_EXIT_DATAERR;
 }

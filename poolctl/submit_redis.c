@@ -112,65 +112,37 @@ int poolctl_submit_redis(const struct config *cfg, int argc, char **argv)
 	return POOLD_EXIT_OK;
 }
 
-/* Takes the whole lines buffered in sp into the pipeline. */
-static void redis_lines(redisContext *c, const struct config *cfg, struct ctl_split *sp,
-                        unsigned long *lineno, unsigned long *rejected, unsigned long *queued)
-{
-	enum ctl_split_result res;
-	const char *line;
-	char err[512];
-	size_t len;
+/* Where `submit --redis -` stands: the connection and the pipeline. */
+struct redis_stdin {
+	redisContext *c;
+	const struct config *cfg;
+	unsigned long queued; /* XADDs sent, replies not yet read */
+};
 
-	while ((res = ctl_split_next(sp, &line, &len)) != CTL_SPLIT_AGAIN) {
-		++*lineno;
-		if (res == CTL_SPLIT_OVERLONG)
-			snprintf(err, sizeof(err),
-			         "line is too long (limit %d bytes with its newline)",
-			         CTL_LINE_MAX);
-		else if (redis_append(c, cfg, line, len, err, sizeof(err)) == 0) {
-			if (++*queued == REDIS_PIPELINE) {
-				redis_replies(c, *queued);
-				*queued = 0;
-			}
-			continue;
-		}
-		poolctl_warn("stdin:%lu: rejected: %s", *lineno, err);
-		++*rejected;
+/* A poolctl_line_fn: checks the line and pipelines its XADD. */
+static int redis_take(const char *line, size_t len, char *err, size_t errlen, void *arg)
+{
+	struct redis_stdin *rs = arg;
+
+	if (redis_append(rs->c, rs->cfg, line, len, err, errlen) == -1)
+		return -1;
+	if (++rs->queued == REDIS_PIPELINE) {
+		redis_replies(rs->c, rs->queued);
+		rs->queued = 0;
 	}
+	return 0;
 }
 
 int poolctl_submit_redis_stdin(const struct config *cfg)
 {
-	unsigned long lineno = 0, rejected = 0, queued = 0;
-	struct ctl_split sp;
-	redisContext *c = redis_open(cfg);
-	char *space;
-	size_t room;
-	ssize_t n;
+	struct redis_stdin rs = {.c = redis_open(cfg), .cfg = cfg};
+	unsigned long lines, rejected;
 
-	ctl_split_init(&sp);
-	for (;;) {
-		space = ctl_split_space(&sp, &room);
-		n = read(STDIN_FILENO, space, room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			poolctl_die(POOLD_EXIT_OSERR, "read stdin: %s", strerror(errno));
-		if (n == 0)
-			break;
-		ctl_split_commit(&sp, (size_t)n);
-		redis_lines(c, cfg, &sp, &lineno, &rejected, &queued);
-	}
-	if (ctl_split_pending(&sp) > 0) {
-		space = ctl_split_space(&sp, &room);
-		space[0] = '\n';
-		ctl_split_commit(&sp, 1);
-		redis_lines(c, cfg, &sp, &lineno, &rejected, &queued);
-	}
-	redis_replies(c, queued);
-	redisFree(c);
+	rejected = poolctl_stdin_lines(redis_take, &rs, &lines);
+	redis_replies(rs.c, rs.queued);
+	redisFree(rs.c);
 	if (rejected == 0)
 		return POOLD_EXIT_OK;
-	poolctl_warn("stdin: %lu of %lu lines rejected, the others were added", rejected, lineno);
+	poolctl_warn("stdin: %lu of %lu lines rejected, the others were added", rejected, lines);
 	return POOLD_EXIT_DATAERR;
 }
