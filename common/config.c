@@ -4,7 +4,9 @@
  * of config_values.c, with errors as "NAME:LINE: reason".  Only the
  * first error is reported.  A load builds a new struct config and hands
  * it over only when every check has passed, so a failed reload leaves
- * the running configuration as it was.  No logging, no exit().
+ * the running configuration as it was.  Also here, being part of the
+ * public interface in config.h: durations, and whether two
+ * configurations differ in what workers hold.  No logging, no exit().
  *
  * inih (Debian's build) gives its handler no line number and reads lines
  * into a 200-byte buffer, so the reader here counts lines itself and
@@ -300,4 +302,76 @@ int config_load_string(struct config *cfg, const char *text, const char *name, c
 		return -1;
 	}
 	return config_run(&ld, cfg);
+}
+
+/* Duration units in milliseconds; the empty unit (a bare number) is seconds. */
+static const struct {
+	const char *name;
+	uint64_t ms;
+} config_units[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
+};
+
+/*
+ * Whole decimal digits, an optional fraction and a unit.  The whole part
+ * is capped while it is read, so no input can overflow; fraction digits
+ * beyond the sixth, and anything below a millisecond, are dropped.
+ */
+int config_parse_duration(const char *text, unsigned *ms)
+{
+	uint64_t whole = 0, frac = 0, scale = 1, total;
+	const char *p = text;
+	size_t i, n = sizeof(config_units) / sizeof(config_units[0]);
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > CONFIG_DAY_MS)
+			return -1;
+	}
+	if (*p == '.' && !isdigit((unsigned char)*++p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (scale < 1000000) {
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
+	}
+	for (i = 0; i < n && strcmp(p, config_units[i].name) != 0; i++)
+		;
+	if (i == n)
+		return -1;
+	total = whole * config_units[i].ms + frac * config_units[i].ms / scale;
+	if (total > CONFIG_DAY_MS)
+		return -1;
+	*ms = (unsigned)total;
+	return 0;
+}
+
+static bool config_rule_equal(const struct netrule *a, const struct netrule *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && a->prefix == b->prefix && a->port == b->port &&
+	       memcmp(a->addr, b->addr, n) == 0;
+}
+
+bool config_workers_differ(const struct config *a, const struct config *b)
+{
+	unsigned i;
+
+	if (strcmp(a->log_file, b->log_file) != 0 || strcmp(a->backup_dir, b->backup_dir) != 0 ||
+	    a->n_backup_allow != b->n_backup_allow || a->n_net_allow != b->n_net_allow ||
+	    a->net_timeout_ms != b->net_timeout_ms)
+		return true;
+	for (i = 0; i < a->n_backup_allow; i++) {
+		if (strcmp(a->backup_allow[i], b->backup_allow[i]) != 0)
+			return true;
+	}
+	for (i = 0; i < a->n_net_allow; i++) {
+		if (!config_rule_equal(&a->net_allow[i], &b->net_allow[i]))
+			return true;
+	}
+	return false;
 }

@@ -23,24 +23,6 @@
 #include "config_values.h"
 #include "log.h"
 
-#define CONFIG_DAY_MS 86400000u
-
-/* One INI key: where it lives, its default (parsed like file text) and
- * how its value is read.  off names the field in struct config (for the
- * number and duration parsers, with min..max); clear is set for lists,
- * whose first line replaces the default and whose indented continuation
- * lines add to it. */
-struct config_key {
-	const char *section;
-	const char *key;
-	const char *def;
-	int (*parse)(struct config *cfg, const struct config_key *k, const char *value,
-	             char *reason, size_t rlen);
-	void (*clear)(struct config *cfg);
-	size_t off;
-	unsigned long min, max;
-};
-
 static const struct {
 	const char *name;
 	int level;
@@ -49,15 +31,7 @@ static const struct {
     {"info", LOG_LVL_INFO}, {"debug", LOG_LVL_DEBUG},
 };
 
-/* Duration units in milliseconds; the empty unit (a bare number) is seconds. */
-static const struct {
-	const char *name;
-	uint64_t ms;
-} config_units[] = {
-    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
-};
-
-static void *config_field(struct config *cfg, const struct config_key *k)
+void *config_field(struct config *cfg, const struct config_key *k)
 {
 	return (char *)cfg + k->off;
 }
@@ -69,7 +43,7 @@ static void *config_field(struct config *cfg, const struct config_key *k)
  * ".." after a symbolic link is taken by name, not by where the link
  * points.  Returns 0, or -1 if the result does not fit in outlen bytes.
  */
-static int config_resolve(const char *base, const char *path, char *out, size_t outlen)
+int config_resolve(const char *base, const char *path, char *out, size_t outlen)
 {
 	char joined[2 * PATH_MAX + 2];
 	char *save, *comp;
@@ -119,8 +93,8 @@ int config_absolute(const char *path, char *out, char *reason, size_t rlen)
 }
 
 /* Reads a decimal number in min..max: digits only, no sign, no suffix. */
-static int config_number(const char *s, unsigned long min, unsigned long max, unsigned long *out,
-                         char *reason, size_t rlen)
+int config_number(const char *s, unsigned long min, unsigned long max, unsigned long *out,
+                  char *reason, size_t rlen)
 {
 	unsigned long long v;
 	char *end;
@@ -367,92 +341,6 @@ static int config_parse_net_allow(struct config *cfg, const struct config_key *k
 	return 0;
 }
 
-/*
- * A Redis name (stream, group, consumer): 1 to CONFIG_REDIS_NAME_MAX
- * printable ASCII characters without spaces, so it reads the same in the
- * INI file, in logs and in redis-cli.  For the keys whose table row has
- * min 1, "auto" leaves the field "" (the daemon picks the name).
- */
-static int config_parse_name(struct config *cfg, const struct config_key *k, const char *value,
-                             char *reason, size_t rlen)
-{
-	size_t i, n = strlen(value);
-
-	if (k->min == 1 && strcmp(value, "auto") == 0) {
-		*(char *)config_field(cfg, k) = '\0';
-		return 0;
-	}
-	if (n > CONFIG_REDIS_NAME_MAX) {
-		snprintf(reason, rlen, "name longer than %d characters", CONFIG_REDIS_NAME_MAX);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (value[i] <= ' ' || value[i] > '~') {
-			snprintf(reason, rlen, "'%s': only printable ASCII without spaces", value);
-			return -1;
-		}
-	}
-	memcpy(config_field(cfg, k), value, n + 1);
-	return 0;
-}
-
-/* The host and optional port of redis://HOST[:PORT] ([ADDR] for IPv6). */
-static int config_redis_host(struct config *cfg, const char *h, char *reason, size_t rlen)
-{
-	const char *end = h + strcspn(h, ":"), *port = NULL;
-	unsigned long p = 6379;
-
-	if (*h == '[') {
-		end = strchr(h, ']');
-		if (end == NULL || (end[1] != '\0' && end[1] != ':')) {
-			snprintf(reason, rlen, "unclosed '[' in the host");
-			return -1;
-		}
-		port = end[1] == ':' ? end + 2 : NULL;
-		h++;
-	} else if (*end == ':') {
-		port = end + 1;
-	}
-	if (end == h || (size_t)(end - h) >= sizeof(cfg->redis_host)) {
-		snprintf(reason, rlen, "%s host name", end == h ? "no" : "too long a");
-		return -1;
-	}
-	if (port != NULL && config_number(port, 1, 65535, &p, reason, rlen) < 0)
-		return -1;
-	memcpy(cfg->redis_host, h, (size_t)(end - h));
-	cfg->redis_host[end - h] = '\0';
-	cfg->redis_port = (unsigned)p;
-	return 0;
-}
-
-/* [redis] url: redis://HOST[:PORT], unix:PATH, or none. */
-static int config_parse_redis_url(struct config *cfg, const struct config_key *k, const char *value,
-                                  char *reason, size_t rlen)
-{
-	cfg->redis_host[0] = cfg->redis_unix[0] = '\0';
-	cfg->redis_port = 0;
-	if (strcmp(value, "none") == 0)
-		return 0;
-	if (strncmp(value, "unix:", 5) == 0 && value[5] != '\0') {
-		if (config_resolve(cfg->basedir, value + 5, cfg->redis_unix, PATH_MAX) < 0) {
-			snprintf(reason, rlen, "path too long (more than %d characters)",
-			         PATH_MAX - 1);
-			return -1;
-		}
-		return 0;
-	}
-	if (strncmp(value, "redis://", 8) != 0) {
-		snprintf(reason, rlen, "'%s' is not redis://HOST[:PORT], unix:PATH or none", value);
-		return -1;
-	}
-	if (strpbrk(value + 8, "@/?") != NULL) {
-		snprintf(reason, rlen,
-		         "'%s': user, password, database and options are not supported", value);
-		return -1;
-	}
-	return config_redis_host(cfg, value + 8, reason, rlen);
-}
-
 #define CONFIG_AT(field) offsetof(struct config, field)
 
 static const struct config_key config_keys[] = {
@@ -586,68 +474,4 @@ int config_defaults(struct config *cfg, char *err, size_t errlen)
 void config_free(struct config *cfg)
 {
 	config_clear_backup_allow(cfg);
-}
-
-/*
- * Whole decimal digits, an optional fraction and a unit.  The whole part
- * is capped while it is read, so no input can overflow; fraction digits
- * beyond the sixth, and anything below a millisecond, are dropped.
- */
-int config_parse_duration(const char *text, unsigned *ms)
-{
-	uint64_t whole = 0, frac = 0, scale = 1, total;
-	const char *p = text;
-	size_t i, n = sizeof(config_units) / sizeof(config_units[0]);
-
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole > CONFIG_DAY_MS)
-			return -1;
-	}
-	if (*p == '.' && !isdigit((unsigned char)*++p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (scale < 1000000) {
-			frac = frac * 10 + (uint64_t)(*p - '0');
-			scale *= 10;
-		}
-	}
-	for (i = 0; i < n && strcmp(p, config_units[i].name) != 0; i++)
-		;
-	if (i == n)
-		return -1;
-	total = whole * config_units[i].ms + frac * config_units[i].ms / scale;
-	if (total > CONFIG_DAY_MS)
-		return -1;
-	*ms = (unsigned)total;
-	return 0;
-}
-
-static bool config_rule_equal(const struct netrule *a, const struct netrule *b)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && a->prefix == b->prefix && a->port == b->port &&
-	       memcmp(a->addr, b->addr, n) == 0;
-}
-
-bool config_workers_differ(const struct config *a, const struct config *b)
-{
-	unsigned i;
-
-	if (strcmp(a->log_file, b->log_file) != 0 || strcmp(a->backup_dir, b->backup_dir) != 0 ||
-	    a->n_backup_allow != b->n_backup_allow || a->n_net_allow != b->n_net_allow ||
-	    a->net_timeout_ms != b->net_timeout_ms)
-		return true;
-	for (i = 0; i < a->n_backup_allow; i++) {
-		if (strcmp(a->backup_allow[i], b->backup_allow[i]) != 0)
-			return true;
-	}
-	for (i = 0; i < a->n_net_allow; i++) {
-		if (!config_rule_equal(&a->net_allow[i], &b->net_allow[i]))
-			return true;
-	}
-	return false;
 }

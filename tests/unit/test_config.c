@@ -4,7 +4,7 @@
  * duration syntax, reload comparison, and real files (one in a temp dir,
  * and conf/poold.ini from the source tree).
  */
-/* test-sources: common/config.c common/config_values.c common/netrule.c */
+/* test-sources: common/config.c common/config_values.c common/config_redis.c common/netrule.c */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
