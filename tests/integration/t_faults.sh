@@ -22,7 +22,7 @@ write_config workers=2 inflight=64
 # Only the daemon (and the workers it forks) gets the faults.
 LD_PRELOAD=$FAULT_INJECT FAULT_EIO_PATH=/eio-here/ FAULT_FORK_FROM=3 FAULT_FORK_COUNT=3 \
 	start_daemon
-no_tmp() { ! find "$1" -name '.poold-tmp.*' | grep -q .; }
+no_tmp() { [[ -z $(find "$1" -name '.poold-tmp.*') ]]; }
 
 # ENOSPC: a small file fits, then a 3 MiB one does not.
 echo "v1" >"$ALLOW_DIR/doc.txt"

@@ -46,11 +46,11 @@ check_worker() {
 	((${#others[@]} == 0)) || fail "worker $pid holds descriptors that are not its own: ${others[*]}"
 	((pipes == 2)) || fail "worker $pid holds $pipes pipes, not 2 (fds: ${fds[*]})"
 	# Both pipes are its own: the master holds their other ends, no other worker does.
-	comm -23 <(pipes_of "$pid") <(pipes_of "$MASTER_PID") | grep -q . &&
+	[[ -n $(comm -23 <(pipes_of "$pid") <(pipes_of "$MASTER_PID")) ]] &&
 		fail "worker $pid holds a pipe the master has no end of"
 	for k in $(workers_pids); do
 		[[ $k == "$pid" ]] && continue
-		comm -12 <(pipes_of "$pid") <(pipes_of "$k") | grep -q . &&
+		[[ -n $(comm -12 <(pipes_of "$pid") <(pipes_of "$k")) ]] &&
 			fail "workers $pid and $k share a pipe"
 	done
 	local blk cgt ign

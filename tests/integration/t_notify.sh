@@ -329,7 +329,7 @@ wait_for '(($(count_since '"$from"' READY=1) > 0))' 5 "READY=1 on the abstract s
 wait_for '(($(count_since '"$from"' "STATUS=running: 2 workers \\(") >= 2))' 5 \
 	"two STATUS= lines on the abstract socket"
 (($(count_since "$from" 'WATCHDOG=1') == 0)) || fail "WATCHDOG=1 sent although WATCHDOG_PID=$$"
-tail -n +"$((from + 1))" "$DLOG" | grep -q 'systemd watchdog every' &&
+grep -q 'systemd watchdog every' < <(tail -n +"$((from + 1))" "$DLOG") &&
 	fail "the master says it pings a watchdog although WATCHDOG_PID=$$"
 only_from "$from" "$MASTER_PID"
 mark=$(dlog_lines)

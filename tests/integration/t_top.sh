@@ -42,7 +42,8 @@ t2=$(screen | awk '$1 == 0 { print $7 }')
 # The master stopped: top still draws (from shared memory) and says so.
 kill -STOP "$MASTER_PID"
 sleep 3.2
-screen | grep -q "master not updating" || fail "top does not notice a stalled master: $(screen)"
+s=$(screen)
+[[ $s == *"master not updating"* ]] || fail "top does not notice a stalled master: $s"
 kill -CONT "$MASTER_PID"
 kill -CONT "$stuck"
 pctl_wait || fail "poolctl wait exited $?"
