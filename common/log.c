@@ -51,16 +51,6 @@ void log_set_level(int level)
 	log_state.level = level;
 }
 
-int log_get_level(void)
-{
-	return log_state.level;
-}
-
-void log_set_prefix(bool on)
-{
-	log_state.prefix = on;
-}
-
 void log_vmsg(int level, const char *fmt, va_list ap)
 {
 	char line[2048];

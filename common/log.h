@@ -26,9 +26,6 @@ enum log_level {
 void log_init(const char *name);
 /* Lines above this level are dropped. */
 void log_set_level(int level);
-int log_get_level(void);
-/* Forces the "<N>" prefix on or off (tests; normally log_init decides). */
-void log_set_prefix(bool on);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

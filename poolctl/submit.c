@@ -128,15 +128,19 @@ static int prepare(struct submit *s, const char *line, size_t len, const char **
 
 	*out = line;
 	*outlen = len;
-	if (ctl_parse(line, len, &cl, err, errlen) == 0 && cl.args_len > 0 && cl.args[0] != '/' &&
-	    (jobs_by_name(cl.task, cl.task_len) == s->backup ||
-	     (ctl_parse_code(cl.task, cl.task_len, &code) == 0 &&
-	      jobs_by_code(code) == s->backup))) {
-		*outlen = absolute_backup(s, &cl, err, errlen);
-		if (*outlen == 0)
-			return -1;
-		*out = s->line;
-	}
+	/* Most lines pass as they are: one parse.  Only a refused line is
+	 * looked at again, in case it is a backup with a relative path. */
+	if (jobs_check_line(line, len, &cl, err, errlen) != NULL)
+		return 0;
+	if (ctl_parse(line, len, &cl, err, errlen) == -1 || cl.args_len == 0 || cl.args[0] == '/' ||
+	    (jobs_by_name(cl.task, cl.task_len) != s->backup &&
+	     (ctl_parse_code(cl.task, cl.task_len, &code) == -1 ||
+	      jobs_by_code(code) != s->backup)))
+		return -1; /* err still holds jobs_check_line's reason */
+	*outlen = absolute_backup(s, &cl, err, errlen);
+	if (*outlen == 0)
+		return -1;
+	*out = s->line;
 	return jobs_check_line(*out, *outlen, &cl, err, errlen) == NULL ? -1 : 0;
 }
 
