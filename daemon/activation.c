@@ -66,3 +66,14 @@ int activation_fifo(const char *path, char *err, size_t errlen)
 		log_notice("using the FIFO systemd passed (fd %d), not %s", found, path);
 	return found;
 }
+
+bool activation_pending(void)
+{
+	int n = activation_count(), fd;
+	struct stat st;
+
+	for (fd = ACTIVATION_FD_START; fd < ACTIVATION_FD_START + n; fd++)
+		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+			return true;
+	return false;
+}

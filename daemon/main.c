@@ -156,7 +156,11 @@ int main(int argc, char **argv)
 	                  : config_defaults(&m.cfg, err, sizeof(err));
 	if (r == -1) {
 		log_err("%s", err);
-		return POOLD_EXIT_CONFIG;
+		/* Socket-activated: wait for a good file, holding the FIFO (reload.c). */
+		if (test || m.config_path == NULL || !activation_pending())
+			return POOLD_EXIT_CONFIG;
+		if (reload_wait_valid(&m, err) == -1)
+			return POOLD_EXIT_OK;
 	}
 	scaler_clamp(&m.cfg);
 	if (test) {

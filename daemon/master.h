@@ -193,6 +193,9 @@ struct notify {
 	ev_tstamp progress;    /* last time a job ended or the pool was idle */
 	uint64_t watch_ended;  /* jobs ended at the last watchdog check */
 	uint64_t status_ended; /* jobs ended at the last STATUS */
+	bool waiting;          /* no valid configuration yet: not reading the FIFO */
+	char bad[512];         /* why the file on disk is invalid; "" when it is not */
+	char bad_since[40];    /* when it was first found invalid */
 };
 
 struct master {
@@ -342,6 +345,8 @@ void fifo_close(struct master *m);
  * ourselves); -2 with a reason in err if what was passed is unusable.
  */
 int activation_fifo(const char *path, char *err, size_t errlen);
+/* True if systemd passed us a FIFO (checked without taking it). */
+bool activation_pending(void);
 
 /* ---- scaler.c: [pool] mode = dynamic ---- */
 void scaler_clamp(struct config *cfg);
@@ -374,6 +379,12 @@ void metrics_configure(struct master *m);
 void notify_init(struct master *m);
 void notify_ready(struct master *m);
 void notify_reloading(struct master *m);
+/* The configuration file failed to load (err: FILE:LINE: reason), or
+ * loaded (err NULL); waiting: the master has none and is not reading the
+ * FIFO.  Kept in every STATUS= until the next call. */
+void notify_config(struct master *m, const char *err, bool waiting);
+/* READY=1 for a master that waits for a valid configuration. */
+void notify_waiting(struct master *m);
 void notify_stopping(struct master *m);
 void notify_close(struct master *m);
 
@@ -392,7 +403,13 @@ const struct redis_stats *redis_stats(const struct master *m);
 /* Sends the acknowledgements still due (bounded wait) and disconnects. */
 void redis_close(struct master *m);
 
-/* ---- reload.c: SIGHUP ---- */
+/* ---- reload.c: SIGHUP, and waiting for a valid file ---- */
 void reload_run(struct master *m);
+/*
+ * For a master started by systemd with the FIFO and a file that does not
+ * load (err says why): holds the FIFO unread and waits for a HUP that
+ * loads the file into m->cfg (returns 0) or a TERM or INT (returns -1).
+ */
+int reload_wait_valid(struct master *m, const char *err);
 
 #endif

@@ -12,6 +12,12 @@
  * STOPPING=1 when a stop starts, then EXTEND_TIMEOUT_USEC= each second
  * while the drain still makes progress.
  *
+ * A file that failed to load stays in STATUS= until one loads: "running:
+ * ...; configuration on disk invalid since T: FILE:LINE: reason" after a
+ * failed reload, and "configuration invalid since T, not reading the FIFO:
+ * ..." while the master waits for a good file (reload.c), so `systemctl
+ * status` keeps saying that the file on disk is bad.
+ *
  * The watchdog: WATCHDOG=1 is sent at half of $WATCHDOG_USEC, and only
  * while the pool is healthy: the ping comes from a timer of the master's
  * loop, so a wedged master sends none; and while jobs are queued or in
@@ -51,7 +57,7 @@ static void notify_send(struct master *m, const char *fmt, ...)
 static void notify_send(struct master *m, const char *fmt, ...)
 {
 	struct notify *n = &m->notify;
-	char msg[512];
+	char msg[1024];
 	va_list ap;
 	int len;
 
@@ -70,14 +76,18 @@ static void notify_send(struct master *m, const char *fmt, ...)
 	}
 }
 
-static void notify_status_cb(struct ev_loop *loop, ev_timer *w, int revents)
+/* Sends the periodic STATUS=, with the bad file's reason when there is one. */
+static void notify_status(struct master *m, uint64_t ended, double rate)
 {
-	struct master *m = container_of(w, struct master, notify.status_w);
 	struct notify *n = &m->notify;
-	uint64_t ended = notify_total_ended(m), busy = 0, ready = 0;
-	double rate = (double)(ended - n->status_ended) / NOTIFY_STATUS_PERIOD;
+	uint64_t busy = 0, ready = 0;
 	unsigned i;
 
+	if (n->waiting) {
+		notify_send(m, "STATUS=configuration invalid since %s, not reading the FIFO: %s",
+		            n->bad_since, n->bad);
+		return;
+	}
 	for (i = 0; i < m->nslots; i++) {
 		if (m->slots[i] == NULL || m->slots[i]->state != SLOT_READY)
 			continue;
@@ -86,10 +96,21 @@ static void notify_status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	notify_send(m,
 	            "STATUS=%s: %llu workers (%llu busy, %llu idle), %zu queued, %llu done, "
-	            "%.0f jobs/s",
+	            "%.0f jobs/s%s%s%s%s",
 	            m->stopping ? "stopping" : "running", (unsigned long long)ready,
 	            (unsigned long long)busy, (unsigned long long)(ready - busy), m->queue.len,
-	            (unsigned long long)ended, rate);
+	            (unsigned long long)ended, rate,
+	            n->bad[0] != '\0' ? "; configuration on disk invalid since " : "", n->bad_since,
+	            n->bad[0] != '\0' ? ": " : "", n->bad);
+}
+
+static void notify_status_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct master *m = container_of(w, struct master, notify.status_w);
+	struct notify *n = &m->notify;
+	uint64_t ended = notify_total_ended(m);
+
+	notify_status(m, ended, (double)(ended - n->status_ended) / NOTIFY_STATUS_PERIOD);
 	if (m->stopping && ended != n->status_ended)
 		notify_send(m, "EXTEND_TIMEOUT_USEC=%llu", NOTIFY_EXTEND_USEC);
 	n->status_ended = ended;
@@ -174,6 +195,33 @@ void notify_init(struct master *m)
 		ev_timer_start(m->loop, &n->watchdog_w);
 		log_info("systemd watchdog every %.1f s", n->watchdog_usec / 1e6);
 	}
+}
+
+void notify_config(struct master *m, const char *err, bool waiting)
+{
+	struct notify *n = &m->notify;
+	time_t now;
+
+	n->waiting = waiting;
+	if (err == NULL) {
+		n->bad[0] = n->bad_since[0] = '\0';
+		return;
+	}
+	/* "Since" the first failure: a second bad reload keeps the time. */
+	if (n->bad[0] == '\0') {
+		now = time(NULL);
+		if (strftime(n->bad_since, sizeof(n->bad_since), "%Y-%m-%d %H:%M:%S %Z",
+		             localtime(&now)) == 0)
+			n->bad_since[0] = '\0';
+	}
+	snprintf(n->bad, sizeof(n->bad), "%s", err);
+	notify_status(m, notify_total_ended(m), 0.);
+}
+
+void notify_waiting(struct master *m)
+{
+	notify_send(m, "READY=1");
+	notify_status(m, 0, 0.);
 }
 
 void notify_ready(struct master *m)

@@ -11,7 +11,20 @@
  *   - [control] fifo, socket or mode changed: kept as they are, with a
  *     warning, since clients are connected to the old ones (restart to
  *     move them); so are [journal] file and every [redis] key.
+ *
+ * A file that failed to load is kept in STATUS= (notify.c) until one loads.
+ *
+ * Started by systemd with the FIFO (poold.socket) and a file that does not
+ * load, exiting would not keep a job: every line waiting in the FIFO
+ * starts the service again at once, the start limit is hit within a
+ * second, the socket unit fails and removes the FIFO with its lines.  So
+ * the master waits instead: READY=1 (systemd stops starting it), the
+ * reason in STATUS=, the FIFO held and not read, until a HUP (`systemctl
+ * reload`, which checks the file with `poold -t` first) loads the file;
+ * then it starts as usual and reads what waited.  TERM or INT stop it
+ * with exit 0.  Without a FIFO from systemd poold exits 78 as before.
  */
+#include <signal.h>
 #include <string.h>
 
 #include "log.h"
@@ -54,8 +67,10 @@ void reload_run(struct master *m)
 	if (r == -1) {
 		log_err("reload failed, keeping the running configuration: %s", err);
 		notify_ready(m);
+		notify_config(m, err, false);
 		return;
 	}
+	notify_config(m, NULL, false);
 	scaler_clamp(&next);
 	reload_keep_control(m, &next);
 	reload_keep_journal(m, &next);
@@ -82,4 +97,75 @@ void reload_run(struct master *m)
 	pool_resize(m, m->cfg.workers);
 	pool_check_ready(m);
 	dispatch_run(m);
+}
+
+/* The signals a master without a valid configuration answers. */
+static const int reload_wait_signals[] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGTTIN, SIGTTOU};
+#define RELOAD_WAIT_NSIG (sizeof(reload_wait_signals) / sizeof(reload_wait_signals[0]))
+
+struct reload_wait {
+	struct master *m;
+	ev_signal sig[RELOAD_WAIT_NSIG];
+	int result; /* 1 waiting, 0 loaded, -1 asked to stop */
+};
+
+static void reload_wait_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct reload_wait *rw = w->data;
+	struct master *m = rw->m;
+	char err[512];
+
+	if (w->signum == SIGTERM || w->signum == SIGINT) {
+		log_info("signal %s: stopping; no job was read", sigabbrev_np(w->signum));
+		notify_stopping(m);
+		rw->result = -1;
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	if (w->signum != SIGHUP) {
+		log_notice("signal %s: ignored, no valid configuration yet",
+		           sigabbrev_np(w->signum));
+		return;
+	}
+	notify_reloading(m);
+	if (config_load(&m->cfg, m->config_path, err, sizeof(err)) == -1) {
+		log_err("configuration still invalid, not reading the FIFO: %s", err);
+		notify_config(m, err, true);
+		notify_waiting(m);
+		return;
+	}
+	log_info("reload: %s read; starting", m->cfg.source);
+	notify_config(m, NULL, false);
+	rw->result = 0;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int reload_wait_valid(struct master *m, const char *err)
+{
+	struct reload_wait rw = {.m = m, .result = 1};
+	size_t i;
+
+	m->loop = ev_default_loop(EVFLAG_AUTO);
+	if (m->loop == NULL)
+		return -1;
+	notify_init(m);
+	log_err("configuration invalid: holding the FIFO systemd passed, not reading it; "
+	        "fix %s, then reload (systemctl reload poold, or HUP)",
+	        m->config_path);
+	notify_config(m, err, true);
+	notify_waiting(m);
+	for (i = 0; i < RELOAD_WAIT_NSIG; i++) {
+		ev_signal_init(&rw.sig[i], reload_wait_cb, reload_wait_signals[i]);
+		rw.sig[i].data = &rw;
+		ev_signal_start(m->loop, &rw.sig[i]);
+	}
+	ev_run(m->loop, 0);
+	for (i = 0; i < RELOAD_WAIT_NSIG; i++)
+		ev_signal_stop(m->loop, &rw.sig[i]);
+	notify_close(m);
+	if (rw.result == -1) {
+		ev_loop_destroy(m->loop);
+		m->loop = NULL;
+	}
+	return rw.result;
 }
