@@ -4,6 +4,12 @@
 # section, has a .Dt that matches its file name, and names in .Xr only
 # pages of this project that exist.  poold.ini(5) documents every key
 # that conf/poold.ini sets, in its section, with that file's default.
+# Every page is dated in the year of the package's latest changelog
+# entry (systemd/deb/changelog.in), renders no nested or unbalanced
+# quotes, and poold(8)'s FILES names each system path of
+# conf/poold-system.ini and the units (FIFO, socket, job log, backups,
+# journal, logrotate file); paths existing after installation are
+# checked by t_systemd.
 #
 # Needs mandoc (Debian package mandoc); without it the test prints SKIP
 # and passes.  It starts no daemon, so it does not use lib.sh.
@@ -32,6 +38,10 @@ shopt -s nullglob
 pages=("$MAN"/*.[1-8])
 ((${#pages[@]} >= 3)) || fail "only ${#pages[@]} pages in $MAN (poold.8, poolctl.1, poold.ini.5 expected)"
 
+CHANGELOG_YEAR=$(sed -n 's/^ -- .*  [A-Z][a-z]*, [0-9]* [A-Z][a-z]* \([0-9]\{4\}\) .*/\1/p' \
+	"$SRC/systemd/deb/changelog.in" | head -n 1)
+[[ -n $CHANGELOG_YEAR ]] || fail "no date in the first entry of systemd/deb/changelog.in"
+
 for page in "${pages[@]}"; do
 	name=$(basename "$page")
 	if ! timeout 30 mandoc -Tlint -W warning "$page" >"$T/lint" 2>&1 || [[ -s $T/lint ]]; then
@@ -43,6 +53,13 @@ for page in "${pages[@]}"; do
 	# Bold and underline are overstrikes (X backspace X): drop them.
 	sed 's/.\x08//g' "$T/out" >"$T/plain"
 	grep -q '^NAME$' "$T/plain" || fail "$name renders without a NAME section"
+
+	# “ and ” alternate: a .Dq swallowing the next one shows as “a, “b””.
+	tr '\n' ' ' <"$T/plain" | grep -Eo '[“”]' | tr -d '\n' >"$T/quotes"
+	grep -Eq '““|””|^”|“$' "$T/quotes" && fail "$name renders nested or unbalanced quotes:"$'\n'"$(grep -E '“[^”]*(“|$)' "$T/plain" | head -3)"
+	year=$(sed -n 's/^\.Dd [A-Z][a-z]* [0-9]*, \([0-9]\{4\}\)$/\1/p' "$page")
+	[[ $year == "$CHANGELOG_YEAR" ]] ||
+		fail "$name is dated '$(grep '^\.Dd' "$page")', not in $CHANGELOG_YEAR (the changelog's year)"
 
 	# .Dt TITLE SECTION must be the file name (poold.ini.5: POOLD.INI 5).
 	want=$(awk -v n="${name%.*}" -v s="${name##*.}" 'BEGIN { print toupper(n), s }')
@@ -84,4 +101,14 @@ while read -r sec key val; do
 		fail "poold.ini.5 does not give [$sec] $key the default '$val' of conf/poold.ini"
 done <"$T/keys"
 echo "$TEST_NAME: poold.ini.5 documents all $(wc -l <"$T/keys") keys of conf/poold.ini"
+# poold(8)'s FILES: the system paths of the configuration and the units.
+sys=$SRC/conf/poold-system.ini
+files=$(awk '/^\.Sh FILES$/ { f = 1; next } /^\.Sh / { f = 0 } f' "$MAN/poold.8")
+for want in /etc/poold/poold.ini /etc/logrotate.d/poold \
+	$(sed -n 's/^\(fifo\|socket\|file\|dir\) = \(\/.*\)/\2/p' "$sys") \
+	$(sed -n 's/^ListenFIFO=//p' "$SRC/systemd/poold.socket"); do
+	grep -Eq "^\.It Pa $want( |$)|, Pa $want( |$)" <<<"$files" ||
+		fail "poold.8's FILES does not list $want"
+done
+echo "$TEST_NAME: poold.8 lists every system path in FILES"
 echo "$TEST_NAME: passed"
