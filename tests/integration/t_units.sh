@@ -8,7 +8,8 @@
 #     poold user and /run/poold-fifo as poold 0750 (what poold requires of
 #     the FIFO's directory when it creates the FIFO itself);
 #   - conf/poold-system.ini (installed as /etc/poold/poold.ini) passes
-#     `poold -t` and names the paths the units provide.
+#     `poold -t` and names the paths the units provide; ExecReload= runs
+#     `poold -t` on it before the HUP.
 # Prints "SKIP: ..." and passes when systemd-analyze is not installed
 # (Debian package systemd).
 SRC=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
@@ -39,7 +40,7 @@ unit_get() {
 # ---- systemd-analyze verify ---------------------------------------------------
 # verify wants ExecStart= to exist: check copies that run the poold under test.
 mkdir -p "$T/units"
-sed "s|^ExecStart=/usr/sbin/poold |ExecStart=$POOLD |" "$UNITS/poold.service" \
+sed "s|^\(Exec[A-Za-z]*=\)/usr/sbin/poold |\1$POOLD |" "$UNITS/poold.service" \
 	>"$T/units/poold.service"
 cp "$UNITS/poold.socket" "$T/units/poold.socket"
 grep -q "^ExecStart=$POOLD " "$T/units/poold.service" ||
@@ -107,4 +108,8 @@ j=$(ini_get journal file)
 [[ $(unit_get "$svc" ExecStart) == "/usr/sbin/poold -c /etc/poold/poold.ini" ]] ||
 	fail "ExecStart= is not '/usr/sbin/poold -c /etc/poold/poold.ini'"
 [[ $(unit_get "$svc" User) == poold ]] || fail "poold.service does not run as User=poold"
+# A reload checks the file before it signals (a bad file fails the reload).
+[[ $(sed -n 's/^ExecReload=//p' "$svc" | tr '\n' '|') == \
+	"/usr/sbin/poold -t -c /etc/poold/poold.ini|/bin/kill -HUP \$MAINPID|" ]] ||
+	fail "ExecReload= is not 'poold -t -c /etc/poold/poold.ini' then 'kill -HUP \$MAINPID'"
 log "conf/poold-system.ini is valid and matches the units"
