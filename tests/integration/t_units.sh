@@ -9,7 +9,7 @@
 #     the FIFO's directory when it creates the FIFO itself);
 #   - conf/poold-system.ini (installed as /etc/poold/poold.ini) passes
 #     `poold -t` and names the paths the units provide; ExecReload= runs
-#     `poold -t` on it before the HUP.
+#     `poold -t` on it after the HUP.
 # Prints "SKIP: ..." and passes when systemd-analyze is not installed
 # (Debian package systemd).
 SRC=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
@@ -108,8 +108,8 @@ j=$(ini_get journal file)
 [[ $(unit_get "$svc" ExecStart) == "/usr/sbin/poold -c /etc/poold/poold.ini" ]] ||
 	fail "ExecStart= is not '/usr/sbin/poold -c /etc/poold/poold.ini'"
 [[ $(unit_get "$svc" User) == poold ]] || fail "poold.service does not run as User=poold"
-# A reload checks the file before it signals (a bad file fails the reload).
+# A reload signals, then checks the same file (a bad file fails the reload).
 [[ $(sed -n 's/^ExecReload=//p' "$svc" | tr '\n' '|') == \
-	"/usr/sbin/poold -t -c /etc/poold/poold.ini|/bin/kill -HUP \$MAINPID|" ]] ||
-	fail "ExecReload= is not 'poold -t -c /etc/poold/poold.ini' then 'kill -HUP \$MAINPID'"
+	"/bin/kill -HUP \$MAINPID|/usr/sbin/poold -t -c /etc/poold/poold.ini|" ]] ||
+	fail "ExecReload= is not 'kill -HUP \$MAINPID' then 'poold -t -c /etc/poold/poold.ini'"
 log "conf/poold-system.ini is valid and matches the units"
