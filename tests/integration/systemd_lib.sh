@@ -17,7 +17,10 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 
 BUILD=$(dirname "$POOLD")
 SDNS=${POOLD_SDNS:-}
-[[ -z $SDNS && -f $SRC/../shared/tools/sdns.sh ]] && SDNS=$(realpath "$SRC/../shared/tools/sdns.sh")
+# Beside the repository, or beside its worktree directory (wt/NAME).
+for d in "$SRC/.." "$SRC/../.."; do
+	[[ -z $SDNS && -f $d/shared/tools/sdns.sh ]] && SDNS=$(realpath "$d/shared/tools/sdns.sh")
+done
 NAME=poold-$TEST_NAME-$$
 INI=/etc/poold/poold.ini
 IFIFO=/run/poold-fifo/control
