@@ -4,7 +4,7 @@
  * leaving the running configuration untouched.
  */
 /* clang-format off */
-/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c */
+/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
