@@ -116,8 +116,8 @@ static void journal_report(const struct journal_damage *d, const char *path)
 }
 
 /* Queues the unfinished jobs of a journal mapped at p; *d gets the damage. */
-static int journal_replay(struct master *m, const char *p, size_t size,
-                          struct journal_damage *d, char *err, size_t errlen)
+static int journal_replay(struct master *m, const char *p, size_t size, struct journal_damage *d,
+                          char *err, size_t errlen)
 {
 	struct replay rp = {.m = m};
 
@@ -157,8 +157,10 @@ static int journal_keep_damaged(const char *path, char *err, size_t errlen)
 	char kept[PATH_MAX + 64];
 
 	if (fsutil_keep_aside(path, "damaged", kept, sizeof(kept)) == -1) {
-		snprintf(err, errlen, "journal %s is damaged and cannot be kept aside (%s); "
-		         "move it away or repair it", path, strerror(errno));
+		snprintf(err, errlen,
+		         "journal %s is damaged and cannot be kept aside (%s); "
+		         "move it away or repair it",
+		         path, strerror(errno));
 		return -1;
 	}
 	log_err("journal: the damaged file is kept as %s", kept);

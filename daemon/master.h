@@ -170,7 +170,7 @@ struct journal_sync {
 struct journal {
 	int fd;      /* -1: not open */
 	int lock_fd; /* JOURNAL.lock, flocked for the life of the master; -1 if none */
-	char *buf; /* records not yet written */
+	char *buf;   /* records not yet written */
 	size_t len, cap;
 	uint64_t size;        /* bytes in the file */
 	uint64_t live_bytes;  /* bytes the live jobs' ACCEPTs take */

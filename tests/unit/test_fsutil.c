@@ -112,7 +112,8 @@ static int stray_entries(void **state)
 
 	assert_non_null(dir);
 	while ((e = readdir(dir)) != NULL)
-		n += e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+		n += e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 &&
+		     strcmp(e->d_name, "..") != 0;
 	closedir(dir);
 	return n;
 }
