@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "config.h"
 #include "config_values.h"
+#include "fsutil.h"
 
 /* What one load keeps while inih walks the text. */
 struct config_load {
@@ -201,6 +203,80 @@ static int config_check_redis(struct config_load *ld)
 	return 0;
 }
 
+/* The files poold writes, which must be distinct files (a log line in
+ * the journal would be read back as damage). */
+enum { CONFIG_F_LOG, CONFIG_F_METRICS, CONFIG_F_JOURNAL, CONFIG_F_LOCK, CONFIG_N_FILES };
+static const struct {
+	const char *section, *what;
+} config_files[CONFIG_N_FILES] = {
+    {"log", "[log] file"},
+    {"metrics", "[metrics] file"},
+    {"journal", "[journal] file"},
+    {"journal", "the lock of [journal] file"},
+};
+
+/*
+ * Finds two of c's files that are one file once resolved (symlinks, hard
+ * links, "dir/../x", a symlinked directory): true with their indexes in
+ * *a < *b, or false.
+ */
+static bool config_files_overlap(const struct config *c, int *a, int *b)
+{
+	char lock[PATH_MAX + 8];
+	const char *path[CONFIG_N_FILES] = {c->log_file, c->metrics_file, c->journal_file, lock};
+	int i, j;
+
+	snprintf(lock, sizeof(lock), "%s.lock", c->journal_file);
+	for (i = 0; i < CONFIG_N_FILES; i++) {
+		for (j = i + 1; j < CONFIG_N_FILES; j++) {
+			if (path[i][0] == '\0' || path[j][0] == '\0' ||
+			    (i == CONFIG_F_JOURNAL && j == CONFIG_F_LOCK))
+				continue;
+			if (fsutil_same_file(path[i], path[j])) {
+				*a = i;
+				*b = j;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int config_check_files(const struct config *c, char *err, size_t errlen)
+{
+	const char *path[CONFIG_N_FILES] = {c->log_file, c->metrics_file, c->journal_file,
+	                                    c->journal_file};
+	int a, b;
+
+	if (!config_files_overlap(c, &a, &b))
+		return 0;
+	snprintf(err, errlen, "%s '%s' and %s '%s%s' are the same file", config_files[a].what,
+	         path[a], config_files[b].what, path[b], b == CONFIG_F_LOCK ? ".lock" : "");
+	return -1;
+}
+
+/* config_check_files at load: the error names the later of the two keys' lines. */
+static int config_check_files_at(struct config_load *ld)
+{
+	char reason[PATH_MAX + 128];
+	unsigned line = 0, l;
+	int a, b, k, i;
+
+	if (config_check_files(&ld->cfg, reason, sizeof(reason)) == 0)
+		return 0;
+	config_files_overlap(&ld->cfg, &a, &b);
+	for (i = 0; i < 2; i++) {
+		k = config_key_find(config_files[i == 0 ? a : b].section, "file");
+		l = k >= 0 ? ld->first_line[k] : 0;
+		line = l > line ? l : line;
+	}
+	if (line > 0)
+		snprintf(ld->err, ld->errlen, "%s:%u: %s", ld->name, line, reason);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, reason);
+	return -1;
+}
+
 /* Checks that need more than one key.  Returns 0, or -1 with err set. */
 static int config_check(struct config_load *ld)
 {
@@ -224,7 +300,7 @@ static int config_check(struct config_load *ld)
 		         ld->name, c->log_file);
 		return -1;
 	}
-	return 0;
+	return config_check_files_at(ld);
 }
 
 /* Runs inih over ld's source and hands the result to cfg if all is well;

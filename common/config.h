@@ -117,6 +117,15 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 int config_load_string(struct config *cfg, const char *text, const char *name, const char *basedir,
                        char *err, size_t errlen);
 
+/*
+ * Refuses [log] file, [metrics] file, [journal] file (and the journal's
+ * lock file) naming one file, after resolving symlinks, hard links and
+ * directories.  config_load runs it (with the line in the message);
+ * reload runs it again once it has kept the running journal.  Returns 0,
+ * or -1 with a reason in err.
+ */
+int config_check_files(const struct config *c, char *err, size_t errlen);
+
 /* Frees what a loaded config owns; the struct itself is the caller's. */
 void config_free(struct config *cfg);
 

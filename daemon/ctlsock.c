@@ -314,7 +314,8 @@ int ctlsock_open(struct master *m, char *err, size_t errlen)
 {
 	const char *path = m->cfg.socket;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	mode_t old_mask;
+	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "socket path %s is longer than %zu bytes", path,
@@ -326,8 +327,12 @@ int ctlsock_open(struct master *m, char *err, size_t errlen)
 	    ctlsock_clear_stale(path, &sa, err, errlen) == -1)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    chmod(path, m->cfg.mode) == -1 || listen(fd, CTLSOCK_MAX) == -1) {
+	/* The socket is born with its mode (no chmod by name afterwards, which
+	 * would follow a symlink); the master has no other thread yet. */
+	old_mask = umask(~m->cfg.mode & 0777);
+	r = fd == -1 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (r == -1 || listen(fd, CTLSOCK_MAX) == -1) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);

@@ -14,7 +14,9 @@
  * Compaction keeps the file about as large as the unfinished work: once it
  * is over JOURNAL_COMPACT_MIN and four times the ACCEPTs of the live jobs,
  * the live jobs are written to a new file that replaces the old one
- * (temp, fsync, rename, directory fsync).
+ * (fsutil_tmp: an unguessable O_EXCL temporary, fsync, rename, directory
+ * fsync).  The lock that keeps a second poold away is on a separate file
+ * (journal_replay.c), so a rename never takes it away.
  *
  * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
  * bytes of arguments; sum is FNV-1a of everything after it, so a torn or
@@ -36,19 +38,6 @@
 #include "master.h"
 
 #define JOURNAL_COMPACT_MIN (64u << 20)
-
-uint32_t journal_sum(const struct journal_rec *r, const char *args)
-{
-	const unsigned char *p = (const unsigned char *)r + sizeof(r->sum);
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < sizeof(*r) - sizeof(r->sum); i++)
-		h = (h ^ p[i]) * 16777619u;
-	for (i = 0; i < r->len; i++)
-		h = (h ^ (unsigned char)args[i]) * 16777619u;
-	return h;
-}
 
 static int journal_reserve(struct journal *jl, size_t more)
 {
@@ -131,32 +120,31 @@ static void journal_put_live(struct master *m)
 int journal_compact(struct master *m)
 {
 	struct journal *jl = &m->journal;
-	char tmp[PATH_MAX + 16];
-	int fd;
+	struct fsutil_tmp t;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", m->cfg.journal_file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1)
+	if (fsutil_tmp_open(&t, m->cfg.journal_file, 0600) == -1) {
+		log_warn("journal: cannot create a temporary beside %s", m->cfg.journal_file);
 		return -1;
+	}
 	jl->len = 0;
 	if (journal_reserve(jl, sizeof(JOURNAL_MAGIC) - 1) == 0) {
 		memcpy(jl->buf, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1);
 		jl->len = sizeof(JOURNAL_MAGIC) - 1;
 	}
 	journal_put_live(m);
-	if (journal_write_all(fd, jl->buf, jl->len) == -1 || fdatasync(fd) == -1 ||
-	    rename(tmp, m->cfg.journal_file) == -1) {
-		log_warn("journal: compaction into %s failed", tmp);
-		close(fd);
-		unlink(tmp);
+	if (journal_write_all(t.fd, jl->buf, jl->len) == -1) {
+		fsutil_tmp_abort(&t);
+		t.fd = -1;
+	}
+	if (t.fd == -1 || fsutil_tmp_commit(&t, true) == -1) {
+		log_warn("journal: compaction of %s failed", m->cfg.journal_file);
 		jl->len = 0;
 		journal_put_live(m); /* the old file lacks nothing the live set needs */
 		return -1;
 	}
-	fsutil_fsync_parent(m->cfg.journal_file);
-	journal_sync_fd(&jl->sync, fd);
+	journal_sync_fd(&jl->sync, t.fd);
 	close(jl->fd);
-	jl->fd = fd;
+	jl->fd = t.fd;
 	jl->size = jl->len;
 	jl->len = 0;
 	jl->dirty = false;
@@ -268,4 +256,7 @@ void journal_close(struct master *m)
 	free(jl->buf);
 	jl->buf = NULL;
 	jl->len = jl->cap = 0;
+	if (jl->lock_fd >= 0) /* the lock file stays: see journal_lock */
+		close(jl->lock_fd);
+	jl->lock_fd = -1;
 }

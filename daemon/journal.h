@@ -1,14 +1,14 @@
 /*
- * Private to journal.c and journal_replay.c: the record format on disk
- * and what the two files share.  The rest of the master uses the
+ * Private to journal.c, journal_replay.c and journal_scan.c: the record
+ * format on disk and what the files share.  The rest of the master uses the
  * journal_* functions declared in master.h.
  */
 #ifndef POOLD_JOURNAL_H
 #define POOLD_JOURNAL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-
-#include "master.h"
 
 #define JOURNAL_MAGIC  "poold-journal-1\n"
 #define JOURNAL_ACCEPT 'A'
@@ -23,7 +23,33 @@ struct journal_rec {
 	uint64_t id;
 };
 
+/* What journal_scan skipped: damage (unreadable bytes with valid records
+ * after them) and a torn tail (unreadable bytes at the end). */
+struct journal_damage {
+	size_t bytes;  /* bytes of damage */
+	size_t places; /* separate runs of damage */
+	size_t first;  /* offset of the first run (when places > 0) */
+	size_t after;  /* valid records found after the first run */
+	size_t tail;   /* bytes of a torn tail */
+};
+
+/* FNV-1a of the record after its sum, and of its arguments (journal_scan.c). */
 uint32_t journal_sum(const struct journal_rec *r, const char *args);
+
+/* True if a whole, valid record starts at off of p[0..size); copies its
+ * header into *r. */
+bool journal_rec_at(const char *p, size_t size, size_t off, struct journal_rec *r);
+
+/*
+ * Walks the records after the magic line of p[0..size) and calls fn for
+ * each valid one, in file order, resynchronising after damage; fills *d
+ * with what it skipped.  p must start with the magic (not checked here).
+ */
+void journal_scan(const char *p, size_t size,
+                  void (*fn)(void *arg, const struct journal_rec *r, const char *args), void *arg,
+                  struct journal_damage *d);
+
+struct master;
 
 /* Rewrites the file with only the live jobs; 0 or -1 (old file kept). */
 int journal_compact(struct master *m);

@@ -2,14 +2,20 @@
  * Opening the journal at start: the jobs a previous run accepted and did
  * not finish are queued again, with their ids, before the FIFO is read;
  * then the file is compacted to hold just them.  A torn tail (the last
- * records of a power cut) is recognised by its checksum and ignored; a
- * file that is not a poold journal is refused rather than overwritten.
+ * records of a power cut) is recognised by its checksum and ignored;
+ * damage with valid records after it is skipped (journal_scan.c), those
+ * records are replayed, and the damaged file is kept aside and reported
+ * at error level; a file that is not a poold journal is refused rather
+ * than overwritten.  Also here: the lock that keeps a second poold away
+ * from the same journal.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,27 +50,6 @@ static size_t id_set_slot(const struct id_set *set, uint64_t id)
 	while (set->cell[i] != 0 && set->cell[i] != id)
 		i = (i + 1) & set->mask;
 	return i;
-}
-
-/* Walks the records after the magic; calls fn for each whole, valid one.
- * Returns the bytes of valid records. */
-static size_t journal_walk(const char *p, size_t size,
-                           void (*fn)(void *arg, const struct journal_rec *r, const char *args),
-                           void *arg)
-{
-	size_t off = sizeof(JOURNAL_MAGIC) - 1;
-	struct journal_rec r;
-
-	while (size - off >= sizeof(r)) {
-		memcpy(&r, p + off, sizeof(r));
-		if (r.len > PROTO_ARGS_MAX || size - off - sizeof(r) < r.len ||
-		    journal_sum(&r, p + off + sizeof(r)) != r.sum ||
-		    (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END))
-			break;
-		fn(arg, &r, p + off + sizeof(r));
-		off += sizeof(r) + r.len;
-	}
-	return off;
 }
 
 struct replay {
@@ -114,11 +99,27 @@ static void replay_queue(void *arg, const struct journal_rec *r, const char *arg
 	rp->queued++;
 }
 
-/* Queues the unfinished jobs of a journal mapped at p. */
-static int journal_replay(struct master *m, const char *p, size_t size, char *err, size_t errlen)
+/*
+ * Says loudly what damage cost: the bytes no record could be read from
+ * are lost (each run held at least one record: a lost ACCEPT is a job
+ * that will not run, a lost END one that runs again).
+ */
+static void journal_report(const struct journal_damage *d, const char *path)
+{
+	if (d->places > 0)
+		log_err("journal: %s is damaged: %zu bytes in %zu places (the first at byte "
+		        "%zu) could not be read and are lost, at least %zu records; %zu valid "
+		        "records after the damage recovered",
+		        path, d->bytes, d->places, d->first, d->places, d->after);
+	if (d->tail > 0)
+		log_warnx("journal: ignoring %zu bytes of a torn tail", d->tail);
+}
+
+/* Queues the unfinished jobs of a journal mapped at p; *d gets the damage. */
+static int journal_replay(struct master *m, const char *p, size_t size, struct journal_damage *d,
+                          char *err, size_t errlen)
 {
 	struct replay rp = {.m = m};
-	size_t valid;
 
 	if (size < sizeof(JOURNAL_MAGIC) - 1 ||
 	    memcmp(p, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1) != 0) {
@@ -126,16 +127,15 @@ static int journal_replay(struct master *m, const char *p, size_t size, char *er
 		         m->cfg.journal_file);
 		return -1;
 	}
-	journal_walk(p, size, replay_count, &rp);
+	journal_scan(p, size, replay_count, &rp, d);
 	if (id_set_init(&rp.ended, rp.n_end) == -1) {
 		snprintf(err, errlen, "journal: out of memory");
 		return -1;
 	}
-	journal_walk(p, size, replay_mark, &rp);
-	valid = journal_walk(p, size, replay_queue, &rp);
+	journal_scan(p, size, replay_mark, &rp, d);
+	journal_scan(p, size, replay_queue, &rp, d);
 	free(rp.ended.cell);
-	if (valid < size)
-		log_warnx("journal: ignoring %zu bytes of a torn tail", size - valid);
+	journal_report(d, m->cfg.journal_file);
 	if (rp.skipped > 0)
 		log_warnx("journal: %llu jobs of unknown kinds skipped",
 		          (unsigned long long)rp.skipped);
@@ -146,38 +146,112 @@ static int journal_replay(struct master *m, const char *p, size_t size, char *er
 	return 0;
 }
 
+/*
+ * Before the rewrite at start erases them, a damaged file's bytes are kept
+ * under a second name for a post-mortem (a hard link: the rewrite renames
+ * a new file over the name, and the old one lives on under this one).
+ * Without that copy the start is refused: the bytes would be gone.
+ */
+static int journal_keep_damaged(const char *path, char *err, size_t errlen)
+{
+	char kept[PATH_MAX + 64];
+
+	if (fsutil_keep_aside(path, "damaged", kept, sizeof(kept)) == -1) {
+		snprintf(err, errlen,
+		         "journal %s is damaged and cannot be kept aside (%s); "
+		         "move it away or repair it",
+		         path, strerror(errno));
+		return -1;
+	}
+	log_err("journal: the damaged file is kept as %s", kept);
+	return 0;
+}
+
+/*
+ * One poold per journal: an exclusive flock(2) on JOURNAL.lock, taken
+ * before anything else is touched and held until exit.  A separate file,
+ * because compaction renames a new journal over the old name (a lock on
+ * the journal itself would then guard a deleted file), and one never
+ * removed (removing it would let two processes lock two different
+ * files).  Close-on-exec, and the workers close every descriptor but
+ * their pipes (worker_close_fds), so the lock ends with the master.  The
+ * holder's pid is written into the file for the refusal message.
+ */
+int journal_lock(struct master *m, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 8], pid[32] = "";
+	ssize_t n;
+	int fd;
+
+	m->journal.lock_fd = -1;
+	snprintf(path, sizeof(path), "%s.lock", m->cfg.journal_file);
+	if (fsutil_private_parent(path, err, errlen) == -1)
+		return -1;
+	fd = fsutil_open_file(path, O_RDWR | O_CREAT, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "journal lock %s: %s", path, fsutil_why(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = errno == EWOULDBLOCK ? pread(fd, pid, sizeof(pid) - 1, 0) : -1;
+		pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+		snprintf(err, errlen, "journal %s is in use by another poold (pid %s; lock %s)",
+		         m->cfg.journal_file, pid[0] != '\0' ? pid : "unknown", path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("journal: cannot write our pid into %s", path);
+	m->journal.lock_fd = fd;
+	return 0;
+}
+
+/* Maps and replays the file open at fd; keeps it aside if damaged. */
+static int journal_read(struct master *m, int fd, size_t size, char *err, size_t errlen)
+{
+	struct journal_damage d = {0};
+	void *p;
+	int r;
+
+	if (size == 0)
+		return 0;
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "journal %s: mmap: %s", m->cfg.journal_file, strerror(errno));
+		return -1;
+	}
+	r = journal_replay(m, p, size, &d, err, errlen);
+	munmap(p, size);
+	if (r == 0 && d.places > 0)
+		r = journal_keep_damaged(m->cfg.journal_file, err, errlen);
+	return r;
+}
+
 int journal_open(struct master *m, char *err, size_t errlen)
 {
 	struct journal *jl = &m->journal;
 	const char *path = m->cfg.journal_file;
 	struct stat st;
-	void *p;
-	int fd, r = 0;
+	int fd;
 
 	jl->fd = -1;
+	err[0] = '\0';
 	if (fsutil_private_parent(path, err, errlen) == -1)
 		return -1;
+	fsutil_tmp_sweep(path); /* a compaction's temporary a crash left */
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "journal %s: %s", path,
-		         fd == -1 ? strerror(errno) : "not a regular file");
+		         fd == -1 ? fsutil_why(errno) : "not a regular file");
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
-	if (st.st_size > 0) {
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED) {
-			snprintf(err, errlen, "journal %s: mmap: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		r = journal_replay(m, p, (size_t)st.st_size, err, errlen);
-		munmap(p, (size_t)st.st_size);
-	}
 	jl->fd = fd;
-	if (r == -1 || journal_compact(m) == -1) {
-		if (r == 0)
+	if (journal_read(m, fd, (size_t)st.st_size, err, errlen) == -1 ||
+	    journal_compact(m) == -1) {
+		if (err[0] == '\0')
 			snprintf(err, errlen, "journal %s: cannot write a compacted copy", path);
 		close(jl->fd);
 		jl->fd = -1;

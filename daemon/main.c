@@ -89,6 +89,9 @@ static void master_setup(struct master *m)
 		fatalx(POOLD_EXIT_OSERR, "cannot initialise libev");
 	m->start_time = m->ready_since = ev_time();
 	notify_init(m);
+	/* First: a second poold on the same journal must touch nothing. */
+	if (journal_lock(m, err, sizeof(err)) == -1)
+		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
 	if (ctlsock_open(m, err, sizeof(err)) == -1)
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
 	if (fifo_open(m, err, sizeof(err)) == -1) {
@@ -148,7 +151,7 @@ int main(int argc, char **argv)
 	int r;
 
 	memset(&m, 0, sizeof(m));
-	m.fifo_fd = m.sock_fd = m.board_fd = -1;
+	m.fifo_fd = m.sock_fd = m.board_fd = m.journal.lock_fd = -1;
 	log_init("master");
 	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
 		return POOLD_EXIT_USAGE;

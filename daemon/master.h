@@ -168,8 +168,9 @@ struct journal_sync {
 
 /* The journal of accepted, unfinished jobs (journal.c). */
 struct journal {
-	int fd;    /* -1: not open */
-	char *buf; /* records not yet written */
+	int fd;      /* -1: not open */
+	int lock_fd; /* JOURNAL.lock, flocked for the life of the master; -1 if none */
+	char *buf;   /* records not yet written */
 	size_t len, cap;
 	uint64_t size;        /* bytes in the file */
 	uint64_t live_bytes;  /* bytes the live jobs' ACCEPTs take */
@@ -295,6 +296,9 @@ void dispatch_task_cb(struct ev_loop *loop, ev_io *w, int revents);
 void dispatch_free(struct master *m);
 
 /* ---- journal.c, journal_replay.c: accepted jobs survive a crash ---- */
+/* Locks JOURNAL.lock so that no second poold uses the journal (before
+ * anything else is opened; released at exit).  0, or -1 with a reason. */
+int journal_lock(struct master *m, char *err, size_t errlen);
 /* Opens the journal, queues the unfinished jobs of a previous run and
  * compacts it.  0, or -1 with a reason in err. */
 int journal_open(struct master *m, char *err, size_t errlen);

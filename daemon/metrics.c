@@ -2,7 +2,8 @@
  * Metrics in the Prometheus text format (exposition format 0.0.4): from
  * `poolctl metrics`, and written atomically to [metrics] file every
  * [metrics] interval, the node_exporter textfile-collector convention
- * (temp file in the same directory, then rename).  Names and units follow
+ * (temp file in the same directory, then rename; fsutil_tmp, since that
+ * directory is often writable by others).  Names and units follow
  * Prometheus conventions: counters end in _total, durations are seconds.
  * Reads master state only; the per-job work is metrics_observe (a few
  * comparisons).
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "jobs.h"
 #include "log.h"
 #include "master.h"
@@ -174,23 +176,36 @@ int metrics_render(struct master *m, char **text, size_t *len)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-/* Writes the metrics to [metrics] file: temp file beside it, then rename. */
+/*
+ * Writes the metrics to [metrics] file: a temporary beside it, then a
+ * rename (fsutil_tmp: the directory is often shared, so no fixed
+ * temporary name and no symlink followed).  Mode 0644: the collector
+ * reads it.
+ */
 static void metrics_write(struct master *m)
 {
-	char tmp[PATH_MAX + 16], *text;
+	struct fsutil_tmp t;
+	char *text;
 	size_t len;
-	FILE *f;
+	ssize_t n = -1;
 
 	if (metrics_render(m, &text, &len) == -1)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", m->cfg.metrics_file);
-	f = fopen(tmp, "we");
-	if (f == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0 ||
-	    rename(tmp, m->cfg.metrics_file) == -1) {
+	if (fsutil_tmp_open(&t, m->cfg.metrics_file, 0644) == 0) {
+		do {
+			n = write(t.fd, text, len);
+		} while (n == -1 && errno == EINTR);
+		if (n != (ssize_t)len)
+			fsutil_tmp_abort(&t);
+		else if (fsutil_tmp_commit(&t, false) == 0)
+			close(t.fd);
+		else
+			n = -1;
+	}
+	if (n != (ssize_t)len) {
 		if (!m->metrics_failing)
 			log_warn("metrics: cannot write %s", m->cfg.metrics_file);
 		m->metrics_failing = true;
-		unlink(tmp);
 	} else {
 		m->metrics_failing = false;
 	}
@@ -208,6 +223,7 @@ void metrics_configure(struct master *m)
 	ev_timer_stop(m->loop, &m->metrics_w);
 	if (m->cfg.metrics_file[0] == '\0')
 		return;
+	fsutil_tmp_sweep(m->cfg.metrics_file);
 	ev_timer_init(&m->metrics_w, metrics_cb, 0., m->cfg.metrics_interval_ms / 1000.0);
 	ev_timer_again(m->loop, &m->metrics_w);
 	metrics_write(m);

@@ -74,6 +74,14 @@ void reload_run(struct master *m)
 	scaler_clamp(&next);
 	reload_keep_control(m, &next);
 	reload_keep_journal(m, &next);
+	/* Again with the journal kept: a new [log] file may name the old one. */
+	if (config_check_files(&next, err, sizeof(err)) == -1) {
+		log_err("reload failed, keeping the running configuration: %s: %s",
+		        m->config_path ? next.source : defaults_name, err);
+		config_free(&next);
+		notify_ready(m);
+		return;
+	}
 	redis_reload(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
 	log_info("reload: %s read; %u workers (was %u)%s",

@@ -12,9 +12,11 @@
  * the FNV-1a check), bit 1 puts the magic line in front.
  *
  * The result is checked against a model built from a second walk: the
- * valid records end where the walk stops and the record there is torn
- * or invalid, and the queue holds exactly the ACCEPTs of known kinds
- * without an END for their id, in file order, with their arguments.
+ * valid records come in file order without overlap, every byte is a
+ * record, damage skipped before a later record (which must not start a
+ * valid one at its first byte) or the torn tail, and the queue holds
+ * exactly the ACCEPTs of known kinds without an END for their id, in
+ * file order, with their arguments.
  */
 #include "../daemon/journal_replay.c"
 
@@ -29,6 +31,8 @@ struct records {
 	struct journal_rec *rec;
 	const char **args;
 	size_t bytes; /* sum of record sizes */
+	size_t next;  /* offset just after the last record collected */
+	size_t gaps;  /* bytes between records, which must not start one */
 	const char *p, *end;
 };
 
@@ -46,6 +50,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* True if the bytes at off do not begin a whole, valid record (written
+ * out again here, as the model, rather than calling journal_rec_at). */
+static bool torn_at(const char *p, size_t size, size_t off)
+{
+	struct journal_rec r;
+
+	if (size - off < sizeof(r))
+		return true;
+	memcpy(&r, p + off, sizeof(r));
+	return r.len > PROTO_ARGS_MAX || size - off - sizeof(r) < r.len ||
+	       journal_sum(&r, p + off + sizeof(r)) != r.sum ||
+	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END);
+}
+
 static void collect(void *arg, const struct journal_rec *r, const char *args)
 {
 	struct records *rs = arg;
@@ -60,6 +78,13 @@ static void collect(void *arg, const struct journal_rec *r, const char *args)
 		rs->args = realloc(rs->args, rs->cap * sizeof(*rs->args));
 		FUZZ_CHECK(rs->rec != NULL && rs->args != NULL);
 	}
+	/* In file order, never overlapping; what was skipped starts no record. */
+	FUZZ_CHECK(args - sizeof(*r) >= rs->p + rs->next);
+	if (args - sizeof(*r) > rs->p + rs->next) {
+		FUZZ_CHECK(torn_at(rs->p, (size_t)(rs->end - rs->p), rs->next));
+		rs->gaps += (size_t)(args - sizeof(*r) - (rs->p + rs->next));
+	}
+	rs->next = (size_t)(args + r->len - rs->p);
 	rs->rec[rs->n] = *r;
 	rs->args[rs->n] = args;
 	rs->n++;
@@ -81,19 +106,6 @@ static void fix_sums(char *p, size_t size)
 		memcpy(p + off, &r, sizeof(r));
 		off += sizeof(r) + r.len;
 	}
-}
-
-/* True if the bytes at off do not begin a whole, valid record. */
-static bool torn_at(const char *p, size_t size, size_t off)
-{
-	struct journal_rec r;
-
-	if (size - off < sizeof(r))
-		return true;
-	memcpy(&r, p + off, sizeof(r));
-	return r.len > PROTO_ARGS_MAX || size - off - sizeof(r) < r.len ||
-	       journal_sum(&r, p + off + sizeof(r)) != r.sum ||
-	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -155,7 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const size_t mlen = sizeof(JOURNAL_MAGIC) - 1;
 	unsigned flags = size > 0 ? data[0] : 0;
 	struct records rs = {0};
-	size_t len, valid;
+	struct journal_damage d, d2;
+	size_t len;
 	char err[256], *p;
 	int rc;
 
@@ -172,16 +185,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fix_sums(p, len);
 
 	err[0] = '\0';
-	rc = journal_replay(fuzz_m, p, len, err, sizeof(err));
+	rc = journal_replay(fuzz_m, p, len, &d, err, sizeof(err));
 	if (len < mlen || memcmp(p, JOURNAL_MAGIC, mlen) != 0) {
 		FUZZ_CHECK(rc == -1 && err[0] != '\0' && fuzz_m->queue.len == 0);
 	} else {
 		FUZZ_CHECK(rc == 0);
 		rs.p = p;
 		rs.end = p + len;
-		valid = journal_walk(p, len, collect, &rs);
-		FUZZ_CHECK(valid == mlen + rs.bytes && valid <= len);
-		FUZZ_CHECK(valid == len || torn_at(p, len, valid));
+		rs.next = mlen;
+		journal_scan(p, len, collect, &rs, &d2);
+		FUZZ_CHECK(memcmp(&d, &d2, sizeof(d)) == 0);
+		/* Every byte is a record, damage before a record, or the tail. */
+		FUZZ_CHECK(rs.gaps == d.bytes && mlen + rs.bytes + d.bytes + d.tail == len);
+		FUZZ_CHECK(d.tail == 0 || (d.tail == len - rs.next && torn_at(p, len, rs.next)));
+		FUZZ_CHECK((d.places == 0) == (d.bytes == 0) && d.places <= d.bytes);
 		check_queue(&rs);
 	}
 	reset_master();

@@ -249,6 +249,8 @@ static void jraw(uint8_t type, uint32_t code, uint64_t id, const char *args)
  * hold after a bug, a disk error or a hand edit. */
 static void journal_more(const char *dir)
 {
+	uint64_t i;
+
 	jend(1);
 	jend(2);
 	journal_seed(dir, "ends-only", 0, 0);
@@ -282,6 +284,13 @@ static void journal_more(const char *dir)
 	jaccept(1, 2, "a");
 	jaccept(2, 2, "b");
 	journal_seed(dir, "torn-header", 0, 10);
+
+	/* One byte damaged in the second of five records: the walk skips it
+	 * and resynchronises on the third. */
+	for (i = 1; i <= 5; i++)
+		jaccept(i, 2, "mid-file damage");
+	jm->journal.buf[sizeof(struct journal_rec) + 15 + 10] ^= 0x40;
+	journal_seed(dir, "mid-damage", 0, 0);
 }
 
 static void journal(const char *dir)

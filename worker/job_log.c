@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "job.h"
 
 /* "2026-11-22T01:23:45" is 19 bytes; a five-digit year would add one. */
@@ -166,11 +167,11 @@ static int job_log_open(struct job_ctx *ctx)
 
 	if (path[0] == '\0')
 		return job_result(ctx, JOB_FAILED, "no [log] file configured");
-	do {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	} while (fd < 0 && errno == EINTR);
+	/* Its directory may be writable by others (/var/log): no symlink,
+	 * FIFO or second hard link planted at the name is written through. */
+	fd = fsutil_open_file(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
 	if (fd < 0)
-		return job_result(ctx, JOB_FAILED, "open %s: %s", path, strerror(errno));
+		return job_result(ctx, JOB_FAILED, "open %s: %s", path, fsutil_why(errno));
 	*ctx->log_fd = fd;
 	return JOB_OK;
 }

@@ -5,7 +5,7 @@
  * are in test_config_reject.c.
  */
 /* clang-format off */
-/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c */
+/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>

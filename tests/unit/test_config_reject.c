@@ -4,7 +4,7 @@
  * leaving the running configuration untouched.
  */
 /* clang-format off */
-/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c */
+/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,6 +229,24 @@ static void test_reject_same_control_paths(void **state)
 	             NAME ": [log] file is also a [control] path '" BASE "/poold.d/control'");
 }
 
+/* [log], [metrics] and [journal] file (and the journal's lock) must be
+ * distinct files; symlinks and hard links are in test_fsutil.c. */
+static void test_reject_same_files(void **state)
+{
+	expect_error("[log]\nfile = j\n[journal]\nfile = j\n",
+	             NAME ":4: [log] file '" BASE "/j' and [journal] file '" BASE
+	                  "/j' are the same file");
+	expect_error("[journal]\nfile = m\n[metrics]\nfile = x/../m\n",
+	             NAME ":4: [metrics] file '" BASE "/m' and [journal] file '" BASE
+	                  "/m' are the same file");
+	expect_error("[log]\nfile = j.lock\n[journal]\nfile = ./j\n",
+	             NAME ":4: [log] file '" BASE "/j.lock' and the lock of [journal] file '" BASE
+	                  "/j.lock' are the same file");
+	expect_error("\n[journal]\nfile = poold.d/jobs.log\n",
+	             NAME ":3: [log] file '" BASE "/poold.d/jobs.log' and [journal] file '" BASE
+	                  "/poold.d/jobs.log' are the same file");
+}
+
 static void test_first_error_wins(void **state)
 {
 	expect_error("[pool]\nbogus\nwokers = 1\n", NAME ":2: syntax error");
@@ -310,6 +328,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_continued_scalar),
 	    cmocka_unit_test(test_reject_path_too_long),
 	    cmocka_unit_test(test_reject_same_control_paths),
+	    cmocka_unit_test(test_reject_same_files),
 	    cmocka_unit_test(test_first_error_wins),
 	    cmocka_unit_test(test_failed_load_keeps_cfg),
 	    cmocka_unit_test(test_reject_bad_redis),

@@ -5,7 +5,7 @@
  * logrotate, write and open failures, and whole lines when many
  * processes append at once.
  */
-/* test-sources: worker/job_log.c */
+/* test-sources: worker/job_log.c common/fsutil.c */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,203 @@
+/*
+ * Unit tests of daemon/journal_scan.c on journal bytes built in memory:
+ * a clean file, a torn tail (normal: ignored), and damage followed by
+ * valid records (one byte flipped early, a run of garbage, damage and a
+ * torn tail together), after which every valid record must still be
+ * found, in order, with the damage counted.
+ */
+/* test-sources: daemon/journal_scan.c */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+
+#define NREC 200
+
+struct file {
+	char *p;
+	size_t len, cap;
+	size_t off[NREC + 1]; /* where record i (1-based) starts */
+};
+
+static void put(struct file *f, const void *p, size_t n)
+{
+	if (f->len + n > f->cap) {
+		f->cap = (f->len + n) * 2;
+		f->p = realloc(f->p, f->cap);
+		assert_non_null(f->p);
+	}
+	memcpy(f->p + f->len, p, n);
+	f->len += n;
+}
+
+/* A journal of NREC ACCEPTs, ids 1..NREC, arguments "job N". */
+static void build(struct file *f)
+{
+	char args[32];
+	uint64_t i;
+
+	memset(f, 0, sizeof(*f));
+	put(f, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1);
+	for (i = 1; i <= NREC; i++) {
+		struct journal_rec r = {.type = JOURNAL_ACCEPT, .code = 2, .id = i};
+
+		r.len = (uint32_t)snprintf(args, sizeof(args), "job %llu", (unsigned long long)i);
+		r.sum = journal_sum(&r, args);
+		f->off[i] = f->len;
+		put(f, &r, sizeof(r));
+		put(f, args, r.len);
+	}
+}
+
+struct seen {
+	uint64_t ids[NREC + 1];
+	size_t n;
+};
+
+static void collect(void *arg, const struct journal_rec *r, const char *args)
+{
+	struct seen *s = arg;
+	char want[32];
+
+	snprintf(want, sizeof(want), "job %llu", (unsigned long long)r->id);
+	assert_int_equal(r->len, strlen(want));
+	assert_memory_equal(args, want, r->len);
+	assert_true(s->n < NREC);
+	s->ids[s->n++] = r->id;
+}
+
+/* Checks that exactly ids from..to (in order) were found. */
+static void assert_ids(const struct seen *s, uint64_t from, uint64_t to)
+{
+	uint64_t i;
+
+	assert_int_equal(s->n, to - from + 1);
+	for (i = from; i <= to; i++)
+		assert_int_equal(s->ids[i - from], i);
+}
+
+static void test_clean(void **state)
+{
+	struct file f;
+	struct seen s = {0};
+	struct journal_damage d;
+
+	build(&f);
+	journal_scan(f.p, f.len, collect, &s, &d);
+	assert_ids(&s, 1, NREC);
+	assert_int_equal(d.places, 0);
+	assert_int_equal(d.bytes, 0);
+	assert_int_equal(d.tail, 0);
+	free(f.p);
+}
+
+/* A torn tail is normal: no damage reported, the tail's size counted. */
+static void test_torn_tail(void **state)
+{
+	struct file f;
+	struct seen s = {0};
+	struct journal_damage d;
+
+	build(&f);
+	f.len -= 5;
+	journal_scan(f.p, f.len, collect, &s, &d);
+	assert_ids(&s, 1, NREC - 1);
+	assert_int_equal(d.places, 0);
+	assert_int_equal(d.tail, f.len - f.off[NREC]);
+	free(f.p);
+}
+
+/* One byte damaged in record 3 (each field in turn): records 4..NREC are
+ * all found, and the damage is exactly record 3. */
+static void test_one_byte_early(void **state)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(struct journal_rec) + 3; k++) {
+		struct file f;
+		struct seen s = {0};
+		struct journal_damage d;
+
+		build(&f);
+		f.p[f.off[3] + k] ^= 0x21;
+		journal_scan(f.p, f.len, collect, &s, &d);
+		assert_int_equal(s.n, NREC - 1);
+		assert_int_equal(s.ids[0], 1);
+		assert_int_equal(s.ids[1], 2);
+		assert_int_equal(s.ids[2], 4);
+		assert_int_equal(s.ids[NREC - 2], NREC);
+		assert_int_equal(d.places, 1);
+		assert_int_equal(d.first, f.off[3]);
+		assert_int_equal(d.bytes, f.off[4] - f.off[3]);
+		assert_int_equal(d.after, NREC - 3);
+		assert_int_equal(d.tail, 0);
+		free(f.p);
+	}
+}
+
+/* A run of garbage over records 10..19 (from the middle of one record to
+ * the middle of another) and a torn tail. */
+static void test_garbage_and_tail(void **state)
+{
+	struct file f;
+	struct seen s = {0};
+	struct journal_damage d;
+	size_t i, from, to;
+
+	build(&f);
+	srandom(42);
+	from = f.off[10] + 7;
+	to = f.off[19] + 30;
+	for (i = from; i < to; i++)
+		f.p[i] = (char)random();
+	f.len -= 3;
+	journal_scan(f.p, f.len, collect, &s, &d);
+	assert_int_equal(s.n, 9 + (NREC - 1 - 20 + 1));
+	assert_int_equal(s.ids[8], 9);
+	assert_int_equal(s.ids[9], 20);
+	assert_int_equal(s.ids[s.n - 1], NREC - 1);
+	assert_int_equal(d.places, 1);
+	assert_int_equal(d.bytes, f.off[20] - f.off[10]);
+	assert_int_equal(d.tail, f.len - f.off[NREC]);
+	free(f.p);
+}
+
+/* Two separate places, and nothing but the magic. */
+static void test_two_places_and_empty(void **state)
+{
+	struct file f;
+	struct seen s = {0};
+	struct journal_damage d;
+
+	build(&f);
+	f.p[f.off[1]] ^= 1;
+	f.p[f.off[NREC] - 1] ^= 1; /* the last byte of record NREC - 1 */
+	journal_scan(f.p, f.len, collect, &s, &d);
+	assert_int_equal(s.n, NREC - 2);
+	assert_int_equal(s.ids[s.n - 1], NREC);
+	assert_int_equal(d.places, 2);
+	assert_int_equal(d.first, f.off[1]);
+	journal_scan(f.p, sizeof(JOURNAL_MAGIC) - 1, collect, &s, &d);
+	assert_int_equal(d.places + d.tail + d.bytes, 0);
+	free(f.p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_clean),
+	    cmocka_unit_test(test_torn_tail),
+	    cmocka_unit_test(test_one_byte_early),
+	    cmocka_unit_test(test_garbage_and_tail),
+	    cmocka_unit_test(test_two_places_and_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
