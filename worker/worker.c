@@ -18,13 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
 #include "jobs.h"
 #include "log.h"
+#include "proctitle.h"
 #include "proto.h"
 #include "worker.h"
 
@@ -222,6 +222,20 @@ static int worker_loop(struct worker *w)
 	}
 }
 
+/* "poold: worker 3" in ps, and in top and the journal while it fits their
+ * 15 bytes ("poold: w12" beyond slot 9, rather than a cut-off number). */
+static void worker_title(unsigned slot)
+{
+	char title[32], comm[32];
+
+	snprintf(title, sizeof(title), "poold: worker %u", slot);
+	if (strlen(title) <= PROCTITLE_COMM_MAX)
+		snprintf(comm, sizeof(comm), "%s", title);
+	else
+		snprintf(comm, sizeof(comm), "poold: w%u", slot);
+	proctitle_set(comm, title);
+}
+
 int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd)
 {
 	struct worker *w;
@@ -232,7 +246,7 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	worker_close_fds(task_fd, done_fd);
 	snprintf(name, sizeof(name), "worker[%u]", slot);
 	log_init(name);
-	(void)prctl(PR_SET_NAME, "poold-worker");
+	worker_title(slot);
 
 	w = calloc(1, sizeof(*w)); /* 80 KiB of buffers: off the stack */
 	if (w == NULL) {
