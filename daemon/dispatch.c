@@ -200,11 +200,33 @@ static void dispatch_flush(struct master *m)
 	}
 }
 
+/*
+ * How many jobs one worker may hold now: an even share of the unfinished
+ * jobs over the workers wanted, rounded up, at least 1 and at most
+ * [pool] inflight.  Least-loaded alone is not enough when the queue fills
+ * while few workers are ready: jobs replayed at start, or handed back by a
+ * dead worker, would all go to the first worker to say hello, up to
+ * inflight of them, and run one after another there while its siblings,
+ * ready a moment later, idle.  Bounded by the share, the rest waits for
+ * them.  With plenty of work the share is inflight (full batches); a
+ * worker that finishes early takes more as the share shrinks.
+ */
+static unsigned dispatch_share(const struct master *m)
+{
+	uint64_t workers = m->target > 0 ? m->target : 1;
+	uint64_t share = (m->live + workers - 1) / workers;
+
+	if (share < 1)
+		share = 1;
+	return share < m->nbuckets - 1 ? (unsigned)share : m->nbuckets - 1;
+}
+
 void dispatch_run(struct master *m)
 {
+	unsigned share = dispatch_share(m);
 	struct job *j;
 
-	while (m->queue.len > 0 && m->min_load < m->nbuckets - 1) {
+	while (m->queue.len > 0 && m->min_load < share) {
 		j = jobq_pop(&m->queue);
 		if (slot_assign(m->bucket[m->min_load], j) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");

@@ -16,6 +16,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "master.h"
+#include "proctitle.h"
 
 static void usage(FILE *f)
 {
@@ -153,6 +154,9 @@ int main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.fifo_fd = m.sock_fd = m.board_fd = m.journal.lock_fd = -1;
 	log_init("master");
+	/* Before getopt keeps pointers into argv: titles overwrite the area. */
+	if (proctitle_init(argc, argv) == -1)
+		log_warn("no process titles");
 	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
 		return POOLD_EXIT_USAGE;
 	r = m.config_path ? config_load(&m.cfg, m.config_path, err, sizeof(err))
@@ -178,6 +182,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
 	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
+	proctitle_set_argv("poold: master", argc, argv);
 	master_setup(&m);
 	ev_run(m.loop, 0);
 	master_teardown(&m);

@@ -1,9 +1,10 @@
 /*
  * poolctl's entry point: the command line, the configuration that says
  * where the daemon is (the same INI file poold reads, or the same built-in
- * defaults), and the messages.  It checks the whole command line before it
- * loads the configuration, so a usage error is always exit 64; the work
- * itself is in submit.c and query.c.  No mutable globals.
+ * defaults, found by locate.c), and the messages.  It checks the whole
+ * command line before it loads the configuration, so a usage error is
+ * always exit 64; the work itself is in submit.c and query.c.  No mutable
+ * globals here (locate.c keeps which configuration was loaded).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -247,20 +248,6 @@ static int parse_options(int argc, char **argv, const char **cfgpath)
 	return optind;
 }
 
-/* Loads the configuration the way poold does; exits 78 on error. */
-static void load_config(struct config *cfg, const char *path)
-{
-	char err[512];
-	int rc;
-
-	if (path != NULL)
-		rc = config_load(cfg, path, err, sizeof(err));
-	else
-		rc = config_defaults(cfg, err, sizeof(err));
-	if (rc < 0)
-		poolctl_die(POOLD_EXIT_CONFIG, "%s", err);
-}
-
 /* Opens /dev/null on a closed standard descriptor, so that the FIFO or the
  * socket can never become our "stdout" and receive what we print. */
 static void standard_fds(void)
@@ -323,7 +310,7 @@ int main(int argc, char **argv)
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		poolctl_die(POOLD_EXIT_OSERR, "sigaction: %s", strerror(errno));
 
-	load_config(&cfg, cfgpath);
+	poolctl_load_config(&cfg, cfgpath);
 	rc = run(&cfg, &req);
 	config_free(&cfg);
 	return rc;

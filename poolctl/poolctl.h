@@ -60,6 +60,23 @@ int poolctl_submit_stdin(const struct config *cfg);
 int poolctl_submit_redis(const struct config *cfg, int argc, char **argv);
 int poolctl_submit_redis_stdin(const struct config *cfg);
 
+/*
+ * Loads the configuration poolctl uses (locate.c): -c FILE (opt), else
+ * $POOLD_CONFIG, else the built-in defaults if ./poold.d exists, else the
+ * installed service's /etc/poold/poold.ini (or $POOLD_SYSTEM_CONFIG) if
+ * it exists, else the built-in defaults.  Exits 78 on a bad file.
+ */
+void poolctl_load_config(struct config *cfg, const char *opt);
+
+/*
+ * The daemon cannot be reached through path (the FIFO when fifo, else the
+ * socket) for errno err: prints `what` (or, for EACCES and EPERM, who may
+ * get through and how to become one), then which configuration named the
+ * path, and exits 69.
+ */
+void poolctl_unreachable(const char *path, int err, const char *what, bool fifo)
+    __attribute__((noreturn));
+
 /* Connects to the daemon's socket; exits 69 if that cannot be done. */
 int poolctl_connect(const char *path);
 

@@ -86,7 +86,8 @@ static int socket_address(const char *path, struct sockaddr_un *sun, int *dirfd)
 int poolctl_connect(const char *path)
 {
 	struct sockaddr_un sun;
-	int fd, dirfd, rc;
+	char why[PATH_MAX + 128];
+	int fd, dirfd, rc, err;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -94,13 +95,14 @@ int poolctl_connect(const char *path)
 	rc = socket_address(path, &sun, &dirfd);
 	if (rc == 0)
 		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	if (rc < 0 && (errno == ENOENT || errno == ECONNREFUSED))
-		poolctl_die(POOLD_EXIT_UNAVAILABLE,
-		            "poold is not running (cannot connect to %s: %s)", path,
-		            strerror(errno));
+	err = errno;
+	if (rc < 0 && (err == ENOENT || err == ECONNREFUSED))
+		snprintf(why, sizeof(why), "poold is not running (cannot connect to %s: %s)", path,
+		         strerror(err));
+	else if (rc < 0)
+		snprintf(why, sizeof(why), "cannot connect to %s: %s", path, strerror(err));
 	if (rc < 0)
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "cannot connect to %s: %s", path,
-		            strerror(errno));
+		poolctl_unreachable(path, err, why, false);
 	if (dirfd >= 0)
 		close(dirfd);
 	return fd;

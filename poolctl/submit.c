@@ -35,15 +35,19 @@ struct submit {
  * a daemon, then makes it blocking.  Exits 69 on failure. */
 static int fifo_open(const char *path)
 {
+	char why[PATH_MAX + 64] = "";
 	struct stat st;
-	int fd, flags;
+	int fd, flags, err;
 
 	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENXIO)
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold is not running (nobody reads FIFO %s)",
-		            path);
-	if (fd < 0 && errno == ENOENT)
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "no FIFO at %s: is poold running?", path);
+	err = errno;
+	if (fd < 0 && err == ENXIO)
+		snprintf(why, sizeof(why), "poold is not running (nobody reads FIFO %s)", path);
+	if (fd < 0 && err == ENOENT)
+		snprintf(why, sizeof(why), "no FIFO at %s: is poold running?", path);
+	if (fd < 0 && (err == ENXIO || err == ENOENT || err == EACCES))
+		poolctl_unreachable(path, err, why, true);
+	errno = err;
 	if (fd < 0 && errno == ELOOP)
 		poolctl_die(POOLD_EXIT_UNAVAILABLE, "%s is a symbolic link, not a FIFO", path);
 	if (fd < 0)

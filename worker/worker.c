@@ -18,13 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
 #include "jobs.h"
 #include "log.h"
+#include "proctitle.h"
 #include "proto.h"
 #include "worker.h"
 
@@ -47,21 +47,64 @@ struct worker {
 	char out[WORKER_OUT_SIZE];
 };
 
+/*
+ * What a worker does with each signal, decided one by one.  Operators and
+ * systemd send signals to every process of the unit (`systemctl kill -s
+ * USR1 poold`, `kill -HUP -PGID`, a Ctrl-C in a terminal), and a worker
+ * killed holding jobs costs each of them an attempt: so a worker ignores
+ * every signal that means something to the master alone (the master tells
+ * its workers what they must do through their pipe), and dies only on the
+ * ones the master itself uses to stop it.  Signals not listed keep their
+ * default action (SEGV, ABRT, ... must still end a broken worker).
+ *
+ * SIG_IGN, unlike a handler, survives execve(): a job kind that forks and
+ * execs a program must put every SIG_IGN row back to SIG_DFL in the child
+ * before exec (and empty its mask), or that program would ignore HUP,
+ * INT and PIPE, unlike anything started from a shell.
+ */
+static const struct {
+	int sig;
+	void (*action)(int);
+} worker_signals[] = {
+    /* The master's graceful stop and job timeouts: TERM (after SIGCONT), then KILL. */
+    {SIGTERM, SIG_DFL},
+    {SIGCONT, SIG_DFL},
+    /* Quit with a core: only ever meant for debugging, for every process. */
+    {SIGQUIT, SIG_DFL},
+    /* The master's graceful stop; a Ctrl-C reaches the whole foreground
+     * group, and the master drains the workers (TERM after the timeout). */
+    {SIGINT, SIG_IGN},
+    /* Reload: the master replaces workers itself when their settings change. */
+    {SIGHUP, SIG_IGN},
+    /* Reopen the job log: the master sends each worker a REOPEN frame. */
+    {SIGUSR1, SIG_IGN},
+    {SIGUSR2, SIG_IGN},
+    /* One worker more or fewer: the master's business; the default would
+     * stop the worker (TTIN, TTOU) as if from a terminal. */
+    {SIGTTIN, SIG_IGN},
+    {SIGTTOU, SIG_IGN},
+    {SIGWINCH, SIG_IGN},
+    /* A worker writes to a pipe whose reader may die (EPIPE is handled), and
+     * a backup past RLIMIT_FSIZE must fail with EFBIG, not kill the worker. */
+    {SIGPIPE, SIG_IGN},
+    {SIGXFSZ, SIG_IGN},
+};
+
 static void worker_reset_signals(void)
 {
 	struct sigaction sa;
 	sigset_t none;
+	size_t i;
 	int sig;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, RT internals */
-	/* A worker writes to a pipe whose reader may die (EPIPE is handled), and a
-	 * backup past RLIMIT_FSIZE must fail with EFBIG, not kill the worker. */
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGPIPE, &sa, NULL);
-	(void)sigaction(SIGXFSZ, &sa, NULL);
+	for (i = 0; i < sizeof(worker_signals) / sizeof(worker_signals[0]); i++) {
+		sa.sa_handler = worker_signals[i].action;
+		(void)sigaction(worker_signals[i].sig, &sa, NULL);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -179,6 +222,20 @@ static int worker_loop(struct worker *w)
 	}
 }
 
+/* "poold: worker 3" in ps, and in top and the journal while it fits their
+ * 15 bytes ("poold: w12" beyond slot 9, rather than a cut-off number). */
+static void worker_title(unsigned slot)
+{
+	char title[32], comm[32];
+
+	snprintf(title, sizeof(title), "poold: worker %u", slot);
+	if (strlen(title) <= PROCTITLE_COMM_MAX)
+		snprintf(comm, sizeof(comm), "%s", title);
+	else
+		snprintf(comm, sizeof(comm), "poold: w%u", slot);
+	proctitle_set(comm, title);
+}
+
 int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd)
 {
 	struct worker *w;
@@ -189,7 +246,7 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	worker_close_fds(task_fd, done_fd);
 	snprintf(name, sizeof(name), "worker[%u]", slot);
 	log_init(name);
-	(void)prctl(PR_SET_NAME, "poold-worker");
+	worker_title(slot);
 
 	w = calloc(1, sizeof(*w)); /* 80 KiB of buffers: off the stack */
 	if (w == NULL) {

@@ -10,8 +10,9 @@
 #include "config.h"
 
 /*
- * Turns the freshly forked child into worker number `slot`: default
- * dispositions for every signal, an empty mask, every descriptor other
+ * Turns the freshly forked child into worker number `slot`: the signal
+ * dispositions of worker.c's table (the default for the rest, signals the
+ * master alone acts on ignored), an empty mask, every descriptor other
  * than stdin/stdout/stderr, task_fd and done_fd closed; then runs the loop
  * until EOF on task_fd.  Returns the exit code for _exit(): 0 after EOF,
  * POOLD_EXIT_SOFTWARE after a malformed frame from the master,
