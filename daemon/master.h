@@ -263,7 +263,7 @@ struct master {
 	struct redis_source *redis; /* NULL unless [redis] url is set */
 
 	/* Signals and shutdown. */
-	ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_ttin, sig_ttou;
+	ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_usr2, sig_ttin, sig_ttou;
 	ev_timer stop_w;     /* shutdown_timeout, then kill_timeout */
 	ev_timer deadline_w; /* checks running jobs against their time limits */
 	bool stopping;

@@ -13,6 +13,9 @@
  *   USR1       reopen the [log] file in every worker (logrotate).
  *   TTIN, TTOU one worker more, one fewer (as gunicorn does), kept until
  *              the next reload reads the file again.
+ *   USR2       no meaning yet; logged and ignored, so a signal sent to the
+ *              whole unit (`systemctl kill -s USR2`) cannot end the master
+ *              by its default action.
  */
 #include <signal.h>
 #include <string.h>
@@ -114,6 +117,10 @@ static void signals_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		m = container_of(w, struct master, sig_usr1);
 		signals_reopen(m);
 		break;
+	case SIGUSR2:
+		m = container_of(w, struct master, sig_usr2);
+		log_notice("signal USR2: not used by poold; ignored");
+		break;
 	case SIGTTIN:
 		m = container_of(w, struct master, sig_ttin);
 		if (!m->stopping)
@@ -137,6 +144,8 @@ void signals_start(struct master *m)
 	ev_signal_start(m->loop, &m->sig_int);
 	ev_signal_start(m->loop, &m->sig_hup);
 	ev_signal_start(m->loop, &m->sig_usr1);
+	ev_signal_init(&m->sig_usr2, signals_cb, SIGUSR2);
+	ev_signal_start(m->loop, &m->sig_usr2);
 	ev_signal_init(&m->sig_ttin, signals_cb, SIGTTIN);
 	ev_signal_init(&m->sig_ttou, signals_cb, SIGTTOU);
 	ev_signal_start(m->loop, &m->sig_ttin);
