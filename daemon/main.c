@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.fifo_fd = m.sock_fd = m.board_fd = -1;
+	m.fifo_peek[0] = m.fifo_peek[1] = m.fifo_null = -1;
 	log_init("master");
 	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
 		return POOLD_EXIT_USAGE;
