@@ -234,14 +234,29 @@ static void test_escaping(void **state)
  * sequence pass through as they are. */
 static void test_escaping_unicode(void **state)
 {
-	static const char text[] = "a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d\xe2\x80\xae"
-	                           "e\xe2\x80\xaa" "f\xe2\x81\xa6" "g\xe2\x81\xa9" "h\xe2\x80\x8e"
-	                           "i\xe2\x80\x8f" "j\xd8\x9c" "k\xc2\x80" "l\xc2\x9f" "m\xe2\x80\x8b"
-	                           "n\xef\xbb\xbf" "o\xe2\x80\xa7" "p\xe2\x80\xb0" "q\xc2\xa0"
-	                           "r\xe2\x80\xaf" "s\xe2\x80";
-	static const char want[] = " job=2 a\\u0085b\\u2028c\\u2029d\\u202ee\\u202af\\u2066"
-	                           "g\\u2069h\\u200ei\\u200fj\\u061ck\\u0080l\\u009fm\\u200b"
-	                           "n\\ufeffo\xe2\x80\xa7p\xe2\x80\xb0q\xc2\xa0r\xe2\x80\xafs\xe2\x80\n";
+	static const char text[] = "a\xc2\x85"
+	                           "b\xe2\x80\xa8"
+	                           "c\xe2\x80\xa9"
+	                           "d\xe2\x80\xae"
+	                           "e\xe2\x80\xaa"
+	                           "f\xe2\x81\xa6"
+	                           "g\xe2\x81\xa9"
+	                           "h\xe2\x80\x8e"
+	                           "i\xe2\x80\x8f"
+	                           "j\xd8\x9c"
+	                           "k\xc2\x80"
+	                           "l\xc2\x9f"
+	                           "m\xe2\x80\x8b"
+	                           "n\xef\xbb\xbf"
+	                           "o\xe2\x80\xa7"
+	                           "p\xe2\x80\xb0"
+	                           "q\xc2\xa0"
+	                           "r\xe2\x80\xaf"
+	                           "s\xe2\x80";
+	static const char want[] =
+	    " job=2 a\\u0085b\\u2028c\\u2029d\\u202ee\\u202af\\u2066"
+	    "g\\u2069h\\u200ei\\u200fj\\u061ck\\u0080l\\u009fm\\u200b"
+	    "n\\ufeffo\xe2\x80\xa7p\xe2\x80\xb0q\xc2\xa0r\xe2\x80\xafs\xe2\x80\n";
 	struct config cfg;
 	int fd = -1;
 	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
