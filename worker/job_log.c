@@ -154,7 +154,8 @@ static size_t job_log_escape(char *out, const char *text, size_t len)
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)text[i];
-		if (c >= 0x80 && (k = job_log_special((const unsigned char *)text + i, len - i, &cp))) {
+		if (c >= 0x80 &&
+		    (k = job_log_special((const unsigned char *)text + i, len - i, &cp))) {
 			out[n++] = '\\';
 			out[n++] = 'u';
 			for (int sh = 12; sh >= 0; sh -= 4)
