@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.fifo_fd = m.sock_fd = m.board_fd = m.journal.lock_fd = -1;
+	m.fifo_peek[0] = m.fifo_peek[1] = m.fifo_null = -1;
 	log_init("master");
 	/* Before getopt keeps pointers into argv: titles overwrite the area. */
 	if (proctitle_init(argc, argv) == -1)

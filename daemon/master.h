@@ -229,7 +229,15 @@ struct master {
 	int fifo_fd;
 	bool fifo_activated; /* passed by systemd (poold.socket) */
 	ev_io fifo_w;
-	bool fifo_paused; /* queue full: not reading */
+	bool fifo_paused;          /* queue full: not reading */
+	int fifo_peek[2];          /* private pipe that tee(2) copies the FIFO into */
+	int fifo_null;             /* /dev/null: where consumed FIFO bytes go */
+	ev_timer fifo_grace_w;     /* watches a FIFO that holds only an unfinished line */
+	bool fifo_stalled;         /* that is the case: fifo_w is stopped */
+	size_t fifo_stall_len;     /* the FIFO's byte count when it stalled */
+	uint64_t fifo_taken;       /* bytes consumed from the FIFO so far */
+	uint64_t fifo_part_at;     /* fifo_taken when the unfinished line was first seen */
+	ev_tstamp fifo_part_since; /* ... and when; -1 when there is none */
 	struct ctl_split split;
 	ev_tstamp reject_window; /* rate limit of rejection log lines */
 	unsigned reject_logged;
