@@ -314,8 +314,17 @@ static void redis_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (r->state != REDIS_UP)
 		return;
 	redis_flush(r);
-	if (r->group_ready)
-		redis_read(r);
+	if (!r->group_ready)
+		return;
+	/* This consumer's own pending entries first (a restart, a lost reply):
+	 * the history scan goes on page by page as the queue has room, and
+	 * new entries are read only once it is through. */
+	if (r->history) {
+		if (!r->scanning && redis_capacity(r) > 0 && ev_now(loop) >= r->read_pause)
+			redis_claim_scan(r);
+		return;
+	}
+	redis_read(r);
 }
 
 /* Copies what the configuration says; resolves a host name once, here. */
@@ -349,10 +358,18 @@ static int redis_where(struct redis_source *r, const struct config *cfg, char *e
 	return 0;
 }
 
-/* The consumer name: the configured one, or HOST-PID. */
+/*
+ * The consumer name: the configured one, or HOST-HASH, HASH being 8 hex
+ * digits of FNV-1a over the journal's real path.  It is the same at every
+ * start of this instance, so a restart takes back its own pending entries
+ * and adds no consumer to the group; two instances on one host differ,
+ * since they cannot share a journal (it is locked).
+ */
 static void redis_names(struct redis_source *r, const struct config *cfg)
 {
-	char host[128] = "poold";
+	char host[128] = "poold", real[PATH_MAX];
+	const char *path = cfg->journal_file;
+	uint32_t h = 2166136261u;
 
 	snprintf(r->stream, sizeof(r->stream), "%s", cfg->redis_stream);
 	snprintf(r->group, sizeof(r->group), "%s", cfg->redis_group);
@@ -364,7 +381,11 @@ static void redis_names(struct redis_source *r, const struct config *cfg)
 	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
 		snprintf(host, sizeof(host), "poold");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(r->consumer, sizeof(r->consumer), "%s-%d", host, (int)getpid());
+	if (realpath(path, real) != NULL)
+		path = real;
+	for (; *path != '\0'; path++)
+		h = (h ^ (unsigned char)*path) * 16777619u;
+	snprintf(r->consumer, sizeof(r->consumer), "%s-%08x", host, (unsigned)h);
 }
 
 int redis_start(struct master *m, char *err, size_t errlen)
