@@ -316,9 +316,8 @@ static void redis_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	redis_flush(r);
 	if (!r->group_ready)
 		return;
-	/* This consumer's own pending entries first (a restart, a lost reply):
-	 * the history scan goes on page by page as the queue has room, and
-	 * new entries are read only once it is through. */
+	/* This consumer's own pending entries first, page by page as the
+	 * queue has room; new entries only once the history scan is through. */
 	if (r->history) {
 		if (!r->scanning && redis_capacity(r) > 0 && ev_now(loop) >= r->read_pause)
 			redis_claim_scan(r);
@@ -358,13 +357,9 @@ static int redis_where(struct redis_source *r, const struct config *cfg, char *e
 	return 0;
 }
 
-/*
- * The consumer name: the configured one, or HOST-HASH, HASH being 8 hex
- * digits of FNV-1a over the journal's real path.  It is the same at every
- * start of this instance, so a restart takes back its own pending entries
- * and adds no consumer to the group; two instances on one host differ,
- * since they cannot share a journal (it is locked).
- */
+/* The consumer name: the configured one, or HOST-HASH (FNV-1a of the
+ * journal's real path): the same at every start of this instance, and
+ * different for two instances on one host (they cannot share a journal). */
 static void redis_names(struct redis_source *r, const struct config *cfg)
 {
 	char host[128] = "poold", real[PATH_MAX];
