@@ -221,6 +221,11 @@ static unsigned dispatch_share(const struct master *m)
 	return share < m->nbuckets - 1 ? (unsigned)share : m->nbuckets - 1;
 }
 
+/*
+ * Gives queued jobs to the least-loaded READY slots within their share and
+ * writes every slot that got frames.  Called by the settle step only
+ * (settle.c); calls nothing above dispatch.
+ */
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
@@ -237,10 +242,6 @@ void dispatch_run(struct master *m)
 			m->min_load++;
 	}
 	dispatch_flush(m);
-	if (m->fifo_paused && m->live < m->cfg.queue_limit && !m->stopping)
-		fifo_resume(m);
-	if (m->stopping)
-		signals_check_drained(m);
 }
 
 int dispatch_send_control(struct slot *s, uint32_t code)
@@ -374,7 +375,6 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	if (s->state == SLOT_RETIRING && s->ring_len == 0 && s->out_len == 0)
 		pool_retire(s);
-	dispatch_run(s->m);
 }
 
 /*

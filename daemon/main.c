@@ -101,6 +101,7 @@ static void master_setup(struct master *m)
 		fatalx(POOLD_EXIT_CONFIG, "%s", err);
 	}
 	signals_start(m);
+	settle_start(m);
 	deadline_start(m);
 	scaler_start(m);
 	metrics_configure(m);
@@ -115,6 +116,7 @@ static void master_setup(struct master *m)
 
 static void master_teardown(struct master *m)
 {
+	settle_stop(m);
 	ev_timer_stop(m->loop, &m->deadline_w);
 	ev_timer_stop(m->loop, &m->metrics_w);
 	ev_timer_stop(m->loop, &m->scaler_w);

@@ -174,12 +174,11 @@ struct journal {
 	int lock_fd; /* JOURNAL.lock, flocked for the life of the master; -1 if none */
 	char *buf;   /* records not yet written */
 	size_t len, cap;
-	uint64_t size;        /* bytes in the file */
-	uint64_t live_bytes;  /* bytes the live jobs' ACCEPTs take */
-	bool dirty;           /* written since the last fdatasync */
-	bool failing;         /* the last write failed (logged once) */
-	ev_prepare prepare_w; /* writes the buffer once per loop turn */
-	ev_timer sync_w;      /* fsync = interval */
+	uint64_t size;       /* bytes in the file */
+	uint64_t live_bytes; /* bytes the live jobs' ACCEPTs take */
+	bool dirty;          /* written since the last fdatasync */
+	bool failing;        /* the last write failed (logged once) */
+	ev_timer sync_w;     /* fsync = interval */
 	struct journal_sync sync;
 };
 
@@ -284,6 +283,7 @@ struct master {
 	ev_timer stop_w;     /* shutdown_timeout, then kill_timeout */
 	ev_timer deadline_w; /* checks running jobs against their time limits */
 	bool stopping;
+	ev_prepare settle_w; /* the settle step (settle.c) */
 	ev_tstamp stop_time;
 	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
 };
@@ -307,6 +307,11 @@ int pool_scale(struct master *m, long target, const char *why, char *err, size_t
 void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
+
+/* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
+void settle_start(struct master *m);
+void settle_run(struct master *m);
+void settle_stop(struct master *m);
 
 /* ---- dispatch.c: least-loaded dispatch, frames out, completions in ---- */
 int dispatch_init(struct master *m);
@@ -391,8 +396,7 @@ void board_close(struct master *m);
 /* Clients served at once, when the descriptor limit allows. */
 #define CTLSOCK_MAX 2048
 int ctlsock_open(struct master *m, char *err, size_t errlen);
-void ctlsock_job_ended(struct master *m, uint64_t id);
-unsigned ctlsock_waiting(const struct master *m);
+void ctlsock_settle(struct master *m);
 void ctlsock_close(struct master *m);
 
 /* ---- status.c: status as text and JSON ---- */

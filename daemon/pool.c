@@ -265,7 +265,6 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		else
 			slot_start(s);
 	}
-	dispatch_run(m);
 }
 
 /*
@@ -399,7 +398,6 @@ int pool_scale(struct master *m, long target, const char *why, char *err, size_t
 	m->ready_since = ev_time();
 	pool_resize(m, (unsigned)target);
 	pool_check_ready(m);
-	dispatch_run(m);
 	return 0;
 }
 

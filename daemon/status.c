@@ -132,7 +132,7 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	};
 	const struct status_field clients[] = {
 	    {"connected", "connected", m->nclients},
-	    {"waiting", "waiting", ctlsock_waiting(m)},
+	    {"waiting", "waiting", (unsigned)m->waits.waiters},
 	    {"max", "at most", m->ctl_cap},
 	};
 
