@@ -93,15 +93,21 @@ int waitset_add(struct waitset *ws, struct waiter *w, uint64_t upto, uint64_t li
 	return 0;
 }
 
-static void waitset_unready(struct waitset *ws, struct waiter *w)
+/* Takes w off the list that starts at *head. */
+static void waiter_unlink(struct waiter **head, struct waiter *w)
 {
 	if (w->prev != NULL)
 		w->prev->next = w->next;
 	else
-		ws->ready = w->next;
+		*head = w->next;
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	w->prev = w->next = NULL;
+}
+
+static void waitset_unready(struct waitset *ws, struct waiter *w)
+{
+	waiter_unlink(&ws->ready, w);
 	w->ready = false;
 }
 
@@ -118,12 +124,7 @@ void waitset_remove(struct waitset *ws, struct waiter *w)
 		return;
 	at = ws->first + k;
 	g = &ws->g[at];
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		g->head = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
+	waiter_unlink(&g->head, w);
 	w->on = false;
 	ws->waiters--;
 	if (g->head != NULL)
