@@ -288,6 +288,27 @@ struct master {
 	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
 };
 
+/* ---- census.c: the pool census that status, metrics, board and notify read ---- */
+struct census {
+	unsigned wanted;   /* workers the pool is sized for */
+	unsigned workers;  /* slots in use, any state */
+	unsigned starting; /* forked, no hello yet */
+	unsigned ready;    /* taking jobs: busy + idle */
+	unsigned busy;     /* READY and holding jobs */
+	unsigned idle;     /* READY and holding none */
+	unsigned retiring;
+	unsigned backoff;
+	unsigned holding; /* any state, holding jobs (a retiring worker finishing) */
+	uint64_t in_flight;
+	uint64_t queued;
+	uint64_t live;    /* accepted, not yet ended */
+	uint64_t waiting; /* `poolctl wait` clients not yet answered */
+	uint64_t accepted, done, failed, timedout, buried;
+	uint64_t ended; /* done + failed + timedout + buried */
+};
+/* Fills c from m in one pass over the slots. */
+void census_take(const struct master *m, struct census *c);
+
 /* ---- limits.c: descriptors and processes the pool needs ---- */
 /*
  * Checks (raising soft limits up to the hard ones) that the process can
