@@ -309,6 +309,27 @@ struct census {
 /* Fills c from m in one pass over the slots. */
 void census_take(const struct master *m, struct census *c);
 
+/* ---- slot.c: a slot's state x event table (the table is in slot.c) ---- */
+enum slot_event {
+	SLOT_EV_SPAWNED,     /* a new process was forked for it */
+	SLOT_EV_HELLO,       /* its worker said hello */
+	SLOT_EV_RETIRE,      /* finish what it holds, then go */
+	SLOT_EV_SHRINK,      /* retire to make the pool smaller (not to be replaced) */
+	SLOT_EV_RECYCLE,     /* retire to be replaced (max_jobs_per_worker) */
+	SLOT_EV_DIED_YOUNG,  /* its worker died early: wait before the next start */
+	SLOT_EV_PIPE_BROKEN, /* a pipe to it failed or hit EOF */
+	SLOT_EV_LIED,        /* it sent a bad record */
+	SLOT_EV_OVERDUE,     /* its running job passed its time limit (TERM sent) */
+	SLOT_EV_KILL_SENT,   /* it was sent KILL after TERM */
+	SLOT_NEVENTS
+};
+/* Applies ev at time now: 0, or -1 if the event is refused in the slot's
+ * state (nothing changed). */
+int slot_event(struct slot *s, enum slot_event ev, ev_tstamp now);
+/* For a job a reaped worker held: why it timed out if it is the one that
+ * ran past its limit, else NULL. */
+const char *slot_overdue(const struct slot *s, const struct job *j);
+
 /* ---- limits.c: descriptors and processes the pool needs ---- */
 /*
  * Checks (raising soft limits up to the hard ones) that the process can
@@ -367,7 +388,6 @@ void journal_sync_stop(struct journal_sync *js);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
-const char *deadline_overdue(struct slot *s, const struct job *j);
 
 /* ---- queue.c: jobs and the job queue ---- */
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len);
