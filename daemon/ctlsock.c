@@ -7,7 +7,12 @@
  *   status json   one JSON object           (status.c)
  *   wait          "waited N failed F", then one line per failed job,
  *                 once every job accepted before the request has ended
+ *                 (answered by the settle step: ctlsock_settle)
+ *   scale N|+K|-K "workers N (was M)", or "error refused: ..."  (pool.c)
+ *   metrics       the Prometheus text format                (metrics.c)
+ *   scoreboard    one byte carrying the scoreboard's memfd   (board.c)
  *
+ * Anything else gets "error unknown request (...)".
  * Replies are queued and written when the socket is writable; the master
  * never blocks on a client.  At most m->ctl_cap clients are served at once
  * (CTLSOCK_MAX, or fewer if the descriptor limit says so: limits.c).  No
