@@ -283,7 +283,8 @@ struct master {
 	ev_timer stop_w;     /* shutdown_timeout, then kill_timeout */
 	ev_timer deadline_w; /* checks running jobs against their time limits */
 	bool stopping;
-	ev_prepare settle_w; /* the settle step (settle.c) */
+	ev_prepare settle_w;    /* the settle step (settle.c) */
+	ev_idle settle_again_w; /* one more turn without blocking (settle.c) */
 	ev_tstamp stop_time;
 	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
 };

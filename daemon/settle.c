@@ -34,12 +34,24 @@ static void settle_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	settle_run(container_of(w, struct master, settle_w));
 }
 
+/* Does nothing but keep this turn's poll from blocking (see settle_run). */
+static void settle_again_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	ev_idle_stop(loop, w);
+}
+
 void settle_run(struct master *m)
 {
 	journal_flush(m, false);
 	dispatch_run(m);
-	if (m->fifo_paused && m->live < m->cfg.queue_limit && !m->stopping)
+	if (m->fifo_paused && m->live < m->cfg.queue_limit && !m->stopping) {
+		/* The FIFO's read runs after this step, in this turn: an idle
+		 * watcher makes the poll return at once, so the next turn's
+		 * settle step dispatches what it accepted without waiting for
+		 * another event. */
 		fifo_resume(m);
+		ev_idle_start(m->loop, &m->settle_again_w);
+	}
 	ctlsock_settle(m);
 	if (m->stopping)
 		signals_check_drained(m);
@@ -50,9 +62,11 @@ void settle_start(struct master *m)
 	ev_prepare_init(&m->settle_w, settle_cb);
 	ev_set_priority(&m->settle_w, EV_MAXPRI);
 	ev_prepare_start(m->loop, &m->settle_w);
+	ev_idle_init(&m->settle_again_w, settle_again_cb);
 }
 
 void settle_stop(struct master *m)
 {
 	ev_prepare_stop(m->loop, &m->settle_w);
+	ev_idle_stop(m->loop, &m->settle_again_w);
 }
