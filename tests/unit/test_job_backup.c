@@ -6,7 +6,7 @@
  * a failure), failures that must leave no ".poold-tmp." entry behind, and
  * the component walk used when openat2 is missing (forced with seccomp).
  */
-/* test-sources: worker/job_backup.c worker/backup_copy.c */
+/* test-sources: worker/job_backup.c worker/backup_copy.c common/pathrule.c */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
