@@ -94,7 +94,7 @@ void pathrule_normalize(const char *in, size_t len, char *out)
 		if (i == start || (i - start == 1 && in[start] == '.'))
 			continue;
 		out[o++] = '/';
-		memcpy(out + o, in + start, i - start);
+		memmove(out + o, in + start, i - start); /* out may be in */
 		o += i - start;
 	}
 	if (o == 0)

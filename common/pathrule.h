@@ -24,7 +24,7 @@ enum pathrule_walk { PATHRULE_CREATE = 1, PATHRULE_FOLLOW = 2 };
  * or -1 with a reason ("path has a '..' component") in err. */
 int pathrule_check(const char *p, size_t len, char *err, size_t errlen);
 
-/* Drops empty and "." components and a trailing slash; out gets at most
+/* Drops empty and "." components and a trailing slash (out may be in); out gets at most
  * len + 1 bytes, and "/" if nothing is left. */
 void pathrule_normalize(const char *in, size_t len, char *out);
 
