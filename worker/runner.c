@@ -78,18 +78,22 @@ static void runner_keep(struct runner_result *r, const char *b, size_t n, bool i
 	}
 }
 
-/* Reads what fd has; closes it at EOF (sets *fd = -1). */
-static void runner_read(int *fd, struct runner_result *r, bool is_err)
+/* Reads what fd has; closes it at EOF (sets *fd = -1).  Returns false
+ * when nothing more is there now. */
+static bool runner_read(int *fd, struct runner_result *r, bool is_err)
 {
 	char b[4096];
 	ssize_t n = read(*fd, b, sizeof(b));
 
 	if (n > 0) {
 		runner_keep(r, b, (size_t)n, is_err);
-	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		return true;
+	}
+	if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 		close(*fd);
 		*fd = -1;
 	}
+	return n == -1 && errno == EINTR;
 }
 
 static long long runner_now_ms(void)
@@ -187,8 +191,8 @@ int runner_run(const struct runner_spec *spec, struct runner_result *r)
 		for (i = 0; i < 2; i++) { /* what is left in the pipes, without waiting */
 			flags = fds[i] >= 0 ? fcntl(fds[i], F_GETFL) : 0;
 			if (fds[i] >= 0 && fcntl(fds[i], F_SETFL, flags | O_NONBLOCK) == 0)
-				while (fds[i] >= 0)
-					runner_read(&fds[i], r, i == 1);
+				while (fds[i] >= 0 && runner_read(&fds[i], r, i == 1))
+					;
 		}
 		kill(-pid, SIGKILL); /* leftovers: the zombie leader still holds the id */
 		if (spec->lim != NULL)
