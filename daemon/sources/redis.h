@@ -159,6 +159,13 @@ void redis_free_pending(struct redis_source *r);
 void redis_job_ended(struct source *src, struct job *j, uint32_t status, const char *msg,
                      size_t len);
 
+/* ---- redis_ops.c ---- */
+/* The source's stats op: the counters of r->st. */
+bool redis_stats(const struct source *src, struct source_stats *st);
+/* The source's reload op: [redis] changes need a restart; keeps the
+ * running ones in next. */
+void redis_reload(struct source *src, struct config *next);
+
 /* ---- redis_claim.c ---- */
 void redis_claim_start(struct redis_source *r);
 /* Refreshes the idle time of every entry held here, so that no other
