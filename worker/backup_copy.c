@@ -14,8 +14,11 @@
  *   counted ("skipped N"); so is the backup dir if the tree holds it.
  * - Copies keep the permission bits (0777) and times; set-id and sticky
  *   bits are dropped (a backup must not mint set-uid programs) and the
- *   owner is the worker.  Hard links become separate files; entries that
- *   vanish during the walk are left out.  Trees are at most 64 levels deep.
+ *   owner is the worker.  A file with more than one name is refused (any
+ *   other name may lie outside the allow roots: a hard link is a way out
+ *   of them) unless [backup] hardlinks = allow, and then the names become
+ *   separate files.  Entries that vanish during the walk are left out.
+ *   Trees are at most 64 levels deep.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -61,6 +64,14 @@ int backup_open_source(struct backup_op *op, const struct backup_src *src, const
 	    (now.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
 		close(fd);
 		return job_result(op->ctx, -1, "%s changed while being opened", op->src);
+	}
+	if (S_ISREG(now.st_mode) && now.st_nlink > 1 && !op->ctx->cfg->backup_hardlinks) {
+		close(fd);
+		return job_result(
+		    op->ctx, -1,
+		    "refusing %s: a file with %lu hard links, whose other names may lie "
+		    "outside the allowed roots ([backup] hardlinks = allow copies it)",
+		    op->src, (unsigned long)now.st_nlink);
 	}
 	return fd;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # backup jobs cannot be turned against the host: a path with "..", a
 # symlink out of the allowed root, a directory symlink as a component, a
-# FIFO inside the root (must not hang), a path outside the root: each one
+# hard link to a file outside the root, a FIFO inside the root (must not hang), a path outside the root: each one
 # fails with its reason in the daemon log, and nothing is created outside
 # [backup] dir.  poolctl refuses "backup ../x" itself.
 # shellcheck source=lib.sh
@@ -19,6 +19,7 @@ ln -s ../outside/dir "$ALLOW_DIR/dirlink"
 mkdir "$ALLOW_DIR/sub"
 ln -s ../ok.txt "$ALLOW_DIR/sub/link-in"
 mkfifo "$ALLOW_DIR/fifo"
+ln "$OUT/secret.txt" "$ALLOW_DIR/hardlink-out"
 start_daemon
 
 # Everything but the daemon's own files, to compare afterwards.
@@ -43,6 +44,7 @@ bad=(
 	"$ALLOW_DIR/dirlink|symlink"
 	"$ALLOW_DIR/sub/link-in|symlink"
 	"$ALLOW_DIR/fifo|fifo|FIFO"
+	"$ALLOW_DIR/hardlink-out|2 hard links"
 	"$OUT/secret.txt|not under any \[backup\] allow root"
 	"/etc/hostname|not under any \[backup\] allow root"
 )

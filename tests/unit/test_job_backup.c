@@ -675,6 +675,32 @@ static void test_backup_dir_inside_tree(void **state)
 	assert_absent(p);
 }
 
+/* A file with a second name (perhaps outside every allow root) is
+ * refused, alone or in a tree, unless [backup] hardlinks = allow. */
+static void test_hardlink_refused(void **state)
+{
+	struct fx *f = *state;
+	char t[PATH_MAX], p[PATH_MAX], o[PATH_MAX], d[PATH_MAX];
+
+	join(t, f->allow, "tree");
+	assert_int_equal(mkdir(t, 0755), 0);
+	join(o, f->outside, "secret");
+	put_str(o, "secret\n");
+	join(p, t, "alias");
+	assert_int_equal(link(o, p), 0);
+	run_fails(f, p, "2 hard links");
+	assert_non_null(strstr(f->ctx.msg, "[backup] hardlinks = allow"));
+	run_fails(f, t, "2 hard links");
+	dest_of(f, t, d);
+	assert_absent(d);
+
+	f->cfg.backup_hardlinks = true;
+	run_ok(f, p);
+	run_ok(f, t);
+	join(p, d, "alias");
+	assert_content(p, "secret\n");
+}
+
 #ifdef TEST_AUDIT_ARCH
 /* Makes openat2 fail with ENOSYS in this process, as on an old kernel. */
 static int block_openat2(void)
@@ -790,6 +816,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tree_too_deep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backup_dir_inside_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fallback_walk_without_openat2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hardlink_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
