@@ -33,7 +33,6 @@
 #define BACKUP_MAX_DEPTH    64  /* directory levels of a copied tree */
 #define BACKUP_REMOVE_DEPTH 128 /* levels removed when clearing an old copy */
 #define BACKUP_TMP_PREFIX   ".poold-tmp."
-#define BACKUP_CHUNK        (1L << 30)
 #define BACKUP_FILE_FLAGS   (O_RDONLY | O_NONBLOCK | O_NOCTTY)
 #define BACKUP_DIR_FLAGS    (O_RDONLY | O_DIRECTORY)
 
@@ -116,57 +115,6 @@ int backup_copy_create_tmp(int pdir, char *name, bool dir)
 	return fd;
 }
 
-/* Errors after which read and write may still work. */
-static bool copy_unsupported(int err)
-{
-	return err == EXDEV || err == EINVAL || err == ENOSYS || err == EOPNOTSUPP;
-}
-
-/* One chunk with read and write: bytes copied, 0 at the end, or -1. */
-static ssize_t copy_rw(int in, int out)
-{
-	char buf[131072];
-	ssize_t n = read(in, buf, sizeof(buf)), off = 0, w;
-
-	while (n > 0 && off < n) {
-		w = write(out, buf + off, (size_t)(n - off));
-		if (w > 0)
-			off += w;
-		else if (w == 0 || errno != EINTR)
-			return w == 0 ? (errno = ENOSPC, -1) : -1;
-	}
-	return n;
-}
-
-/*
- * Copies in to out up to the end of in: in the kernel with
- * copy_file_range (reflinks where the file system can), else with read
- * and write.  A first copy_file_range of 0 bytes is checked with read(),
- * as files such as those of procfs report a size of 0.
- */
-static int copy_data(struct backup_op *op, int in, int out)
-{
-	bool in_kernel = true, started = false;
-	ssize_t n;
-
-	for (;;) {
-		if (in_kernel)
-			n = copy_file_range(in, NULL, out, NULL, BACKUP_CHUNK, 0);
-		else
-			n = copy_rw(in, out);
-		if (in_kernel && (n < 0 ? copy_unsupported(errno) : n == 0 && !started)) {
-			in_kernel = false;
-			continue;
-		}
-		if (n == 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -1;
-		op->bytes += n > 0 ? (unsigned long long)n : 0;
-		started = started || n > 0;
-	}
-}
-
 /*
  * Fills the copy out of a source in (a file, or a directory walked at
  * depth), then gives it the mode and times of st and fsyncs it.  Closes
@@ -181,9 +129,7 @@ int backup_copy_fill(struct backup_op *op, int in, int out, const struct stat *s
 	if (dir) {
 		ret = copy_dir(op, in, out, depth);
 	} else {
-		ret = copy_data(op, in, out);
-		if (ret < 0)
-			job_result(op->ctx, -1, "copy %s: %s", op->src, strerror(errno));
+		ret = backup_data_copy(op, in, out, st);
 		backup_close_keep_errno(in);
 	}
 	if (ret == 0 &&

@@ -76,6 +76,14 @@ int backup_copy_fill(struct backup_op *op, int in, int out, const struct stat *s
  */
 int backup_copy_swap_in(struct backup_op *op, int pdir, const char *tmp, const char *name);
 
+/*
+ * Copies the data of the regular file in (whose fstat is st) into the
+ * empty file out, keeping holes, after checking that the backup file
+ * system has room for it.  Leaves both fds open.  Returns 0, or -1 with
+ * the reason in op->ctx->msg.  In backup_data.c.
+ */
+int backup_data_copy(struct backup_op *op, int in, int out, const struct stat *st);
+
 /* Removes name in parent, a file or a whole tree, without following a
  * symlink.  Returns 0 (also if it was not there), or -1 with errno set. */
 int backup_copy_remove(int parent, const char *name);

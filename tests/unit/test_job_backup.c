@@ -6,7 +6,7 @@
  * a failure), failures that must leave no ".poold-tmp." entry behind, and
  * the component walk used when openat2 is missing (forced with seccomp).
  */
-/* test-sources: worker/job_backup.c worker/backup_copy.c */
+/* test-sources: worker/job_backup.c worker/backup_copy.c worker/backup_data.c */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -701,6 +701,44 @@ static void test_hardlink_refused(void **state)
 	assert_content(p, "secret\n");
 }
 
+/* A 64 MiB file with 4 KiB of data at each end stays sparse in its copy,
+ * with the same size and bytes. */
+static void test_sparse_kept(void **state)
+{
+	struct fx *f = *state;
+	const off_t size = 64L << 20;
+	char src[PATH_MAX], dst[PATH_MAX], head[4096], tail[4096], got[4096];
+	struct stat st;
+	int fd;
+
+	memset(head, 'h', sizeof(head));
+	memset(tail, 't', sizeof(tail));
+	join(src, f->allow, "sparse");
+	fd = open(src, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, head, sizeof(head), 0), (ssize_t)sizeof(head));
+	assert_int_equal(pwrite(fd, tail, sizeof(tail), size - 4096), (ssize_t)sizeof(tail));
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(stat(src, &st), 0);
+	if ((off_t)st.st_blocks * 512 >= size)
+		skip(); /* the test directory's file system does not keep holes */
+	run_ok(f, src);
+	dest_of(f, src, dst);
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_size, size);
+	if ((off_t)st.st_blocks * 512 > (1L << 20))
+		fail_msg("the copy has %lld blocks allocated", (long long)st.st_blocks);
+	fd = open(dst, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(pread(fd, got, sizeof(got), 0), (ssize_t)sizeof(got));
+	assert_memory_equal(got, head, sizeof(got));
+	assert_int_equal(pread(fd, got, sizeof(got), size - 4096), (ssize_t)sizeof(got));
+	assert_memory_equal(got, tail, sizeof(got));
+	assert_int_equal(pread(fd, got, sizeof(got), size / 2), (ssize_t)sizeof(got));
+	memset(head, 0, sizeof(head));
+	assert_memory_equal(got, head, sizeof(got));
+	close(fd);
+}
+
 #ifdef TEST_AUDIT_ARCH
 /* Makes openat2 fail with ENOSYS in this process, as on an old kernel. */
 static int block_openat2(void)
@@ -817,6 +855,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_backup_dir_inside_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fallback_walk_without_openat2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hardlink_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sparse_kept, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
