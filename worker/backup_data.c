@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -26,6 +27,7 @@
 #include "backup_copy.h"
 
 #define BACKUP_CHUNK (1L << 30)
+#define BACKUP_ALL   ((off_t)INT64_MAX) /* no limit: up to the end */
 
 /* Errors after which read and write may still work. */
 static bool copy_unsupported(int err)
@@ -56,50 +58,28 @@ static ssize_t copy_rw(int in, int out, off_t *off, size_t max)
 }
 
 /*
- * Copies in to out up to the end of in at the current offsets: in the
- * kernel with copy_file_range, else with read and write.  A first
- * copy_file_range of 0 bytes is checked with read(), as files such as
- * those of procfs report a size of 0.
+ * Copies up to len bytes of in to out: at *off in both (which it moves
+ * on), or at the current offsets when off is NULL.  In the kernel with
+ * copy_file_range (reflinks where the file system can), else with read
+ * and write.  Stops without an error at the end of the source.  A first
+ * copy_file_range of 0 bytes without off is checked with read(), as
+ * files such as those of procfs report a size of 0.
  */
-static int copy_stream(struct backup_op *op, int in, int out)
+static int copy_run(struct backup_op *op, int in, int out, off_t *off, off_t len)
 {
 	bool in_kernel = true, started = false;
-	ssize_t n;
-
-	for (;;) {
-		if (in_kernel)
-			n = copy_file_range(in, NULL, out, NULL, BACKUP_CHUNK, 0);
-		else
-			n = copy_rw(in, out, NULL, BACKUP_CHUNK);
-		if (in_kernel && (n < 0 ? copy_unsupported(errno) : n == 0 && !started)) {
-			in_kernel = false;
-			continue;
-		}
-		if (n == 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -1;
-		op->bytes += n > 0 ? (unsigned long long)n : 0;
-		started = started || n > 0;
-	}
-}
-
-/* Copies the len bytes at off of in to the same place in out; stops
- * early, without an error, if the source shrinks. */
-static int copy_extent(struct backup_op *op, int in, int out, off_t off, off_t len)
-{
-	bool in_kernel = true;
-	off_t ioff = off, ooff = off;
+	off_t ooff = off != NULL ? *off : 0;
 	ssize_t n;
 
 	while (len > 0) {
 		size_t max = len < BACKUP_CHUNK ? (size_t)len : (size_t)BACKUP_CHUNK;
 
 		if (in_kernel)
-			n = copy_file_range(in, &ioff, out, &ooff, max, 0);
+			n = copy_file_range(in, off, out, off != NULL ? &ooff : NULL, max, 0);
 		else
-			n = copy_rw(in, out, &ioff, max);
-		if (in_kernel && n < 0 && copy_unsupported(errno)) {
+			n = copy_rw(in, out, off, max);
+		if (in_kernel &&
+		    (n < 0 ? copy_unsupported(errno) : n == 0 && !started && off == NULL)) {
 			in_kernel = false;
 			continue;
 		}
@@ -108,9 +88,10 @@ static int copy_extent(struct backup_op *op, int in, int out, off_t off, off_t l
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (n > 0) {
-			ooff = ioff;
 			len -= n;
 			op->bytes += (unsigned long long)n;
+			started = true;
+			ooff = off != NULL ? *off : 0;
 		}
 	}
 	return 0;
@@ -145,11 +126,11 @@ static int copy_sparse(struct backup_op *op, int in, int out)
 		if (data < 0 && errno == ENXIO)
 			break; /* nothing but a hole up to the end */
 		if (data < 0 && hole == 0 && copy_unsupported(errno))
-			return copy_stream(op, in, out);
+			return copy_run(op, in, out, NULL, BACKUP_ALL);
 		if (data < 0)
 			return -1;
 		hole = lseek(in, data, SEEK_HOLE);
-		if (hole < 0 || copy_extent(op, in, out, data, hole - data) < 0)
+		if (hole < 0 || copy_run(op, in, out, &data, hole - data) < 0)
 			return -1;
 	}
 	end = lseek(in, 0, SEEK_END);
@@ -162,7 +143,7 @@ int backup_data_copy(struct backup_op *op, int in, int out, const struct stat *s
 
 	if (check_room(op, out, st) < 0)
 		return -1;
-	ret = st->st_size == 0 ? copy_stream(op, in, out) : copy_sparse(op, in, out);
+	ret = st->st_size == 0 ? copy_run(op, in, out, NULL, BACKUP_ALL) : copy_sparse(op, in, out);
 	if (ret < 0)
 		job_result(op->ctx, -1, "copy %s: %s", op->src, strerror(errno));
 	return ret;
