@@ -2,7 +2,7 @@
  * The copy and the atomic swap of the backup job; worker/job_backup.c
  * decides what is copied and where, and hands this file open fds.  It
  * builds the copy under a temp name beside the destination (a file, or a
- * whole tree with every file and directory fsynced) and puts it in place
+ * whole tree, made durable by one barrier at its end) and puts it in place
  * with rename, or with RENAME_EXCHANGE and removal of the old copy when
  * one is there.  It must not resolve a path, follow a symlink or open a
  * FIFO, socket or device inside a tree, or exit on anything it finds.
@@ -17,7 +17,8 @@
  *   owner is the worker.  A file with more than one name is refused (any
  *   other name may lie outside the allow roots: a hard link is a way out
  *   of them) unless [backup] hardlinks = allow, and then the names become
- *   separate files.  Entries that vanish during the walk are left out.
+ *   separate files.  Entries deleted during the walk are left out and
+ *   counted ("vanished N"); entries replaced are copied as they are then.
  *   Trees are at most 64 levels deep.
  */
 #include <dirent.h>
@@ -54,15 +55,20 @@ int backup_open_source(struct backup_op *op, const struct backup_src *src, const
 {
 	int flags = S_ISDIR(st->st_mode) ? BACKUP_DIR_FLAGS : BACKUP_FILE_FLAGS;
 	struct stat now;
+	bool gone;
 	int fd;
 
 	fd = openat(src->parent, src->name, flags | O_CLOEXEC | (src->nofollow ? O_NOFOLLOW : 0));
-	if (fd < 0)
-		return job_result(op->ctx, -1, "open %s: %s", op->src, strerror(errno));
+	if (fd < 0) {
+		gone = errno == ENOENT || errno == ELOOP || errno == ENOTDIR;
+		job_result(op->ctx, -1, "open %s: %s", op->src, strerror(errno));
+		return gone ? BACKUP_GONE : -1;
+	}
 	if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
 	    (now.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
 		close(fd);
-		return job_result(op->ctx, -1, "%s changed while being opened", op->src);
+		job_result(op->ctx, -1, "%s changed while being opened", op->src);
+		return BACKUP_GONE;
 	}
 	if (S_ISREG(now.st_mode) && now.st_nlink > 1 && !op->ctx->cfg->backup_hardlinks) {
 		close(fd);
@@ -117,8 +123,12 @@ int backup_copy_create_tmp(int pdir, char *name, bool dir)
 
 /*
  * Fills the copy out of a source in (a file, or a directory walked at
- * depth), then gives it the mode and times of st and fsyncs it.  Closes
- * both fds; a close error counts, as on NFS it may be the write's.
+ * depth), then gives it the mode and times of st.  The durability barrier
+ * is one per backup, at the top (depth 1): an fsync of a single file, or
+ * one syncfs of the backup file system once a whole tree is written (not
+ * one fsync per entry: about 1.7 ms each, 170 s for 100,000 files); the
+ * caller renames only after it.  Closes both fds; a close error counts,
+ * as on NFS it may be the write's.
  */
 int backup_copy_fill(struct backup_op *op, int in, int out, const struct stat *st, unsigned depth)
 {
@@ -132,8 +142,8 @@ int backup_copy_fill(struct backup_op *op, int in, int out, const struct stat *s
 		ret = backup_data_copy(op, in, out, st);
 		backup_close_keep_errno(in);
 	}
-	if (ret == 0 &&
-	    (fchmod(out, st->st_mode & 0777) < 0 || futimens(out, times) < 0 || fsync(out) < 0))
+	if (ret == 0 && (fchmod(out, st->st_mode & 0777) < 0 || futimens(out, times) < 0 ||
+	                 (depth == 1 && (dir ? syncfs(out) : fsync(out)) < 0)))
 		ret = job_result(op->ctx, -1, "finish copy of %s: %s", op->src, strerror(errno));
 	if (close(out) < 0 && ret == 0)
 		ret = job_result(op->ctx, -1, "close copy of %s: %s", op->src, strerror(errno));
@@ -160,7 +170,7 @@ static int tree_node(struct backup_op *op, int sfd, int dfd, const char *name,
 		                  BACKUP_MAX_DEPTH);
 	in = backup_open_source(op, &src, st);
 	if (in < 0)
-		return -1;
+		return in;
 	out = create_node(dfd, name, dir);
 	if (out < 0) {
 		backup_close_keep_errno(in);
@@ -173,8 +183,8 @@ static int tree_link(struct backup_op *op, int sfd, int dfd, const char *name)
 {
 	ssize_t n = readlinkat(sfd, name, op->link, sizeof(op->link));
 
-	if (n < 0 && errno == ENOENT)
-		return 0;
+	if (n < 0 && (errno == ENOENT || errno == EINVAL))
+		return BACKUP_GONE; /* gone, or no longer a symlink */
 	if (n < 0 || (size_t)n >= sizeof(op->link))
 		return job_result(op->ctx, -1, "readlink %s: %s", op->src,
 		                  n < 0 ? strerror(errno) : "target too long");
@@ -186,27 +196,50 @@ static int tree_link(struct backup_op *op, int sfd, int dfd, const char *name)
 	return 0;
 }
 
-/* Copies one entry of a tree by its type, with op->src naming it meanwhile. */
+/* Copies one entry of a tree by its type: 0, -1, BACKUP_GONE if it went
+ * or changed between its stat and its open, 1 if it was not there. */
+static int copy_by_type(struct backup_op *op, int sfd, int dfd, const char *name, unsigned depth)
+{
+	struct stat st;
+
+	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT
+		           ? 1
+		           : job_result(op->ctx, -1, "stat %s: %s", op->src, strerror(errno));
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+		return tree_node(op, sfd, dfd, name, &st, depth);
+	if (S_ISLNK(st.st_mode))
+		return tree_link(op, sfd, dfd, name);
+	op->skipped++;
+	return 0;
+}
+
+/*
+ * Copies one entry of a tree, with op->src naming it meanwhile.  An entry
+ * deleted during the walk is left out and counted ("vanished N"); one
+ * replaced (renamed over, or deleted and made again) is looked at again,
+ * so the copy has what was there when it was read.
+ */
 static int copy_entry(struct backup_op *op, int sfd, int dfd, const char *name, unsigned depth)
 {
 	size_t saved = op->src_len, n = strlen(name);
-	struct stat st;
-	int ret = 0;
+	int ret, tries = 0;
 
 	if (saved + 1 + n < sizeof(op->src)) {
 		op->src[saved] = '/';
 		memcpy(op->src + saved + 1, name, n + 1);
 		op->src_len = saved + 1 + n;
 	}
-	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
-			ret = job_result(op->ctx, -1, "stat %s: %s", op->src, strerror(errno));
-	} else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-		ret = tree_node(op, sfd, dfd, name, &st, depth);
-	} else if (S_ISLNK(st.st_mode)) {
-		ret = tree_link(op, sfd, dfd, name);
-	} else {
-		op->skipped++;
+	while ((ret = copy_by_type(op, sfd, dfd, name, depth)) == BACKUP_GONE) {
+		if (++tries == BACKUP_TRIES) {
+			ret =
+			    job_result(op->ctx, -1, "%s kept changing while being copied", op->src);
+			break;
+		}
+	}
+	if (ret == 1) {
+		op->vanished++;
+		ret = 0;
 	}
 	op->src_len = saved;
 	op->src[saved] = '\0';

@@ -16,6 +16,7 @@
 
 #define BACKUP_TMP_MAX 80 /* size of a buffer for a temp name */
 #define BACKUP_TRIES   16 /* temp names tried; openat2 calls retried on EAGAIN */
+#define BACKUP_GONE    -2 /* a tree entry went or changed between its stat and its open */
 
 /* A source entry: name in parent; nofollow is AT_SYMLINK_NOFOLLOW, or 0
  * only for an allow root itself, which the operator named. */
@@ -33,7 +34,7 @@ struct backup_op {
 	char dest[PATH_MAX]; /* backup dir + PATH, for messages */
 	dev_t skip_dev[2];   /* the backup dir and the temp tree */
 	ino_t skip_ino[2];
-	unsigned long files, dirs, links, skipped;
+	unsigned long files, dirs, links, skipped, vanished;
 	unsigned long long bytes;
 	char link[PATH_MAX]; /* scratch for readlinkat */
 };
@@ -46,7 +47,8 @@ int backup_close_keep_errno(int fd);
  * Opens src, which fstatat found to be st, without following a symlink
  * unless src->nofollow is 0, with O_NONBLOCK for a file, and checks that
  * it is still the same entry.  Returns a new fd the caller owns, or -1
- * with the reason in op->ctx->msg.
+ * or BACKUP_GONE (not there any more, or another entry now) with the
+ * reason in op->ctx->msg.
  */
 int backup_open_source(struct backup_op *op, const struct backup_src *src, const struct stat *st);
 
@@ -61,7 +63,8 @@ int backup_copy_create_tmp(int pdir, char *name, bool dir);
 /*
  * Fills the copy out from the source in (a file, or a directory whose tree
  * is copied at depth, 1 for the top), gives it the mode and times of st
- * and fsyncs it, counting into op.  Closes both fds in every case.
+ * and, at the top only, makes it durable (fsync of a file, one syncfs for
+ * a whole tree), counting into op.  Closes both fds in every case.
  * Returns 0, or -1 with the reason in op->ctx->msg; a partial copy is left
  * for the caller to remove.
  */

@@ -296,8 +296,10 @@ static int backup_source(struct backup_op *op, const struct backup_src *src)
 		return job_result(op->ctx, 0, "copied 1 file, %llu bytes to %s", op->bytes,
 		                  op->dest);
 	return job_result(op->ctx, 0,
-	                  "copied %lu files, %lu dirs, %lu symlinks, %llu bytes, skipped %lu to %s",
-	                  op->files, op->dirs, op->links, op->bytes, op->skipped, op->dest);
+	                  "copied %lu files, %lu dirs, %lu symlinks, %llu bytes, skipped %lu, "
+	                  "vanished %lu to %s",
+	                  op->files, op->dirs, op->links, op->bytes, op->skipped, op->vanished,
+	                  op->dest);
 }
 
 /*

@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -739,6 +740,67 @@ static void test_sparse_kept(void **state)
 	close(fd);
 }
 
+#define CHURN_FILES 300
+
+/* The child of test_vanish_during_walk: deletes files of dir and makes
+ * them again under the same name (a rename over it), at random, until
+ * killed; only raw calls, as cmocka cannot cross a fork. */
+static void churn(const char *dir, unsigned seed)
+{
+	char p[PATH_MAX], q[PATH_MAX];
+	int i, fd;
+
+	srand(seed);
+	for (;;) {
+		i = rand() % CHURN_FILES;
+		snprintf(p, sizeof(p), "%s/f%03d", dir, i);
+		snprintf(q, sizeof(q), "%s/new%03d", dir, i);
+		unlink(p);
+		fd = open(q, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0 && write(fd, "new\n", 4) == 4 && close(fd) == 0)
+			rename(q, p);
+	}
+}
+
+/* Files deleted or replaced while a tree is walked do not fail it:
+ * deleted ones are left out and counted, replaced ones are copied. */
+static void test_vanish_during_walk(void **state)
+{
+	struct fx *f = *state;
+	unsigned seed = (unsigned)time(NULL), runs, gone = 0;
+	char t[PATH_MAX], p[PATH_MAX];
+	const char *v;
+	pid_t pid;
+	int i;
+
+	print_message("seed %u\n", seed);
+	join(t, f->allow, "churn");
+	assert_int_equal(mkdir(t, 0755), 0);
+	for (i = 0; i < CHURN_FILES; i++) {
+		fmt(p, sizeof(p), "%s/f%03d", t, i);
+		put_str(p, "old\n");
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(HANG_LIMIT);
+		churn(t, seed);
+	}
+	for (runs = 0; runs < 300 && gone < 3; runs++) {
+		if (run(f, t) != JOB_OK)
+			break;
+		v = strstr(f->ctx.msg, "vanished ");
+		gone += v != NULL && atoi(v + 9) > 0;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (strncmp(f->ctx.msg, "copied ", 7) != 0)
+		fail_msg("run %u failed: %s", runs, f->ctx.msg);
+	if (gone == 0)
+		fail_msg("no entry vanished in %u runs (seed %u)", runs, seed);
+	assert_int_equal(count_tmp(f), 0);
+}
+
 #ifdef TEST_AUDIT_ARCH
 /* Makes openat2 fail with ENOSYS in this process, as on an old kernel. */
 static int block_openat2(void)
@@ -856,6 +918,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fallback_walk_without_openat2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hardlink_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sparse_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vanish_during_walk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
