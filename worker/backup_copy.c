@@ -1,7 +1,7 @@
 /*
  * The copy and the atomic swap of the backup job; worker/job_backup.c
  * decides what is copied and where, and hands this file open fds.  It
- * builds the copy under a temp name beside the destination (a file, or a
+ * builds the copy under a temp name in the staging directory (a file, or a
  * whole tree, made durable by one barrier at its end) and puts it in place
  * with rename, or with RENAME_EXCHANGE and removal of the old copy when
  * one is there.  It must not resolve a path, follow a symlink or open a
@@ -33,7 +33,6 @@
 
 #define BACKUP_MAX_DEPTH    64  /* directory levels of a copied tree */
 #define BACKUP_REMOVE_DEPTH 128 /* levels removed when clearing an old copy */
-#define BACKUP_TMP_PREFIX   ".poold-tmp."
 #define BACKUP_FILE_FLAGS   (O_RDONLY | O_NONBLOCK | O_NOCTTY)
 #define BACKUP_DIR_FLAGS    (O_RDONLY | O_DIRECTORY)
 
@@ -103,16 +102,14 @@ static int create_node(int dfd, const char *name, bool dir)
 
 /* create_node with a fresh temp name; name is "" if nothing was created,
  * so that a cleanup never removes somebody else's entry. */
-int backup_copy_create_tmp(int pdir, char *name, bool dir)
+int backup_copy_create_tmp(int stage, char *name, bool dir, const char *base)
 {
-	struct timespec ts;
 	int fd = -1, i;
 
 	for (i = 0; i < BACKUP_TRIES && fd < 0; i++) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		snprintf(name, BACKUP_TMP_MAX, BACKUP_TMP_PREFIX "%ld.%lx.%d", (long)getpid(),
-		         (unsigned long)ts.tv_nsec, i);
-		fd = create_node(pdir, name, dir);
+		if (backup_stage_name(name, base) < 0)
+			break;
+		fd = create_node(stage, name, dir);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
@@ -319,29 +316,25 @@ int backup_copy_remove(int parent, const char *name)
 }
 
 /*
- * Puts the finished copy tmp in place of name in pdir in one step: a
- * rename if nothing is there, else an exchange, after which the old copy
- * sits under the temp name and is removed.
+ * Puts the finished copy tmp (in stage) in place of name in pdir in one
+ * step: a rename if nothing is there, else an exchange, after which the
+ * old copy sits under the temp name for the caller to remove.  Only pdir
+ * is fsynced: if a crash brings tmp back in stage, it is a stale
+ * temporary, swept at start.
  */
-int backup_copy_swap_in(struct backup_op *op, int pdir, const char *tmp, const char *name)
+int backup_copy_swap_in(struct backup_op *op, int stage, const char *tmp, int pdir,
+                        const char *name)
 {
-	bool exchanged = false;
-	int r = renameat2(pdir, tmp, pdir, name, RENAME_NOREPLACE);
+	int r = renameat2(stage, tmp, pdir, name, RENAME_NOREPLACE);
 
-	if (r < 0 && errno == EINVAL) {
-		r = renameat(pdir, tmp, pdir, name); /* no RENAME_NOREPLACE on this fs */
-	} else if (r < 0 && errno == EEXIST) {
-		r = renameat2(pdir, tmp, pdir, name, RENAME_EXCHANGE);
-		exchanged = r == 0;
-	}
+	if (r < 0 && errno == EINVAL)
+		r = renameat(stage, tmp, pdir, name); /* no RENAME_NOREPLACE on this fs */
+	else if (r < 0 && errno == EEXIST)
+		r = renameat2(stage, tmp, pdir, name, RENAME_EXCHANGE);
 	if (r < 0)
 		return job_result(op->ctx, -1, "rename to %s: %s", op->dest, strerror(errno));
 	if (fsync(pdir) < 0)
 		return job_result(op->ctx, -1, "fsync directory of %s: %s", op->dest,
-		                  strerror(errno));
-	if (exchanged && remove_tree(pdir, tmp, 0) < 0)
-		return job_result(op->ctx, -1,
-		                  "%s is in place, but removing the old copy failed: %s", op->dest,
 		                  strerror(errno));
 	return 0;
 }

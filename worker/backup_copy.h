@@ -14,9 +14,9 @@
 
 #include "job.h"
 
-#define BACKUP_TMP_MAX 80 /* size of a buffer for a temp name */
-#define BACKUP_TRIES   16 /* temp names tried; openat2 calls retried on EAGAIN */
-#define BACKUP_GONE    -2 /* a tree entry went or changed between its stat and its open */
+#define BACKUP_TMP_MAX 200 /* size of a buffer for a temp name */
+#define BACKUP_TRIES   16  /* temp names tried; openat2 calls retried on EAGAIN */
+#define BACKUP_GONE    -2  /* a tree entry went or changed between its stat and its open */
 
 /* A source entry: name in parent; nofollow is AT_SYMLINK_NOFOLLOW, or 0
  * only for an allow root itself, which the operator named. */
@@ -54,11 +54,12 @@ int backup_open_source(struct backup_op *op, const struct backup_src *src, const
 
 /*
  * Creates and opens an empty file (dir false) or a 0700 directory under a
- * fresh ".poold-tmp." name in pdir, written to name (BACKUP_TMP_MAX
- * bytes).  Returns a new fd the caller owns, or -1 with errno set and name
- * "", so that a cleanup never removes somebody else's entry.
+ * fresh temp name (backup_stage_name with base) in the staging directory
+ * stage, written to name (BACKUP_TMP_MAX bytes).  Returns a new fd the
+ * caller owns, or -1 with errno set and name "", so that a cleanup never
+ * removes somebody else's entry.
  */
-int backup_copy_create_tmp(int pdir, char *name, bool dir);
+int backup_copy_create_tmp(int stage, char *name, bool dir, const char *base);
 
 /*
  * Fills the copy out from the source in (a file, or a directory whose tree
@@ -71,13 +72,33 @@ int backup_copy_create_tmp(int pdir, char *name, bool dir);
 int backup_copy_fill(struct backup_op *op, int in, int out, const struct stat *st, unsigned depth);
 
 /*
- * Puts the finished copy tmp in place of name in pdir (a readable
- * directory fd, still the caller's) in one step and removes any old copy.
- * Returns 0, or -1 with the reason in op->ctx->msg; tmp may then still
- * exist (the new copy, or the old one after an exchange) for the caller
- * to remove.
+ * Puts the finished copy tmp (in the staging directory stage) in place of
+ * name in pdir (a readable directory fd, still the caller's) in one step
+ * and fsyncs pdir.  Returns 0, or -1 with the reason in op->ctx->msg.
+ * Either way tmp may still exist (the new copy, or the old one after an
+ * exchange) for the caller to remove.
  */
-int backup_copy_swap_in(struct backup_op *op, int pdir, const char *tmp, const char *name);
+int backup_copy_swap_in(struct backup_op *op, int stage, const char *tmp, int pdir,
+                        const char *name);
+
+/* In job_backup.c: the backup dir bdir, made if missing, as an O_PATH fd
+ * or -1; and the directory that gets the copy of op->src, as a readable
+ * fd with its missing components made, or -1 with the reason in msg. */
+int backup_open_dir(const char *bdir);
+int backup_open_dest_parent(struct backup_op *op);
+
+/* In backup_stage.c.  The staging directory of the backup dir, made if
+ * missing, as a readable fd the caller owns, or -1 with the reason in
+ * op->ctx->msg. */
+int backup_stage_open(struct backup_op *op);
+
+/* A fresh temp name "PID.RANDOM.BASE" in name (BACKUP_TMP_MAX bytes).
+ * Returns 0, or -1 if no random bits could be had. */
+int backup_stage_name(char *name, const char *base);
+
+/* Puts tmp (in stage) in place of the copy of op->src while holding the
+ * staging directory's lock.  Returns as backup_copy_swap_in. */
+int backup_stage_put(struct backup_op *op, int stage, const char *tmp);
 
 /*
  * Copies the data of the regular file in (whose fstat is st) into the

@@ -8,7 +8,9 @@
  * copy and the atomic swap are in backup_copy.c.  It must not follow a
  * symlink below an allow root, open a FIFO, socket or device for reading,
  * exit on any input, create anything in the backup dir for a refused job,
- * or leave a partial copy or a ".poold-tmp." entry behind when it fails.
+ * or leave a partial copy or a temporary behind when it fails (the
+ * staging directory and the sweep of what dead workers left are in
+ * backup_stage.c).
  * Decisions:
  * - A symlink as PATH itself or in any component of PATH below the root is
  *   refused; symlinks inside a copied tree are copied as symlinks.
@@ -203,27 +205,21 @@ static int resolve_beneath(int rootfd, const char *dir)
 	return fd;
 }
 
-/*
- * The directory that gets the copy, as a readable fd (it is fsynced after
- * the rename), with the backup dir and the path's directories created as
- * needed.  Called only once the source is open, so that a refused job
- * leaves nothing in the backup dir.
- */
-static int open_dest_parent(struct backup_op *op)
+int backup_open_dir(const char *bdir)
+{
+	return walk_dirs(AT_FDCWD, bdir, WALK_CREATE | WALK_FOLLOW);
+}
+
+int backup_open_dest_parent(struct backup_op *op)
 {
 	const char *bdir = op->ctx->cfg->backup_dir;
 	size_t dl = (size_t)(strrchr(op->src, '/') - op->src);
 	char dir[PATH_MAX];
-	struct stat st;
 	int bfd, pfd, fd;
 
-	bfd = walk_dirs(AT_FDCWD, bdir, WALK_CREATE | WALK_FOLLOW);
+	bfd = backup_open_dir(bdir);
 	if (bfd < 0)
 		return job_result(op->ctx, -1, "create %s: %s", bdir, strerror(errno));
-	if (fstat(bfd, &st) == 0) {
-		op->skip_dev[0] = st.st_dev;
-		op->skip_ino[0] = st.st_ino;
-	}
 	dl = dl > 0 ? dl - 1 : 0;
 	memcpy(dir, op->src + 1, dl);
 	dir[dl] = '\0';
@@ -236,22 +232,23 @@ static int open_dest_parent(struct backup_op *op)
 	return fd;
 }
 
-/* Copies PATH, a file or a tree, under a temp name beside the
- * destination and swaps it in; on failure the temp copy goes. */
+/* Copies PATH, a file or a tree, under a temp name in the staging
+ * directory and swaps it in; the temp name goes in every case (it holds
+ * the old copy after an exchange). */
 static int backup_top(struct backup_op *op, const struct backup_src *src, const struct stat *st)
 {
 	bool dir = S_ISDIR(st->st_mode);
 	char tmp[BACKUP_TMP_MAX];
 	struct stat tst;
-	int in, out, pdir, ret;
+	int in, out, stage, ret;
 
 	in = backup_open_source(op, src, st);
 	if (in < 0)
 		return -1;
-	pdir = open_dest_parent(op);
-	if (pdir < 0)
+	stage = backup_stage_open(op);
+	if (stage < 0)
 		return backup_close_keep_errno(in);
-	out = backup_copy_create_tmp(pdir, tmp, dir);
+	out = backup_copy_create_tmp(stage, tmp, dir, strrchr(op->src, '/') + 1);
 	if (out < 0 || fstat(out, &tst) < 0) {
 		ret = job_result(op->ctx, -1, "create temp copy for %s: %s", op->dest,
 		                 strerror(errno));
@@ -263,10 +260,12 @@ static int backup_top(struct backup_op *op, const struct backup_src *src, const 
 		ret = backup_copy_fill(op, in, out, st, 1);
 	}
 	if (ret == 0)
-		ret = backup_copy_swap_in(op, pdir, tmp, strrchr(op->src, '/') + 1);
-	if (ret < 0 && tmp[0] != '\0')
-		backup_copy_remove(pdir, tmp);
-	close(pdir);
+		ret = backup_stage_put(op, stage, tmp);
+	if (tmp[0] != '\0' && backup_copy_remove(stage, tmp) < 0 && ret == 0)
+		ret =
+		    job_result(op->ctx, -1, "%s is in place, but removing the old copy failed: %s",
+		               op->dest, strerror(errno));
+	close(stage);
 	return ret;
 }
 

@@ -6,7 +6,9 @@
  * a failure), failures that must leave no ".poold-tmp." entry behind, and
  * the component walk used when openat2 is missing (forced with seccomp).
  */
-/* test-sources: worker/job_backup.c worker/backup_copy.c worker/backup_data.c */
+/* clang-format off */
+/* test-sources: worker/job_backup.c worker/backup_copy.c worker/backup_data.c worker/backup_stage.c common/log.c */
+/* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -180,14 +182,22 @@ static void assert_absent(const char *path)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* Makes directory b in a (0700), its path in out (PATH_MAX bytes). */
+static void make_dir(char *out, const char *a, const char *b)
+{
+	join(out, a, b);
+	assert_int_equal(mkdir(out, 0700), 0);
+}
+
 /* Where a backup of src goes. */
 static void dest_of(struct fx *f, const char *src, char *out)
 {
 	fmt(out, PATH_MAX, "%s%s", f->backup, src);
 }
 
-/* Number of ".poold-tmp." entries anywhere below directory fd (closed). */
-static int count_tmp_fd(int fd)
+/* Number of temporaries anywhere below directory fd (closed): entries in
+ * a ".poold-tmp" staging directory, or named ".poold-tmp.*" (as before). */
+static int count_tmp_fd(int fd, bool staging)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
@@ -197,11 +207,11 @@ static int count_tmp_fd(int fd)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (strncmp(de->d_name, ".poold-tmp.", 11) == 0)
+		if (staging || strncmp(de->d_name, ".poold-tmp.", 11) == 0)
 			n++;
 		sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0)
-			n += count_tmp_fd(sub);
+			n += count_tmp_fd(sub, strcmp(de->d_name, ".poold-tmp") == 0);
 	}
 	closedir(d);
 	return n;
@@ -209,7 +219,7 @@ static int count_tmp_fd(int fd)
 
 static int count_tmp(struct fx *f)
 {
-	return count_tmp_fd(open(f->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	return count_tmp_fd(open(f->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), false);
 }
 
 static int run(struct fx *f, const char *path)
@@ -801,6 +811,89 @@ static void test_vanish_during_walk(void **state)
 	assert_int_equal(count_tmp(f), 0);
 }
 
+/* The sweep at a worker's start removes the temporaries of dead workers,
+ * without following a symlink in them, and nothing else. */
+static void test_sweep_stale(void **state)
+{
+	struct fx *f = *state;
+	char stage[PATH_MAX], p[PATH_MAX], o[PATH_MAX];
+	pid_t dead = fork();
+
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	assert_int_equal(mkdir(f->backup, 0755), 0);
+	make_dir(stage, f->backup, ".poold-tmp");
+	make_dir(o, f->outside, "keep");
+	join(o, f->outside, "keep/file");
+	put_str(o, "keep\n");
+	fmt(p, sizeof(p), "%s/%d.0123456789abcdef.tree", stage, (int)dead);
+	assert_int_equal(mkdir(p, 0755), 0);
+	join(o, p, "out");
+	assert_int_equal(symlink(f->outside, o), 0);
+	assert_int_equal(chmod(p, 0500), 0); /* read-only, as a copied tree may be */
+	join(o, f->outside, "keep/file");
+	fmt(p, sizeof(p), "%s/%d.fedcba9876543210.file", stage, (int)dead);
+	put_str(p, "stale\n");
+	fmt(p, sizeof(p), "%s/%d.0123456789abcdef.live", stage, (int)getppid());
+	put_str(p, "live\n");
+	join(p, stage, "12.not-ours");
+	put_str(p, "other\n");
+
+	job_backup_start(&f->cfg);
+	fmt(p, sizeof(p), "%s/%d.0123456789abcdef.tree", stage, (int)dead);
+	assert_absent(p);
+	fmt(p, sizeof(p), "%s/%d.fedcba9876543210.file", stage, (int)dead);
+	assert_absent(p);
+	fmt(p, sizeof(p), "%s/%d.0123456789abcdef.live", stage, (int)getppid());
+	assert_content(p, "live\n");
+	join(p, stage, "12.not-ours");
+	assert_content(p, "other\n");
+	assert_content(o, "keep\n");
+}
+
+/* Backups of a tree and of a file and a directory inside it, run at once
+ * by several processes, all succeed and leave no temporary. */
+static void test_nested_concurrent(void **state)
+{
+	struct fx *f = *state;
+	char t[PATH_MAX], p[PATH_MAX], sub[PATH_MAX], file[PATH_MAX];
+	const char *paths[3] = {t, sub, file};
+	int i, k, status, bad = 0;
+	pid_t pids[6];
+
+	join(t, f->allow, "top");
+	assert_int_equal(mkdir(t, 0755), 0);
+	join(sub, t, "sub");
+	assert_int_equal(mkdir(sub, 0755), 0);
+	for (i = 0; i < 40; i++) {
+		fmt(p, sizeof(p), "%s/f%d", sub, i);
+		put_str(p, "x\n");
+	}
+	join(file, sub, "f0");
+	for (i = 0; i < 6; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] > 0)
+			continue;
+		alarm(HANG_LIMIT);
+		for (k = 0; k < 30; k++) {
+			if (run(f, paths[i % 3]) != JOB_OK) {
+				fprintf(stderr, "%s: %s\n", paths[i % 3], f->ctx.msg);
+				_exit(1);
+			}
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		bad |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(count_tmp(f), 0);
+}
+
 #ifdef TEST_AUDIT_ARCH
 /* Makes openat2 fail with ENOSYS in this process, as on an old kernel. */
 static int block_openat2(void)
@@ -919,6 +1012,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hardlink_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sparse_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vanish_during_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sweep_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nested_concurrent, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
