@@ -60,7 +60,7 @@ one_run() {
 	kill "$PID" && wait "$PID" || true
 	PID=""
 	diff -r "$W/src/tree" "$W/run/backups$W/src/tree" >/dev/null ||
-		diff -r "$W/src/tree" "$W/run/backups$W/src/tree/latest" >/dev/null ||
+		diff -r "$W/src/tree" "$W/run/backups$W/src/tree/@latest/" >/dev/null ||
 		{ echo "the backup differs from its source" >&2; exit 1; }
 	echo "$t1 - $t0" | bc
 }

@@ -31,7 +31,6 @@
 
 #include "backup_copy.h"
 
-#define BACKUP_MAX_DEPTH    64  /* directory levels of a copied tree */
 #define BACKUP_REMOVE_DEPTH 128 /* levels removed when clearing an old copy */
 #define BACKUP_FILE_FLAGS   (O_RDONLY | O_NONBLOCK | O_NOCTTY)
 #define BACKUP_DIR_FLAGS    (O_RDONLY | O_DIRECTORY)
@@ -58,6 +57,7 @@ int backup_open_source(struct backup_op *op, const struct backup_src *src, const
 	int fd;
 
 	fd = openat(src->parent, src->name, flags | O_CLOEXEC | (src->nofollow ? O_NOFOLLOW : 0));
+	op->src_failed = true;
 	if (fd < 0) {
 		gone = errno == ENOENT || errno == ELOOP || errno == ENOTDIR;
 		job_result(op->ctx, -1, "open %s: %s", op->src, strerror(errno));
@@ -77,6 +77,7 @@ int backup_open_source(struct backup_op *op, const struct backup_src *src, const
 		    "outside the allowed roots ([backup] hardlinks = allow copies it)",
 		    op->src, (unsigned long)now.st_nlink);
 	}
+	op->src_failed = false;
 	return fd;
 }
 
@@ -155,7 +156,7 @@ static int tree_node(struct backup_op *op, int sfd, int dfd, const char *name,
 {
 	struct backup_src src = {sfd, name, AT_SYMLINK_NOFOLLOW};
 	bool dir = S_ISDIR(st->st_mode);
-	int in, out;
+	int in, out, ret;
 
 	if (dir && ((st->st_dev == op->skip_dev[0] && st->st_ino == op->skip_ino[0]) ||
 	            (st->st_dev == op->skip_dev[1] && st->st_ino == op->skip_ino[1]))) {
@@ -173,7 +174,32 @@ static int tree_node(struct backup_op *op, int sfd, int dfd, const char *name,
 		backup_close_keep_errno(in);
 		return job_result(op->ctx, -1, "create copy of %s: %s", op->src, strerror(errno));
 	}
-	return backup_copy_fill(op, in, out, st, depth + 1);
+	if (dir && op->prev[depth] >= 0)
+		op->prev[depth + 1] =
+		    openat(op->prev[depth], name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ret = backup_copy_fill(op, in, out, st, depth + 1);
+	if (dir && op->prev[depth + 1] >= 0) {
+		close(op->prev[depth + 1]);
+		op->prev[depth + 1] = -1;
+	}
+	return ret;
+}
+
+/* A file unchanged since the previous generation becomes a new name of
+ * its copy there: true if so.  A file with other names still goes the
+ * way of backup_open_source, which may refuse it. */
+static bool tree_link_unchanged(struct backup_op *op, int dfd, const char *name,
+                                const struct stat *st, unsigned depth)
+{
+	struct stat pst;
+
+	if (op->prev[depth] < 0 || (st->st_nlink > 1 && !op->ctx->cfg->backup_hardlinks) ||
+	    fstatat(op->prev[depth], name, &pst, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !backup_unchanged(st, &pst) || linkat(op->prev[depth], name, dfd, name, 0) < 0)
+		return false;
+	op->files++;
+	op->linked++;
+	return true;
 }
 
 static int tree_link(struct backup_op *op, int sfd, int dfd, const char *name)
@@ -182,7 +208,8 @@ static int tree_link(struct backup_op *op, int sfd, int dfd, const char *name)
 
 	if (n < 0 && (errno == ENOENT || errno == EINVAL))
 		return BACKUP_GONE; /* gone, or no longer a symlink */
-	if (n < 0 || (size_t)n >= sizeof(op->link))
+	op->src_failed = n < 0 || (size_t)n >= sizeof(op->link);
+	if (op->src_failed)
 		return job_result(op->ctx, -1, "readlink %s: %s", op->src,
 		                  n < 0 ? strerror(errno) : "target too long");
 	op->link[n] = '\0';
@@ -199,10 +226,14 @@ static int copy_by_type(struct backup_op *op, int sfd, int dfd, const char *name
 {
 	struct stat st;
 
-	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		op->src_failed = true;
 		return errno == ENOENT
 		           ? 1
 		           : job_result(op->ctx, -1, "stat %s: %s", op->src, strerror(errno));
+	}
+	if (S_ISREG(st.st_mode) && tree_link_unchanged(op, dfd, name, &st, depth))
+		return 0;
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
 		return tree_node(op, sfd, dfd, name, &st, depth);
 	if (S_ISLNK(st.st_mode))
@@ -237,6 +268,12 @@ static int copy_entry(struct backup_op *op, int sfd, int dfd, const char *name, 
 	if (ret == 1) {
 		op->vanished++;
 		ret = 0;
+	} else if (ret < 0 && op->src_failed && op->ctx->cfg->backup_partial) {
+		if (op->failed++ == 0) /* cut to fit the result line */
+			snprintf(op->first_failure, sizeof(op->first_failure), "%.*s",
+			         (int)sizeof(op->first_failure) - 1, op->ctx->msg);
+		op->src_failed = false;
+		ret = 0;
 	}
 	op->src_len = saved;
 	op->src[saved] = '\0';
@@ -252,6 +289,7 @@ static int copy_dir(struct backup_op *op, int sfd, int dfd, unsigned depth)
 
 	if (d == NULL) {
 		backup_close_keep_errno(sfd);
+		op->src_failed = true;
 		return job_result(op->ctx, -1, "read %s: %s", op->src, strerror(errno));
 	}
 	op->dirs++;
@@ -259,8 +297,10 @@ static int copy_dir(struct backup_op *op, int sfd, int dfd, unsigned depth)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			ret = copy_entry(op, sfd, dfd, de->d_name, depth);
 	}
-	if (ret == 0 && errno != 0)
+	if (ret == 0 && errno != 0) {
+		op->src_failed = true;
 		ret = job_result(op->ctx, -1, "read %s: %s", op->src, strerror(errno));
+	}
 	closedir(d);
 	return ret;
 }
@@ -313,28 +353,4 @@ static int remove_tree(int parent, const char *name, unsigned depth)
 int backup_copy_remove(int parent, const char *name)
 {
 	return remove_tree(parent, name, 0);
-}
-
-/*
- * Puts the finished copy tmp (in stage) in place of name in pdir in one
- * step: a rename if nothing is there, else an exchange, after which the
- * old copy sits under the temp name for the caller to remove.  Only pdir
- * is fsynced: if a crash brings tmp back in stage, it is a stale
- * temporary, swept at start.
- */
-int backup_copy_swap_in(struct backup_op *op, int stage, const char *tmp, int pdir,
-                        const char *name)
-{
-	int r = renameat2(stage, tmp, pdir, name, RENAME_NOREPLACE);
-
-	if (r < 0 && errno == EINVAL)
-		r = renameat(stage, tmp, pdir, name); /* no RENAME_NOREPLACE on this fs */
-	else if (r < 0 && errno == EEXIST)
-		r = renameat2(stage, tmp, pdir, name, RENAME_EXCHANGE);
-	if (r < 0)
-		return job_result(op->ctx, -1, "rename to %s: %s", op->dest, strerror(errno));
-	if (fsync(pdir) < 0)
-		return job_result(op->ctx, -1, "fsync directory of %s: %s", op->dest,
-		                  strerror(errno));
-	return 0;
 }

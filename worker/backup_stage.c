@@ -4,8 +4,7 @@
  * entry per running job, named "PID.RANDOM.NAME" (the worker's pid, 64
  * random bits, the name being backed up) and created with O_EXCL or
  * mkdir, so no two jobs ever share a temporary.  This file owns those
- * names, the swap into place under the staging directory's lock, and the
- * sweep of temporaries left by workers that died (killed past
+ * names and the sweep of temporaries left by workers that died (killed past
  * job_timeout, or by a signal).  It must not follow a symlink, remove an
  * entry of another name form, or one whose worker is alive.
  * Decisions:
@@ -14,11 +13,12 @@
  *   removing a tree of 100,000 files must not stall the master's loop.
  *   A temporary is stale when the process of its PID is gone; a pid
  *   reused since is only a delay (the next start after it ends sweeps).
- * - Every swap into place (and the creation of the destination's
- *   directories) holds an exclusive flock of the staging directory; the
- *   copying does not.  A backup of /a/b can then never write into a copy
- *   of /a that a concurrent backup of /a has just swapped out and is
- *   removing (which failed with "Directory not empty").
+ * - Every publication (backup_gen.c: the creation of the target's
+ *   directories, the renames into place, the expiry of old generations)
+ *   holds an exclusive flock of the staging directory; the copying does
+ *   not.  A backup of /a/b can then never write into a copy of /a that a
+ *   concurrent backup of /a is moving out and removing (which failed with
+ *   "Directory not empty").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -124,18 +123,4 @@ void job_backup_start(const struct config *cfg)
 	if (removed > 0)
 		log_msg(LOG_LVL_NOTICE, "removed %lu stale backup temporar%s in %s%s", removed,
 		        removed == 1 ? "y" : "ies", cfg->backup_dir, BACKUP_STAGE);
-}
-
-int backup_stage_put(struct backup_op *op, int stage, const char *tmp)
-{
-	int pdir, ret;
-
-	if (flock(stage, LOCK_EX) < 0)
-		return job_result(op->ctx, -1, "lock %s%s: %s", op->ctx->cfg->backup_dir,
-		                  BACKUP_STAGE, strerror(errno));
-	pdir = backup_open_dest_parent(op);
-	ret = pdir < 0 ? -1 : backup_copy_swap_in(op, stage, tmp, pdir, strrchr(op->src, '/') + 1);
-	backup_close_keep_errno(pdir);
-	flock(stage, LOCK_UN);
-	return ret;
 }

@@ -73,9 +73,12 @@ done
 fifo_send "backup $ALLOW_DIR/ok.txt"
 wait_accepted $((n + 1))
 pctl_wait || fail "poolctl wait after a good backup exited $? ($(cat "$T/wait.out"))"
-cmp "$ALLOW_DIR/ok.txt" "$BACKUP_DIR$ALLOW_DIR/ok.txt" || fail "the good backup differs"
-found=$(cd "$BACKUP_DIR" && find . -mindepth 1 \( -type f -o -type l -o -type p \) -print)
-[[ $found == "./${ALLOW_DIR#/}/ok.txt" ]] || fail "unexpected entries in the backup dir: $found"
+cmp "$ALLOW_DIR/ok.txt" "$BACKUP_DIR$ALLOW_DIR/ok.txt/@latest" || fail "the good backup differs"
+# One generation of ok.txt and its @latest link, nothing else.
+found=$(cd "$BACKUP_DIR" && find . -mindepth 1 \( -type f -o -type l -o -type p \) -print | sort |
+	sed 's/@[0-9]\{8\}T[0-9]\{6\}\.[0-9]\{6\}Z$/@GEN/')
+[[ $found == "./${ALLOW_DIR#/}/ok.txt/@GEN"$'\n'"./${ALLOW_DIR#/}/ok.txt/@latest" ]] ||
+	fail "unexpected entries in the backup dir: $found"
 grep -rq secret "$BACKUP_DIR" && fail "secret content was copied into the backup dir"
 
 snapshot >"$T/snap.after"

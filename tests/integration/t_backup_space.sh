@@ -23,9 +23,9 @@ truncate -s 1T "$big" || fail "cannot make a 1 TiB sparse file here"
 echo tail >>"$big"
 fifo_send "backup $big"
 wait_for '[[ $(stat_of tasks.backup.done) == 1 ]]' 30 "the sparse backup (log: $(tail -n 3 "$DLOG"))"
-copy=$BACKUP_DIR$big
-[[ $(stat -c %s "$copy") == $(stat -c %s "$big") ]] || fail "the copy has another size: $(stat -c %s "$copy")"
-blocks=$(stat -c %b "$copy")
+copy=$BACKUP_DIR$big/@latest
+[[ $(stat -L -c %s "$copy") == $(stat -c %s "$big") ]] || fail "the copy has another size: $(stat -L -c %s "$copy")"
+blocks=$(stat -L -c %b "$copy")
 ((blocks * 512 <= 65536)) || fail "the copy of a sparse file has $blocks blocks allocated"
 [[ $(head -c 5 "$copy") == head && $(tail -c 5 "$copy") == tail ]] || fail "the copy's data differs"
 
@@ -39,5 +39,5 @@ wait_for '[[ $(stat_of tasks.backup.failed) == 1 ]]' 10 "the backup that does no
 dlog_has "no room for $ALLOW_DIR/doc.txt: 2097152 bytes to write, [0-9]* free on the backup file system" ||
 	fail "the free-space reason is not in the log: $(grep 'backup failed' "$DLOG")"
 no_backup_tmp "$SMALL" || fail "a temporary was left: $(find "$SMALL")"
-[[ $(cat "$BACKUP_DIR$ALLOW_DIR/doc.txt") == v1 ]] || fail "the old backup was damaged"
+[[ $(cat "$BACKUP_DIR$ALLOW_DIR/doc.txt/@latest") == v1 ]] || fail "the old backup was damaged"
 true

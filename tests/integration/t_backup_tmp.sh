@@ -35,7 +35,7 @@ wait_for '[[ $(stat_of tasks.backup.timed_out) == 1 ]]' 60 "the second attempt t
 wait_for '[[ $(stat_of workers.ready) == 2 ]]' 30 "both workers to be back"
 wait_for 'no_backup_tmp "$BACKUP_DIR"' 30 "the temporaries to be swept"
 dlog_has "removed [0-9]+ stale backup temporar" || fail "the sweep was not logged"
-[[ ! -e $BACKUP_DIR$ALLOW_DIR/tree ]] || fail "a partial copy is in place"
+[[ ! -e $BACKUP_DIR$ALLOW_DIR/tree/@latest ]] || fail "a partial copy is in place"
 
 # The pool still backs up (without the slow disk now out of the way: a
 # single small file is one slowed copy).
@@ -43,4 +43,4 @@ echo ok >"$ALLOW_DIR/small.txt"
 fifo_send "backup $ALLOW_DIR/small.txt"
 wait_for '[[ $(stat_of tasks.backup.done) == 1 ]]' 20 "a later backup to succeed"
 no_backup_tmp "$BACKUP_DIR" || fail "the later backup left a temporary"
-cmp "$ALLOW_DIR/small.txt" "$BACKUP_DIR$ALLOW_DIR/small.txt" || fail "the later backup differs"
+cmp "$ALLOW_DIR/small.txt" "$BACKUP_DIR$ALLOW_DIR/small.txt/@latest" || fail "the later backup differs"

@@ -34,7 +34,7 @@ wait_for '[[ $(stat_of tasks.backup.failed) == 1 ]]' 10 "the backup to fail on t
 dlog_has "no room for $ALLOW_DIR/doc.txt: 3145728 bytes to write" ||
 	fail "the reason (no room on the backup file system) is not in the log"
 no_backup_tmp "$SMALL" || fail "a temp file was left on the full disk"
-[[ $(cat "$SMALL/backups$ALLOW_DIR/doc.txt") == v1 ]] || fail "the old backup was damaged"
+[[ $(cat "$SMALL/backups$ALLOW_DIR/doc.txt/@latest") == v1 ]] || fail "the old backup was damaged"
 
 # EIO, injected into the copy of a file whose temporary (named after it)
 # has eio-here in its name.

@@ -7,7 +7,7 @@
  * the component walk used when openat2 is missing (forced with seccomp).
  */
 /* clang-format off */
-/* test-sources: worker/job_backup.c worker/backup_copy.c worker/backup_data.c worker/backup_stage.c common/log.c */
+/* test-sources: worker/job_backup.c worker/backup_copy.c worker/backup_data.c worker/backup_stage.c worker/backup_gen.c common/log.c */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +104,7 @@ static int setup(void **state)
 	fmt(f->cfg.backup_dir, sizeof(f->cfg.backup_dir), "%s", f->backup);
 	f->cfg.backup_allow[0] = strdup(f->allow);
 	f->cfg.n_backup_allow = 1;
+	f->cfg.backup_keep = 7;
 	f->ctx.cfg = &f->cfg;
 	f->ctx.log_fd = &f->log_fd;
 	*state = f;
@@ -166,11 +167,12 @@ static void assert_content(const char *path, const char *text)
 	free(got);
 }
 
+/* The mode of path, through a final symlink (@latest). */
 static void assert_mode(const char *path, mode_t mode)
 {
 	struct stat st;
 
-	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, mode);
 }
 
@@ -189,10 +191,31 @@ static void make_dir(char *out, const char *a, const char *b)
 	assert_int_equal(mkdir(out, 0700), 0);
 }
 
-/* Where a backup of src goes. */
+/* Writes text to entry name of directory dir. */
+static void put_in(const char *dir, const char *name, const char *text)
+{
+	char p[PATH_MAX];
+
+	join(p, dir, name);
+	put_str(p, text);
+}
+
+/* Entry name of directory dir has content text, or is absent if NULL. */
+static void assert_entry(const char *dir, const char *name, const char *text)
+{
+	char p[PATH_MAX];
+
+	join(p, dir, name);
+	if (text != NULL)
+		assert_content(p, text);
+	else
+		assert_absent(p);
+}
+
+/* Where the latest backup of src is (its generations' @latest). */
 static void dest_of(struct fx *f, const char *src, char *out)
 {
-	fmt(out, PATH_MAX, "%s%s", f->backup, src);
+	fmt(out, PATH_MAX, "%s%s/@latest", f->backup, src);
 }
 
 /* Number of temporaries anywhere below directory fd (closed): entries in
@@ -354,7 +377,8 @@ static void test_tree_copy(void **state)
 
 	join(p, f->allow, "tree");
 	run_ok(f, p);
-	assert_non_null(strstr(f->ctx.msg, "copied 3 files, 4 dirs, 0 symlinks, 10 bytes"));
+	assert_non_null(
+	    strstr(f->ctx.msg, "copied 3 files (0 unchanged), 4 dirs, 0 symlinks, 10 bytes"));
 	dest_of(f, p, d);
 	assert_mode(d, 0750);
 	join(p, d, "a.txt");
@@ -575,8 +599,8 @@ static void test_tree_with_fifo_and_symlink(void **state)
 	alarm(HANG_LIMIT);
 	run_ok(f, t);
 	alarm(0);
-	assert_non_null(
-	    strstr(f->ctx.msg, "copied 1 files, 1 dirs, 1 symlinks, 5 bytes, skipped 1"));
+	assert_non_null(strstr(
+	    f->ctx.msg, "copied 1 files (0 unchanged), 1 dirs, 1 symlinks, 5 bytes, skipped 1"));
 	dest_of(f, t, d);
 	join(p, d, "file.txt");
 	assert_content(p, "file\n");
@@ -677,8 +701,8 @@ static void test_backup_dir_inside_tree(void **state)
 	join(p, f->allow, "a.txt");
 	put_str(p, "a\n");
 	run_ok(f, f->allow);
-	assert_non_null(
-	    strstr(f->ctx.msg, "copied 1 files, 1 dirs, 0 symlinks, 2 bytes, skipped 1"));
+	assert_non_null(strstr(
+	    f->ctx.msg, "copied 1 files (0 unchanged), 1 dirs, 0 symlinks, 2 bytes, skipped 1"));
 	dest_of(f, f->allow, d);
 	join(p, d, "a.txt");
 	assert_content(p, "a\n");
@@ -894,6 +918,133 @@ static void test_nested_concurrent(void **state)
 	assert_int_equal(count_tmp(f), 0);
 }
 
+/* Number of generations ("@" and a digit) in the target directory of src. */
+static int count_gens(struct fx *f, const char *src)
+{
+	char t[PATH_MAX];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	fmt(t, sizeof(t), "%s%s", f->backup, src);
+	d = opendir(t);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] == '@' && de->d_name[1] >= '0' && de->d_name[1] <= '9';
+	closedir(d);
+	return n;
+}
+
+/* The inode of path, through a final symlink. */
+static ino_t ino_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* Each backup is a new generation; an unchanged file is a hard link to
+ * its copy in the previous one; [backup] keep bounds how many stay; @latest
+ * points at the newest. */
+static void test_generations(void **state)
+{
+	struct fx *f = *state;
+	char src[PATH_MAX], dst[PATH_MAX], lnk[64];
+	ino_t first;
+	ssize_t n;
+	int i;
+
+	f->cfg.backup_keep = 2;
+	join(src, f->allow, "f.txt");
+	put_str(src, "v1\n");
+	run_ok(f, src);
+	dest_of(f, src, dst);
+	first = ino_of(dst);
+	run_ok(f, src);
+	assert_non_null(strstr(f->ctx.msg, "unchanged 1 file"));
+	assert_int_equal(ino_of(dst), first);
+	assert_int_equal(count_gens(f, src), 2);
+	put_str(src, "v2 longer\n");
+	for (i = 0; i < 3; i++)
+		run_ok(f, src);
+	assert_content(dst, "v2 longer\n");
+	assert_true(ino_of(dst) != first);
+	assert_int_equal(count_gens(f, src), 2);
+	n = readlink(dst, lnk, sizeof(lnk) - 1);
+	assert_true(n > 1);
+	lnk[n] = '\0';
+	assert_non_null(strstr(f->ctx.msg, lnk)); /* the outcome names the generation */
+	assert_true(lnk[0] == '@' && lnk[1] == '2' && strchr(lnk, '/') == NULL);
+}
+
+/* In a tree, unchanged files are shared with the previous generation and
+ * changed ones are copied. */
+static void test_generations_tree(void **state)
+{
+	struct fx *f = *state;
+	char t[PATH_MAX], p[PATH_MAX], d[PATH_MAX], a1[PATH_MAX], b1[PATH_MAX];
+	struct timespec later[2] = {{0, UTIME_OMIT}, {2000000000, 0}};
+	ino_t ia, ib;
+
+	join(t, f->allow, "tree");
+	assert_int_equal(mkdir(t, 0755), 0);
+	make_dir(p, t, "sub");
+	put_in(t, "sub/a", "same\n");
+	put_in(t, "b", "old\n");
+	join(p, t, "b");
+	run_ok(f, t);
+	dest_of(f, t, d);
+	join(a1, d, "sub/a");
+	join(b1, d, "b");
+	ia = ino_of(a1);
+	ib = ino_of(b1);
+	assert_int_equal(utimensat(AT_FDCWD, p, later, 0), 0); /* b: same size, new time */
+	run_ok(f, t);
+	if (strstr(f->ctx.msg, "copied 2 files (1 unchanged), 2 dirs") == NULL)
+		fail_msg("%s", f->ctx.msg);
+	assert_int_equal(ino_of(a1), ia);
+	assert_true(ino_of(b1) != ib);
+	assert_int_equal(count_gens(f, t), 2);
+}
+
+/* partial = yes: a tree copies what it can and says what it could not. */
+static void test_partial_tree(void **state)
+{
+	struct fx *f = *state;
+	char t[PATH_MAX], p[PATH_MAX], o[PATH_MAX], d[PATH_MAX];
+
+	join(t, f->allow, "tree");
+	assert_int_equal(mkdir(t, 0755), 0);
+	join(p, t, "fine");
+	put_str(p, "fine\n");
+	join(o, f->outside, "secret");
+	put_str(o, "secret\n");
+	join(p, t, "alias");
+	assert_int_equal(link(o, p), 0);
+	run_fails(f, t, "2 hard links");
+	f->cfg.backup_partial = true;
+	run_ok(f, t);
+	assert_non_null(strstr(f->ctx.msg, "could not copy 1 (first: refusing"));
+	assert_non_null(strstr(f->ctx.msg, "copied 1 files"));
+	dest_of(f, t, d);
+	assert_entry(d, "fine", "fine\n");
+	assert_entry(d, "alias", NULL);
+}
+
+/* A path component that begins with '@' cannot take a generation's name. */
+static void test_at_names_escaped(void **state)
+{
+	struct fx *f = *state;
+	char t[PATH_MAX], p[PATH_MAX];
+
+	join(t, f->allow, "@latest");
+	put_str(t, "at\n");
+	run_ok(f, t);
+	fmt(p, sizeof(p), "%s%s/@@latest/@latest", f->backup, f->allow);
+	assert_content(p, "at\n");
+}
+
 #ifdef TEST_AUDIT_ARCH
 /* Makes openat2 fail with ENOSYS in this process, as on an old kernel. */
 static int block_openat2(void)
@@ -1014,6 +1165,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_vanish_during_walk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sweep_stale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nested_concurrent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_generations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_generations_tree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_partial_tree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_at_names_escaped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
