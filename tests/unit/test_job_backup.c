@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -265,6 +266,11 @@ static void run_ok(struct fx *f, const char *path)
 	if (run(f, path) != JOB_OK)
 		fail_msg("backup %s failed: %s", path, f->ctx.msg);
 	assert_int_equal(count_tmp(f), 0);
+}
+
+static bool msg_has(struct fx *f, const char *want)
+{
+	return strstr(f->ctx.msg, want) != NULL;
 }
 
 static void check_rejects(const char *args, size_t len, const char *want)
@@ -1032,6 +1038,65 @@ static void test_partial_tree(void **state)
 	assert_entry(d, "alias", NULL);
 }
 
+/* The child of test_partial_unreadable, as user nobody: bits of what
+ * went wrong in its exit status. */
+static int unreadable_child(struct fx *f, const char *t)
+{
+	int bad = 0;
+
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
+		return 77;
+	f->cfg.backup_partial = false;
+	bad |= run(f, t) == JOB_FAILED && msg_has(f, "Permission denied") ? 0 : 1;
+	f->cfg.backup_partial = true;
+	bad |= run(f, t) == JOB_OK ? 0 : 2;
+	bad |= msg_has(f, "could not copy 2 (first: ") && msg_has(f, "Permission denied") ? 0 : 4;
+	bad |= msg_has(f, "copied 1 files") ? 0 : 8;
+	if (bad != 0)
+		fprintf(stderr, "unreadable_child: %s\n", f->ctx.msg);
+	return bad;
+}
+
+/* partial = yes with entries the worker may not read (a file and a
+ * directory of another user): they are left out and counted. */
+static void test_partial_unreadable(void **state)
+{
+	struct fx *f = *state;
+	char t[PATH_MAX], p[PATH_MAX], d[PATH_MAX];
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip(); /* needs to become another user */
+	assert_int_equal(chmod(f->base, 0755), 0);
+	join(t, f->allow, "tree");
+	assert_int_equal(mkdir(t, 0755), 0);
+	put_in(t, "ok", "ok\n");
+	put_in(t, "secret", "secret\n");
+	join(p, t, "secret");
+	assert_int_equal(chmod(p, 0600), 0);
+	make_dir(p, t, "private");
+	put_in(p, "inner", "inner\n");
+	assert_int_equal(mkdir(f->backup, 0755), 0);
+	assert_int_equal(chown(f->backup, 65534, 65534), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(HANG_LIMIT);
+		_exit(unreadable_child(f, t));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+	dest_of(f, t, d);
+	assert_entry(d, "ok", "ok\n");
+	assert_entry(d, "secret", NULL);
+	assert_entry(d, "private", NULL);
+}
+
 /* A path component that begins with '@' cannot take a generation's name. */
 static void test_at_names_escaped(void **state)
 {
@@ -1063,11 +1128,6 @@ static int block_openat2(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
-}
-
-static bool msg_has(struct fx *f, const char *want)
-{
-	return strstr(f->ctx.msg, want) != NULL;
 }
 
 /* The child's checks as bits of its exit status (cmocka asserts cannot
@@ -1168,6 +1228,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_generations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_generations_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_partial_tree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_partial_unreadable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_at_names_escaped, setup, teardown),
 	};
 
