@@ -50,6 +50,22 @@
 #define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+/* fsync and syncfs are counted (this definition wins over libc's for the
+ * code under test) to check that a tree has one barrier, not one each. */
+static unsigned long fsync_calls, syncfs_calls;
+
+int fsync(int fd)
+{
+	fsync_calls++;
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int syncfs(int fd)
+{
+	syncfs_calls++;
+	return (int)syscall(SYS_syncfs, fd);
+}
+
 struct fx {
 	char base[PATH_MAX];
 	char allow[PATH_MAX];
@@ -716,6 +732,36 @@ static void test_backup_dir_inside_tree(void **state)
 	assert_absent(p);
 }
 
+/* A tree of 60 files in 6 directories is made durable by one syncfs, not
+ * by an fsync of each file and directory; a single file by its fsync. */
+static void test_tree_one_barrier(void **state)
+{
+	struct fx *f = *state;
+	char t[PATH_MAX], p[PATH_MAX], name[16];
+	int i, k;
+
+	join(t, f->allow, "many");
+	assert_int_equal(mkdir(t, 0755), 0);
+	for (i = 0; i < 6; i++) {
+		fmt(name, sizeof(name), "d%d", i);
+		make_dir(p, t, name);
+		for (k = 0; k < 10; k++) {
+			fmt(name, sizeof(name), "f%d", k);
+			put_in(p, name, "data\n");
+		}
+	}
+	fsync_calls = syncfs_calls = 0;
+	run_ok(f, t);
+	assert_int_equal(syncfs_calls, 1);
+	if (fsync_calls > 8)
+		fail_msg("%lu fsync calls for a tree of 60 files", fsync_calls);
+	fsync_calls = syncfs_calls = 0;
+	join(p, t, "d0/f0");
+	run_ok(f, p);
+	assert_int_equal(syncfs_calls, 0);
+	assert_true(fsync_calls >= 1);
+}
+
 /* A file with a second name (perhaps outside every allow root) is
  * refused, alone or in a tree, unless [backup] hardlinks = allow. */
 static void test_hardlink_refused(void **state)
@@ -1221,6 +1267,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_backup_dir_inside_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fallback_walk_without_openat2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hardlink_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tree_one_barrier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sparse_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vanish_during_walk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sweep_stale, setup, teardown),
