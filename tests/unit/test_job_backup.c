@@ -733,7 +733,8 @@ static void test_backup_dir_inside_tree(void **state)
 }
 
 /* A tree of 60 files in 6 directories is made durable by one syncfs, not
- * by an fsync of each file and directory; a single file by its fsync. */
+ * by an fsync of each file and directory; a single file by its fsync.
+ * Counted on a second backup, once the target's directories exist. */
 static void test_tree_one_barrier(void **state)
 {
 	struct fx *f = *state;
@@ -750,10 +751,11 @@ static void test_tree_one_barrier(void **state)
 			put_in(p, name, "data\n");
 		}
 	}
+	run_ok(f, t); /* the first also makes (and fsyncs) the target's directories */
 	fsync_calls = syncfs_calls = 0;
 	run_ok(f, t);
 	assert_int_equal(syncfs_calls, 1);
-	if (fsync_calls > 8)
+	if (fsync_calls > 1) /* the target directory, after the renames */
 		fail_msg("%lu fsync calls for a tree of 60 files", fsync_calls);
 	fsync_calls = syncfs_calls = 0;
 	join(p, t, "d0/f0");
