@@ -57,7 +57,8 @@ one_run() {
 	"$poolctl" -c "$W/run/poold.ini" submit backup "$W/src/tree" >/dev/null
 	"$poolctl" -c "$W/run/poold.ini" wait >/dev/null || { echo "the backup failed" >&2; exit 1; }
 	t1=$(date +%s.%N)
-	kill "$PID" && wait "$PID" || true
+	kill "$PID" || true
+	wait "$PID" || true
 	PID=""
 	diff -r "$W/src/tree" "$W/run/backups$W/src/tree" >/dev/null ||
 		diff -r "$W/src/tree" "$W/run/backups$W/src/tree/@latest/" >/dev/null ||
