@@ -19,9 +19,14 @@ for i in $(seq 1 100); do echo "file $i" >"$ALLOW_DIR/tree/f$i"; done
 
 # The worker that holds a backup temporary open, if any.
 copying_worker() {
-	local p
+	local p fd
 	for p in $(workers_pids); do
-		ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'poold-tmp' && echo "$p" && return 0
+		for fd in "/proc/$p/fd/"*; do
+			if [[ $(readlink "$fd" 2>/dev/null) == *poold-tmp* ]]; then
+				echo "$p"
+				return 0
+			fi
+		done
 	done
 	return 1
 }
