@@ -439,7 +439,8 @@ bool config_workers_differ(const struct config *a, const struct config *b)
 
 	if (strcmp(a->log_file, b->log_file) != 0 || strcmp(a->backup_dir, b->backup_dir) != 0 ||
 	    a->n_backup_allow != b->n_backup_allow || a->n_net_allow != b->n_net_allow ||
-	    a->net_timeout_ms != b->net_timeout_ms)
+	    a->net_timeout_ms != b->net_timeout_ms || a->backup_hardlinks != b->backup_hardlinks ||
+	    a->backup_partial != b->backup_partial || a->backup_keep != b->backup_keep)
 		return true;
 	for (i = 0; i < a->n_backup_allow; i++) {
 		if (strcmp(a->backup_allow[i], b->backup_allow[i]) != 0)

@@ -68,6 +68,9 @@ struct config {
 	char *backup_allow[CONFIG_MAX_BACKUP_ALLOW]; /* owned, absolute, normalized */
 	unsigned n_backup_allow;
 	unsigned backup_job_timeout_ms; /* 0 = [pool] job_timeout */
+	bool backup_hardlinks;          /* [backup] hardlinks = allow */
+	bool backup_partial;            /* [backup] partial = yes */
+	unsigned backup_keep;           /* [backup] keep: generations kept per path */
 
 	/* [net] */
 	struct netrule net_allow[CONFIG_MAX_NET_ALLOW];

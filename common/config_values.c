@@ -251,6 +251,23 @@ static int config_parse_pool_mode(struct config *cfg, const struct config_key *k
 	return -1;
 }
 
+/* A key with two words, false then true, chosen by k->min ([backup]
+ * hardlinks, partial). */
+static int config_parse_choice(struct config *cfg, const struct config_key *k, const char *value,
+                               char *reason, size_t rlen)
+{
+	static const char *const words[][2] = {{"refuse", "allow"}, {"no", "yes"}};
+	const char *const *w = words[k->min];
+	bool *b = config_field(cfg, k);
+
+	if (strcmp(value, w[0]) == 0 || strcmp(value, w[1]) == 0) {
+		*b = strcmp(value, w[1]) == 0;
+		return 0;
+	}
+	snprintf(reason, rlen, "unknown value '%s' (%s, %s)", value, w[0], w[1]);
+	return -1;
+}
+
 /* [journal] fsync: when journal writes are made durable. */
 static int config_parse_fsync(struct config *cfg, const struct config_key *k, const char *value,
                               char *reason, size_t rlen)
@@ -388,6 +405,9 @@ static const struct config_key config_keys[] = {
      CONFIG_AT(backup_allow), 0, 0},
     {"backup", "job_timeout", "0", config_parse_time, NULL, CONFIG_AT(backup_job_timeout_ms), 0,
      CONFIG_DAY_MS},
+    {"backup", "hardlinks", "refuse", config_parse_choice, NULL, CONFIG_AT(backup_hardlinks), 0, 0},
+    {"backup", "partial", "no", config_parse_choice, NULL, CONFIG_AT(backup_partial), 1, 0},
+    {"backup", "keep", "7", config_parse_count, NULL, CONFIG_AT(backup_keep), 1, 10000},
     {"net", "allow", "127.0.0.0/8 ::1", config_parse_net_allow, config_clear_net_allow,
      CONFIG_AT(net_allow), 0, 0},
     {"net", "timeout", "3s", config_parse_time, NULL, CONFIG_AT(net_timeout_ms), 1, CONFIG_DAY_MS},

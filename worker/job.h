@@ -75,6 +75,9 @@ int job_log_run(struct job_ctx *ctx, const char *args, size_t len);
 int job_log_check(const char *args, size_t len, char *err, size_t errlen);
 int job_backup_run(struct job_ctx *ctx, const char *args, size_t len);
 int job_backup_check(const char *args, size_t len, char *err, size_t errlen);
+/* At each worker's start: removes the backup temporaries that dead
+ * workers left in [backup] dir (in backup_stage.c). */
+void job_backup_start(const struct config *cfg);
 int job_net_run(struct job_ctx *ctx, const char *args, size_t len);
 int job_net_check(const char *args, size_t len, char *err, size_t errlen);
 

@@ -20,6 +20,17 @@ static const struct job_kind jobs_table[] = {
 
 #define JOBS_N (sizeof(jobs_table) / sizeof(jobs_table[0]))
 
+/* What a kind does as a worker starts, beside its row. */
+static void (*const jobs_start_hooks[])(const struct config *cfg) = {job_backup_start};
+
+void jobs_worker_start(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(jobs_start_hooks) / sizeof(jobs_start_hooks[0]); i++)
+		jobs_start_hooks[i](cfg);
+}
+
 size_t jobs_count(void)
 {
 	return JOBS_N;

@@ -12,6 +12,10 @@
 #include "ctl.h"
 #include "job.h"
 
+/* Runs the start hooks of the job kinds in a new worker, once it has
+ * said hello and before it reads a task (the backup sweep). */
+void jobs_worker_start(const struct config *cfg);
+
 /* Number of job kinds and the kind at index i (for per-kind counters). */
 size_t jobs_count(void);
 const struct job_kind *jobs_at(size_t i);

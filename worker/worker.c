@@ -259,10 +259,12 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	w->done_fd = done_fd;
 	w->log_fd = -1;
 	w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO, NULL, 0);
-	if (worker_flush(w) == -1)
+	if (worker_flush(w) == -1) {
 		code = POOLD_EXIT_OSERR;
-	else
+	} else {
+		jobs_worker_start(cfg);
 		code = worker_loop(w);
+	}
 	if (worker_flush(w) == -1 && code == POOLD_EXIT_OK)
 		code = POOLD_EXIT_OSERR;
 	job_log_reopen(&w->log_fd);
