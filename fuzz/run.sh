@@ -68,14 +68,15 @@ inih_cflags=$(pkg-config --cflags inih)
 inih_libs=$(pkg-config --libs inih)
 
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
-jobs_src="worker/jobs.c worker/job_noop.c worker/job_log.c worker/job_backup.c
-	worker/job_net.c worker/backup_copy.c common/netrule.c common/ctl.c"
+# The job table and every kind (all of worker/ but the worker loop).
+jobs_src="$(cd "$root" && ls worker/*.c | grep -vx worker/worker.c | tr '\n' ' ')
+	common/netrule.c common/ctl.c common/log.c"
 sources() {
 	case $1 in
 	fuzz_ctl) echo "$jobs_src common/proto.c common/fsutil.c" ;;
 	fuzz_config) echo "common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c" ;;
 	fuzz_frames) echo "common/proto.c" ;;
-	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c common/buf.c common/log.c common/fsutil.c" ;;
+	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c daemon/admit.c daemon/source.c common/buf.c common/fsutil.c" ;;
 	*) return 1 ;;
 	esac
 }

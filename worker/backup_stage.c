@@ -41,9 +41,9 @@ static int stage_open(int bfd, bool create)
 {
 	int fd;
 
-	if (create && mkdirat(bfd, BACKUP_STAGE + 1, 0700) < 0 && errno != EEXIST)
+	if (create && mkdirat(bfd, &BACKUP_STAGE[1], 0700) < 0 && errno != EEXIST)
 		return -1;
-	fd = openat(bfd, BACKUP_STAGE + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(bfd, &BACKUP_STAGE[1], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fd;
 }
 
