@@ -34,7 +34,7 @@ struct proto_task {
 #define PROTO_ARGS_MAX (PROTO_FRAME_MAX - sizeof(struct proto_task))
 
 /* Control frames: never jobs, never answered. */
-#define PROTO_CODE_REOPEN 0xffffff01u /* reopen the [log] file (SIGUSR1) */
+#define PROTO_CODE_REOPEN 0xffffff01u /* every kind's reopen hook (SIGUSR1) */
 
 struct proto_done {
 	uint64_t id;     /* job id; 0 with PROTO_HELLO */

@@ -1,12 +1,13 @@
 /*
- * Unit tests of worker/job_backup.c on real files in a fresh temporary
+ * Unit tests of worker/kinds/job_backup.c on real files in a fresh temporary
  * directory (under $POOLD_TEST_TMP if set, else /tmp): the syntax check,
  * file and tree copies, atomic replacement, the allow roots, symlinks and
  * FIFOs (a FIFO opened for reading would block: alarm() turns a hang into
  * a failure), failures that must leave no ".poold-tmp." entry behind, and
  * the component walk used when openat2 is missing (forced with seccomp).
  */
-/* test-sources: worker/job_backup.c worker/backup_copy.c */
+/* test-sources: @kinds common/config.c common/config_values.c common/config_redis.c
+ * common/netrule.c common/fsutil.c common/ctl.c */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +53,7 @@ struct fx {
 	char outside[PATH_MAX];
 	char backup[PATH_MAX];
 	int log_fd;
-	struct config cfg;
+	struct job_backup_conf cfg;
 	struct job_ctx ctx;
 };
 
@@ -101,8 +102,8 @@ static int setup(void **state)
 	fmt(f->cfg.backup_dir, sizeof(f->cfg.backup_dir), "%s", f->backup);
 	f->cfg.backup_allow[0] = strdup(f->allow);
 	f->cfg.n_backup_allow = 1;
-	f->ctx.cfg = &f->cfg;
-	f->ctx.log_fd = &f->log_fd;
+	f->ctx.conf = &f->cfg;
+	f->ctx.state = &f->log_fd;
 	*state = f;
 	return f->cfg.backup_allow[0] == NULL ? -1 : 0;
 }
