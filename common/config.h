@@ -76,7 +76,7 @@ struct config {
 	unsigned redis_max_attempts;  /* deliveries before the dead-letter stream */
 	char redis_stream[CONFIG_REDIS_NAME_MAX + 1];
 	char redis_group[CONFIG_REDIS_NAME_MAX + 1];
-	char redis_consumer[CONFIG_REDIS_NAME_MAX + 1];    /* "" (auto): HOST-PID */
+	char redis_consumer[CONFIG_REDIS_NAME_MAX + 1];    /* "" (auto): HOST-HASH */
 	char redis_dead_letter[CONFIG_REDIS_NAME_MAX + 6]; /* never "" once loaded: STREAM:dead */
 
 	/* By index in the kind table: the values of that kind's section

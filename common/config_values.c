@@ -228,7 +228,10 @@ static int config_parse_opt_path(struct config *cfg, const struct config_key *k,
 
 /* Permission bits of the FIFO and the socket: the daemon must read and
  * write them itself, and letting everybody write would let anyone submit
- * jobs, so o+w is refused (grant a group instead). */
+ * jobs, so o+w is refused (grant a group instead).  Reading a FIFO takes
+ * its lines, so a reader other than poold would steal jobs (and see their
+ * text): no read bit for group or others.  Submitters need only write,
+ * and so do socket clients (connect(2) needs write permission). */
 static int config_parse_mode(struct config *cfg, const struct config_key *k, const char *value,
                              char *reason, size_t rlen)
 {
@@ -250,6 +253,13 @@ static int config_parse_mode(struct config *cfg, const struct config_key *k, con
 	}
 	if (m & 0002) {
 		snprintf(reason, rlen, "mode %04lo is world-writable (o+w)", m);
+		return -1;
+	}
+	if (m & 0044) {
+		snprintf(reason, rlen,
+		         "mode %04lo lets others read the FIFO, which takes jobs from it "
+		         "(submitters need write only, e.g. 0620)",
+		         m);
 		return -1;
 	}
 	cfg->mode = (mode_t)m;

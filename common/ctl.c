@@ -131,6 +131,11 @@ void ctl_split_init(struct ctl_split *s)
 	s->discarding = false;
 }
 
+void ctl_split_rewind(struct ctl_split *s)
+{
+	s->start = s->end = 0;
+}
+
 char *ctl_split_space(struct ctl_split *s, size_t *room)
 {
 	/* Move the unfinished line to the front; it is under CTL_LINE_MAX, so at
@@ -170,6 +175,9 @@ enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, siz
 		if (nl == NULL || (size_t)(nl - (s->buf + s->start)) + 1 > CTL_LINE_MAX) {
 			if (avail < CTL_LINE_MAX && nl == NULL)
 				return CTL_SPLIT_AGAIN;
+			/* Its beginning, for the log: the producer can be found. */
+			*line = s->buf + s->start;
+			*len = CTL_LINE_MAX;
 			s->discarding = true;
 			return CTL_SPLIT_OVERLONG;
 		}

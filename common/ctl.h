@@ -41,9 +41,9 @@ int ctl_parse_code(const char *word, size_t len, uint32_t *code);
  * Line splitter for a byte stream.  The caller reads into ctl_split_space()
  * and reports the count with ctl_split_commit(), then takes lines with
  * ctl_split_next() until it returns CTL_SPLIT_AGAIN.  A line longer than
- * CTL_LINE_MAX is returned once as CTL_SPLIT_OVERLONG and its remaining
- * bytes are discarded up to the next newline, so the line after it is
- * intact.
+ * CTL_LINE_MAX is returned once as CTL_SPLIT_OVERLONG (with *line, *len
+ * holding its first CTL_LINE_MAX bytes, for a log) and its remaining bytes
+ * are discarded up to the next newline, so the line after it is intact.
  */
 struct ctl_split {
 	char buf[16 * CTL_LINE_MAX]; /* a read of many short lines at once */
@@ -62,6 +62,9 @@ void ctl_split_init(struct ctl_split *s);
 /* Where to read next and how much room there is (always > 0). */
 char *ctl_split_space(struct ctl_split *s, size_t *room);
 void ctl_split_commit(struct ctl_split *s, size_t n);
+/* Forgets the bytes held, but not an overlong line being discarded: for a
+ * reader that peeks and will be shown the bytes it did not take again. */
+void ctl_split_rewind(struct ctl_split *s);
 enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, size_t *len);
 /* Bytes of an unfinished line held (for shutdown: a line without newline). */
 size_t ctl_split_pending(const struct ctl_split *s);

@@ -17,6 +17,7 @@ enum {
 	POOLD_EXIT_SOFTWARE = EX_SOFTWARE,       /* 70: internal error (a bug) */
 	POOLD_EXIT_OSERR = EX_OSERR,             /* 71: fork, pipe or similar failed at start */
 	POOLD_EXIT_CANTCREAT = EX_CANTCREAT,     /* 73: FIFO, socket or journal not set up */
+	POOLD_EXIT_TEMPFAIL = EX_TEMPFAIL,       /* 75: poolctl: poold busy, or --timeout; retry */
 	POOLD_EXIT_CONFIG = EX_CONFIG,           /* 78: bad configuration; do not restart */
 };
 

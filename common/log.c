@@ -124,3 +124,21 @@ void fatalx(int code, const char *fmt, ...)
 	va_end(ap);
 	exit(code);
 }
+
+bool log_rate_ok(struct log_rate *r, double now, unsigned burst, double window, const char *what)
+{
+	if (now - r->window_start >= window) {
+		if (r->suppressed > 0)
+			log_warnx("%llu more lines about %s were not logged in the last %.0f s",
+			          r->suppressed, what, now - r->window_start);
+		r->window_start = now;
+		r->logged = 0;
+		r->suppressed = 0;
+	}
+	if (r->logged < burst) {
+		r->logged++;
+		return true;
+	}
+	r->suppressed++;
+	return false;
+}

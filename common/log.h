@@ -36,6 +36,20 @@ void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(prin
 #define log_info(...)   log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...)  log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 
+/*
+ * A rate limit for lines that an event can repeat many times a second (a
+ * fork that keeps failing): at most `burst` lines per `window` seconds.
+ * log_rate_ok() says whether this line may be logged at time now (any
+ * clock, in seconds); when a window that left lines out is over, it first
+ * logs how many, naming them with `what`.
+ */
+struct log_rate {
+	double window_start;
+	unsigned logged;
+	unsigned long long suppressed;
+};
+bool log_rate_ok(struct log_rate *r, double now, unsigned burst, double window, const char *what);
+
 /* Like log_warnx, with ": strerror(errno)" appended. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Log at error level and exit with code. */

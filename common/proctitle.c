@@ -23,6 +23,8 @@ extern char **environ;
 static struct {
 	char *start; /* argv[0] as exec placed it; NULL before proctitle_init() */
 	size_t len;  /* bytes of argv and environment strings, NULs included */
+	char **env;  /* the heap environment made here; kept, since setenv() may
+	              * later swap environ for an array of its own */
 } proctitle_area;
 
 /* The end of the contiguous strings from argv[0]: each must start where
@@ -90,7 +92,7 @@ int proctitle_init(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		argv[i] = args[i];
 	free(args); /* the array only: argv[] holds its strings now */
-	environ = env;
+	environ = proctitle_area.env = env;
 	program_invocation_name = argv[0];
 	slash = strrchr(argv[0], '/');
 	program_invocation_short_name = slash != NULL ? slash + 1 : argv[0];

@@ -2,9 +2,13 @@
  * The master-worker frame format: the one header that owns it.
  *
  * Master -> worker, on the worker's task pipe: a struct proto_task header
- * followed by `len` bytes of arguments.  A whole frame is at most PIPE_BUF
- * bytes.  The master is the only writer of each task pipe, so frames are a
- * plain byte stream there; the master may put many frames in one write.
+ * followed by `len` bytes of arguments, at most PROTO_ARGS_MAX: the
+ * arguments of the longest control line (CTL_LINE_MAX less its newline, a
+ * one-character task and its blank), so every line a client may write
+ * fits in a frame.  A frame may thus exceed PIPE_BUF; that is fine: the
+ * master is the only writer of each task pipe, so frames are a plain byte
+ * stream there that the worker reassembles; the master may put many
+ * frames in one write.
  *
  * Worker -> master, on the worker's own completion pipe: a struct
  * proto_done header followed by `len` bytes of message (the reason of a
@@ -23,15 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_FRAME_MAX PIPE_BUF
-
 struct proto_task {
 	uint32_t code; /* job kind (worker/jobs.c) or PROTO_CODE_* */
 	uint32_t len;  /* bytes of arguments that follow */
 	uint64_t id;   /* job id, 0 for control frames */
 };
 
-#define PROTO_ARGS_MAX (PROTO_FRAME_MAX - sizeof(struct proto_task))
+#define PROTO_ARGS_MAX  4093 /* CTL_LINE_MAX - 3, checked in worker/jobs.c */
+#define PROTO_FRAME_MAX (sizeof(struct proto_task) + PROTO_ARGS_MAX)
 
 /* Control frames: never jobs, never answered. */
 #define PROTO_CODE_REOPEN 0xffffff01u /* every kind's reopen hook (SIGUSR1) */

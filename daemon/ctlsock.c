@@ -9,11 +9,18 @@
  *                 once every job accepted before the request has ended
  *
  * Replies are queued and written when the socket is writable; the master
- * never blocks on a client.  A client that says nothing for
- * CTLSOCK_IDLE seconds is dropped, and at most CTLSOCK_MAX are served at
- * once, so clients cannot use up the master's descriptors.
+ * never blocks on a client.  At most m->ctl_cap clients are served at once
+ * (CTLSOCK_MAX, or fewer if the descriptor limit says so: limits.c).  No
+ * client can lock the others out: one that has sent no request within
+ * CTLSOCK_IDLE seconds is dropped, and when the table is full the oldest
+ * of those is dropped at once for a new one.  Only clients with a request
+ * in hand (waiters, replies being written) fill the table; a connection
+ * beyond it gets the one line "error busy: ..." (poolctl exits 75), also
+ * when the process is out of descriptors (a spare one is kept for that).
+ * Waiters cost no timer and O(1) memory (ctlwait.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +33,15 @@
 #include "log.h"
 #include "master.h"
 
-#define CTLSOCK_MAX     64
-#define CTLSOCK_IDLE    10.0
+#define CTLSOCK_IDLE    5.0
 #define CTLSOCK_REQ_MAX 256
+#define CTLSOCK_BACKLOG 512
 
 struct client {
 	struct master *m;
-	struct client *prev, *next;
+	struct client *prev, *next;   /* every client */
+	struct client *iprev, *inext; /* clients with no request yet, oldest first */
+	bool idle;                    /* on that list */
 	int fd;
 	ev_io io_w;
 	ev_timer idle_w;
@@ -41,19 +50,39 @@ struct client {
 	char *out;
 	size_t out_len, out_off;
 	bool waiting;
-	uint64_t wait_upto; /* jobs with ids up to this one */
-	uint64_t wait_jobs; /* that were unfinished at the request */
-	uint64_t wait_left; /* of those, still unfinished */
+	struct waiter wait;
+	uint64_t wait_jobs; /* unfinished at the request */
 };
 
 static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+/* Takes c off the list of clients with no request yet. */
+static void client_busy(struct client *c)
+{
+	struct master *m = c->m;
+
+	if (!c->idle)
+		return;
+	ev_timer_stop(m->loop, &c->idle_w);
+	if (c->iprev != NULL)
+		c->iprev->inext = c->inext;
+	else
+		m->idle_first = c->inext;
+	if (c->inext != NULL)
+		c->inext->iprev = c->iprev;
+	else
+		m->idle_last = c->iprev;
+	c->idle = false;
+}
 
 static void client_close(struct client *c)
 {
 	struct master *m = c->m;
 
 	ev_io_stop(m->loop, &c->io_w);
-	ev_timer_stop(m->loop, &c->idle_w);
+	client_busy(c);
+	if (c->waiting)
+		waitset_remove(&m->waits, &c->wait);
 	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -95,7 +124,7 @@ static void client_reply(struct client *c, char *text, size_t len)
 	c->out_len = len;
 	c->out_off = 0;
 	c->waiting = false;
-	ev_timer_stop(loop, &c->idle_w);
+	client_busy(c);
 	ev_io_stop(loop, &c->io_w);
 	ev_io_set(&c->io_w, c->fd, EV_WRITE);
 	ev_io_start(loop, &c->io_w);
@@ -120,7 +149,7 @@ static void client_wait_done(struct client *c)
 	size_t len;
 	int n;
 
-	if (outcome_failures_since(c->m, c->wait_upto, &lines, &len, &failed) == -1) {
+	if (outcome_failures_since(c->m, c->wait.upto, &lines, &len, &failed) == -1) {
 		client_close(c);
 		return;
 	}
@@ -134,12 +163,34 @@ static void client_wait_done(struct client *c)
 	client_reply(c, text, (size_t)n);
 }
 
+/* Lines already written are jobs the caller submitted: take them in. */
+static void client_wait(struct client *c)
+{
+	struct master *m = c->m;
+	int r;
+
+	fifo_drain(m);
+	dispatch_run(m);
+	c->wait_jobs = m->live;
+	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);
+	if (r == -1) {
+		client_reply_str(c, "error out of memory\n");
+		return;
+	}
+	c->wait.upto = m->next_id;
+	if (r == 1) {
+		client_wait_done(c);
+		return;
+	}
+	c->waiting = true;
+}
+
 /* "scale N", "scale +K", "scale -K". */
 static void client_scale(struct client *c, const char *arg)
 {
 	struct master *m = c->m;
-	char *end, reply[64];
-	unsigned was = m->target, now;
+	char *end, reply[600], err[512];
+	unsigned was = m->target;
 	long v;
 
 	errno = 0;
@@ -154,8 +205,12 @@ static void client_scale(struct client *c, const char *arg)
 	}
 	if (*arg == '+' || *arg == '-')
 		v += (long)m->target;
-	now = pool_scale(m, v, "scale");
-	snprintf(reply, sizeof(reply), "workers %u (was %u)\n", now, was);
+	if (pool_scale(m, v, "scale", err, sizeof(err)) == -1) {
+		snprintf(reply, sizeof(reply), "error refused: %s\n", err);
+		client_reply_str(c, reply);
+		return;
+	}
+	snprintf(reply, sizeof(reply), "workers %u (was %u)\n", m->target, was);
 	client_reply_str(c, reply);
 }
 
@@ -172,15 +227,7 @@ static void client_request(struct client *c, const char *req)
 		}
 		client_reply(c, text, len);
 	} else if (strcmp(req, "wait") == 0) {
-		/* Lines already written are jobs the caller submitted: take them in. */
-		fifo_drain(m);
-		dispatch_run(m);
-		c->waiting = true;
-		c->wait_upto = m->next_id;
-		c->wait_jobs = c->wait_left = m->live;
-		ev_timer_stop(m->loop, &c->idle_w);
-		if (c->wait_left == 0)
-			client_wait_done(c);
+		client_wait(c);
 	} else if (strncmp(req, "scale ", 6) == 0) {
 		client_scale(c, req + 6);
 	} else if (strcmp(req, "scoreboard") == 0) {
@@ -224,6 +271,7 @@ static void client_read(struct client *c)
 	}
 	*nl = '\0';
 	c->in_len = 0;
+	client_busy(c);
 	client_request(c, c->in);
 }
 
@@ -237,49 +285,128 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		client_read(c);
 }
 
+/* Says why on a connection about to be closed; it is new or idle, so the
+ * line fits its empty socket buffer and the send cannot block. */
+static void ctlsock_refuse(int fd, const char *line)
+{
+	(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
 static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	client_close(container_of(w, struct client, idle_w));
+	struct client *c = container_of(w, struct client, idle_w);
+
+	client_busy(c);
+	c->in_len = 0;
+	client_reply_str(c, "error idle: no request within 5 s\n");
+}
+
+/* Refuses fd as busy; logs it at most every 10 s. */
+static void ctlsock_busy(struct master *m, int fd, const char *why)
+{
+	char line[160];
+	ev_tstamp now = ev_now(m->loop);
+
+	snprintf(line, sizeof(line), "error busy: %u %s; try again\n", m->nclients, why);
+	if (now - m->busy_logged >= 10.0) {
+		log_warnx("status socket: %.*s (more are not logged for 10 s)",
+		          (int)strlen(line) - 7, line + 6);
+		m->busy_logged = now;
+	}
+	ctlsock_refuse(fd, line);
+}
+
+/*
+ * The table is full: drops the oldest client that has sent nothing, or
+ * refuses fd with "error busy".  Returns true if there is room now.
+ */
+static bool ctlsock_make_room(struct master *m, int fd)
+{
+	if (m->idle_first != NULL) {
+		client_close(m->idle_first);
+		return true;
+	}
+	ctlsock_busy(m, fd, "clients with requests in hand, the most served at once");
+	return false;
+}
+
+static void client_add(struct master *m, int fd)
+{
+	struct client *c;
+
+	if (m->nclients >= m->ctl_cap && !ctlsock_make_room(m, fd))
+		return;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		ctlsock_refuse(fd, "error out of memory\n");
+		return;
+	}
+	c->m = m;
+	c->fd = fd;
+	c->next = m->clients;
+	if (c->next != NULL)
+		c->next->prev = c;
+	m->clients = c;
+	m->nclients++;
+	c->idle = true;
+	c->iprev = m->idle_last;
+	if (m->idle_last != NULL)
+		m->idle_last->inext = c;
+	else
+		m->idle_first = c;
+	m->idle_last = c;
+	ev_io_init(&c->io_w, client_io_cb, fd, EV_READ);
+	ev_io_start(m->loop, &c->io_w);
+	ev_timer_init(&c->idle_w, client_idle_cb, CTLSOCK_IDLE, 0.);
+	ev_timer_start(m->loop, &c->idle_w);
+}
+
+/* Out of descriptors: the spare one's slot takes the connection, which
+ * replaces an idle client or is refused as busy. */
+static void ctlsock_out_of_fds(struct master *m)
+{
+	int fd;
+
+	if (m->ctl_spare == -1)
+		return;
+	close(m->ctl_spare);
+	fd = accept4(m->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd != -1 && m->idle_first != NULL) {
+		client_close(m->idle_first);
+		client_add(m, fd);
+	} else if (fd != -1) {
+		ctlsock_busy(m, fd, "clients, and poold is out of file descriptors");
+	}
+	m->ctl_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 static void ctlsock_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct master *m = container_of(w, struct master, sock_w);
-	struct client *c;
 	int fd;
 
-	while ((fd = accept4(m->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		c = m->nclients < CTLSOCK_MAX ? calloc(1, sizeof(*c)) : NULL;
-		if (c == NULL) {
-			log_warnx("status socket: too many clients; closing a new one");
-			close(fd);
-			continue;
-		}
-		c->m = m;
-		c->fd = fd;
-		c->next = m->clients;
-		if (c->next != NULL)
-			c->next->prev = c;
-		m->clients = c;
-		m->nclients++;
-		ev_io_init(&c->io_w, client_io_cb, fd, EV_READ);
-		ev_io_start(loop, &c->io_w);
-		ev_timer_init(&c->idle_w, client_idle_cb, CTLSOCK_IDLE, 0.);
-		ev_timer_start(loop, &c->idle_w);
-	}
-	if (errno != EAGAIN && errno != EINTR)
+	while ((fd = accept4(m->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1)
+		client_add(m, fd);
+	if (errno == EMFILE || errno == ENFILE)
+		ctlsock_out_of_fds(m);
+	else if (errno != EAGAIN && errno != EINTR)
 		log_warn("status socket: accept");
+}
+
+static void ctlsock_wait_done(struct waiter *w, void *arg)
+{
+	client_wait_done(container_of(w, struct client, wait));
 }
 
 void ctlsock_job_ended(struct master *m, uint64_t id)
 {
-	struct client *c, *next;
+	waitset_job_ended(&m->waits, id, ctlsock_wait_done, NULL);
+}
 
-	for (c = m->clients; c != NULL; c = next) {
-		next = c->next;
-		if (c->waiting && id <= c->wait_upto && --c->wait_left == 0)
-			client_wait_done(c);
-	}
+unsigned ctlsock_waiting(const struct master *m)
+{
+	return (unsigned)m->waits.waiters;
 }
 
 /* Removes a socket file left by a daemon that is gone; refuses a live one. */
@@ -332,13 +459,16 @@ int ctlsock_open(struct master *m, char *err, size_t errlen)
 	old_mask = umask(~m->cfg.mode & 0777);
 	r = fd == -1 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
-	if (r == -1 || listen(fd, CTLSOCK_MAX) == -1) {
+	if (r == -1 || listen(fd, CTLSOCK_BACKLOG) == -1) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
 	m->sock_fd = fd;
+	m->ctl_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (m->ctl_cap == 0)
+		m->ctl_cap = CTLSOCK_MAX;
 	ev_io_init(&m->sock_w, ctlsock_accept_cb, fd, EV_READ);
 	ev_io_start(m->loop, &m->sock_w);
 	return 0;
@@ -348,6 +478,10 @@ void ctlsock_close(struct master *m)
 {
 	while (m->clients != NULL)
 		client_close(m->clients);
+	waitset_free(&m->waits);
+	if (m->ctl_spare != -1)
+		close(m->ctl_spare);
+	m->ctl_spare = -1;
 	if (m->sock_fd == -1)
 		return;
 	ev_io_stop(m->loop, &m->sock_w);

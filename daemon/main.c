@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,17 +28,6 @@ static void usage(FILE *f)
 	    "  -v, --verbose      log at debug level\n"
 	    "      --version      print the version and exit\n"
 	    "  -h, --help         print this help and exit\n");
-}
-
-/* A thousand workers hold two descriptors each: take what the hard limit allows. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
 }
 
 static int parse_args(int argc, char **argv, struct master *m, bool *test, bool *verbose)
@@ -154,7 +142,8 @@ int main(int argc, char **argv)
 	int r;
 
 	memset(&m, 0, sizeof(m));
-	m.fifo_fd = m.sock_fd = m.board_fd = m.journal.lock_fd = -1;
+	m.fifo_fd = m.sock_fd = m.board_fd = m.journal.lock_fd = m.ctl_spare = -1;
+	m.fifo_peek[0] = m.fifo_peek[1] = m.fifo_null = -1;
 	log_init("master");
 	/* Before getopt keeps pointers into argv: titles overwrite the area. */
 	if (proctitle_init(argc, argv) == -1)
@@ -179,7 +168,12 @@ int main(int argc, char **argv)
 	}
 	m.verbose = verbose;
 	log_set_level(verbose ? LOG_LVL_DEBUG : m.cfg.log_level);
-	raise_nofile();
+	if (limits_fit(&m, m.cfg.dynamic ? m.cfg.max_workers : m.cfg.workers, 0, err,
+	               sizeof(err)) == -1) {
+		log_err("%s", err);
+		config_free(&m.cfg);
+		return POOLD_EXIT_CONFIG;
+	}
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),

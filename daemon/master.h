@@ -18,8 +18,10 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "ctlwait.h"
 #include "jobs.h"
 #include "latency.h"
+#include "log.h"
 #include "proto.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -215,6 +217,8 @@ struct master {
 	bool ready;             /* the wanted workers are up (since start or the last reload) */
 	ev_tstamp ready_since;  /* start, or the last reload */
 	bool verbose;           /* -v: debug level whatever the file says */
+	/* Lines about workers that cannot start (pool.c). */
+	struct log_rate spawn_log;
 
 	/* Dispatch: slots by jobs in flight, and the slots to write. */
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
@@ -231,7 +235,15 @@ struct master {
 	int fifo_fd;
 	bool fifo_activated; /* passed by systemd (poold.socket) */
 	ev_io fifo_w;
-	bool fifo_paused; /* queue full: not reading */
+	bool fifo_paused;          /* queue full: not reading */
+	int fifo_peek[2];          /* private pipe that tee(2) copies the FIFO into */
+	int fifo_null;             /* /dev/null: where consumed FIFO bytes go */
+	ev_timer fifo_grace_w;     /* watches a FIFO that holds only an unfinished line */
+	bool fifo_stalled;         /* that is the case: fifo_w is stopped */
+	size_t fifo_stall_len;     /* the FIFO's byte count when it stalled */
+	uint64_t fifo_taken;       /* bytes consumed from the FIFO so far */
+	uint64_t fifo_part_at;     /* fifo_taken when the unfinished line was first seen */
+	ev_tstamp fifo_part_since; /* ... and when; -1 when there is none */
 	struct ctl_split split;
 	ev_tstamp reject_window; /* rate limit of rejection log lines */
 	unsigned reject_logged;
@@ -242,6 +254,11 @@ struct master {
 	ev_io sock_w;
 	struct client *clients;
 	unsigned nclients;
+	struct client *idle_first, *idle_last; /* no request yet, oldest first */
+	unsigned ctl_cap;                      /* clients served at once (limits.c) */
+	int ctl_spare;                         /* kept to refuse a client when out of fds */
+	ev_tstamp busy_logged;
+	struct waitset waits; /* `poolctl wait` clients (ctlwait.c) */
 
 	/* Outcomes reported to `poolctl wait`. */
 	struct failure *failures;
@@ -273,6 +290,14 @@ struct master {
 	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
 };
 
+/* ---- limits.c: descriptors and processes the pool needs ---- */
+/*
+ * Checks (raising soft limits up to the hard ones) that the process can
+ * hold `workers` workers while `held` more still hold their pipes, and
+ * sets m->ctl_cap from what is left.  0, or -1 with one line in err.
+ */
+int limits_fit(struct master *m, unsigned workers, unsigned held, char *err, size_t errlen);
+
 /* ---- pool.c: the slot table, spawning, reaping, resizing ---- */
 int pool_start(struct master *m);
 void pool_slot_hello(struct slot *s);
@@ -280,7 +305,7 @@ void pool_check_ready(struct master *m);
 void pool_resize(struct master *m, unsigned target);
 void pool_retire(struct slot *s);
 void pool_retire_all(struct master *m);
-unsigned pool_scale(struct master *m, long target, const char *why);
+int pool_scale(struct master *m, long target, const char *why, char *err, size_t errlen);
 void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
@@ -364,9 +389,12 @@ void board_update(struct master *m);
 int board_send(struct master *m, int sock);
 void board_close(struct master *m);
 
-/* ---- ctlsock.c: the status/wait socket ---- */
+/* ---- ctlsock.c, ctlwait.c: the status/wait socket ---- */
+/* Clients served at once, when the descriptor limit allows. */
+#define CTLSOCK_MAX 2048
 int ctlsock_open(struct master *m, char *err, size_t errlen);
 void ctlsock_job_ended(struct master *m, uint64_t id);
+unsigned ctlsock_waiting(const struct master *m);
 void ctlsock_close(struct master *m);
 
 /* ---- status.c: status as text and JSON ---- */

@@ -133,6 +133,12 @@ static int slot_spawn(struct slot *s)
 	return 0;
 }
 
+/* Lines about workers that cannot start: a few per 10 s, whatever the pool size. */
+static bool pool_log_ok(struct master *m)
+{
+	return log_rate_ok(&m->spawn_log, ev_now(m->loop), 8, 10.0, "workers that cannot start");
+}
+
 static void slot_backoff(struct slot *s)
 {
 	double delay = 1.0;
@@ -145,8 +151,9 @@ static void slot_backoff(struct slot *s)
 	s->state = SLOT_BACKOFF;
 	ev_timer_set(&s->backoff_w, delay, 0.);
 	ev_timer_start(s->m->loop, &s->backoff_w);
-	log_warnx("worker[%u]: %u early deaths in a row; next start in %.0f s", s->index,
-	          s->early_deaths, delay);
+	if (pool_log_ok(s->m))
+		log_warnx("worker[%u]: %u early deaths in a row; next start in %.0f s", s->index,
+		          s->early_deaths, delay);
 }
 
 /* Spawns, or schedules a later try when fork or pipe fails. */
@@ -154,7 +161,8 @@ static void slot_start(struct slot *s)
 {
 	if (slot_spawn(s) == 0)
 		return;
-	log_warn("worker[%u]: cannot start a worker", s->index);
+	if (pool_log_ok(s->m))
+		log_warn("worker[%u]: cannot start a worker", s->index);
 	s->early_deaths++;
 	slot_backoff(s);
 }
@@ -369,9 +377,10 @@ void pool_resize(struct master *m, unsigned target)
 /*
  * `poolctl scale`, TTIN and TTOU: a new worker count, applied like a
  * reload's (nothing lost) and kept until the next reload reads the file.
- * Returns the count now wanted.
+ * Returns 0, or -1 with the reason in err (and logged) when the process
+ * limits cannot hold that many workers: the pool is left as it is.
  */
-unsigned pool_scale(struct master *m, long target, const char *why)
+int pool_scale(struct master *m, long target, const char *why, char *err, size_t errlen)
 {
 	unsigned was = m->target;
 
@@ -379,6 +388,10 @@ unsigned pool_scale(struct master *m, long target, const char *why)
 		target = 1;
 	if (target > CONFIG_MAX_WORKERS)
 		target = CONFIG_MAX_WORKERS;
+	if ((unsigned)target > was && limits_fit(m, (unsigned)target, 0, err, errlen) == -1) {
+		log_err("%s: %ld workers refused, keeping %u: %s", why, target, was, err);
+		return -1;
+	}
 	log_info("%s: %ld workers (was %u)", why, target, was);
 	m->cfg.workers = (unsigned)target;
 	m->cfg.workers_auto = false;
@@ -387,7 +400,7 @@ unsigned pool_scale(struct master *m, long target, const char *why)
 	pool_resize(m, (unsigned)target);
 	pool_check_ready(m);
 	dispatch_run(m);
-	return m->target;
+	return 0;
 }
 
 void pool_retire_all(struct master *m)

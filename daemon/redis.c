@@ -314,8 +314,16 @@ static void redis_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (r->state != REDIS_UP)
 		return;
 	redis_flush(r);
-	if (r->group_ready)
-		redis_read(r);
+	if (!r->group_ready)
+		return;
+	/* This consumer's own pending entries first, page by page as the
+	 * queue has room; new entries only once the history scan is through. */
+	if (r->history) {
+		if (!r->scanning && redis_capacity(r) > 0 && ev_now(loop) >= r->read_pause)
+			redis_claim_scan(r);
+		return;
+	}
+	redis_read(r);
 }
 
 /* Copies what the configuration says; resolves a host name once, here. */
@@ -349,10 +357,14 @@ static int redis_where(struct redis_source *r, const struct config *cfg, char *e
 	return 0;
 }
 
-/* The consumer name: the configured one, or HOST-PID. */
+/* The consumer name: the configured one, or HOST-HASH (FNV-1a of the
+ * journal's real path): the same at every start of this instance, and
+ * different for two instances on one host (they cannot share a journal). */
 static void redis_names(struct redis_source *r, const struct config *cfg)
 {
-	char host[128] = "poold";
+	char host[128] = "poold", real[PATH_MAX];
+	const char *path = cfg->journal_file;
+	uint32_t h = 2166136261u;
 
 	snprintf(r->stream, sizeof(r->stream), "%s", cfg->redis_stream);
 	snprintf(r->group, sizeof(r->group), "%s", cfg->redis_group);
@@ -364,7 +376,11 @@ static void redis_names(struct redis_source *r, const struct config *cfg)
 	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
 		snprintf(host, sizeof(host), "poold");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(r->consumer, sizeof(r->consumer), "%s-%d", host, (int)getpid());
+	if (realpath(path, real) != NULL)
+		path = real;
+	for (; *path != '\0'; path++)
+		h = (h ^ (unsigned char)*path) * 16777619u;
+	snprintf(r->consumer, sizeof(r->consumer), "%s-%08x", host, (unsigned)h);
 }
 
 int redis_start(struct master *m, char *err, size_t errlen)

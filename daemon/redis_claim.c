@@ -15,7 +15,8 @@
  *
  * The first scan after each connection (the history scan) lists this
  * consumer's own pending entries, whatever their idle time, and takes
- * those it does not hold: entries delivered by a read whose reply a lost
+ * those it does not hold, before any new entry is read (redis.c pages it
+ * on as the queue has room): entries delivered by a read whose reply a lost
  * connection swallowed, or left by a crash of a poold with the same
  * configured consumer name.  What it holds is snapshotted when the
  * XPENDING is sent, after the acknowledgements due, so an entry that
@@ -213,6 +214,7 @@ static void redis_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
 		if (rep != NULL && rep->type == REDIS_REPLY_ERROR)
 			redis_warn(r, "redis: XPENDING: %s", rep->str);
+		r->read_pause = ev_now(r->m->loop) + 1.0; /* the history scan: not at once */
 		return;
 	}
 	n = rep->elements;

@@ -51,6 +51,16 @@ static void reload_keep_control(struct master *m, struct config *next)
 	next->mode = m->cfg.mode;
 }
 
+/* Workers being replaced or retired hold their pipes until they end. */
+static int reload_fits(struct master *m, const struct config *next, bool recycle, char *err,
+                       size_t errlen)
+{
+	unsigned want = next->dynamic ? next->max_workers : next->workers, live = pool_live(m);
+	unsigned held = recycle ? live : live > want ? live - want : 0;
+
+	return limits_fit(m, want, held, err, errlen);
+}
+
 void reload_run(struct master *m)
 {
 	static const char defaults_name[] = "built-in defaults";
@@ -84,6 +94,12 @@ void reload_run(struct master *m)
 	}
 	redis_reload(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
+	if (reload_fits(m, &next, recycle, err, sizeof(err)) == -1) {
+		log_err("reload refused, keeping the running configuration and pool: %s", err);
+		config_free(&next);
+		notify_ready(m);
+		return;
+	}
 	log_info("reload: %s read; %u workers (was %u)%s",
 	         m->config_path ? next.source : defaults_name, next.workers, m->target,
 	         recycle ? "; replacing every worker for new settings" : "");

@@ -102,6 +102,7 @@ static void signals_reopen(struct master *m)
 static void signals_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct master *m;
+	char err[512];
 
 	switch (w->signum) {
 	case SIGTERM:
@@ -128,12 +129,12 @@ static void signals_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	case SIGTTIN:
 		m = container_of(w, struct master, sig_ttin);
 		if (!m->stopping)
-			pool_scale(m, (long)m->target + 1, "signal TTIN");
+			pool_scale(m, (long)m->target + 1, "signal TTIN", err, sizeof(err));
 		break;
 	case SIGTTOU:
 		m = container_of(w, struct master, sig_ttou);
 		if (!m->stopping)
-			pool_scale(m, (long)m->target - 1, "signal TTOU");
+			pool_scale(m, (long)m->target - 1, "signal TTOU", err, sizeof(err));
 		break;
 	}
 }

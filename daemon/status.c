@@ -130,12 +130,19 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"killed", "killed for bad frames", m->count.killed},
 	    {"recycled", "recycled", m->count.recycled},
 	};
+	const struct status_field clients[] = {
+	    {"connected", "connected", m->nclients},
+	    {"waiting", "waiting", ctlsock_waiting(m)},
+	    {"max", "at most", m->ctl_cap},
+	};
 
 	status_group(f, json, "workers", workers, STATUS_NFIELDS(workers));
 	fputs(json ? "," : "", f);
 	status_group(f, json, "jobs", jobs, STATUS_NFIELDS(jobs));
 	fputs(json ? "," : "", f);
 	status_group(f, json, "worker_exits", workers_ended, STATUS_NFIELDS(workers_ended));
+	fputs(json ? "," : "", f);
+	status_group(f, json, "clients", clients, STATUS_NFIELDS(clients));
 }
 
 /* The Redis source's counters, when there is one. */

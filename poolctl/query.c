@@ -108,7 +108,12 @@ int poolctl_connect(const char *path)
 	return fd;
 }
 
-static void send_request(const struct query *q)
+/*
+ * Sends the request; returns 0, or an errno value if the daemon closed
+ * the connection first: it may have said why ("error busy: ..."), which
+ * the caller reads before giving up.
+ */
+static int send_request(const struct query *q)
 {
 	const char *p = q->request;
 	size_t len = strlen(p);
@@ -119,11 +124,11 @@ static void send_request(const struct query *q)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold went away (sending to %s: %s)",
-			            q->path, strerror(errno));
+			return errno;
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
 }
 
 /* Waits until the socket is readable or the deadline passes (exit 75). */
@@ -139,12 +144,13 @@ static void await_readable(const struct query *q)
 		if (rc < 0 && errno != EINTR)
 			poolctl_die(POOLD_EXIT_OSERR, "poll: %s", strerror(errno));
 		if (rc == 0)
-			poolctl_die(EX_TEMPFAIL, "%.*s: timed out after %u ms",
+			poolctl_die(POOLD_EXIT_TEMPFAIL, "%.*s: timed out after %u ms",
 			            (int)strcspn(q->request, " \n"), q->request, q->timeout_ms);
 	} while (rc < 0);
 }
 
-/* Reads some of the reply; returns 0 at EOF.  Exits on errors. */
+/* Reads some of the reply; returns 0 at EOF (or a reset: the daemon closed
+ * without reading all that was sent).  Exits on other errors. */
 static size_t read_some(const struct query *q, char *buf, size_t cap)
 {
 	ssize_t n;
@@ -155,6 +161,9 @@ static size_t read_some(const struct query *q, char *buf, size_t cap)
 		n = read(q->fd, buf, cap);
 		if (n >= 0)
 			return (size_t)n;
+		/* What the daemon said before it closed came first: the end. */
+		if (errno == ECONNRESET)
+			return 0;
 		if (errno != EINTR)
 			poolctl_die(POOLD_EXIT_UNAVAILABLE, "lost the connection to poold: %s",
 			            strerror(errno));
@@ -212,18 +221,21 @@ static void query_run(struct query *q, struct reply *r)
 	size_t used = 0, n;
 	char last = '\n';
 	bool out_open = true;
-	int out;
+	int out, sent;
 
 	if (q->has_deadline)
 		q->deadline_ms = now_ms() + q->timeout_ms;
 	q->fd = poolctl_connect(q->path);
-	send_request(q);
+	sent = send_request(q);
 	while (used < sizeof(buf) && (nl = memchr(buf, '\n', used)) == NULL) {
 		n = read_some(q, buf + used, sizeof(buf) - used);
 		if (n == 0)
 			break;
 		used += n;
 	}
+	if (used == 0 && sent != 0)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold went away (sending to %s: %s)", q->path,
+		            strerror(sent));
 	if (used == 0)
 		poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold closed the connection without a reply");
 	keep_head(r, buf, used, nl);
@@ -242,7 +254,9 @@ static void query_run(struct query *q, struct reply *r)
 /*
  * Exit code for an "error REASON" reply: 64 when the daemon did not take
  * the request itself ("error unknown request ...", "error request too
- * long", "error bad request ..."), 69 for anything else it cannot serve.
+ * long", "error bad request ..."), 75 when it is running but serves as
+ * many clients as it can ("error busy: ...": try again), 69 for anything
+ * else it cannot serve.
  */
 static int error_code(const struct reply *r)
 {
@@ -253,6 +267,9 @@ static int error_code(const struct reply *r)
 	};
 	size_t i;
 
+	if (strncmp(r->head, "error busy", strlen("error busy")) == 0 ||
+	    strncmp(r->head, "error idle", strlen("error idle")) == 0)
+		return POOLD_EXIT_TEMPFAIL;
 	for (i = 0; i < sizeof(about_request) / sizeof(about_request[0]); i++)
 		if (strncmp(r->head, about_request[i], strlen(about_request[i])) == 0)
 			return POOLD_EXIT_USAGE;

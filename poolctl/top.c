@@ -43,6 +43,9 @@ static const volatile struct scoreboard *top_map(const struct config *cfg)
 	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
 	close(sock);
+	if (fd == -1 && byte == 'e') /* "error busy: ..." instead of the byte */
+		poolctl_die(POOLD_EXIT_TEMPFAIL,
+		            "poold is busy (as many clients as it serves); try again");
 	if (fd == -1)
 		poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold sent no scoreboard");
 	p = mmap(NULL, sizeof(struct scoreboard), PROT_READ, MAP_SHARED, fd, 0);

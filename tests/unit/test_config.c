@@ -5,7 +5,7 @@
  * are in test_config_reject.c.
  */
 /* clang-format off */
-/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c common/ctl.c @kinds */
+/* test-sources: tests/unit/config_testlib.c @kinds */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,7 +94,7 @@ static void test_every_key_accepted(void **state)
 	              "[control]\n"
 	              "fifo = /run/poold/control\n"
 	              "socket = run/ctl.sock\n"
-	              "mode = 0660\n"
+	              "mode = 0620\n"
 	              "[log]\n"
 	              "file = logs/jobs.log\n"
 	              "level = debug\n"
@@ -112,7 +112,7 @@ static void test_every_key_accepted(void **state)
 	assert_int_equal(cfg.kill_timeout_ms, 250);
 	assert_string_equal(cfg.fifo, "/run/poold/control");
 	assert_string_equal(cfg.socket, BASE "/run/ctl.sock");
-	assert_int_equal(cfg.mode, 0660);
+	assert_int_equal(cfg.mode, 0620);
 	assert_string_equal(LOG_OF(&cfg)->log_file, BASE "/logs/jobs.log");
 	assert_int_equal(cfg.log_level, LOG_LVL_DEBUG);
 	assert_string_equal(BACKUP_OF(&cfg)->backup_dir, "/var/backups/poold");
@@ -153,8 +153,8 @@ static void test_levels_and_modes(void **state)
 	load_ok(&cfg, "[control]\nmode = 600\n");
 	assert_int_equal(cfg.mode, 0600);
 	config_free(&cfg);
-	load_ok(&cfg, "[control]\nmode = 0664\n");
-	assert_int_equal(cfg.mode, 0664);
+	load_ok(&cfg, "[control]\nmode = 0630\n");
+	assert_int_equal(cfg.mode, 0630);
 	config_free(&cfg);
 }
 

@@ -4,7 +4,7 @@
  * leaving the running configuration untouched.
  */
 /* clang-format off */
-/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c common/ctl.c @kinds */
+/* test-sources: tests/unit/config_testlib.c @kinds */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,6 +136,23 @@ static void test_reject_bad_mode(void **state)
 	             NAME ":2: [control] mode: mode 0420: the owner needs read and write (0600)");
 	expect_error("[control]\nmode = 0622\n",
 	             NAME ":2: [control] mode: mode 0622 is world-writable (o+w)");
+}
+
+/* Reading the FIFO consumes it: no read bit for group or others. */
+static void test_reject_readable_mode(void **state)
+{
+	static const char *modes[] = {"0644", "0604", "0624", "0640", "0660", "0664"};
+	char text[64], want[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		snprintf(text, sizeof(text), "[control]\nmode = %s\n", modes[i]);
+		snprintf(want, sizeof(want),
+		         NAME ":2: [control] mode: mode %s lets others read the FIFO, which takes "
+		              "jobs from it (submitters need write only, e.g. 0620)",
+		         modes[i]);
+		expect_error(text, want);
+	}
 }
 
 static void test_reject_bad_level(void **state)
@@ -322,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_negative),
 	    cmocka_unit_test(test_reject_bad_duration),
 	    cmocka_unit_test(test_reject_bad_mode),
+	    cmocka_unit_test(test_reject_readable_mode),
 	    cmocka_unit_test(test_reject_bad_level),
 	    cmocka_unit_test(test_reject_bad_net_rule),
 	    cmocka_unit_test(test_reject_too_many_allow),

@@ -5,8 +5,7 @@
  * logrotate, write and open failures, and whole lines when many
  * processes append at once.
  */
-/* test-sources: @kinds common/config.c common/config_values.c common/config_redis.c
- * common/netrule.c common/fsutil.c common/ctl.c */
+/* test-sources: @kinds */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -225,6 +224,50 @@ static void test_escaping(void **state)
 	assert_string_equal(buf + 27, want);
 	assert_ptr_equal(strchr(buf, '\n'), buf + len - 1);
 	assert_null(strchr(buf, '\r'));
+	free(buf);
+	job_log_reopen(&fd);
+}
+
+/* Characters that log readers take as line breaks (NEL, LS, PS), the bidi
+ * controls and the invisible format characters come out as \uHHHH; their
+ * neighbours in UTF-8 (U+2027, U+2030, U+00A0, U+202F) and a truncated
+ * sequence pass through as they are. */
+static void test_escaping_unicode(void **state)
+{
+	static const char text[] = "a\xc2\x85"
+	                           "b\xe2\x80\xa8"
+	                           "c\xe2\x80\xa9"
+	                           "d\xe2\x80\xae"
+	                           "e\xe2\x80\xaa"
+	                           "f\xe2\x81\xa6"
+	                           "g\xe2\x81\xa9"
+	                           "h\xe2\x80\x8e"
+	                           "i\xe2\x80\x8f"
+	                           "j\xd8\x9c"
+	                           "k\xc2\x80"
+	                           "l\xc2\x9f"
+	                           "m\xe2\x80\x8b"
+	                           "n\xef\xbb\xbf"
+	                           "o\xe2\x80\xa7"
+	                           "p\xe2\x80\xb0"
+	                           "q\xc2\xa0"
+	                           "r\xe2\x80\xaf"
+	                           "s\xe2\x80";
+	static const char want[] =
+	    " job=2 a\\u0085b\\u2028c\\u2029d\\u202ee\\u202af\\u2066"
+	    "g\\u2069h\\u200ei\\u200fj\\u061ck\\u0080l\\u009fm\\u200b"
+	    "n\\ufeffo\xe2\x80\xa7p\xe2\x80\xb0q\xc2\xa0r\xe2\x80\xafs\xe2\x80\n";
+	struct job_log_conf cfg;
+	int fd = -1;
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
+	size_t len;
+	char *buf;
+
+	config_for(&cfg, state, "unicode.log");
+	assert_int_equal(run_job(&ctx, 2, text, sizeof(text) - 1), JOB_OK);
+	buf = slurp(cfg.log_file, &len);
+	assert_int_equal(len, 27 + strlen(want));
+	assert_string_equal(buf + 27, want);
 	free(buf);
 	job_log_reopen(&fd);
 }
@@ -497,6 +540,7 @@ int main(void)
 	    cmocka_unit_test(test_line_format),
 	    cmocka_unit_test(test_empty_text_and_big_id),
 	    cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_escaping_unicode),
 	    cmocka_unit_test(test_longest_text),
 	    cmocka_unit_test(test_many_jobs_one_fd),
 	    cmocka_unit_test(test_reopen_after_rename),

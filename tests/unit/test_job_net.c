@@ -6,8 +6,7 @@
  * IPv4-mapped targets, and a timeout against a listener whose accept
  * queue is full.
  */
-/* test-sources: @kinds common/config.c common/config_values.c common/config_redis.c
- * common/netrule.c common/fsutil.c common/ctl.c */
+/* test-sources: @kinds */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

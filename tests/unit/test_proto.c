@@ -46,7 +46,7 @@ static void test_task_limits(void **state)
 	struct proto_task t, bad = {.code = 1, .len = PROTO_ARGS_MAX + 1, .id = 1};
 	const char *a;
 
-	/* The largest frame is exactly PIPE_BUF bytes. */
+	/* The largest frame carries the arguments of the longest line. */
 	assert_int_equal(proto_task_encode(buf, sizeof(buf), 1, 1, args, PROTO_ARGS_MAX),
 	                 PROTO_FRAME_MAX);
 	assert_int_equal(proto_task_encode(buf, sizeof(buf), 1, 1, args, PROTO_ARGS_MAX + 1), 0);

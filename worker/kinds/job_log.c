@@ -9,7 +9,12 @@
  * O_APPEND descriptor, so lines of many workers never interleave, and
  * TEXT is escaped so that nobody can forge a line: bytes below 0x20 and
  * 0x7f become \xHH (lower-case hex), except tab which becomes \t, and a
- * backslash becomes \\.  Bytes from 0x80 up pass through (UTF-8).
+ * backslash becomes \\.  Characters that log readers treat as line breaks
+ * or that reorder or hide text (C1 controls U+0080-U+009F with NEL
+ * U+0085, U+2028, U+2029, the bidi controls U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069, and the invisible U+200B-U+200D,
+ * U+2060-U+2064, U+FEFF, U+FFF9-U+FFFB) become \uHHHH.  Other bytes from
+ * 0x80 up pass through (UTF-8).
  *
  * It runs once per job on the hot path, so it must not allocate, stat,
  * or open and close the file per job; and like every handler it must not
@@ -154,16 +159,49 @@ static size_t job_log_u64(char *out, uint64_t v)
 	return n;
 }
 
+/* If s starts with one of the characters the top of this file escapes as
+ * \uHHHH, returns the length of its UTF-8 form and sets *cp; else 0. */
+static size_t job_log_special(const unsigned char *s, size_t avail, unsigned *cp)
+{
+	if (avail >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		*cp = s[1]; /* U+0080..U+009F */
+		return 2;
+	}
+	if (avail >= 2 && s[0] == 0xd8 && s[1] == 0x9c) {
+		*cp = 0x061c;
+		return 2;
+	}
+	if (avail < 3 || (s[0] != 0xe2 && s[0] != 0xef) || (s[1] & 0xc0) != 0x80 ||
+	    (s[2] & 0xc0) != 0x80)
+		return 0;
+	*cp = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3fu);
+	if ((*cp >= 0x200b && *cp <= 0x200f) || (*cp >= 0x2028 && *cp <= 0x202e) ||
+	    (*cp >= 0x2060 && *cp <= 0x2069) || *cp == 0xfeff || (*cp >= 0xfff9 && *cp <= 0xfffb))
+		return 3;
+	return 0;
+}
+
 /* Copies len bytes of text into out, escaped as the top of this file
- * says; out needs 4 * len bytes.  Returns the bytes written. */
+ * says; out needs 4 * len bytes (\uHHHH replaces at least two bytes).
+ * Returns the bytes written. */
 static size_t job_log_escape(char *out, const char *text, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, n = 0;
+	size_t i, n = 0, k;
 	unsigned char c;
+	unsigned cp;
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)text[i];
+		if (c >= 0x80 &&
+		    (k = job_log_special((const unsigned char *)text + i, len - i, &cp))) {
+			out[n++] = '\\';
+			out[n++] = 'u';
+			for (int sh = 12; sh >= 0; sh -= 4)
+				out[n++] = hex[(cp >> sh) & 0xf];
+			i += k - 1;
+			continue;
+		}
 		if (c >= 0x20 && c != 0x7f && c != '\\') {
 			out[n++] = (char)c;
 			continue;

@@ -108,6 +108,9 @@ const struct job_kind *jobs_by_code(uint32_t code)
 	return NULL;
 }
 
+_Static_assert(PROTO_ARGS_MAX == CTL_LINE_MAX - 3,
+               "a frame carries the arguments of the longest control line");
+
 const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_line *cl, char *err,
                                        size_t errlen)
 {
