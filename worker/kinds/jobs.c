@@ -15,10 +15,10 @@
 extern const struct job_kind job_kind_noop, job_kind_log, job_kind_backup, job_kind_net;
 
 static const struct job_kind *const jobs_table[] = {
-    &job_kind_noop,
-    &job_kind_log,
-    &job_kind_backup,
-    &job_kind_net,
+    &job_kind_noop,   /* code 1 */
+    &job_kind_log,    /* code 2 */
+    &job_kind_backup, /* code 3 */
+    &job_kind_net,    /* code 4 */
 };
 
 #define JOBS_N (sizeof(jobs_table) / sizeof(jobs_table[0]))
