@@ -56,6 +56,11 @@ void config_key_clear(struct config *cfg, int key);
  * with a reason ("0 out of range 1..4096") in reason. */
 int config_key_parse(struct config *cfg, int key, const char *value, char *reason, size_t rlen);
 
+/* Gives each kind with settings a zeroed blob in cfg (config_kinds.c).
+ * Returns 0, or -1 with a reason (what was allocated stays for
+ * config_free). */
+int config_kinds_alloc(struct config *cfg, char *reason, size_t rlen);
+
 /* Fills cfg with the defaults, relative paths resolved against basedir
  * (itself relative to the working directory if not absolute).  Returns 0,
  * or -1 with a reason and nothing left allocated. */
