@@ -42,6 +42,12 @@ bool config_same_uint(const struct config_key *k, const void *a, const void *b)
 	       *(const unsigned *)((const char *)b + k->off);
 }
 
+bool config_same_bool(const struct config_key *k, const void *a, const void *b)
+{
+	return *(const bool *)((const char *)a + k->off) ==
+	       *(const bool *)((const char *)b + k->off);
+}
+
 bool config_same_str(const struct config_key *k, const void *a, const void *b)
 {
 	return strcmp((const char *)a + k->off, (const char *)b + k->off) == 0;

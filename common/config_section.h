@@ -86,9 +86,15 @@ int config_parse_time(struct config *cfg, const struct config_key *k, const char
                       char *reason, size_t rlen);
 int config_parse_path(struct config *cfg, const struct config_key *k, const char *value,
                       char *reason, size_t rlen);
+/* A bool named by two words, false then true: k->min 0 is refuse/allow,
+ * 1 is no/yes. */
+int config_parse_choice(struct config *cfg, const struct config_key *k, const char *value,
+                        char *reason, size_t rlen);
 
-/* Comparisons for `same`: an unsigned field, a NUL-terminated string. */
+/* Comparisons for `same`: an unsigned field, a bool, a NUL-terminated
+ * string. */
 bool config_same_uint(const struct config_key *k, const void *a, const void *b);
+bool config_same_bool(const struct config_key *k, const void *a, const void *b);
 bool config_same_str(const struct config_key *k, const void *a, const void *b);
 
 #endif

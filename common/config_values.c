@@ -245,6 +245,23 @@ static int config_parse_pool_mode(struct config *cfg, const struct config_key *k
 	return -1;
 }
 
+/* A key with two words, false then true, chosen by k->min ([backup]
+ * hardlinks, partial). */
+int config_parse_choice(struct config *cfg, const struct config_key *k, const char *value,
+                        char *reason, size_t rlen)
+{
+	static const char *const words[][2] = {{"refuse", "allow"}, {"no", "yes"}};
+	const char *const *w = words[k->min];
+	bool *b = config_field(cfg, k);
+
+	if (strcmp(value, w[0]) == 0 || strcmp(value, w[1]) == 0) {
+		*b = strcmp(value, w[1]) == 0;
+		return 0;
+	}
+	snprintf(reason, rlen, "unknown value '%s' (%s, %s)", value, w[0], w[1]);
+	return -1;
+}
+
 /* [journal] fsync: when journal writes are made durable. */
 static int config_parse_fsync(struct config *cfg, const struct config_key *k, const char *value,
                               char *reason, size_t rlen)

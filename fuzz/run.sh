@@ -70,13 +70,13 @@ inih_libs=$(pkg-config --libs inih)
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
 kinds_src="$(cd "$root" && echo worker/kinds/*.c)"
 config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c"
-jobs_src="$kinds_src $config_src common/ctl.c"
+jobs_src="$kinds_src $config_src common/ctl.c common/log.c"
 sources() {
 	case $1 in
 	fuzz_ctl) echo "$jobs_src common/proto.c" ;;
 	fuzz_config) echo "$jobs_src" ;;
 	fuzz_frames) echo "common/proto.c" ;;
-	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c common/buf.c common/log.c" ;;
+	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c common/buf.c" ;;
 	*) return 1 ;;
 	esac
 }

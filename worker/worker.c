@@ -173,10 +173,7 @@ static int worker_kinds_init(struct worker *w)
 		return -1;
 	for (k = 0; k < jobs_count(); k++) {
 		kind = jobs_at(k);
-		if (kind->state_size == 0)
-			continue;
-		w->state[k] = calloc(1, kind->state_size);
-		if (w->state[k] == NULL)
+		if (kind->state_size > 0 && (w->state[k] = calloc(1, kind->state_size)) == NULL)
 			return -1;
 		if (kind->init != NULL && kind->init(w->state[k], w->cfg->kind_conf[k]) == -1) {
 			free(w->state[k]);
@@ -319,12 +316,14 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	w->cfg = cfg;
 	w->task_fd = task_fd;
 	w->done_fd = done_fd;
-	if (worker_kinds_init(w) == -1) {
+	w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO, NULL, 0);
+	if (worker_flush(w) == -1) {
+		code = POOLD_EXIT_OSERR;
+	} else if (worker_kinds_init(w) == -1) {
 		log_warn("job kinds' set-up");
 		code = POOLD_EXIT_OSERR;
 	} else {
-		w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO, NULL, 0);
-		code = worker_flush(w) == -1 ? POOLD_EXIT_OSERR : worker_loop(w);
+		code = worker_loop(w);
 	}
 	if (worker_flush(w) == -1 && code == POOLD_EXIT_OK)
 		code = POOLD_EXIT_OSERR;

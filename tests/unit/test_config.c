@@ -57,6 +57,9 @@ static void test_defaults_sane(void **state)
 	expect_path(BACKUP_OF(&cfg)->backup_dir, cwd, "poold.d/backups");
 	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, 1);
 	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], cwd);
+	assert_false(BACKUP_OF(&cfg)->backup_hardlinks);
+	assert_false(BACKUP_OF(&cfg)->backup_partial);
+	assert_int_equal(BACKUP_OF(&cfg)->backup_keep, 7);
 	assert_int_equal(NET_OF(&cfg)->n_net_allow, 2);
 	assert_int_equal(NET_OF(&cfg)->net_allow[0].family, AF_INET);
 	assert_int_equal(NET_OF(&cfg)->net_allow[0].prefix, 8);
@@ -101,6 +104,9 @@ static void test_every_key_accepted(void **state)
 	              "[backup]\n"
 	              "dir = /var/backups/poold\n"
 	              "allow = /etc /srv/data rel\n"
+	              "hardlinks = allow\n"
+	              "partial = yes\n"
+	              "keep = 30\n"
 	              "[net]\n"
 	              "allow = 10.0.0.0/8:443 [::1]:22 192.168.1.7\n"
 	              "timeout = 2m\n");
@@ -120,6 +126,9 @@ static void test_every_key_accepted(void **state)
 	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], "/etc");
 	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[1], "/srv/data");
 	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[2], BASE "/rel");
+	assert_true(BACKUP_OF(&cfg)->backup_hardlinks);
+	assert_true(BACKUP_OF(&cfg)->backup_partial);
+	assert_int_equal(BACKUP_OF(&cfg)->backup_keep, 30);
 	assert_int_equal(NET_OF(&cfg)->n_net_allow, 3);
 	assert_int_equal(NET_OF(&cfg)->net_allow[0].family, AF_INET);
 	assert_int_equal(NET_OF(&cfg)->net_allow[0].prefix, 8);

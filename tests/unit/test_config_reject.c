@@ -161,6 +161,15 @@ static void test_reject_bad_level(void **state)
 	                                              "(error, warning, notice, info, debug)");
 }
 
+static void test_reject_bad_backup_choice(void **state)
+{
+	expect_error("[backup]\nhardlinks = yes\n",
+	             NAME ":2: [backup] hardlinks: unknown value 'yes' (refuse, allow)");
+	expect_error("[backup]\npartial = allow\n",
+	             NAME ":2: [backup] partial: unknown value 'allow' (no, yes)");
+	expect_error("[backup]\nkeep = 0\n", NAME ":2: [backup] keep: 0 out of range 1..10000");
+}
+
 static void test_reject_bad_net_rule(void **state)
 {
 	struct netrule rule;
@@ -341,6 +350,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_bad_mode),
 	    cmocka_unit_test(test_reject_readable_mode),
 	    cmocka_unit_test(test_reject_bad_level),
+	    cmocka_unit_test(test_reject_bad_backup_choice),
 	    cmocka_unit_test(test_reject_bad_net_rule),
 	    cmocka_unit_test(test_reject_too_many_allow),
 	    cmocka_unit_test(test_reject_continued_scalar),

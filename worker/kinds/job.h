@@ -57,10 +57,11 @@ typedef int (*job_check_fn)(const char *args, size_t len, char *err, size_t errl
  * section (its keys, their reload policies, its checks), NULL for none;
  * timeout_at is the offset of the kind's job_timeout in its section's
  * struct (0: none, [pool] job_timeout applies).  A worker gives each kind
- * state_size zeroed bytes of state (none if 0), calls init once before
- * the first job, reopen when the master asks (SIGUSR1: logrotate) and
- * fini before it exits; each hook may be NULL.  init returns 0, or -1
- * with errno set (the worker then exits).  describe, if set, says in a
+ * state_size zeroed bytes of state (none if 0: NULL), calls init once
+ * after its hello and before the first job, reopen when the master asks
+ * (SIGUSR1: logrotate) and fini (if it has state) before it exits; each
+ * hook may be NULL.  init returns 0, or -1 with errno set (the worker
+ * then exits).  describe, if set, says in a
  * few words what the kind uses ("job log /var/log/poold/jobs.log"), for
  * the master's log lines.
  */
@@ -111,6 +112,9 @@ struct job_backup_conf { /* [backup] */
 	char *backup_allow[CONFIG_MAX_BACKUP_ALLOW]; /* owned, absolute, normalized */
 	unsigned n_backup_allow;
 	unsigned backup_job_timeout_ms; /* 0 = [pool] job_timeout */
+	bool backup_hardlinks;          /* [backup] hardlinks = allow */
+	bool backup_partial;            /* [backup] partial = yes */
+	unsigned backup_keep;           /* [backup] keep: generations kept per path */
 };
 
 struct job_net_conf { /* [net] */
