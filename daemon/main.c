@@ -97,8 +97,8 @@ static void master_setup(struct master *m)
 		ctlsock_close(m);
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
 	}
-	/* After the journal: replayed jobs keep their ids, Redis jobs follow. */
-	if (redis_start(m, err, sizeof(err)) == -1) {
+	/* After the journal: replayed jobs keep their ids, other sources' follow. */
+	if (source_start_all(m, err, sizeof(err)) == -1) {
 		ctlsock_close(m);
 		fatalx(POOLD_EXIT_CONFIG, "%s", err);
 	}
@@ -126,7 +126,7 @@ static void master_teardown(struct master *m)
 	pool_free(m);
 	board_close(m);
 	journal_close(m);
-	redis_close(m);
+	source_close_all(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
 	outcome_free(m);
