@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "ctlwait.h"
+#include "jobs.h"
 #include "latency.h"
 #include "log.h"
 #include "proto.h"
@@ -29,8 +30,9 @@
 /* Completion bytes read per read(2). */
 #define MASTER_READ_SIZE (64 * 1024)
 
-/* How many job kinds per-kind counters can hold (worker/jobs.c has fewer). */
-#define MASTER_MAX_KINDS 16
+/* How many job kinds per-kind counters can hold: the kind table's
+ * bound, which worker/kinds/jobs.c asserts at compile time. */
+#define MASTER_MAX_KINDS JOBS_MAX
 
 /* One accepted job, from the FIFO line until its outcome is recorded. */
 struct job {

@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness for what a FIFO writer controls: the line splitter
  * (common/ctl.c), the line parser and the full acceptance check of a line
- * (worker/jobs.c and the kinds' check functions).  The input is a chunk
+ * (worker/kinds/jobs.c and the kinds' check functions).  The input is a chunk
  * script (fuzz.h) and then the byte stream the FIFO delivers, read in
  * chunks the way daemon/sources/fifo.c reads it.
  *

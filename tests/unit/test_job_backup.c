@@ -1,14 +1,12 @@
 /*
- * Unit tests of worker/job_backup.c on real files in a fresh temporary
+ * Unit tests of worker/kinds/job_backup.c on real files in a fresh temporary
  * directory (under $POOLD_TEST_TMP if set, else /tmp): the syntax check,
  * file and tree copies, atomic replacement, the allow roots, symlinks and
  * FIFOs (a FIFO opened for reading would block: alarm() turns a hang into
  * a failure), failures that must leave no ".poold-tmp." entry behind, and
  * the component walk used when openat2 is missing (forced with seccomp).
  */
-/* clang-format off */
-/* test-sources: worker/job_backup.c worker/backup_copy.c worker/backup_data.c worker/backup_stage.c worker/backup_gen.c common/log.c */
-/* clang-format on */
+/* test-sources: @kinds */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +39,7 @@
 #include <linux/seccomp.h>
 
 #include "job.h"
+#include "jobs.h"
 
 #define HANG_LIMIT 20 /* seconds before alarm() kills a test that hangs */
 
@@ -72,7 +71,7 @@ struct fx {
 	char outside[PATH_MAX];
 	char backup[PATH_MAX];
 	int log_fd;
-	struct config cfg;
+	struct job_backup_conf cfg;
 	struct job_ctx ctx;
 };
 
@@ -122,8 +121,8 @@ static int setup(void **state)
 	f->cfg.backup_allow[0] = strdup(f->allow);
 	f->cfg.n_backup_allow = 1;
 	f->cfg.backup_keep = 7;
-	f->ctx.cfg = &f->cfg;
-	f->ctx.log_fd = &f->log_fd;
+	f->ctx.conf = &f->cfg;
+	f->ctx.state = &f->log_fd;
 	*state = f;
 	return f->cfg.backup_allow[0] == NULL ? -1 : 0;
 }
@@ -919,7 +918,8 @@ static void test_sweep_stale(void **state)
 	join(p, stage, "12.not-ours");
 	put_str(p, "other\n");
 
-	job_backup_start(&f->cfg);
+	assert_int_equal(jobs_by_name("backup", 6)->init(NULL, &f->cfg),
+	                 0); /* the kind's init hook */
 	fmt(p, sizeof(p), "%s/%d.0123456789abcdef.tree", stage, (int)dead);
 	assert_absent(p);
 	fmt(p, sizeof(p), "%s/%d.fedcba9876543210.file", stage, (int)dead);

@@ -49,7 +49,7 @@ static int stage_open(int bfd, bool create)
 
 int backup_stage_open(struct backup_op *op)
 {
-	const char *bdir = op->ctx->cfg->backup_dir;
+	const char *bdir = backup_conf(op)->backup_dir;
 	struct stat st;
 	int bfd, fd;
 
@@ -91,8 +91,9 @@ static long stage_pid(const char *name)
 	return hex == 16 && end[1 + hex] == '.' ? pid : 0;
 }
 
-void job_backup_start(const struct config *cfg)
+int job_backup_init(void *state, const void *conf)
 {
+	const struct job_backup_conf *cfg = conf;
 	unsigned long removed = 0;
 	struct dirent *de;
 	int bfd, fd;
@@ -100,14 +101,14 @@ void job_backup_start(const struct config *cfg)
 	DIR *d;
 
 	if (cfg == NULL || cfg->backup_dir[0] != '/')
-		return;
+		return 0;
 	bfd = open(cfg->backup_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	fd = bfd < 0 ? -1 : stage_open(bfd, false);
 	backup_close_keep_errno(bfd);
 	d = fd < 0 ? NULL : fdopendir(fd);
 	if (d == NULL) {
 		backup_close_keep_errno(fd);
-		return; /* no staging directory: nothing to sweep */
+		return 0; /* no staging directory: nothing to sweep */
 	}
 	while ((de = readdir(d)) != NULL) {
 		pid = stage_pid(de->d_name);
@@ -123,4 +124,5 @@ void job_backup_start(const struct config *cfg)
 	if (removed > 0)
 		log_msg(LOG_LVL_NOTICE, "removed %lu stale backup temporar%s in %s%s", removed,
 		        removed == 1 ? "y" : "ies", cfg->backup_dir, BACKUP_STAGE);
+	return 0;
 }

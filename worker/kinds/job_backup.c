@@ -19,9 +19,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ini.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -212,7 +214,7 @@ int backup_open_dir(const char *bdir)
 
 int backup_open_target(struct backup_op *op, bool create)
 {
-	const char *bdir = op->ctx->cfg->backup_dir;
+	const char *bdir = backup_conf(op)->backup_dir;
 	int bfd, tfd, fd;
 
 	bfd = create ? backup_open_dir(bdir) : open(bdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -380,7 +382,7 @@ static int backup_from_root(struct backup_op *op, const char *root, const char *
 
 int job_backup_run(struct job_ctx *ctx, const char *args, size_t len)
 {
-	const struct config *cfg = ctx->cfg;
+	const struct job_backup_conf *cfg = ctx->conf;
 	const char *root = NULL, *rel = NULL, *r;
 	struct backup_op op = {.ctx = ctx};
 	unsigned i;
@@ -412,3 +414,105 @@ int job_backup_run(struct job_ctx *ctx, const char *args, size_t len)
 		return job_result(ctx, JOB_FAILED, "destination path too long for %s", op.src);
 	return backup_from_root(&op, root, rel) < 0 ? JOB_FAILED : JOB_OK;
 }
+
+/* Drops [backup] allow's paths (its default) before the first line sets it. */
+static void job_backup_clear_allow(struct config *cfg, const struct config_key *k)
+{
+	struct job_backup_conf *c = config_blob(cfg, k);
+
+	while (c->n_backup_allow > 0) {
+		c->n_backup_allow--;
+		free(c->backup_allow[c->n_backup_allow]);
+		c->backup_allow[c->n_backup_allow] = NULL;
+	}
+}
+
+static void job_backup_conf_free(void *blob)
+{
+	struct job_backup_conf *c = blob;
+
+	while (c->n_backup_allow > 0)
+		free(c->backup_allow[--c->n_backup_allow]);
+}
+
+/* Adds each space-separated path of value to [backup] allow. */
+static int job_backup_parse_allow(struct config *cfg, const struct config_key *k, const char *value,
+                                  char *reason, size_t rlen)
+{
+	struct job_backup_conf *c = config_blob(cfg, k);
+	char words[INI_MAX_LINE + 64], path[PATH_MAX];
+	char *save, *w;
+
+	snprintf(words, sizeof(words), "%s", value);
+	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (c->n_backup_allow == CONFIG_MAX_BACKUP_ALLOW) {
+			snprintf(reason, rlen, "more than %d paths", CONFIG_MAX_BACKUP_ALLOW);
+			return -1;
+		}
+		if (config_resolve(cfg->basedir, w, path, sizeof(path)) < 0) {
+			snprintf(reason, rlen, "path too long (more than %d characters)",
+			         PATH_MAX - 1);
+			return -1;
+		}
+		c->backup_allow[c->n_backup_allow] = strdup(path);
+		if (c->backup_allow[c->n_backup_allow] == NULL) {
+			snprintf(reason, rlen, "out of memory");
+			return -1;
+		}
+		c->n_backup_allow++;
+	}
+	return 0;
+}
+
+static bool job_backup_same_allow(const struct config_key *k, const void *a, const void *b)
+{
+	const struct job_backup_conf *x = a, *y = b;
+	unsigned i;
+
+	if (x->n_backup_allow != y->n_backup_allow)
+		return false;
+	for (i = 0; i < x->n_backup_allow; i++)
+		if (strcmp(x->backup_allow[i], y->backup_allow[i]) != 0)
+			return false;
+	return true;
+}
+
+#define JOB_BACKUP_AT(field) offsetof(struct job_backup_conf, field)
+
+static const struct config_key job_backup_keys[] = {
+    {"backup", "dir", "poold.d/backups", config_parse_path, NULL, JOB_BACKUP_AT(backup_dir), 0, 0,
+     CONFIG_RELOAD_WORKERS, config_same_str, false},
+    {"backup", "allow", ".", job_backup_parse_allow, job_backup_clear_allow,
+     JOB_BACKUP_AT(backup_allow), 0, 0, CONFIG_RELOAD_WORKERS, job_backup_same_allow, false},
+    {"backup", "job_timeout", "0", config_parse_time, NULL, JOB_BACKUP_AT(backup_job_timeout_ms), 0,
+     86400000, CONFIG_RELOAD_LIVE, NULL, false},
+    {"backup", "hardlinks", "refuse", config_parse_choice, NULL, JOB_BACKUP_AT(backup_hardlinks), 0,
+     0, CONFIG_RELOAD_WORKERS, config_same_bool, false},
+    {"backup", "partial", "no", config_parse_choice, NULL, JOB_BACKUP_AT(backup_partial), 1, 0,
+     CONFIG_RELOAD_WORKERS, config_same_bool, false},
+    {"backup", "keep", "7", config_parse_count, NULL, JOB_BACKUP_AT(backup_keep), 1, 10000,
+     CONFIG_RELOAD_WORKERS, config_same_uint, false},
+};
+
+static const struct config_section job_backup_section = {
+    .keys = job_backup_keys,
+    .nkeys = sizeof(job_backup_keys) / sizeof(job_backup_keys[0]),
+    .size = sizeof(struct job_backup_conf),
+    .free = job_backup_conf_free,
+};
+
+static void job_backup_describe(const void *conf, char *out, size_t len)
+{
+	snprintf(out, len, "backups in %s", ((const struct job_backup_conf *)conf)->backup_dir);
+}
+
+const struct job_kind job_kind_backup = {
+    .code = 3,
+    .name = "backup",
+    .run = job_backup_run,
+    .check = job_backup_check,
+    .section = &job_backup_section,
+    .timeout_at = JOB_BACKUP_AT(backup_job_timeout_ms),
+    .init = job_backup_init,
+    .describe = job_backup_describe,
+};

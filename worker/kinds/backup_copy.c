@@ -69,7 +69,7 @@ int backup_open_source(struct backup_op *op, const struct backup_src *src, const
 		job_result(op->ctx, -1, "%s changed while being opened", op->src);
 		return BACKUP_GONE;
 	}
-	if (S_ISREG(now.st_mode) && now.st_nlink > 1 && !op->ctx->cfg->backup_hardlinks) {
+	if (S_ISREG(now.st_mode) && now.st_nlink > 1 && !backup_conf(op)->backup_hardlinks) {
 		close(fd);
 		return job_result(
 		    op->ctx, -1,
@@ -193,7 +193,7 @@ static bool tree_link_unchanged(struct backup_op *op, int dfd, const char *name,
 {
 	struct stat pst;
 
-	if (op->prev[depth] < 0 || (st->st_nlink > 1 && !op->ctx->cfg->backup_hardlinks) ||
+	if (op->prev[depth] < 0 || (st->st_nlink > 1 && !backup_conf(op)->backup_hardlinks) ||
 	    fstatat(op->prev[depth], name, &pst, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !backup_unchanged(st, &pst) || linkat(op->prev[depth], name, dfd, name, 0) < 0)
 		return false;
@@ -268,7 +268,7 @@ static int copy_entry(struct backup_op *op, int sfd, int dfd, const char *name, 
 	if (ret == 1) {
 		op->vanished++;
 		ret = 0;
-	} else if (ret < 0 && op->src_failed && op->ctx->cfg->backup_partial) {
+	} else if (ret < 0 && op->src_failed && backup_conf(op)->backup_partial) {
 		if (op->failed++ == 0) /* cut to fit the result line */
 			snprintf(op->first_failure, sizeof(op->first_failure), "%.*s",
 			         (int)sizeof(op->first_failure) - 1, op->ctx->msg);

@@ -134,4 +134,18 @@ int backup_data_copy(struct backup_op *op, int in, int out, const struct stat *s
  * symlink.  Returns 0 (also if it was not there), or -1 with errno set. */
 int backup_copy_remove(int parent, const char *name);
 
+/* The [backup] settings of the job op belongs to. */
+static inline const struct job_backup_conf *backup_conf(const struct backup_op *op)
+{
+	return op->ctx->conf;
+}
+
+/*
+ * The backup kind's init hook, at each worker's start once it has said
+ * hello: removes the temporaries that dead workers left in [backup] dir.
+ * Never fails (what cannot be removed is logged); returns 0.  In
+ * backup_stage.c.
+ */
+int job_backup_init(void *state, const void *conf);
+
 #endif

@@ -125,7 +125,7 @@ static int gen_expire(struct backup_op *op, int tfd, int stage, const char *newe
                       char (*gone)[BACKUP_TMP_MAX], int max)
 {
 	char **names = NULL, **more;
-	size_t n = 0, cap = 0, i, keep = op->ctx->cfg->backup_keep;
+	size_t n = 0, cap = 0, i, keep = backup_conf(op)->backup_keep;
 	int dfd = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), moved = 0;
 	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *de;
