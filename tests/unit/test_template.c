@@ -192,7 +192,7 @@ static void test_overlong(void **state)
 	v[256] = '\0';
 	NO("/x {1:word}", v);
 	v[255] = '\0';
-	snprintf(want, sizeof(want), "/x|%s", v);
+	snprintf(want, sizeof(want), "/x|%.255s", v);
 	OK("/x {1:word}", v, want);
 }
 
