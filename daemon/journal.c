@@ -100,14 +100,14 @@ static void journal_put_live(struct master *m)
 
 	m->journal.live_bytes = 0;
 	for (j = m->queue.head; j != NULL; j = j->next)
-		if (j->ext == NULL) /* a Redis job lives in its group, not here */
+		if (j->src->journaled) /* other sources keep their own jobs */
 			journal_accept(m, j);
 	for (i = 0; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)
 			continue;
 		for (k = 0; k < s->ring_len; k++) {
 			j = s->ring[(s->ring_head + k) % s->ring_cap];
-			if (j->ext == NULL)
+			if (j->src->journaled)
 				journal_accept(m, j);
 		}
 	}
@@ -229,17 +229,18 @@ void journal_configure(struct master *m)
 void journal_close(struct master *m)
 {
 	struct journal *jl = &m->journal;
+	uint64_t live;
 
 	if (jl->fd != -1) {
 		ev_timer_stop(m->loop, &jl->sync_w);
 		journal_sync_stop(&jl->sync);
-		if (m->live == m->redis_live) /* no FIFO job unfinished */
+		live = source_live_journaled(m);
+		if (live == 0) /* no journaled job unfinished */
 			journal_compact(m);
 		journal_flush(m, true);
-		if (m->live > m->redis_live)
+		if (live > 0)
 			log_notice("journal: %llu unfinished jobs kept in %s for the next start",
-			           (unsigned long long)(m->live - m->redis_live),
-			           m->cfg.journal_file);
+			           (unsigned long long)live, m->cfg.journal_file);
 		close(jl->fd);
 		jl->fd = -1;
 	}

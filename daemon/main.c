@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "jobs.h"
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"
@@ -83,6 +84,7 @@ static void master_setup_fail(struct master *m, int code, const char *err)
 /* Opens what clients talk to and starts the pool; exits on failure. */
 static void master_setup(struct master *m)
 {
+	char what[2 * PATH_MAX + 64];
 	char err[512];
 
 	m->loop = ev_default_loop(EVFLAG_AUTO);
@@ -103,8 +105,8 @@ static void master_setup(struct master *m)
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
 	if (journal_open(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
-	/* After the journal: replayed jobs keep their ids, Redis jobs follow. */
-	if (redis_start(m, err, sizeof(err)) == -1)
+	/* After the journal: replayed jobs keep their ids, other sources' follow. */
+	if (source_start_all(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_CONFIG, err);
 	signals_start(m);
 	settle_start(m);
@@ -113,7 +115,7 @@ static void master_setup(struct master *m)
 	metrics_configure(m);
 	log_info("control FIFO %s%s, status socket %s", m->cfg.fifo,
 	         m->fifo_activated ? " (passed by systemd)" : "", m->cfg.socket);
-	log_info("job log %s, backups in %s", m->cfg.log_file, m->cfg.backup_dir);
+	log_info("%s", jobs_describe(&m->cfg, false, what, sizeof(what)));
 	if (pool_start(m) == -1) {
 		snprintf(err, sizeof(err), "cannot start any worker: %s", strerror(errno));
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
@@ -132,7 +134,7 @@ static void master_teardown(struct master *m)
 	pool_free(m);
 	board_close(m);
 	journal_close(m);
-	redis_close(m);
+	source_close_all(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
 	outcome_free(m);

@@ -1,9 +1,9 @@
 /*
  * Jobs and the job queue of the master.  A job is one allocation holding
  * its arguments; the queue is an intrusive FIFO, O(1) at both ends.  The
- * queue does not enforce [pool] queue_limit: the FIFO reader stops reading
- * when the queue is full (backpressure), so the bound is kept where the
- * input comes in.
+ * queue does not enforce [pool] queue_limit: admission does (admit.c), and
+ * the sources stop reading when the queue is full (backpressure), so the
+ * bound is kept where the input comes in.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +23,17 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->attempts = 0;
 	j->timeouts = 0;
 	j->len = (uint32_t)len;
-	j->ext = NULL;
+	j->src = NULL;
+	j->datum = NULL;
 	if (len > 0)
 		memcpy(j->args, args, len);
 	return j;
 }
 
-/* Frees the job and what ext holds (one allocation; redis.c's entry). */
+/* Frees the job and its source's datum (one allocation, source.h). */
 void job_free(struct job *j)
 {
-	free(j->ext);
+	free(j->datum);
 	free(j);
 }
 

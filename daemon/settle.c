@@ -11,8 +11,9 @@
  *   2. dispatch:       queued jobs go to the least-loaded READY slots,
  *                      within each slot's share (dispatch.c);
  *   3. slot writes:    each slot that got frames writes them once;
- *   4. intake:         a FIFO paused at the queue limit is read again once
- *                      the unfinished jobs are below it (never while
+ *   4. intake:         each source is told the queue's room (source.h
+ *                      room op: the FIFO, paused at the queue limit, is
+ *                      read again once there is room; never while
  *                      stopping);
  *   5. waiters:        `poolctl wait` clients whose jobs all ended this
  *                      turn are answered (ctlsock.c);
@@ -24,7 +25,7 @@
  * sees the queue's room after dispatch.
  *
  * Nothing here is called from below: settle.c calls down into dispatch,
- * fifo, journal, ctlsock and signals, and no file calls into settle.c but
+ * the sources (source.c), journal, ctlsock and signals, and no file calls into settle.c but
  * main.c.  It must not block and does O(work done) per turn.
  */
 #include "master.h"
@@ -42,16 +43,18 @@ static void settle_again_cb(struct ev_loop *loop, ev_idle *w, int revents)
 
 void settle_run(struct master *m)
 {
+	unsigned pending;
+
 	journal_flush(m, false);
 	dispatch_run(m);
-	if (m->fifo_paused && m->live < m->cfg.queue_limit && !m->stopping) {
-		/* The FIFO's read runs after this step, in this turn: an idle
-		 * watcher makes the poll return at once, so the next turn's
-		 * settle step dispatches what it accepted without waiting for
-		 * another event. */
-		fifo_resume(m);
+	pending = ev_pending_count(m->loop);
+	source_room_all(m);
+	/* A source that resumed may have fed its watcher an event, whose
+	 * callback runs after this step in this turn: an idle watcher makes
+	 * the poll return at once, so the next turn's settle step dispatches
+	 * what that callback accepted without waiting for another event. */
+	if (ev_pending_count(m->loop) > pending)
 		ev_idle_start(m->loop, &m->settle_again_w);
-	}
 	ctlsock_settle(m);
 	if (m->stopping)
 		signals_check_drained(m);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """File-level call graph of the daemon, and its call circles.
 
-Reads the object files of daemon/*.c with nm(1): file A calls file B when
+Reads the object files of daemon/**/*.c with nm(1) (a file in a
+subdirectory is named by its path, e.g. sources/fifo): file A calls file B when
 A has an undefined symbol that B defines.  Prints the strongly connected
 components of that graph (Tarjan) that hold more than one file, one per
 line, and with --edges every edge.  With --allow "a b" a component made
@@ -32,9 +33,12 @@ def symbols(path):
 
 def graph(objdir):
     files = {}
-    for name in sorted(os.listdir(objdir)):
-        if name.endswith(".c.o"):
-            files[name[: -len(".c.o")]] = symbols(os.path.join(objdir, name))
+    for root, _, names in os.walk(objdir):
+        for name in sorted(names):
+            if name.endswith(".c.o"):
+                path = os.path.join(root, name)
+                rel = os.path.relpath(path, objdir)
+                files[rel[: -len(".c.o")]] = symbols(path)
     owner = {}
     for f, (defined, _) in files.items():
         for s in defined:
