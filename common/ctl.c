@@ -44,13 +44,65 @@ static size_t ctl_utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+#define CTL_ONES  0x0101010101010101ULL
+#define CTL_HIGHS 0x8080808080808080ULL
+
+/* True if a word has a byte under 0x20 or over 0x7e: (x - 0x20..20) & ~x
+ * has a high bit set for a byte under 0x20, (x + 0x01..01) | x for one
+ * over 0x7e (exact for "some byte": Bit Twiddling Hacks' hasless and
+ * hasmore). */
+static int ctl_word_odd(uint64_t x)
+{
+	return ((((x - 0x20 * CTL_ONES) & ~x) | (x + CTL_ONES) | x) & CTL_HIGHS) != 0;
+}
+
+/*
+ * Bytes of s[0..len) from the start that are surely printable ASCII (0x20
+ * to 0x7e), checked 8 at a time (the last few padded with spaces); stops
+ * at the first word with any other byte, from which the caller checks
+ * byte by byte (a tab, UTF-8, or the error).
+ */
+static size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
+{
+	uint64_t x;
+	size_t i = 0, k;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, s + i, 8);
+		if (ctl_word_odd(x))
+			return i;
+	}
+	if (i < len) {
+		/* The last 1 to 7 bytes over spaces, in pieces of 4, 2 and 1. */
+		x = 0x20 * CTL_ONES;
+		k = 0;
+		if ((len - i) & 4) {
+			memcpy((char *)&x, s + i, 4);
+			k = 4;
+		}
+		if ((len - i) & 2) {
+			memcpy((char *)&x + k, s + i + k, 2);
+			k += 2;
+		}
+		if ((len - i) & 1)
+			memcpy((char *)&x + k, s + i + k, 1);
+		if (!ctl_word_odd(x))
+			i = len;
+	}
+	return i;
+}
+
 /* Checks every byte of a line; returns 0 or -1 with the reason. */
 static int ctl_check_bytes(const char *line, size_t len, char *err, size_t errlen)
 {
 	const unsigned char *s = (const unsigned char *)line;
-	size_t i = 0, n;
+	size_t i = ctl_ascii_prefix(s, len), n;
 
 	while (i < len) {
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			i += 1 + ctl_ascii_prefix(s + i + 1, len - i - 1);
+			continue;
+		}
 		if (s[i] == '\0') {
 			snprintf(err, errlen, "NUL byte at offset %zu", i);
 			return -1;

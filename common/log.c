@@ -73,6 +73,11 @@ void log_vmsg(int level, const char *fmt, va_list ap)
 		return;
 }
 
+bool log_wants(int level)
+{
+	return level <= log_state.level;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -28,6 +28,8 @@ void log_init(const char *name);
 void log_set_level(int level);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True if a line of this level would be logged (to skip building it). */
+bool log_wants(int level);
 void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #define log_err(...)    log_msg(LOG_LVL_ERR, __VA_ARGS__)

@@ -13,6 +13,24 @@ uint64_t queue_room(const struct master *m)
 	return m->live < m->cfg.queue_limit ? m->cfg.queue_limit - m->live : 0;
 }
 
+/*
+ * What a source that can hold its input back (the FIFO: writers wait in
+ * write(2)) should take now: the room, and no more than keeps about one
+ * full batch per worker queued (at least QUEUE_INTAKE_MIN).  Pulling the
+ * whole input into the queue would only move the backlog from the kernel
+ * into the master, where each job's memory is touched again long after it
+ * was written (out of cache): a large queue_limit would then be slower.
+ */
+uint64_t queue_intake(const struct master *m)
+{
+	uint64_t room = queue_room(m), want = (uint64_t)m->target * m->cfg.inflight;
+
+	if (want < QUEUE_INTAKE_MIN)
+		want = QUEUE_INTAKE_MIN;
+	want = m->queue.len < want ? want - m->queue.len : 0;
+	return want < room ? want : room;
+}
+
 enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,
                               struct job **out)
 {
@@ -22,7 +40,7 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 		*out = NULL;
 	if (!rq->past_limit && queue_room(m) == 0)
 		return ADMIT_FULL;
-	j = job_new(rq->code, rq->kind, rq->args, rq->len);
+	j = job_take(&m->jobcache, rq->code, rq->kind, rq->args, rq->len);
 	if (j == NULL)
 		return ADMIT_NOMEM;
 	j->src = src;

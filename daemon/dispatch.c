@@ -117,6 +117,8 @@ void dispatch_slot_remove(struct slot *s)
 
 static int out_reserve(struct slot *s, size_t more)
 {
+	if (s->out_len + more <= s->out_cap)
+		return 0;
 	return buf_reserve(&s->out, &s->out_cap, s->out_len, more, 4096);
 }
 
@@ -129,7 +131,8 @@ static void slot_mark_dirty(struct slot *s)
 	s->m->dirty = s;
 }
 
-/* Appends the job's frame to the slot and records it as in flight. */
+/* Appends the job's frame to the slot and records it as in flight (the
+ * caller files the slot in its new bucket). */
 static int slot_assign(struct slot *s, struct job *j)
 {
 	struct master *m = s->m;
@@ -145,12 +148,9 @@ static int slot_assign(struct slot *s, struct job *j)
 	idx = s->ring_head + s->ring_len;
 	if (idx >= s->ring_cap)
 		idx -= s->ring_cap;
-	bucket_unlink(m, s);
 	s->ring[idx] = j;
 	s->ring_len++;
-	bucket_insert(m, s);
 	j->attempts++;
-	slot_mark_dirty(s);
 	return 0;
 }
 
@@ -222,24 +222,45 @@ static unsigned dispatch_share(const struct master *m)
 }
 
 /*
+ * Fills the slot with up to `take` queued jobs and files it under its new
+ * load.  -1 when out of memory (the job stays queued).
+ */
+static int slot_fill(struct master *m, struct slot *s, unsigned take)
+{
+	struct job *j;
+	int r = 0;
+
+	bucket_unlink(m, s);
+	while (take-- > 0 && (j = jobq_pop(&m->queue)) != NULL) {
+		if (slot_assign(s, j) == -1) {
+			jobq_push_front(&m->queue, j);
+			r = -1;
+			break;
+		}
+	}
+	bucket_insert(m, s);
+	slot_mark_dirty(s);
+	return r;
+}
+
+/*
  * Gives queued jobs to the least-loaded READY slots within their share and
- * writes every slot that got frames.  Called by the settle step only
- * (settle.c); calls nothing above dispatch.
+ * writes every slot that got frames.  A slot is filled up to the share at
+ * once (one bucket move per slot, not per job), and the slot taken from a
+ * bucket is the one filed there last: with fewer jobs than the pool could
+ * hold, the same few recently active workers get them, and the rest sleep.
+ * Called by the settle step only (settle.c); calls nothing above dispatch.
  */
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
-	struct job *j;
 
 	while (m->queue.len > 0 && m->min_load < share) {
-		j = jobq_pop(&m->queue);
-		if (slot_assign(m->bucket[m->min_load], j) == -1) {
+		if (slot_fill(m, m->bucket[m->min_load], share - m->min_load) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
-			jobq_push_front(&m->queue, j);
 			break;
 		}
-		if (m->bucket[m->min_load] == NULL)
-			m->min_load++;
+		bucket_fix_min(m);
 	}
 	dispatch_flush(m);
 }

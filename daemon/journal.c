@@ -19,8 +19,8 @@
  * (journal_replay.c), so a rename never takes it away.
  *
  * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
- * bytes of arguments; sum is FNV-1a of everything after it, so a torn or
- * garbled tail (a power cut) is recognised and ignored.
+ * bytes of arguments; sum is CRC32C of everything after it (journal_scan.c),
+ * so a torn or garbled tail (a power cut) is recognised and ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +41,8 @@
 
 static int journal_reserve(struct journal *jl, size_t more)
 {
+	if (jl->len + more <= jl->cap)
+		return 0;
 	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 

@@ -10,12 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_MAGIC  "poold-journal-1\n"
-#define JOURNAL_ACCEPT 'A'
-#define JOURNAL_END    'E'
+/* Files this version writes (CRC32C sums), and the older ones it still
+ * reads (FNV-1a sums); the magics are the same length. */
+#define JOURNAL_MAGIC    "poold-journal-2\n"
+#define JOURNAL_MAGIC_V1 "poold-journal-1\n"
+#define JOURNAL_ACCEPT   'A'
+#define JOURNAL_END      'E'
 
 struct journal_rec {
-	uint32_t sum; /* FNV-1a of the rest of the record and its arguments */
+	uint32_t sum; /* CRC32C of the rest of the record and its arguments */
 	uint8_t type; /* JOURNAL_ACCEPT or JOURNAL_END */
 	uint8_t pad[3];
 	uint32_t len; /* bytes of arguments that follow */
@@ -33,8 +36,12 @@ struct journal_damage {
 	size_t tail;   /* bytes of a torn tail */
 };
 
-/* FNV-1a of the record after its sum, and of its arguments (journal_scan.c). */
+/* CRC32C of the record after its sum, and of its arguments (journal_scan.c;
+ * the crc32 instruction where the CPU has one). */
 uint32_t journal_sum(const struct journal_rec *r, const char *args);
+
+/* True if p[0..size) starts with the magic of a journal this version reads. */
+bool journal_magic_ok(const char *p, size_t size);
 
 /* True if a whole, valid record starts at off of p[0..size); copies its
  * header into *r. */
@@ -43,7 +50,8 @@ bool journal_rec_at(const char *p, size_t size, size_t off, struct journal_rec *
 /*
  * Walks the records after the magic line of p[0..size) and calls fn for
  * each valid one, in file order, resynchronising after damage; fills *d
- * with what it skipped.  p must start with the magic (not checked here).
+ * with what it skipped.  p must start with a magic (journal_magic_ok; the
+ * sum is the one of that magic's version).
  */
 void journal_scan(const char *p, size_t size,
                   void (*fn)(void *arg, const struct journal_rec *r, const char *args), void *arg,

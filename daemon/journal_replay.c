@@ -117,8 +117,7 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 {
 	struct replay rp = {.m = m};
 
-	if (size < sizeof(JOURNAL_MAGIC) - 1 ||
-	    memcmp(p, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1) != 0) {
+	if (!journal_magic_ok(p, size)) {
 		snprintf(err, errlen, "%s is not a poold journal; move it away",
 		         m->cfg.journal_file);
 		return -1;

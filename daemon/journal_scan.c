@@ -17,7 +17,8 @@
 #include "journal.h"
 #include "proto.h"
 
-uint32_t journal_sum(const struct journal_rec *r, const char *args)
+/* FNV-1a: the sum of files that start with JOURNAL_MAGIC_V1. */
+static uint32_t journal_sum_v1(const struct journal_rec *r, const char *args)
 {
 	const unsigned char *p = (const unsigned char *)r + sizeof(r->sum);
 	uint32_t h = 2166136261u;
@@ -30,14 +31,84 @@ uint32_t journal_sum(const struct journal_rec *r, const char *args)
 	return h;
 }
 
-bool journal_rec_at(const char *p, size_t size, size_t off, struct journal_rec *r)
+/* CRC32C (Castagnoli, reflected 0x82f63b78) in software, bit by bit:
+ * only where the CPU has no crc32 instruction. */
+static uint32_t journal_crc_soft(uint32_t crc, const unsigned char *p, size_t len)
+{
+	unsigned k;
+
+	while (len-- > 0) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+	}
+	return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The same CRC32C with SSE4.2's crc32 instruction, 8 bytes at a time. */
+__attribute__((target("sse4.2"))) static uint32_t journal_crc_hw(uint32_t crc,
+                                                                 const unsigned char *p, size_t len)
+{
+	uint64_t c = crc, w;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		c = __builtin_ia32_crc32di(c, w);
+	}
+	crc = (uint32_t)c;
+	for (; len > 0; p++, len--)
+		crc = __builtin_ia32_crc32qi(crc, *p);
+	return crc;
+}
+
+static uint32_t journal_crc(uint32_t crc, const void *p, size_t len)
+{
+	static int hw = -1; /* read-only after the first call: same answer each time */
+
+	if (hw == -1)
+		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	return hw ? journal_crc_hw(crc, p, len) : journal_crc_soft(crc, p, len);
+}
+#else
+static uint32_t journal_crc(uint32_t crc, const void *p, size_t len)
+{
+	return journal_crc_soft(crc, p, len);
+}
+#endif
+
+uint32_t journal_sum(const struct journal_rec *r, const char *args)
+{
+	uint32_t crc =
+	    journal_crc(~0u, (const char *)r + sizeof(r->sum), sizeof(*r) - sizeof(r->sum));
+
+	return ~journal_crc(crc, args, r->len);
+}
+
+typedef uint32_t journal_sum_fn(const struct journal_rec *r, const char *args);
+
+static bool journal_rec_sum_at(const char *p, size_t size, size_t off, struct journal_rec *r,
+                               journal_sum_fn *sum)
 {
 	if (off > size || size - off < sizeof(*r))
 		return false;
 	memcpy(r, p + off, sizeof(*r));
 	/* The cheap tests first: the resync calls this at every offset. */
 	return (r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END) && r->len <= PROTO_ARGS_MAX &&
-	       size - off - sizeof(*r) >= r->len && journal_sum(r, p + off + sizeof(*r)) == r->sum;
+	       size - off - sizeof(*r) >= r->len && sum(r, p + off + sizeof(*r)) == r->sum;
+}
+
+bool journal_rec_at(const char *p, size_t size, size_t off, struct journal_rec *r)
+{
+	return journal_rec_sum_at(p, size, off, r, journal_sum);
+}
+
+bool journal_magic_ok(const char *p, size_t size)
+{
+	size_t n = sizeof(JOURNAL_MAGIC) - 1;
+
+	return size >= n &&
+	       (memcmp(p, JOURNAL_MAGIC, n) == 0 || memcmp(p, JOURNAL_MAGIC_V1, n) == 0);
 }
 
 void journal_scan(const char *p, size_t size,
@@ -45,17 +116,19 @@ void journal_scan(const char *p, size_t size,
                   struct journal_damage *d)
 {
 	size_t off = sizeof(JOURNAL_MAGIC) - 1, next;
+	journal_sum_fn *sum = memcmp(p, JOURNAL_MAGIC_V1, off) == 0 ? journal_sum_v1 : journal_sum;
 	struct journal_rec r;
 
 	memset(d, 0, sizeof(*d));
 	while (off < size) {
-		if (journal_rec_at(p, size, off, &r)) {
+		if (journal_rec_sum_at(p, size, off, &r, sum)) {
 			fn(arg, &r, p + off + sizeof(r));
 			off += sizeof(r) + r.len;
 			d->after += d->places > 0;
 			continue;
 		}
-		for (next = off + 1; next < size && !journal_rec_at(p, size, next, &r); next++)
+		for (next = off + 1; next < size && !journal_rec_sum_at(p, size, next, &r, sum);
+		     next++)
 			;
 		if (next >= size) {
 			d->tail = size - off;

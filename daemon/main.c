@@ -136,6 +136,7 @@ static void master_teardown(struct master *m)
 	journal_close(m);
 	source_close_all(m);
 	jobq_clear(&m->queue);
+	jobcache_clear(&m->jobcache);
 	dispatch_free(m);
 	outcome_free(m);
 	config_free(&m->cfg);

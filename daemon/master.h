@@ -50,6 +50,17 @@ struct job {
 	char args[];
 };
 
+/* Arguments up to this size get a block of one size, kept for reuse. */
+#define JOB_SMALL_ARGS 48
+/* Blocks kept on the free list at most. */
+#define JOB_CACHE_MAX 16384
+
+/* Ended jobs' blocks, for the next admission (queue.c). */
+struct jobcache {
+	struct job *free;
+	size_t len;
+};
+
 /* A FIFO of jobs; O(1) at both ends. */
 struct jobq {
 	struct job *head;
@@ -216,6 +227,7 @@ struct master {
 	unsigned min_load;
 	struct slot *dirty;
 	struct jobq queue;
+	struct jobcache jobcache; /* blocks of ended jobs, reused (queue.c) */
 	uint64_t next_id;
 	char *rbuf;             /* completion read buffer, shared by all slots */
 	uint64_t live;          /* accepted, not yet ended */
@@ -386,6 +398,11 @@ void deadline_start(struct master *m);
 /* ---- queue.c: jobs and the job queue ---- */
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len);
 void job_free(struct job *j);
+/* job_new, or a block from the cache; job_put keeps a block or frees it. */
+struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args,
+                     size_t len);
+void job_put(struct jobcache *c, struct job *j);
+void jobcache_clear(struct jobcache *c);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
 struct job *jobq_pop(struct jobq *q);

@@ -59,8 +59,9 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 
 	if (status == PROTO_OK) {
 		m->count.done[j->kind]++;
-		log_debug("job %llu %s ok on worker[%u]%s%.*s", (unsigned long long)j->id, name,
-		          slot, len ? ": " : "", (int)len, msg);
+		if (log_wants(LOG_LVL_DEBUG))
+			log_debug("job %llu %s ok on worker[%u]%s%.*s", (unsigned long long)j->id,
+			          name, slot, len ? ": " : "", (int)len, msg);
 	} else {
 		if (status == PROTO_TIMEDOUT)
 			m->count.timedout[j->kind]++;
@@ -78,7 +79,7 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
 	if (m->clients != NULL)
 		waitset_mark_ended(&m->waits, j->id); /* answered by the settle step */
-	job_free(j);
+	job_put(&m->jobcache, j);
 }
 
 /*

@@ -1,6 +1,12 @@
 /*
  * Jobs and the job queue of the master.  A job is one allocation holding
- * its arguments; the queue is an intrusive FIFO, O(1) at both ends.  The
+ * its arguments; the queue is an intrusive FIFO, O(1) at both ends.
+ *
+ * Jobs with short arguments (at most JOB_SMALL_ARGS bytes, every noop and
+ * most log lines) are allocated at one size and, when they end, kept on a
+ * LIFO free list of up to JOB_CACHE_MAX for the next admission
+ * (job_take/job_put): no malloc/free per job, and the block taken is the
+ * one freed last, still in cache.  The
  * queue does not enforce [pool] queue_limit: admission does (admit.c), and
  * the sources stop reading when the queue is full (backpressure), so the
  * bound is kept where the input comes in.
@@ -10,12 +16,8 @@
 
 #include "master.h"
 
-struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
+static void job_init(struct job *j, uint32_t code, uint16_t kind, const char *args, size_t len)
 {
-	struct job *j = malloc(sizeof(*j) + len);
-
-	if (j == NULL)
-		return NULL;
 	j->next = NULL;
 	j->id = 0;
 	j->code = code;
@@ -27,7 +29,51 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->datum = NULL;
 	if (len > 0)
 		memcpy(j->args, args, len);
+}
+
+struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
+{
+	struct job *j = malloc(sizeof(*j) + (len < JOB_SMALL_ARGS ? JOB_SMALL_ARGS : len));
+
+	if (j != NULL)
+		job_init(j, code, kind, args, len);
 	return j;
+}
+
+struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args, size_t len)
+{
+	struct job *j = c->free;
+
+	if (j == NULL || len > JOB_SMALL_ARGS)
+		return job_new(code, kind, args, len);
+	c->free = j->next;
+	c->len--;
+	job_init(j, code, kind, args, len);
+	return j;
+}
+
+void job_put(struct jobcache *c, struct job *j)
+{
+	if (j->len > JOB_SMALL_ARGS || c->len >= JOB_CACHE_MAX) {
+		job_free(j);
+		return;
+	}
+	free(j->datum);
+	j->datum = NULL;
+	j->next = c->free;
+	c->free = j;
+	c->len++;
+}
+
+void jobcache_clear(struct jobcache *c)
+{
+	struct job *j;
+
+	while ((j = c->free) != NULL) {
+		c->free = j->next;
+		free(j);
+	}
+	c->len = 0;
 }
 
 /* Frees the job and its source's datum (one allocation, source.h). */

@@ -118,6 +118,10 @@ struct admit_req {
 
 /* How many more jobs [pool] queue_limit lets in now (0: full). */
 uint64_t queue_room(const struct master *m);
+/* Queued jobs below which a source that can wait should read (admit.c). */
+#define QUEUE_INTAKE_MIN 1024
+/* The room, bounded so that the queue holds about a batch per worker. */
+uint64_t queue_intake(const struct master *m);
 
 /*
  * Admits one job of src: applies the queue limit (unless past_limit),

@@ -115,15 +115,16 @@ static void fifo_line(struct master *m, const char *line, size_t len, bool past_
 	}
 }
 
-/* Takes buffered lines while the queue limit leaves room (always, past
- * the limit); -1 at the limit.  The room is checked before a line is
- * split off, so a line that does not fit stays in the FIFO. */
+/* Takes buffered lines while the queue limit leaves room and the queue
+ * is short (queue_intake; always, past the limit); -1 when it is full.  The room is checked before
+ * a line is split off, so a line that does not fit stays in the FIFO. */
 static int fifo_take_lines(struct master *m, bool past_limit)
 {
+	uint64_t room = past_limit ? UINT64_MAX : queue_intake(m);
 	const char *line;
 	size_t len;
 
-	while (past_limit || queue_room(m) > 0) {
+	for (; room > 0; room--) {
 		switch (ctl_split_next(&m->split, &line, &len)) {
 		case CTL_SPLIT_AGAIN:
 			return 0;
@@ -388,8 +389,8 @@ static void fifo_pause(struct master *m)
 		return;
 	m->fifo_paused = true;
 	ev_io_stop(m->loop, &m->fifo_w);
-	log_debug("%llu jobs unfinished, the limit: not reading the FIFO",
-	          (unsigned long long)m->live);
+	log_debug("%llu jobs unfinished, %zu queued: not reading the FIFO",
+	          (unsigned long long)m->live, m->queue.len);
 }
 
 static void fifo_resume(struct master *m)
@@ -461,7 +462,7 @@ static void fifo_room(struct source *src)
 {
 	struct master *m = src->m;
 
-	if (m->fifo_paused && queue_room(m) > 0 && !m->stopping)
+	if (m->fifo_paused && queue_intake(m) > 0 && !m->stopping)
 		fifo_resume(m);
 }
 
