@@ -161,6 +161,10 @@ int main(int argc, char **argv)
 			return POOLD_EXIT_OK;
 	}
 	scaler_clamp(&m.cfg);
+	if (jobs_install(&m.cfg, err, sizeof(err)) == -1) { /* a new process: it fits */
+		log_err("%s", err);
+		return POOLD_EXIT_CONFIG;
+	}
 	if (test) {
 		log_info("configuration %s is valid", m.config_path ? m.cfg.source : "(defaults)");
 		config_free(&m.cfg);
