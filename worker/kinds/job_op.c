@@ -51,6 +51,27 @@ static int job_op_ready(struct job_op_state *st, const struct opkind *k, struct 
 	return 0;
 }
 
+/* The last bytes of the kept output at debug level, one log line (a
+ * newline shown as \n, other control bytes as '?'). */
+static void job_op_log_output(const struct job_ctx *ctx, const struct opkind *k,
+                              const struct runner_result *r)
+{
+	char out[240], shown[480];
+	size_t i, n = runner_output(r, out, sizeof(out)), j = 0;
+
+	for (i = 0; i < n && j + 3 < sizeof(shown); i++) {
+		if (out[i] == '\n') {
+			shown[j++] = '\\';
+			shown[j++] = 'n';
+		} else {
+			shown[j++] = (out[i] >= 0x20 && out[i] != 0x7f) ? out[i] : '?';
+		}
+	}
+	shown[j] = '\0';
+	log_debug("job %llu %s: %llu bytes of output, last: %s", (unsigned long long)ctx->id,
+	          k->name, r->out_total, shown);
+}
+
 /* The kind's env, then POOLD_JOB_ID. */
 static void job_op_env(const struct opkind *k, uint64_t id, char **envp, char *idvar, size_t len)
 {
@@ -65,7 +86,7 @@ static void job_op_env(const struct opkind *k, uint64_t id, char **envp, char *i
 
 static int job_op_once(struct job_ctx *ctx, const struct opkind *k, struct job_op_state *st)
 {
-	char *envp[OPKIND_ENV_MAX + 3], idvar[48], out[512];
+	char *envp[OPKIND_ENV_MAX + 3], idvar[48];
 	struct runner_result r = {.out = st->ring, .out_max = k->output};
 	struct runner_spec spec = {.argv = st->av.argv,
 	                           .envp = envp,
@@ -80,11 +101,8 @@ static int job_op_once(struct job_ctx *ctx, const struct opkind *k, struct job_o
 	if (r.termed) /* the master's time limit, or a stop: the tree is gone */
 		raise(SIGTERM);
 	result = runner_outcome(&r, &st->lim, ctx->msg, sizeof(ctx->msg));
-	if (r.out_total > 0) {
-		runner_output(&r, out, sizeof(out));
-		log_debug("job %llu %s: %llu bytes of output, last: %s",
-		          (unsigned long long)ctx->id, k->name, r.out_total, out);
-	}
+	if (r.out_total > 0)
+		job_op_log_output(ctx, k, &r);
 	return result;
 }
 
