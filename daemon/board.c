@@ -76,6 +76,9 @@ void board_update(struct master *m)
 	__atomic_store_n(&sb->seq, sb->seq + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	sb->accepted = sb->done = sb->failed = sb->timed_out = sb->buried = 0;
+	for (k = sb->ntasks; k < jobs_count(); k++) /* operator kinds a reload added */
+		snprintf(sb->task_names[k], sizeof(sb->task_names[k]), "%s", jobs_at(k)->name);
+	sb->ntasks = (uint32_t)jobs_count();
 	for (k = 0; k < jobs_count(); k++) {
 		sb->accepted += m->count.accepted[k];
 		sb->done += m->count.done[k];
