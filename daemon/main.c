@@ -182,6 +182,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
 	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
+	if (m.cfg.n_opkinds > 0) /* TODO(issue 11): cgroup v2 when delegated */
+		log_info(
+		    "operator kinds' limits by setrlimit: memory_max as RLIMIT_AS, tasks_max as "
+		    "RLIMIT_NPROC (per user), cpu_quota as RLIMIT_CPU, no core dumps; no cgroup");
 	proctitle_set_argv("poold: master", argc, argv);
 	master_setup(&m);
 	ev_run(m.loop, 0);
