@@ -60,15 +60,15 @@ EOC
 	until [[ $("$B/poolctl" -c "$W/p.ini" status --json | grep -o '"accepted":[0-9]*' | head -1 | cut -d: -f2) -ge $4 ]]; do sleep 0.01; done
 	"$B/poolctl" -c "$W/p.ini" wait --timeout 600s >/dev/null
 	t1=$(now)
-	local j done failed
+	local j ndone failed
 	j=$("$B/poolctl" -c "$W/p.ini" status --json)
-	done=$(grep -o '"b":{[^}]*}' <<<"$j" | grep -o '"done":[0-9]*' | cut -d: -f2)
+	ndone=$(grep -o '"b":{[^}]*}' <<<"$j" | grep -o '"done":[0-9]*' | cut -d: -f2)
 	failed=$(grep -o '"b":{[^}]*}' <<<"$j" | grep -o '"failed":[0-9]*' | cut -d: -f2)
 	kill "$PID"
 	wait "$PID" || true
 	PID=
-	if [[ $done != "$4" ]]; then
-		echo "LOST: $done of $4 done, $failed failed" >&2
+	if [[ $ndone != "$4" ]]; then
+		echo "LOST: $ndone of $4 done, $failed failed" >&2
 		exit 1
 	fi
 	rate "$4" "$t0" "$t1"
