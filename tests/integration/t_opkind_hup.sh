@@ -18,8 +18,8 @@ kinds() { # kinds VERSION [extra sections]
 write_config workers=2 extra="$(kinds v1 '[kind.gone]\ncode = 1002\nexec = /bin/true {1:word}')"
 start_daemon
 
-seq -f "rec r%g" 1 10000 >"$T/jobs"
-stream_jobs "$T/jobs" 10
+seq -f "rec r%g" 1 4000 >"$T/jobs"
+stream_jobs "$T/jobs" 4
 streamer=$BG_PID
 wait_for '[[ -s $T/rec.log ]]' 10 "the first jobs"
 write_config workers=2 extra="$(kinds v2 '[kind.added]\ncode = 1003\nexec = /bin/true {1:word}')"
@@ -27,15 +27,15 @@ alive "$streamer" || log "note: the submitter had finished before the HUP"
 kill -HUP "$MASTER_PID"
 wait_for 'dlog_has "replacing every worker"' 10 "the reload"
 fifo_send "added a1" "gone g1"
-wait_for '[[ $(stat_of tasks.added.done) == 1 ]]' 10 "a job of the added kind"
 wait_for 'dlog_has "rejected FIFO line \"gone g1\": unknown task"' 10 "the removed kind refused"
 wait_exit "$streamer" 120 || fail "the submitter did not finish"
-wait_accepted 10001
+wait_accepted 4001 120
 pctl_wait 120 || true
+[[ $(stat_of tasks.added.done) == 1 ]] || fail "the job of the added kind did not run"
 # Every job ran exactly once, with v1 or v2.
 n=$(awk '{print $2}' "$T/rec.log" | sort -u | wc -l)
-((n == 10000)) || fail "$n distinct jobs ran, not 10000"
-(($(wc -l <"$T/rec.log") == 10000)) || fail "a job ran twice"
+((n == 4000)) || fail "$n distinct jobs ran, not 4000"
+(($(wc -l <"$T/rec.log") == 4000)) || fail "a job ran twice"
 grep -q "^v2 " "$T/rec.log" || fail "no job ran with the new definition"
 [[ $(tail -1 "$T/rec.log" | cut -d' ' -f1) == v2 ]] || fail "the last job ran with the old definition"
 log "ok: kinds added, changed and removed under load"

@@ -6,11 +6,10 @@
 # worker (the job is redelivered, buried after max_attempts), a hang meets
 # the kind's timeout (the handler's process group is stopped), garbage
 # and a closed stdout fail the job clearly and the handler is started again.
+EX=$(realpath -e "$(dirname "$0")/../../conf/examples") || exit 1
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-EX=$(dirname "$0")/../../conf/examples
-EX=$(realpath -e "$EX") || fail "no conf/examples"
 cat >"$T/bad.py" <<'EOS'
 import os, sys, time
 for line in sys.stdin:
