@@ -123,7 +123,6 @@ void reload_run(struct master *m)
 	m->ready_since = ev_time();
 	pool_resize(m, m->cfg.workers);
 	pool_check_ready(m);
-	dispatch_run(m);
 }
 
 /* The signals a master without a valid configuration answers. */
