@@ -68,12 +68,16 @@ void board_update(struct master *m)
 {
 	struct scoreboard *sb = m->board;
 	struct census c;
+	size_t k;
 
 	if (sb == NULL)
 		return;
 	census_take(m, &c);
 	__atomic_store_n(&sb->seq, sb->seq + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (k = sb->ntasks; k < jobs_count(); k++) /* operator kinds a reload added */
+		snprintf(sb->task_names[k], sizeof(sb->task_names[k]), "%s", jobs_at(k)->name);
+	sb->ntasks = (uint32_t)jobs_count();
 	sb->accepted = c.accepted;
 	sb->done = c.done;
 	sb->failed = c.failed;

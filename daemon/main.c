@@ -170,6 +170,10 @@ int main(int argc, char **argv)
 			return POOLD_EXIT_OK;
 	}
 	scaler_clamp(&m.cfg);
+	if (jobs_install(&m.cfg, err, sizeof(err)) == -1) { /* a new process: it fits */
+		log_err("%s", err);
+		return POOLD_EXIT_CONFIG;
+	}
 	if (test) {
 		log_info("configuration %s is valid", m.config_path ? m.cfg.source : "(defaults)");
 		config_free(&m.cfg);
@@ -187,6 +191,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
 	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
+	if (m.cfg.n_opkinds > 0) /* TODO(issue 11): cgroup v2 when delegated */
+		log_info(
+		    "operator kinds' limits by setrlimit: memory_max as RLIMIT_AS, tasks_max as "
+		    "RLIMIT_NPROC (per user), cpu_quota as RLIMIT_CPU, no core dumps; no cgroup");
 	proctitle_set_argv("poold: master", argc, argv);
 	master_setup(&m);
 	ev_run(m.loop, 0);
