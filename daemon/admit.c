@@ -15,15 +15,17 @@ uint64_t queue_room(const struct master *m)
 
 /*
  * What a source that can hold its input back (the FIFO: writers wait in
- * write(2)) should take now: the room, and no more than keeps about one
- * full batch per worker queued (at least QUEUE_INTAKE_MIN).  Pulling the
- * whole input into the queue would only move the backlog from the kernel
- * into the master, where each job's memory is touched again long after it
- * was written (out of cache): a large queue_limit would then be slower.
+ * write(2)) should take now: the room, and no more than keeps a few
+ * batches queued (two of [pool] inflight, at least QUEUE_INTAKE_MIN),
+ * whatever the number of workers.  Pulling the whole input into the queue
+ * would only move the backlog from the kernel into the master, where each
+ * job's memory is touched again long after it was written (out of cache),
+ * and with short jobs it would hand a batch to every worker of a wide
+ * pool, each a process to wake: a large queue_limit would be slower.
  */
 uint64_t queue_intake(const struct master *m)
 {
-	uint64_t room = queue_room(m), want = (uint64_t)m->target * m->cfg.inflight;
+	uint64_t room = queue_room(m), want = 2 * (uint64_t)m->cfg.inflight;
 
 	if (want < QUEUE_INTAKE_MIN)
 		want = QUEUE_INTAKE_MIN;

@@ -140,8 +140,10 @@ static int slot_assign(struct slot *s, struct job *j)
 
 	if (out_reserve(s, sizeof(struct proto_task) + j->len) == -1)
 		return -1;
-	if (s->ring_len == 0)
+	if (s->ring_len == 0) {
 		s->head_since = ev_now(m->loop); /* an idle worker starts it at once */
+		s->woken = true;
+	}
 	j->sent = ev_now(m->loop);
 	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code,
 	                                j->id, j->args, j->len);
@@ -200,10 +202,21 @@ static void dispatch_flush(struct master *m)
 	}
 }
 
+/* Jobs whose mean run time is measured before the dispatch mode is chosen
+ * again, and the time a full batch of them may take for a worker to be
+ * filled rather than the work spread. */
+#define DISPATCH_RAN_WINDOW 256
+#define DISPATCH_FILL_TIME  0.05
+
 /*
- * How many jobs one worker may hold now: an even share of the unfinished
- * jobs over the workers wanted, rounded up, at least 1 and at most
- * [pool] inflight.  Least-loaded alone is not enough when the queue fills
+ * How many jobs one worker may hold now.  When recent jobs are short (a
+ * full batch of [pool] inflight of them ends within DISPATCH_FILL_TIME),
+ * inflight: whole batches go to as few workers as the load needs, the
+ * ones active last (dispatch_run), so a wide pool with little work wakes
+ * few processes, each for a large batch.  Otherwise, and until jobs have
+ * been measured (at start, when replayed jobs come in), an even share of
+ * the unfinished jobs over the workers wanted, rounded up, at least 1 and
+ * at most inflight.  Least-loaded alone is not enough when the queue fills
  * while few workers are ready: jobs replayed at start, or handed back by a
  * dead worker, would all go to the first worker to say hello, up to
  * inflight of them, and run one after another there while its siblings,
@@ -216,6 +229,8 @@ static unsigned dispatch_share(const struct master *m)
 	uint64_t workers = m->target > 0 ? m->target : 1;
 	uint64_t share = (m->live + workers - 1) / workers;
 
+	if (m->short_jobs)
+		return m->nbuckets - 1;
 	if (share < 1)
 		share = 1;
 	return share < m->nbuckets - 1 ? (unsigned)share : m->nbuckets - 1;
@@ -251,12 +266,32 @@ static int slot_fill(struct master *m, struct slot *s, unsigned take)
  * hold, the same few recently active workers get them, and the rest sleep.
  * Called by the settle step only (settle.c); calls nothing above dispatch.
  */
+/*
+ * The slot to fill next, or NULL when none has room under the share: the
+ * least loaded; with short jobs, a worker that holds some and has room
+ * first (the lowest such bucket; at most share buckets looked at per
+ * pick), so that one already awake takes more before an idle one is woken.
+ */
+static struct slot *dispatch_pick(const struct master *m, unsigned share)
+{
+	unsigned k;
+
+	if (m->min_load >= share)
+		return NULL;
+	if (m->short_jobs)
+		for (k = m->min_load > 0 ? m->min_load : 1; k < share; k++)
+			if (m->bucket[k] != NULL)
+				return m->bucket[k];
+	return m->bucket[m->min_load];
+}
+
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
+	struct slot *s;
 
-	while (m->queue.len > 0 && m->min_load < share) {
-		if (slot_fill(m, m->bucket[m->min_load], share - m->min_load) == -1) {
+	while (m->queue.len > 0 && (s = dispatch_pick(m, share)) != NULL) {
+		if (slot_fill(m, s, share - s->ring_len) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
 			break;
 		}
@@ -292,6 +327,24 @@ static void slot_kill(struct slot *s, const char *why)
 		kill(s->pid, SIGKILL);
 }
 
+/* Adds a job's run time (not the first after the worker was woken, whose
+ * time holds the wake-up); every DISPATCH_RAN_WINDOW jobs, jobs are short
+ * (dispatch_share) if most of them were: at that pace a full batch ends
+ * within DISPATCH_FILL_TIME.  A majority, not a mean, so that a worker
+ * preempted now and then on a busy machine does not count as slow work. */
+static void dispatch_measure(struct master *m, double ran)
+{
+	m->ran_short += ran * (m->nbuckets - 1) <= DISPATCH_FILL_TIME;
+	if (++m->ran_n < DISPATCH_RAN_WINDOW)
+		return;
+	if (m->short_jobs != (2 * m->ran_short > m->ran_n))
+		log_debug("dispatch: %u of %u jobs short: %s", m->ran_short, m->ran_n,
+		          m->short_jobs ? "spreading" : "filling");
+	m->short_jobs = 2 * m->ran_short > m->ran_n;
+	m->ran_short = 0;
+	m->ran_n = 0;
+}
+
 /* Handles one completion record; -1 if the worker lied. */
 static int slot_record(struct slot *s, const struct proto_done *d, const char *msg)
 {
@@ -316,6 +369,9 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	s->ring_len--;
 	s->jobs_done++;
 	s->proc_jobs++;
+	if (!s->woken) /* the first job after a wake-up also timed the wake-up */
+		dispatch_measure(s->m, ev_now(s->m->loop) - s->head_since);
+	s->woken = false;
 	metrics_observe(s->m, j->kind, j->sent - j->accepted, ev_now(s->m->loop) - s->head_since);
 	s->head_since = ev_now(s->m->loop); /* the next job starts now */
 	if (s->ring_len == 0)

@@ -96,6 +96,7 @@ struct slot {
 	bool liar;             /* sent a bad record: nothing more it sends counts */
 	ev_tstamp idle_since;  /* when it last had nothing to do (dynamic mode) */
 	ev_tstamp head_since;  /* when the oldest job in flight started running */
+	bool woken;            /* jobs were sent to it idle; none completed since */
 	uint64_t overdue_id;   /* job past its time limit; its worker was sent TERM */
 	ev_tstamp term_at;     /* when that TERM was sent */
 	bool kill_sent;
@@ -225,6 +226,9 @@ struct master {
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
 	unsigned nbuckets;    /* inflight + 1 */
 	unsigned min_load;
+	unsigned ran_n;     /* jobs measured in this window (dispatch.c) */
+	unsigned ran_short; /* of them, short ones */
+	bool short_jobs;    /* a full batch of recent jobs runs within DISPATCH_FILL_TIME */
 	struct slot *dirty;
 	struct jobq queue;
 	struct jobcache jobcache; /* blocks of ended jobs, reused (queue.c) */

@@ -120,7 +120,7 @@ struct admit_req {
 uint64_t queue_room(const struct master *m);
 /* Queued jobs below which a source that can wait should read (admit.c). */
 #define QUEUE_INTAKE_MIN 1024
-/* The room, bounded so that the queue holds about a batch per worker. */
+/* The room, bounded so that the queue holds a few batches at most. */
 uint64_t queue_intake(const struct master *m);
 
 /*
