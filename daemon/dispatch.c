@@ -246,7 +246,8 @@ static int slot_fill(struct master *m, struct slot *s, unsigned take)
 	int r = 0;
 
 	bucket_unlink(m, s);
-	while (take-- > 0 && (j = jobq_pop(&m->queue)) != NULL) {
+	while (take-- > 0 && (j = m->queue.head) != NULL && !journal_holds(m, j)) {
+		jobq_pop(&m->queue);
 		if (slot_assign(s, j) == -1) {
 			jobq_push_front(&m->queue, j);
 			r = -1;
@@ -264,6 +265,8 @@ static int slot_fill(struct master *m, struct slot *s, unsigned take)
  * once (one bucket move per slot, not per job), and the slot taken from a
  * bucket is the one filed there last: with fewer jobs than the pool could
  * hold, the same few recently active workers get them, and the rest sleep.
+ * Jobs whose journal records are not durable yet (fsync = always) wait at
+ * the head of the queue for the sync thread (journal_holds).
  * Called by the settle step only (settle.c); calls nothing above dispatch.
  */
 /*
@@ -290,7 +293,8 @@ void dispatch_run(struct master *m)
 	unsigned share = dispatch_share(m);
 	struct slot *s;
 
-	while (m->queue.len > 0 && (s = dispatch_pick(m, share)) != NULL) {
+	while (m->queue.len > 0 && !journal_holds(m, m->queue.head) &&
+	       (s = dispatch_pick(m, share)) != NULL) {
 		if (slot_fill(m, s, share - s->ring_len) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
 			break;

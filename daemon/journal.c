@@ -7,15 +7,21 @@
  *
  * Records are gathered in a buffer and written in batches: after each
  * FIFO read, before its jobs are dispatched, and once per loop turn for
- * the ENDs.  [journal] fsync decides when they reach the disk: always (an
- * fdatasync before the jobs of a read are dispatched), interval (a timer),
- * never.  A write() is enough to survive a crash of poold itself.
+ * the ENDs.  A write() is enough to survive a crash of poold itself.
+ * [journal] fsync decides when they reach the disk, always by the sync
+ * thread (journal_sync.c), never in the loop while it runs: always (the
+ * jobs of a read are dispatched once a sync that began after their
+ * records were written has ended: journal_holds; reads that come while a
+ * sync runs share the next one), interval (a timer asks), never.
  *
  * Compaction keeps the file about as large as the unfinished work: once it
  * is over JOURNAL_COMPACT_MIN and four times the ACCEPTs of the live jobs,
- * the live jobs are written to a new file that replaces the old one
- * (fsutil_tmp: an unguessable O_EXCL temporary, fsync, rename, directory
- * fsync).  The lock that keeps a second poold away is on a separate file
+ * the live jobs are written to a new file (fsutil_tmp: an unguessable
+ * O_EXCL temporary) and the thread commits it (fdatasync, rename over the
+ * journal, directory fsync).  Until it has, every record goes to both
+ * files, so a crash at any point leaves a journal with all of them.  At
+ * start and at exit (outside the loop) compaction is done in place.  The
+ * lock that keeps a second poold away is on a separate file
  * (journal_replay.c), so a rename never takes it away.
  *
  * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
@@ -154,9 +160,62 @@ int journal_compact(struct master *m)
 }
 
 /*
- * Writes what the buffer holds; with sync, makes it durable too.  A write
- * error (a full disk) is logged once per episode; the records stay in the
- * buffer and are tried again.
+ * Starts a compaction that the sync thread commits (journal_sync_done
+ * takes the result); what the buffer holds goes to the old file first.
+ * In place (journal_compact) when there is no thread.
+ */
+static void journal_compact_begin(struct master *m)
+{
+	struct journal *jl = &m->journal;
+	struct fsutil_tmp t;
+
+	if (!jl->sync.running) {
+		journal_compact(m);
+		return;
+	}
+	if (jl->len > 0 && journal_write_all(jl->fd, jl->buf, jl->len) == -1)
+		return; /* journal_flush logs it on its next try */
+	jl->size += jl->len;
+	jl->dirty |= jl->len > 0;
+	jl->len = 0;
+	if (fsutil_tmp_open(&t, m->cfg.journal_file, 0600) == -1) {
+		log_warn("journal: cannot create a temporary beside %s", m->cfg.journal_file);
+		return;
+	}
+	if (journal_reserve(jl, sizeof(JOURNAL_MAGIC) - 1) == 0) {
+		memcpy(jl->buf, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1);
+		jl->len = sizeof(JOURNAL_MAGIC) - 1;
+	}
+	journal_put_live(m);
+	if (journal_write_all(t.fd, jl->buf, jl->len) == -1 ||
+	    !journal_sync_commit_ask(&jl->sync, &t)) {
+		log_warn("journal: compaction of %s failed", m->cfg.journal_file);
+		fsutil_tmp_abort(&t);
+		jl->len = 0;
+		return;
+	}
+	close(t.dirfd); /* the thread has its own copy */
+	jl->next_fd = t.fd;
+	jl->next_size = jl->len;
+	jl->len = 0;
+}
+
+/* Writes len bytes to the journal, and to a compaction's file until it
+ * is committed; -1 if the journal's own write failed. */
+static int journal_write_both(struct journal *jl, const char *buf, size_t len)
+{
+	if (journal_write_all(jl->fd, buf, len) == -1)
+		return -1;
+	if (jl->next_fd != -1 && journal_write_all(jl->next_fd, buf, len) == 0)
+		jl->next_size += len;
+	return 0;
+}
+
+/*
+ * Writes what the buffer holds; with sync (only outside the running loop,
+ * or without a sync thread), makes it durable too.  A write error (a full
+ * disk) is logged once per episode; the records stay in the buffer and
+ * are tried again.
  */
 void journal_flush(struct master *m, bool sync)
 {
@@ -164,12 +223,12 @@ void journal_flush(struct master *m, bool sync)
 
 	if (jl->fd == -1)
 		return;
-	if (jl->size > JOURNAL_COMPACT_MIN && jl->size > 4 * jl->live_bytes) {
-		journal_compact(m);
+	if (jl->next_fd == -1 && jl->size > JOURNAL_COMPACT_MIN && jl->size > 4 * jl->live_bytes) {
+		journal_compact_begin(m);
 		return;
 	}
 	if (jl->len > 0) {
-		if (journal_write_all(jl->fd, jl->buf, jl->len) == -1) {
+		if (journal_write_both(jl, jl->buf, jl->len) == -1) {
 			if (!jl->failing)
 				log_warn("journal: write %s", m->cfg.journal_file);
 			jl->failing = true;
@@ -184,28 +243,73 @@ void journal_flush(struct master *m, bool sync)
 		jl->dirty = false;
 }
 
+/* The sync thread ended a round: jobs up to the id it made durable may be
+ * dispatched (by this turn's settle step), and a compaction it committed
+ * makes its file the journal. */
+static void journal_sync_done(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct master *m = container_of(w, struct master, journal.sync.done_w);
+	struct journal *jl = &m->journal;
+	int committed;
+
+	jl->durable_id = journal_sync_result(&jl->sync, &committed);
+	if (committed == 0 || jl->next_fd == -1)
+		return;
+	if (committed == 1) {
+		close(jl->fd);
+		jl->fd = jl->next_fd;
+		jl->size = jl->next_size;
+	} else {
+		log_warnx("journal: compaction of %s failed", m->cfg.journal_file);
+		close(jl->next_fd);
+	}
+	jl->next_fd = -1;
+}
+
+bool journal_holds(const struct master *m, const struct job *j)
+{
+	return j->id > m->journal.durable_id && m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS &&
+	       j->src->journaled && m->journal.fd != -1;
+}
+
 static void journal_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master *m = container_of(w, struct master, journal.sync_w);
 	struct journal *jl = &m->journal;
 
 	journal_flush(m, false);
-	if (jl->dirty && journal_sync_ask(&jl->sync))
+	if (jl->dirty && journal_sync_ask(&jl->sync, 0))
 		jl->dirty = false;
 	else if (jl->dirty)
 		journal_flush(m, true);
 }
 
+/* After jobs were accepted from a read: their records are written; with
+ * fsync = always, a sync is asked for (the jobs wait for it). */
 void journal_after_read(struct master *m)
 {
-	journal_flush(m, m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS);
+	struct journal *jl = &m->journal;
+
+	journal_flush(m, false);
+	if (m->cfg.journal_fsync != CONFIG_FSYNC_ALWAYS || jl->fd == -1 || jl->len > 0)
+		return; /* a failed write: the jobs wait for the next one */
+	if (m->next_id <= jl->durable_id)
+		return;
+	if (journal_sync_ask(&jl->sync, m->next_id)) {
+		jl->dirty = false;
+		return;
+	}
+	journal_flush(m, true); /* no thread */
+	if (!jl->dirty)
+		jl->durable_id = m->next_id;
 }
 
 void journal_start(struct master *m)
 {
 	struct journal *jl = &m->journal;
 
-	journal_sync_start(&jl->sync, jl->fd);
+	jl->durable_id = m->next_id; /* compacted and synced by journal_open */
+	journal_sync_start(&jl->sync, m->loop, jl->fd, journal_sync_done);
 	ev_init(&jl->sync_w, journal_sync_cb);
 	journal_configure(m);
 }
@@ -236,6 +340,7 @@ void journal_close(struct master *m)
 	if (jl->fd != -1) {
 		ev_timer_stop(m->loop, &jl->sync_w);
 		journal_sync_stop(&jl->sync);
+		journal_sync_done(m->loop, &jl->sync.done_w, 0); /* a compaction's end */
 		live = source_live_journaled(m);
 		if (live == 0) /* no journaled job unfinished */
 			journal_compact(m);

@@ -230,6 +230,7 @@ int journal_open(struct master *m, char *err, size_t errlen)
 	int fd;
 
 	jl->fd = -1;
+	jl->next_fd = -1;
 	err[0] = '\0';
 	if (fsutil_private_parent(path, err, errlen) == -1)
 		return -1;

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "ctlwait.h"
+#include "fsutil.h"
 #include "jobs.h"
 #include "latency.h"
 #include "log.h"
@@ -162,15 +163,24 @@ struct kind_stats {
 struct client;     /* ctlsock.c */
 struct scoreboard; /* common/scoreboard.h */
 
-/* The thread that runs fdatasync for fsync = interval (journal_sync.c). */
+/* The thread that runs the journal's syncs and commits its compactions
+ * (journal_sync.c). */
 struct journal_sync {
 	pthread_t tid;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int fd;       /* under lock: the journal's current descriptor */
-	bool want;    /* under lock: a sync is asked for */
-	bool stop;    /* under lock: the thread is to end */
-	bool running; /* loop only: the thread exists */
+	int fd;                    /* under lock: the journal's current descriptor */
+	uint64_t want;             /* under lock: records of jobs up to this id are to be durable */
+	uint64_t durable;          /* under lock: ... are durable */
+	bool asked;                /* under lock: a sync is asked for */
+	bool stop;                 /* under lock: the thread is to end */
+	int committed;             /* under lock: the last compaction: 1 done, -1 failed, 0 none */
+	struct fsutil_tmp *commit; /* under lock: a compaction to commit, or NULL */
+	struct fsutil_tmp commit_copy; /* what commit points to (fd: a dup) */
+	int commit_fd;                 /* the loop's descriptor of that file */
+	bool running;                  /* loop only: the thread exists */
+	struct ev_loop *loop;          /* NULL when not started */
+	ev_async done_w;               /* the thread's "a round is done" */
 };
 
 /* The journal of accepted, unfinished jobs (journal.c). */
@@ -182,6 +192,9 @@ struct journal {
 	uint64_t size;       /* bytes in the file */
 	uint64_t live_bytes; /* bytes the live jobs' ACCEPTs take */
 	bool dirty;          /* written since the last fdatasync */
+	int next_fd;         /* a compaction's file, also written until committed; -1 */
+	uint64_t next_size;  /* bytes in it */
+	uint64_t durable_id; /* fsync = always: jobs up to this id may be dispatched */
 	bool failing;        /* the last write failed (logged once) */
 	ev_timer sync_w;     /* fsync = interval */
 	struct journal_sync sync;
@@ -391,10 +404,16 @@ void journal_after_read(struct master *m);
 void journal_flush(struct master *m, bool sync);
 void journal_close(struct master *m);
 void journal_configure(struct master *m);
-int journal_sync_start(struct journal_sync *js, int fd);
-bool journal_sync_ask(struct journal_sync *js);
+int journal_sync_start(struct journal_sync *js, struct ev_loop *loop, int fd,
+                       void (*done)(struct ev_loop *, ev_async *, int));
+bool journal_sync_ask(struct journal_sync *js, uint64_t upto);
+bool journal_sync_commit_ask(struct journal_sync *js, const struct fsutil_tmp *t);
+uint64_t journal_sync_result(struct journal_sync *js, int *committed);
 void journal_sync_fd(struct journal_sync *js, int fd);
 void journal_sync_stop(struct journal_sync *js);
+/* fsync = always: the job's records are not known durable yet, so it may
+ * not be dispatched (journal.c). */
+bool journal_holds(const struct master *m, const struct job *j);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
