@@ -22,6 +22,8 @@ uint64_t queue_room(const struct master *m)
  * job's memory is touched again long after it was written (out of cache),
  * and with short jobs it would hand a batch to every worker of a wide
  * pool, each a process to wake: a large queue_limit would be slower.
+ * Jobs that wait for the journal's sync (fsync = always) do not count:
+ * reading on meanwhile is what lets the next sync cover many reads.
  */
 uint64_t queue_intake(const struct master *m)
 {
@@ -29,6 +31,7 @@ uint64_t queue_intake(const struct master *m)
 
 	if (want < QUEUE_INTAKE_MIN)
 		want = QUEUE_INTAKE_MIN;
+	want += journal_unsynced(m);
 	want = m->queue.len < want ? want - m->queue.len : 0;
 	return want < room ? want : room;
 }

@@ -272,6 +272,14 @@ bool journal_holds(const struct master *m, const struct job *j)
 	       j->src->journaled && m->journal.fd != -1;
 }
 
+uint64_t journal_unsynced(const struct master *m)
+{
+	if (m->cfg.journal_fsync != CONFIG_FSYNC_ALWAYS || m->journal.fd == -1 ||
+	    m->next_id <= m->journal.durable_id)
+		return 0;
+	return m->next_id - m->journal.durable_id;
+}
+
 static void journal_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master *m = container_of(w, struct master, journal.sync_w);

@@ -414,6 +414,8 @@ void journal_sync_stop(struct journal_sync *js);
 /* fsync = always: the job's records are not known durable yet, so it may
  * not be dispatched (journal.c). */
 bool journal_holds(const struct master *m, const struct job *j);
+/* fsync = always: jobs accepted and not yet known durable (at most). */
+uint64_t journal_unsynced(const struct master *m);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
