@@ -79,9 +79,9 @@ void oplimits_describe(char *out, size_t len)
 	                                   : "RLIMIT_NPROC (every process of our user counts)";
 
 	snprintf(out, len,
-	         "operator kinds' limits: %s %s%s; memory_max by %s, tasks_max by %s, cpu_quota by "
+	         "operator kinds' limits: %s%s%s; memory_max by %s, tasks_max by %s, cpu_quota by "
 	         "%s; no core dumps",
-	         cg ? "a cgroup per worker slot and kind below" : "no cgroup (", oplimits_cg_why(),
+	         cg ? "a cgroup per worker slot and kind below " : "no cgroup (", oplimits_cg_why(),
 	         cg ? ", cgroup.kill ends a job's tree" : ")",
 	         (ctl & OPLIMITS_MEMORY) ? "memory.max" : "RLIMIT_AS (address space)",
 	         (ctl & OPLIMITS_PIDS) ? "pids.max" : nproc,
