@@ -193,7 +193,7 @@ proc_age_ms() {
 
 # blocked_in PID REGEX: PID sleeps in a kernel function that matches the
 # extended REGEX as a whole (/proc/PID/wchan): pipe_write for a writer held
-# by a full pipe, unix_stream_read_generic for a reader of a socket.  A
+# by a full pipe (anon_pipe_write since Linux 6.x), unix_stream_read_generic for a reader of a socket.  A
 # condition for wait_for, instead of sleeping "until it surely blocked".
 blocked_in() {
 	local w

@@ -45,11 +45,6 @@ listen() {
 	[[ $NL_START_MS =~ ^[0-9]+$ ]] || fail "cannot read the listener's start time from $err"
 }
 
-# dlog_lines: the number of lines in $DLOG now (a mark for *_since).
-dlog_lines() {
-	wc -l <"$DLOG"
-}
-
 # notify_since FROM: the datagrams logged after line FROM of $DLOG, as
 # "MS PID TEXT" (newlines in TEXT shown as '|').
 notify_since() {
