@@ -243,7 +243,7 @@ stream_jobs() {
 	bg_sh 'for i in $(seq 0 $((STREAM_CHUNKS - 1))); do
 	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p" "$STREAM_FILE"
 	sleep 0.1
-done | timeout 120 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+done | timeout 300 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
 }
 
 # expect_workers N: fills the array `pids` with the master's workers and
@@ -380,9 +380,10 @@ daemon_exit() {
 
 # ---- talking to the daemon ------------------------------------------------
 
-# pctl ARGS...: poolctl with our configuration, bounded by a timeout.
+# pctl ARGS...: poolctl with our configuration, bounded by a timeout
+# (PCTL_LIMIT seconds, 120 unless set, scaled).
 pctl() {
-	timeout -k 5 "$(awk -v k="$TIME_SCALE" 'BEGIN { print 120 * k }')" \
+	timeout -k 5 "$(awk -v s="${PCTL_LIMIT:-120}" -v k="$TIME_SCALE" 'BEGIN { print s * k }')" \
 		"$POOLCTL" -c "$CTL_CONF" "$@"
 }
 
@@ -390,7 +391,7 @@ pctl() {
 pctl_wait() {
 	local s
 	s=$(awk -v s="${1:-60}" -v k="$TIME_SCALE" 'BEGIN { printf "%d", s * k }')
-	pctl wait --timeout "${s}s" >"$T/wait.out" 2>>"$T/client.log"
+	PCTL_LIMIT=$((${1:-60} + 30)) pctl wait --timeout "${s}s" >"$T/wait.out" 2>>"$T/client.log"
 }
 
 # fifo_send LINE...: writes the lines into the FIFO, one write per call
