@@ -10,6 +10,7 @@
 # and the master replaces the worker at once -- which is right, so the
 # test then starts its sequence of early deaths again (a few times at
 # most) instead of failing.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -4,6 +4,7 @@
 # ends in the log, no line is torn, and ids logged twice are no more than
 # the workers killed (each can have been running one job it had not yet
 # reported).
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -3,6 +3,7 @@
 # started again; every job it had accepted runs after the restart
 # (at-least-once: some run twice), and with the FIFO held open meanwhile
 # (as poold.socket does) no line written by the client is lost either.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -21,6 +21,7 @@
 #   - a NOTIFY_SOCKET nobody listens on costs one warning, nothing more.
 #
 # Without NOTIFY_SOCKET nothing is sent at all: every other test runs so.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
