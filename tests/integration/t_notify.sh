@@ -340,7 +340,10 @@ from=$(dlog_lines)
 NOTIFY_SOCKET=$T/nobody.sock WATCHDOG_USEC=$WATCHDOG_US start_daemon
 pctl submit noop || fail "poolctl submit exited $?"
 pctl_wait 30 || fail "poolctl wait exited $?"
-sleep 1.2 # a STATUS= and a few WATCHDOG=1 go nowhere
+# A STATUS= (every second) and a few WATCHDOG=1 go nowhere: wait until the
+# master's loop, which runs those timers, answers with an uptime past 2 s.
+wait_for 'awk -v u="$(stat_of uptime_seconds)" '"'"'BEGIN { exit !(u >= 2.2) }'"'"'' 30 \
+	"the master to be up for 2.2 s"
 stop_daemon
 ((DAEMON_RC == 0)) || fail "the master exited with code $DAEMON_RC without a notify listener"
 warnings=$(tail -n +"$((from + 1))" "$DLOG" | grep -c 'notify socket')
