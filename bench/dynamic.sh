@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016,SC2119 # single-quoted scripts for bash -c; lib.sh functions
 # poold benchmark, a dynamic pool under a million jobs: the heavy variant of
 # tests/integration/t_dynamic.sh (which proves growth and shrinking with
 # as few jobs as keep the pool busy).  N `log` jobs (default 1,000,000)
@@ -17,7 +18,7 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPOOLD_TESTS=OFF >/dev/
 cmake --build "$BUILD" -j "$(nproc)" >/dev/null
 set +euo pipefail
 export POOLD=$BUILD/poold POOLCTL=$BUILD/poolctl
-# shellcheck source=../tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh
 . "$ROOT/tests/integration/lib.sh"
 
 write_config workers=1 inflight=1 \

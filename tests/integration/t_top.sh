@@ -29,10 +29,9 @@ tmux -L "$S" new-session -d -s "$S" -x 110 -y 30 "$POOLCTL -c $CONF top" ||
 TMUX_PID=$(tmux -L "$S" display-message -p '#{pid}') || fail "tmux does not give its server's pid"
 [[ $TMUX_PID =~ ^[0-9]+$ ]] || fail "tmux gave '$TMUX_PID' as its server's pid"
 stop_tmux() { # (runs in the EXIT trap: returns 1 rather than fail)
-	local i
 	alive "$TMUX_PID" || return 0
 	kill -TERM "$TMUX_PID"
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		alive "$TMUX_PID" || return 0
 		sleep 0.05
 	done

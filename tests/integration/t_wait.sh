@@ -36,6 +36,7 @@ waiter=$BG_PID
 # Until the daemon has read the wait request (poolctl sleeps on its reply,
 # nothing unread on the socket); no guess at how long that takes.
 wait_for '[[ -n $(session_comm "$waiter" poolctl) ]]' 30 "poolctl wait to start"
+# shellcheck disable=SC2034 # used in the wait_for condition
 wpid=$(session_comm "$waiter" poolctl)
 wait_for 'ctl_request_taken "$wpid" || ! alive "$wpid"' 30 "the wait request to reach the daemon"
 alive "$waiter" || fail "poolctl wait returned while the worker was stopped: $(cat "$T/wait-bg.out")"
