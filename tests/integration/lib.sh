@@ -246,7 +246,7 @@ bg_sh() {
 stream_jobs() {
 	export STREAM_FILE=$1 STREAM_CHUNKS=$2
 	bg_sh 'for i in $(seq 0 $((STREAM_CHUNKS - 1))); do
-	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p" "$STREAM_FILE"
+	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p;$(((i + 1) * 1000))q" "$STREAM_FILE"
 	sleep 0.1
 done | timeout 300 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
 }

@@ -34,7 +34,7 @@ wait_for '[[ -z $(session_procs "${SESSIONS[0]}") ]]' 20 "the old workers to exi
 start_daemon
 dlog_has "unfinished jobs of a previous run queued again" ||
 	fail "the restarted daemon replayed nothing from the journal"
-wait_exit "$submit" 60 || fail "the submitter did not finish"
+wait_exit "$submit" 180 || fail "the submitter did not finish"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 exec 9>&-
 check_ids c "$N" atleast
