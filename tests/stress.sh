@@ -5,23 +5,26 @@
 # The suite must hold on a loaded machine; this is how to check that it
 # does.  Builds nothing: run tests/run-all.sh (or cmake --build) first.
 #
-# Usage: tests/stress.sh [-n RUNS] [-L LABEL] [-j JOBS] [--cpu N] [BUILD_DIR...]
+# Usage: tests/stress.sh [-n RUNS] [-L LABEL] [-R REGEX] [-j JOBS] [--cpu N] [BUILD_DIR...]
 #   -n RUNS     runs of each build directory (default 3)
 #   -L LABEL    a CTest label, e.g. quick (default: every test)
+#   -R REGEX    only the tests whose names match (ctest -R)
 #   -j JOBS     ctest -j (default 2)
 #   --cpu N     stress-ng CPU workers beside the suite (default 2; 0: none)
 #   BUILD_DIR   default: build and build-asan (those that exist)
 # Exit status: 0 when every run passed.  stress-ng is started once, before
-# the first run, and stopped by its PID at exit; each run's ctest output is
-# kept under a temporary directory, printed at the end.
+# the first run, and stopped by its PID at exit; each run's ctest output,
+# and the tests' own temporary directories (TMPDIR), are kept under a
+# temporary directory, printed at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-runs=3 label="" jobs=2 cpu=2 dirs=()
+runs=3 label="" regex="" jobs=2 cpu=2 dirs=()
 while (($# > 0)); do
 	case $1 in
 	-n) runs=$2; shift 2 ;;
 	-L) label=$2; shift 2 ;;
+	-R) regex=$2; shift 2 ;;
 	-j) jobs=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	-h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -56,6 +59,8 @@ if ((cpu > 0)); then
 	stress_pid=$!
 	echo "stress-ng --cpu $cpu running (pid $stress_pid)"
 fi
+# The tests' temporary directories go under this run's own directory.
+export TMPDIR=$logs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -64,7 +69,7 @@ for ((i = 1; i <= runs; i++)); do
 	for d in "${dirs[@]}"; do
 		log=$logs/run$i-$(basename "$d").log
 		t0=$EPOCHREALTIME
-		(cd "$d" && ctest -j "$jobs" --output-on-failure ${label:+-L "$label"}) >"$log" 2>&1
+		(cd "$d" && ctest -j "$jobs" --output-on-failure ${label:+-L "$label"} ${regex:+-R "$regex"}) >"$log" 2>&1
 		rc=$?
 		secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 		load=$(cut -d' ' -f1 /proc/loadavg)
