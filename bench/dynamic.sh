@@ -2,7 +2,7 @@
 # shellcheck disable=SC2016,SC2119 # single-quoted scripts for bash -c; lib.sh functions
 # poold benchmark, a dynamic pool under a million jobs: the heavy variant of
 # tests/integration/t_dynamic.sh (which proves growth and shrinking with
-# as few jobs as keep the pool busy).  N `log` jobs (default 1,000,000)
+# 200,000 jobs, its workers held stopped while it grows).  N `log` jobs (default 1,000,000)
 # into [pool] mode = dynamic with inflight = 1, min_workers 1 and
 # max_workers 6; PRINTS the time, the rate, the peak of workers and how
 # long the pool took to reach it.  Fails only when something is broken: a
