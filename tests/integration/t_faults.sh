@@ -5,6 +5,7 @@
 # full task pipe (EAGAIN: a stopped worker and big jobs) is backpressure,
 # not loss; fork failing (injected: root cannot be given an RLIMIT_NPROC)
 # makes the slot back off while the pool keeps serving.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 

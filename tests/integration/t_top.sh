@@ -3,6 +3,7 @@
 # and each worker with the job it runs, refreshes every second from the
 # shared scoreboard, and keeps showing it while the master is stopped
 # (it reads shared memory, not the master).
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
