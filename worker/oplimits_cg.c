@@ -122,7 +122,8 @@ static void cg_enable(int dir, const char *offered)
 
 	for (i = 0; i < 3; i++) {
 		snprintf(arg, sizeof(arg), "+%s", cg_names[i]);
-		if (strstr(offered, cg_names[i]) != NULL && oplimits_cg_write(dir, "cgroup.subtree_control", arg) == 0)
+		if (strstr(offered, cg_names[i]) != NULL &&
+		    oplimits_cg_write(dir, "cgroup.subtree_control", arg) == 0)
 			cg_ctl |= 1u << i;
 	}
 }
