@@ -25,7 +25,7 @@ struct job_mod_state {
 	struct job_mod_lib lib;
 	const struct poold_kind_ops *ops; /* NULL: not ready, why says why */
 	void *mstate;                     /* the module's own, from its init */
-	char why[200];
+	char why[PROTO_MSG_MAX];
 	struct tpl_argv av;
 };
 
@@ -101,7 +101,7 @@ static int job_mod_init(void *state, const void *conf)
 	if (k == NULL)
 		return 0;
 	if (job_mod_open(k->mod->file, &k->mod->decl, &st->lib, err, sizeof(err)) == -1) {
-		snprintf(st->why, sizeof(st->why), "module %s: %s", k->mod->name, err);
+		snprintf(st->why, sizeof(st->why), "module %.32s: %.150s", k->mod->name, err);
 	} else {
 		ops = &st->lib.ops->kinds[k->index];
 		err[0] = '\0';
@@ -109,8 +109,8 @@ static int job_mod_init(void *state, const void *conf)
 			st->ops = ops;
 			return 0;
 		}
-		snprintf(st->why, sizeof(st->why), "module %s: init of %s failed: %s", k->mod->name,
-		         k->name, err[0] != '\0' ? err : "no reason given");
+		snprintf(st->why, sizeof(st->why), "module %.32s: init of %.32s failed: %.150s",
+		         k->mod->name, k->name, err[0] != '\0' ? err : "no reason given");
 	}
 	log_warnx("%s; this worker fails %s jobs", st->why, k->name);
 	return 0;
