@@ -25,8 +25,12 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: poold [-c FILE] [-t] [-v] [--version] [--help]\n"
+	    "       poold --check-module FILE.so\n"
 	    "  -c, --config FILE  read FILE (default: built-in defaults, files under ./poold.d)\n"
 	    "  -t, --test         check the configuration and exit (0 ok, 78 bad)\n"
+	    "      --check-module FILE.so\n"
+	    "                     report a native module's ABI, kinds and schemas, or why it\n"
+	    "                     cannot be loaded, and exit (0 ok, 78 bad)\n"
 	    "  -v, --verbose      log at debug level\n"
 	    "      --version      print the version and exit\n"
 	    "  -h, --help         print this help and exit\n");
@@ -35,9 +39,13 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct master *m, bool *test, bool *verbose)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"test", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"check-module", required_argument, NULL, 'M'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -58,6 +66,8 @@ static int parse_args(int argc, char **argv, struct master *m, bool *test, bool 
 		case 'h':
 			usage(stdout);
 			exit(POOLD_EXIT_OK);
+		case 'M':
+			exit(modcheck_run(optarg));
 		default:
 			usage(stderr);
 			return -1;
