@@ -20,6 +20,7 @@
 #     SKIP and why; the rest still runs.
 # Prints "SKIP: reason" and passes where the real-systemd tier cannot run
 # (systemd_lib.sh).
+# ctest-labels: slow
 # shellcheck source=systemd_lib.sh
 . "$(dirname "$0")/systemd_lib.sh"
 
