@@ -27,6 +27,7 @@ struct job_ctx {
 	const void *conf;        /* the kind's own section (its struct), NULL if none */
 	void *state;             /* the kind's per-worker state, NULL if none */
 	uint64_t id;             /* job id, for lines the job writes */
+	unsigned attempt;        /* 1, then 2 after a worker died holding it, ... */
 	char msg[PROTO_MSG_MAX]; /* reason of a failure, or what a success found */
 };
 
