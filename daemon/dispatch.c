@@ -133,18 +133,17 @@ static void slot_mark_dirty(struct slot *s)
 
 /* Appends the job's frame to the slot and records it as in flight (the
  * caller files the slot in its new bucket). */
-static int slot_assign(struct slot *s, struct job *j)
+static int slot_assign(struct slot *s, struct job *j, ev_tstamp now)
 {
-	struct master *m = s->m;
 	unsigned idx;
 
 	if (out_reserve(s, sizeof(struct proto_task) + j->len) == -1)
 		return -1;
 	if (s->ring_len == 0) {
-		s->head_since = ev_now(m->loop); /* an idle worker starts it at once */
+		s->head_since = now; /* an idle worker starts it at once */
 		s->woken = true;
 	}
-	j->sent = ev_now(m->loop);
+	j->sent = now;
 	s->out_len += proto_job_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code, j->id,
 	                               j->attempts + 1u, j->args, j->len);
 	idx = s->ring_head + s->ring_len;
@@ -242,13 +241,14 @@ static unsigned dispatch_share(const struct master *m)
  */
 static int slot_fill(struct master *m, struct slot *s, unsigned take)
 {
+	ev_tstamp now = ev_now(m->loop);
 	struct job *j;
 	int r = 0;
 
 	bucket_unlink(m, s);
 	while (take-- > 0 && (j = m->queue.head) != NULL && !journal_holds(m, j)) {
 		jobq_pop(&m->queue);
-		if (slot_assign(s, j) == -1) {
+		if (slot_assign(s, j, now) == -1) {
 			jobq_push_front(&m->queue, j);
 			r = -1;
 			break;
@@ -352,6 +352,7 @@ static void dispatch_measure(struct master *m, double ran)
 /* Handles one completion record; -1 if the worker lied. */
 static int slot_record(struct slot *s, const struct proto_done *d, const char *msg)
 {
+	ev_tstamp now;
 	struct job *j;
 	char why[96];
 
@@ -373,11 +374,12 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	s->ring_len--;
 	s->jobs_done++;
 	s->proc_jobs++;
+	now = ev_now(s->m->loop);
 	if (!s->woken) /* the first job after a wake-up also timed the wake-up */
-		dispatch_measure(s->m, ev_now(s->m->loop) - s->head_since);
+		dispatch_measure(s->m, now - s->head_since);
 	s->woken = false;
-	metrics_observe(s->m, j->kind, j->sent - j->accepted, ev_now(s->m->loop) - s->head_since);
-	s->head_since = ev_now(s->m->loop); /* the next job starts now */
+	metrics_observe(s->m, j->kind, j->sent - j->accepted, now - s->head_since);
+	s->head_since = now; /* the next job starts now */
 	if (s->ring_len == 0)
 		s->idle_since = s->head_since;
 	outcome_record(s->m, j, d->status, msg, d->len, s->index);

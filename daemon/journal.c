@@ -268,7 +268,7 @@ static void journal_sync_done(struct ev_loop *loop, ev_async *w, int revents)
 
 bool journal_holds(const struct master *m, const struct job *j)
 {
-	return j->id > m->journal.durable_id && m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS &&
+	return m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS && j->id > m->journal.durable_id &&
 	       j->src->journaled && m->journal.fd != -1;
 }
 

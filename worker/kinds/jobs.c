@@ -155,7 +155,8 @@ const struct job_kind *jobs_by_name(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < jobs_n; i++)
-		if (!jobs_gone(jobs_table[i]) && strlen(jobs_table[i]->name) == len &&
+		if (len > 0 && jobs_table[i]->name[0] == name[0] && !jobs_gone(jobs_table[i]) &&
+		    strlen(jobs_table[i]->name) == len &&
 		    memcmp(jobs_table[i]->name, name, len) == 0)
 			return jobs_table[i];
 	return NULL;
