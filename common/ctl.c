@@ -62,7 +62,7 @@ static int ctl_word_odd(uint64_t x)
  * at the first word with any other byte, from which the caller checks
  * byte by byte (a tab, UTF-8, or the error).
  */
-static size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
+static inline size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
 {
 	uint64_t x;
 	size_t i = 0, k;
@@ -126,6 +126,15 @@ static int ctl_is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Where the word that starts at line[i] ends (at a blank or at len). */
+static size_t ctl_word_end(const char *line, size_t i, size_t len)
+{
+	/* Blanks are under '!', every other byte of a checked line above. */
+	while (i < len && (unsigned char)line[i] > ' ')
+		i++;
+	return i;
+}
+
 int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, size_t errlen)
 {
 	size_t i = 0, end;
@@ -147,9 +156,7 @@ int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, siz
 		snprintf(err, errlen, "empty line");
 		return -1;
 	}
-	end = i;
-	while (end < len && !ctl_is_blank(line[end]))
-		end++;
+	end = ctl_word_end(line, i, len);
 	out->task = line + i;
 	out->task_len = end - i;
 	while (end < len && ctl_is_blank(line[end]))

@@ -34,6 +34,12 @@
 #define DISPATCH_MAX_ATTEMPTS 3
 #define DISPATCH_BURIED       "its worker died on each of 3 attempts"
 
+/* Jobs measured before the dispatch mode is chosen again, and the time a
+ * full batch of them may take for a worker to be filled rather than the
+ * work spread (dispatch_share). */
+#define DISPATCH_RAN_WINDOW 256
+#define DISPATCH_FILL_TIME  0.05
+
 static void bucket_insert(struct master *m, struct slot *s)
 {
 	unsigned k = s->ring_len;
@@ -91,6 +97,7 @@ int dispatch_resize(struct master *m, unsigned inflight)
 	m->bucket = b;
 	m->nbuckets = inflight + 1;
 	m->min_load = m->nbuckets;
+	m->short_ran = DISPATCH_FILL_TIME / inflight;
 	return 0;
 }
 
@@ -200,12 +207,6 @@ static void dispatch_flush(struct master *m)
 			slot_write(s);
 	}
 }
-
-/* Jobs whose mean run time is measured before the dispatch mode is chosen
- * again, and the time a full batch of them may take for a worker to be
- * filled rather than the work spread. */
-#define DISPATCH_RAN_WINDOW 256
-#define DISPATCH_FILL_TIME  0.05
 
 /*
  * How many jobs one worker may hold now.  When recent jobs are short (a
@@ -338,7 +339,7 @@ static void slot_kill(struct slot *s, const char *why)
  * preempted now and then on a busy machine does not count as slow work. */
 static void dispatch_measure(struct master *m, double ran)
 {
-	m->ran_short += ran * (m->nbuckets - 1) <= DISPATCH_FILL_TIME;
+	m->ran_short += ran <= m->short_ran;
 	if (++m->ran_n < DISPATCH_RAN_WINDOW)
 		return;
 	if (m->short_jobs != (2 * m->ran_short > m->ran_n))

@@ -266,12 +266,6 @@ static void journal_sync_done(struct ev_loop *loop, ev_async *w, int revents)
 	jl->next_fd = -1;
 }
 
-bool journal_holds(const struct master *m, const struct job *j)
-{
-	return m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS && j->id > m->journal.durable_id &&
-	       j->src->journaled && m->journal.fd != -1;
-}
-
 uint64_t journal_unsynced(const struct master *m)
 {
 	if (m->cfg.journal_fsync != CONFIG_FSYNC_ALWAYS || m->journal.fd == -1 ||

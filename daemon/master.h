@@ -240,7 +240,8 @@ struct master {
 	unsigned nbuckets;    /* inflight + 1 */
 	unsigned min_load;
 	unsigned ran_n;     /* jobs measured in this window (dispatch.c) */
-	unsigned ran_short; /* of them, short ones */
+	unsigned ran_short; /* of them, short ones: ran at most short_ran */
+	double short_ran;   /* DISPATCH_FILL_TIME / inflight */
 	bool short_jobs;    /* a full batch of recent jobs runs within DISPATCH_FILL_TIME */
 	struct slot *dirty;
 	struct jobq queue;
@@ -412,8 +413,12 @@ uint64_t journal_sync_result(struct journal_sync *js, int *committed);
 void journal_sync_fd(struct journal_sync *js, int fd);
 void journal_sync_stop(struct journal_sync *js);
 /* fsync = always: the job's records are not known durable yet, so it may
- * not be dispatched (journal.c). */
-bool journal_holds(const struct master *m, const struct job *j);
+ * not be dispatched (journal.c); inline, since dispatch asks per job. */
+static inline bool journal_holds(const struct master *m, const struct job *j)
+{
+	return m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS && j->id > m->journal.durable_id &&
+	       j->src->journaled && m->journal.fd != -1;
+}
 /* fsync = always: jobs accepted and not yet known durable (at most). */
 uint64_t journal_unsynced(const struct master *m);
 

@@ -55,14 +55,16 @@ static void outcome_keep_failure(struct master *m, const struct job *j, const ch
 void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
                     unsigned slot)
 {
-	const char *name = jobs_at(j->kind)->name;
+	const char *name;
 
 	if (status == PROTO_OK) {
 		m->count.done[j->kind]++;
-		if (log_wants(LOG_LVL_DEBUG))
+		name = log_wants(LOG_LVL_DEBUG) ? jobs_at(j->kind)->name : NULL;
+		if (name != NULL)
 			log_debug("job %llu %s ok on worker[%u]%s%.*s", (unsigned long long)j->id,
 			          name, slot, len ? ": " : "", (int)len, msg);
 	} else {
+		name = jobs_at(j->kind)->name;
 		if (status == PROTO_TIMEDOUT)
 			m->count.timedout[j->kind]++;
 		else if (status == OUTCOME_BURIED)

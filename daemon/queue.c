@@ -58,8 +58,10 @@ void job_put(struct jobcache *c, struct job *j)
 		job_free(j);
 		return;
 	}
-	free(j->datum);
-	j->datum = NULL;
+	if (j->datum != NULL) {
+		free(j->datum);
+		j->datum = NULL;
+	}
 	j->next = c->free;
 	c->free = j;
 	c->len++;

@@ -156,8 +156,8 @@ const struct job_kind *jobs_by_name(const char *name, size_t len)
 
 	for (i = 0; i < jobs_n; i++)
 		if (len > 0 && jobs_table[i]->name[0] == name[0] && !jobs_gone(jobs_table[i]) &&
-		    strlen(jobs_table[i]->name) == len &&
-		    memcmp(jobs_table[i]->name, name, len) == 0)
+		    strncmp(jobs_table[i]->name, name, len) == 0 &&
+		    jobs_table[i]->name[len] == '\0')
 			return jobs_table[i];
 	return NULL;
 }
