@@ -20,7 +20,8 @@ usage: bench/run.sh [--quick | --full] [--only SECTIONS] [--profile] [--keep]
                    the 2-core machine, at most 10
   --quick          the same sections with smaller counts: about 70 s, at most 2 min
   --only LIST      comma-separated sections, in this order:
-                   throughput naive latency scale log backup net reload plot
+                   throughput naive latency scale log backup net reload
+                   fsync qlimit mix forks instr plot
                    (latency's saturation runs and the plot use throughput's figures)
   --profile        also profile the 4-worker noop path: perf stat and
                    perf record of the master, the workers and poolctl apart
@@ -48,7 +49,7 @@ MODE=full
 ONLY=""
 PROFILE=0
 KEEP=0
-ALL_SECTIONS=(throughput naive latency scale log backup net reload plot)
+ALL_SECTIONS=(throughput naive latency scale log backup net reload fsync qlimit mix forks instr plot)
 
 while (($# > 0)); do
 	case $1 in
@@ -89,6 +90,7 @@ if [[ $MODE == full ]]; then
 	BACKUP_ROUNDS=3     # backup / cp+sync / cp rounds
 	N_NET=20000         # net probes per run
 	READY_STARTS=3      # 1000-worker starts timed
+	N_INSTR=1000000     # noop jobs under callgrind
 else
 	N_NOOP=1000000
 	N_NAIVE=200000
@@ -99,6 +101,7 @@ else
 	BACKUP_ROUNDS=1
 	N_NET=5000
 	READY_STARTS=1
+	N_INSTR=200000
 fi
 RELOAD_SECONDS=6
 SAT_PERCENT=80 # near saturation: this share of the measured bulk rate
@@ -383,7 +386,7 @@ build() {
 	POOLD=$BUILD/poold
 	POOLCTL=$BUILD/poolctl
 	local h
-	for h in naive pace listener pingpong; do
+	for h in naive pace listener pingpong forks; do
 		"$CC" -O2 -std=c11 -Wall -Wextra -o "$BUILD/bench-$h" "$BENCH/$h.c" ||
 			die "cannot build bench/$h.c"
 	done
@@ -391,7 +394,8 @@ build() {
 	PACE=$BUILD/bench-pace
 	LISTENER=$BUILD/bench-listener
 	PINGPONG=$BUILD/bench-pingpong
-	note "poold, poolctl: $BUILD (Release); helpers: $CC -O2 bench/{naive,pace,listener,pingpong}.c"
+	FORKS=$BUILD/bench-forks
+	note "poold, poolctl: $BUILD (Release); helpers: $CC -O2 bench/{naive,pace,listener,pingpong,forks}.c"
 }
 
 machine() {
@@ -805,6 +809,128 @@ run_reload() {
 # ---- profile -------------------------------------------------------------
 
 # perf_value FILE EVENT: a count from perf stat -x, output (0 if absent).
+# ---- 8. round-two targets: durability, queue_limit, job mixes, start-up, instructions
+
+# cat_rate WORKERS FILE N [INI LINES...]: a fresh daemon, the file through
+# cat > FIFO until wait returns; sets CAT_RATE.
+cat_rate() {
+	local w=$1 file=$2 n=$3
+	shift 3
+	start_daemon "$w" "$@"
+	bulk "$file" "$n" cat
+	check_jobs "$n"
+	CAT_RATE=$BULK_RATE
+	stop_daemon
+}
+
+run_fsync() {
+	section "8a. [journal] fsync = always against interval: 4 workers, $(commas "$N_NOOP") noop via cat > FIFO, alternating, median of $RUNS"
+	local r al=() iv=()
+	for ((r = 0; r < RUNS; r++)); do
+		cat_rate 4 "$WORK/noop.txt" "$N_NOOP" "[journal]" "fsync = interval"
+		iv+=("$CAT_RATE")
+		cat_rate 4 "$WORK/noop.txt" "$N_NOOP" "[journal]" "fsync = always"
+		al+=("$CAT_RATE")
+	done
+	R[fs_interval]=$(median "${iv[@]}")
+	R[fs_always]=$(median "${al[@]}")
+	note "  interval ${R[fs_interval]} jobs/s (runs: ${iv[*]}); always ${R[fs_always]} jobs/s (runs: ${al[*]}); always / interval $(ratio "${R[fs_always]}" "${R[fs_interval]}")"
+}
+
+run_qlimit() {
+	section "8b. queue_limit 4,096 / 65,536 / 1,048,576 at 4 and 1000 workers: $(commas "$N_NOOP") noop via cat > FIFO"
+	local w q lo hi
+	for w in 4 1000; do
+		lo=0
+		hi=0
+		for q in 4096 65536 1048576; do
+			cat_rate "$w" "$WORK/noop.txt" "$N_NOOP" "queue_limit = $q"
+			R[ql_${w}_$q]=$CAT_RATE
+			((lo == 0 || CAT_RATE < lo)) && lo=$CAT_RATE
+			((CAT_RATE > hi)) && hi=$CAT_RATE
+		done
+		R[ql_${w}_lo]=$lo
+		R[ql_${w}_hi]=$hi
+		note "  $w workers: ${R[ql_${w}_4096]} / ${R[ql_${w}_65536]} / ${R[ql_${w}_1048576]} jobs/s; lowest / best $(ratio "$lo" "$hi")"
+	done
+}
+
+run_mix() {
+	section "8c. job mixes, 4 workers, poolctl submit -: noop, short log, 10% log / 90% noop ($(commas "$N_LOG") each); 4 KiB log lines against dd"
+	local big out n_big=$((N_LOG / 20)) mib
+	awk -v n="$N_LOG" 'BEGIN { for (i = 1; i <= n; i++) print (i % 10 == 0 ? "log mix-" i : "noop") }' >"$WORK/mix.txt"
+	big=$(head -c 4000 /dev/zero | tr '\0' 'x')
+	awk -v n="$n_big" -v b="$big" 'BEGIN { for (i = 1; i <= n; i++) print "log " i " " b }' >"$WORK/big.txt"
+	start_daemon 4
+	bulk "$WORK/noop-scale.txt" "$N_SCALE" poolctl
+	R[mix_noop]=$BULK_RATE
+	bulk "$WORK/log.txt" "$N_LOG" poolctl
+	R[mix_log]=$BULK_RATE
+	bulk "$WORK/mix.txt" "$N_LOG" poolctl
+	R[mix_mix]=$BULK_RATE
+	bulk "$WORK/big.txt" "$n_big" poolctl
+	R[big_lines]=$BULK_RATE
+	check_jobs $((N_SCALE + 2 * N_LOG + n_big))
+	stop_daemon
+	# What the parts predict: 10% of the jobs at the log rate, 90% at noop's.
+	R[mix_pred]=$((1000000000 / (100000000 / R[mix_log] + 900000000 / R[mix_noop])))
+	R[big_mibs]=$((R[big_lines] * 4010 / 1048576))
+	out=$(dd if=/dev/zero of="$WORK/dd.out" bs=1M count=512 conv=fdatasync 2>&1) || die "dd failed: $out"
+	rm -f "$WORK/dd.out"
+	[[ $out =~ ([0-9.]+)\ (GB|MB)/s ]] || die "dd: $out"
+	mib=${BASH_REMATCH[1]%.*}
+	[[ ${BASH_REMATCH[2]} == GB ]] && mib=$((mib * 1000))
+	R[dd_mibs]=$((mib * 1000000 / 1048576))
+	note "  noop ${R[mix_noop]}/s, log ${R[mix_log]} lines/s, mix ${R[mix_mix]}/s (the parts predict ${R[mix_pred]}/s: $(ratio "${R[mix_mix]}" "${R[mix_pred]}"))"
+	note "  4 KiB log lines: ${R[big_lines]} lines/s, ${R[big_mibs]} MiB/s; dd bs=1M conv=fdatasync ${R[dd_mibs]} MiB/s ($(ratio "${R[big_mibs]}" "${R[dd_mibs]}"))"
+}
+
+run_forks() {
+	section "8d. 1000 workers to READY against 1000 bare forks (bench/forks.c), alternating, median of $READY_STARTS"
+	local r out fk=() rd=()
+	for ((r = 0; r < READY_STARTS; r++)); do
+		out=$("$FORKS" 1000) || die "forks failed"
+		[[ $out =~ ms=([0-9]+) ]] || die "forks: $out"
+		fk+=("${BASH_REMATCH[1]}")
+		start_daemon 1000
+		rd+=($((READY_WALL_US / 1000)))
+		stop_daemon
+	done
+	R[forks_ms]=$(median "${fk[@]}")
+	R[ready2_ms]=$(median "${rd[@]}")
+	note "  bare forks ${R[forks_ms]} ms (runs: ${fk[*]}); poold exec to \"ready:\" ${R[ready2_ms]} ms (runs: ${rd[*]}); $(ratio "${R[ready2_ms]}" "${R[forks_ms]}")x"
+}
+
+run_instr() {
+	section "8e. master instructions per noop job: callgrind, 4 workers, $(commas "$N_INSTR") jobs through poolctl submit - (start and stop included)"
+	if ! command -v valgrind >/dev/null; then
+		note "  valgrind not installed: skipped"
+		return
+	fi
+	local d=$WORK/cg f ir
+	mkdir -p "$d"
+	printf '[pool]\nworkers = 4\n' >"$d/poold.ini"
+	awk -v n="$N_INSTR" 'BEGIN { for (i = 0; i < n; i++) print "noop" }' >"$d/noop.txt"
+	valgrind --tool=callgrind --callgrind-out-file="$d/cg.%p" "$POOLD" -c "$d/poold.ini" \
+		>/dev/null 2>"$d/log" {NAP_FD}<&- &
+	DPID=$!
+	PIDS+=("$DPID")
+	DCFG=$d/poold.ini
+	DLOG=$d/log
+	until grep -q 'ready:' "$d/log"; do
+		alive "$DPID" || die "poold under valgrind did not start: $(tail -3 "$d/log")"
+		nap 0.05
+	done
+	pctl submit - <"$d/noop.txt" || die "poolctl submit - failed"
+	pctl_wait
+	check_jobs "$N_INSTR"
+	stop_daemon
+	f=$(grep -l "^cmd: .*poold" "$d"/cg.* | xargs ls -S | head -n 1)
+	ir=$(awk '/^summary:/ { print $2 }' "$f")
+	R[ir_job]=$((ir / N_INSTR))
+	note "  ${R[ir_job]} instructions per job in the master (user space, libraries included)"
+}
+
 perf_value() {
 	awk -F, -v e="$2" '$3 == e { v = $1 } END { print (v ~ /^[0-9.]+$/) ? int(v) : 0 }' "$1"
 }
@@ -942,7 +1068,7 @@ fig() {
 # Prints the markdown table; a run of every section also writes it to
 # results/results.md.
 table() {
-	local w v out=$WORK/results.md
+	local w v lo hi out=$WORK/results.md
 	{
 		printf '## Results (%s run, %s)\n\n' "$MODE" "$(date -u +%Y-%m-%dT%H:%MZ)"
 		printf 'Machine: %s.  \n' "${R[machine]}"
@@ -1003,9 +1129,8 @@ table() {
 				"${R[w_priv]}" "$(verdict "$v")"
 		fi
 		if [[ -n ${R[log_4]:-} ]]; then
-			v=$((R[log_2] >= 500000 && R[log_4] >= 500000))
-			printf '| log >= 500,000 lines/s (2 and 4 workers) | %s / %s | %s |\n' \
-				"$(commas "${R[log_2]}")" "$(commas "${R[log_4]}")" "$(verdict "$v")"
+			printf '| log >= 1,000,000 short lines/s, 4 workers (2 workers: %s) | %s | %s |\n' \
+				"$(commas "${R[log_2]}")" "$(commas "${R[log_4]}")" "$(verdict $((R[log_4] >= 1000000)))"
 		fi
 		if [[ -n ${R[bk_us]:-} ]]; then
 			printf '| backup >= 0.8x cp + sync | %sx | %s |\n' "${R[bk_vs_cps]}" \
@@ -1013,9 +1138,41 @@ table() {
 		fi
 		if [[ -n ${R[tp_4]:-} && -n ${R[tp_1000]:-} ]]; then
 			v=$((R[tp_1000] * 10 >= R[tp_4] * 9))
-			printf '| throughput within 10%% from 4 to 1000 workers (1000 >= 0.9x 4) | %s -> %s (%sx) | %s |\n' \
+			printf '| 1000 workers >= 0.9x the 4-worker noop rate (poolctl) | %s -> %s (%sx) | %s |\n' \
 				"$(commas "${R[tp_4]}")" "$(commas "${R[tp_1000]}")" \
 				"$(ratio "${R[tp_1000]}" "${R[tp_4]}")" "$(verdict "$v")"
+		fi
+		if [[ -n ${R[fs_always]:-} ]]; then
+			printf '| fsync = always >= 0.5x interval (4 workers, cat) | %s / %s (%sx) | %s |\n' \
+				"$(commas "${R[fs_always]}")" "$(commas "${R[fs_interval]}")" \
+				"$(ratio "${R[fs_always]}" "${R[fs_interval]}")" \
+				"$(verdict $((R[fs_always] * 2 >= R[fs_interval])))"
+		fi
+		for w in 4 1000; do
+			[[ -n ${R[ql_${w}_lo]:-} ]] || continue
+			lo=${R[ql_${w}_lo]}
+			hi=${R[ql_${w}_hi]}
+			printf '| no queue_limit cliff, %s workers: 4,096 / 65,536 / 1,048,576 within 10%% of the best | %s / %s / %s (lowest %sx) | %s |\n' \
+				"$w" "$(fig "ql_${w}_4096")" "$(fig "ql_${w}_65536")" "$(fig "ql_${w}_1048576")" \
+				"$(ratio "$lo" "$hi")" "$(verdict $((lo * 10 >= hi * 9)))"
+		done
+		if [[ -n ${R[mix_mix]:-} ]]; then
+			printf '| 10%% log / 90%% noop >= 0.9x what its parts predict | %s / %s (%sx) | %s |\n' \
+				"$(commas "${R[mix_mix]}")" "$(commas "${R[mix_pred]}")" \
+				"$(ratio "${R[mix_mix]}" "${R[mix_pred]}")" \
+				"$(verdict $((R[mix_mix] * 10 >= R[mix_pred] * 9)))"
+			printf '| 4 KiB log lines >= 0.8x the disk (dd bs=1M conv=fdatasync) | %s / %s MiB/s (%sx) | %s |\n' \
+				"${R[big_mibs]}" "${R[dd_mibs]}" "$(ratio "${R[big_mibs]}" "${R[dd_mibs]}")" \
+				"$(verdict $((R[big_mibs] * 10 >= R[dd_mibs] * 8)))"
+		fi
+		if [[ -n ${R[forks_ms]:-} ]]; then
+			printf '| 1000 workers to READY <= 1.2x 1000 bare forks | %s / %s ms (%sx) | %s |\n' \
+				"${R[ready2_ms]}" "${R[forks_ms]}" "$(ratio "${R[ready2_ms]}" "${R[forks_ms]}")" \
+				"$(verdict $((R[ready2_ms] * 10 <= R[forks_ms] * 12)))"
+		fi
+		if [[ -n ${R[ir_job]:-} ]]; then
+			printf '| master instructions per noop job <= 1,000 (callgrind, %s jobs) | %s | %s |\n' \
+				"$(commas "$N_INSTR")" "$(commas "${R[ir_job]}")" "$(verdict $((R[ir_job] <= 1000)))"
 		fi
 	} >"$out"
 	if [[ -z $ONLY ]]; then
@@ -1060,6 +1217,11 @@ want log && run_log
 want backup && run_backup
 want net && run_net
 want reload && run_reload
+want fsync && run_fsync
+want qlimit && run_qlimit
+want mix && run_mix
+want forks && run_forks
+want instr && run_instr
 ((PROFILE)) && run_profile
 want plot && run_plot
 table
