@@ -44,18 +44,6 @@ static size_t ctl_utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
-#define CTL_ONES  0x0101010101010101ULL
-#define CTL_HIGHS 0x8080808080808080ULL
-
-/* True if a word has a byte under 0x20 or over 0x7e: (x - 0x20..20) & ~x
- * has a high bit set for a byte under 0x20, (x + 0x01..01) | x for one
- * over 0x7e (exact for "some byte": Bit Twiddling Hacks' hasless and
- * hasmore). */
-static int ctl_word_odd(uint64_t x)
-{
-	return ((((x - 0x20 * CTL_ONES) & ~x) | (x + CTL_ONES) | x) & CTL_HIGHS) != 0;
-}
-
 /*
  * Bytes of s[0..len) from the start that are surely printable ASCII (0x20
  * to 0x7e), checked 8 at a time (the last few padded with spaces); stops
@@ -69,7 +57,7 @@ static inline size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
 
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&x, s + i, 8);
-		if (ctl_word_odd(x))
+		if (!ctl_word_printable(x))
 			return i;
 	}
 	if (i < len) {
@@ -86,7 +74,7 @@ static inline size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
 		}
 		if ((len - i) & 1)
 			memcpy((char *)&x + k, s + i + k, 1);
-		if (!ctl_word_odd(x))
+		if (ctl_word_printable(x))
 			i = len;
 	}
 	return i;

@@ -180,6 +180,7 @@ static void journal_compact_begin(struct master *m)
 	jl->len = 0;
 	if (fsutil_tmp_open(&t, m->cfg.journal_file, 0600) == -1) {
 		log_warn("journal: cannot create a temporary beside %s", m->cfg.journal_file);
+		jl->compact_retry = jl->size + JOURNAL_COMPACT_MIN;
 		return;
 	}
 	if (journal_reserve(jl, sizeof(JOURNAL_MAGIC) - 1) == 0) {
@@ -192,9 +193,10 @@ static void journal_compact_begin(struct master *m)
 		log_warn("journal: compaction of %s failed", m->cfg.journal_file);
 		fsutil_tmp_abort(&t);
 		jl->len = 0;
+		jl->compact_retry = jl->size + JOURNAL_COMPACT_MIN;
 		return;
 	}
-	close(t.dirfd); /* the thread has its own copy */
+	/* t.dirfd is the thread's now: its commit (or abort) closes it. */
 	jl->next_fd = t.fd;
 	jl->next_size = jl->len;
 	jl->len = 0;
@@ -223,7 +225,8 @@ void journal_flush(struct master *m, bool sync)
 
 	if (jl->fd == -1)
 		return;
-	if (jl->next_fd == -1 && jl->size > JOURNAL_COMPACT_MIN && jl->size > 4 * jl->live_bytes) {
+	if (jl->next_fd == -1 && jl->size > JOURNAL_COMPACT_MIN && jl->size > 4 * jl->live_bytes &&
+	    jl->size >= jl->compact_retry) {
 		journal_compact_begin(m);
 		return;
 	}
@@ -260,8 +263,10 @@ static void journal_sync_done(struct ev_loop *loop, ev_async *w, int revents)
 		jl->fd = jl->next_fd;
 		jl->size = jl->next_size;
 	} else {
-		log_warnx("journal: compaction of %s failed", m->cfg.journal_file);
+		log_warnx("journal: compaction of %s failed; tried again after %u MiB more",
+		          m->cfg.journal_file, JOURNAL_COMPACT_MIN >> 20);
 		close(jl->next_fd);
+		jl->compact_retry = jl->size + JOURNAL_COMPACT_MIN;
 	}
 	jl->next_fd = -1;
 }

@@ -189,14 +189,15 @@ struct journal {
 	int lock_fd; /* JOURNAL.lock, flocked for the life of the master; -1 if none */
 	char *buf;   /* records not yet written */
 	size_t len, cap;
-	uint64_t size;       /* bytes in the file */
-	uint64_t live_bytes; /* bytes the live jobs' ACCEPTs take */
-	bool dirty;          /* written since the last fdatasync */
-	int next_fd;         /* a compaction's file, also written until committed; -1 */
-	uint64_t next_size;  /* bytes in it */
-	uint64_t durable_id; /* fsync = always: jobs up to this id may be dispatched */
-	bool failing;        /* the last write failed (logged once) */
-	ev_timer sync_w;     /* fsync = interval */
+	uint64_t size;          /* bytes in the file */
+	uint64_t live_bytes;    /* bytes the live jobs' ACCEPTs take */
+	bool dirty;             /* written since the last fdatasync */
+	int next_fd;            /* a compaction's file, also written until committed; -1 */
+	uint64_t next_size;     /* bytes in it */
+	uint64_t compact_retry; /* after a failed compaction: not before this size */
+	uint64_t durable_id;    /* fsync = always: jobs up to this id may be dispatched */
+	bool failing;           /* the last write failed (logged once) */
+	ev_timer sync_w;        /* fsync = interval */
 	struct journal_sync sync;
 };
 

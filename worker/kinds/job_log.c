@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "fsutil.h"
 #include "job.h"
 
@@ -181,6 +182,17 @@ static size_t job_log_special(const unsigned char *s, size_t avail, unsigned *cp
 	return 0;
 }
 
+/* True if the 8 bytes at p need no escaping: printable ASCII, no '\\'
+ * (a word at a time: a byte equal to '\\' is a zero byte of x ^ 0x5c..5c). */
+static bool job_log_plain8(const char *p)
+{
+	uint64_t x, b;
+
+	memcpy(&x, p, 8);
+	b = x ^ (0x5c * CTL_ONES);
+	return ctl_word_printable(x) && ((b - CTL_ONES) & ~b & CTL_HIGHS) == 0;
+}
+
 /* Copies len bytes of text into out, escaped as the top of this file
  * says; out needs 4 * len bytes (\uHHHH replaces at least two bytes).
  * Returns the bytes written. */
@@ -192,6 +204,12 @@ static size_t job_log_escape(char *out, const char *text, size_t len)
 	unsigned cp;
 
 	for (i = 0; i < len; i++) {
+		if (len - i >= 8 && job_log_plain8(text + i)) {
+			memcpy(out + n, text + i, 8); /* the common case, 8 bytes at once */
+			n += 8;
+			i += 7;
+			continue;
+		}
 		c = (unsigned char)text[i];
 		if (c >= 0x80 &&
 		    (k = job_log_special((const unsigned char *)text + i, len - i, &cp))) {
