@@ -113,6 +113,8 @@ static void master_setup(struct master *m)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "out of memory");
 	if (board_init(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
+	if (job_log_setup() == -1)
+		master_setup_fail(m, POOLD_EXIT_OSERR, "log write lock: cannot create it");
 	if (journal_open(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	/* After the journal: replayed jobs keep their ids, other sources' follow. */
