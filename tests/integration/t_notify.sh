@@ -181,7 +181,7 @@ pings=$(count_since "$from" 'WATCHDOG=1$')
 # a gap late by as much as the master's loop was late with its 1 s
 # STATUS= tick in the same window (measured), so load cannot fail it but
 # a missed ping still does.
-late=$(times_since "$from" 'STATUS=' | gaps | awk '$1 > m { m = $1 } END { printf "%d", m > 1000 ? m - 1000 : 0 }')
+late=$(times_since "$from" 'STATUS=' | gaps | awk '$1 > m { m = $1 } END { printf "%d", (m > 1000 ? m - 1000 : 0) }')
 times_since "$from" 'WATCHDOG=1$' | gaps | check_gaps "WATCHDOG=1 pings" 0 $((550 + late))
 mean=$(times_since "$from" 'WATCHDOG=1$' | gaps | awk '{ s += $1; n++ } END { printf "%d", s / n }')
 ((mean >= 250 && mean <= 400 + late)) ||
