@@ -69,7 +69,7 @@ inih_libs=$(pkg-config --libs inih)
 
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
 jobs_src="worker/jobs.c worker/job_noop.c worker/job_log.c worker/job_backup.c
-	worker/job_net.c worker/backup_copy.c common/netrule.c common/ctl.c"
+	worker/job_net.c worker/backup_copy.c common/netrule.c common/ctl.c common/jobopt.c"
 sources() {
 	case $1 in
 	fuzz_ctl) echo "$jobs_src common/proto.c common/fsutil.c" ;;

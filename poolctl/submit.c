@@ -84,12 +84,13 @@ static void fifo_write(int fd, const char *buf, size_t len, const char *path)
 }
 
 /*
- * Rewrites a backup line whose path is relative into s->line as "TASK
- * CWD/PATH".  Leading "./" is dropped; nothing else is touched (no "..",
+ * Rewrites a backup line whose path is relative into s->line as
+ * "[OPTIONS] TASK CWD/PATH".  Leading "./" is dropped; nothing else is touched (no "..",
  * no symlinks: the daemon's check decides about those).  Returns the new
  * length, or 0 with a reason in err.
  */
-static size_t absolute_backup(struct submit *s, const struct ctl_line *cl, char *err, size_t errlen)
+static size_t absolute_backup(struct submit *s, const char *line, const struct ctl_line *cl,
+                              char *err, size_t errlen)
 {
 	const char *p = cl->args;
 	size_t len = cl->args_len;
@@ -108,8 +109,9 @@ static size_t absolute_backup(struct submit *s, const struct ctl_line *cl, char 
 	if (len == 1 && p[0] == '.')
 		len = 0;
 	sep = len == 0 || strcmp(s->cwd, "/") == 0 ? "" : "/";
-	n = snprintf(s->line, sizeof(s->line), "%.*s %s%s%.*s", (int)cl->task_len, cl->task, s->cwd,
-	             sep, (int)len, p);
+	/* The job options and the task stay as they were. */
+	n = snprintf(s->line, sizeof(s->line), "%.*s %s%s%.*s",
+	             (int)(cl->task + cl->task_len - line), line, s->cwd, sep, (int)len, p);
 	if (n < 0 || (size_t)n + 1 > CTL_LINE_MAX) {
 		snprintf(err, errlen, "line too long with the absolute path (limit %d bytes)",
 		         CTL_LINE_MAX);
@@ -141,7 +143,7 @@ static int prepare(struct submit *s, const char *line, size_t len, const char **
 	     (ctl_parse_code(cl.task, cl.task_len, &code) == -1 ||
 	      jobs_by_code(code) != s->backup)))
 		return -1; /* err still holds jobs_check_line's reason */
-	*outlen = absolute_backup(s, &cl, err, errlen);
+	*outlen = absolute_backup(s, line, &cl, err, errlen);
 	if (*outlen == 0)
 		return -1;
 	*out = s->line;
