@@ -107,8 +107,10 @@ static void test_used(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_key_before_task), cmocka_unit_test(test_no_options),
-	    cmocka_unit_test(test_refusals),        cmocka_unit_test(test_key_limit),
+	    cmocka_unit_test(test_key_before_task),
+	    cmocka_unit_test(test_no_options),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_key_limit),
 	    cmocka_unit_test(test_used),
 	};
 
