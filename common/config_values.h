@@ -14,7 +14,7 @@
 #include "config.h"
 
 /* Rows in the key table (checked where the table is defined). */
-#define CONFIG_N_KEYS 38
+#define CONFIG_N_KEYS 40
 
 #define CONFIG_DAY_MS 86400000u
 

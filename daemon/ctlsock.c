@@ -7,6 +7,13 @@
  *   status json   one JSON object           (status.c)
  *   wait          "waited N failed F", then one line per failed job,
  *                 once every job accepted before the request has ended
+ *   scale, metrics, scoreboard, and the job requests of jobctl_req.c
+ *                 (job, jobs, cancel, states)
+ *   submit LINE   a job: "id N" or "error REASON"; more "submit" lines
+ *                 may follow on the same connection, each answered in
+ *                 turn, until the client shuts down its side.  While
+ *                 [pool] queue_limit jobs are unfinished, its lines are
+ *                 left unread (the client blocks), as with the FIFO.
  *
  * Replies are queued and written when the socket is writable; the master
  * never blocks on a client.  At most m->ctl_cap clients are served at once
@@ -29,12 +36,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fsutil.h"
 #include "log.h"
 #include "master.h"
 
 #define CTLSOCK_IDLE    5.0
-#define CTLSOCK_REQ_MAX 256
+#define CTLSOCK_REQ_MAX (CTL_LINE_MAX + 16) /* "submit " and a whole line */
 #define CTLSOCK_BACKLOG 512
 
 struct client {
@@ -48,13 +56,17 @@ struct client {
 	char in[CTLSOCK_REQ_MAX];
 	size_t in_len;
 	char *out;
-	size_t out_len, out_off;
+	size_t out_len, out_off, out_cap;
+	bool stream; /* sending "submit" lines */
+	bool eof;    /* ... and has shut down its side */
+	bool parked; /* ... and waits for room in the queue */
 	bool waiting;
 	struct waiter wait;
 	uint64_t wait_jobs; /* unfinished at the request */
 };
 
 static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void client_stream_sent(struct client *c);
 
 /* Takes c off the list of clients with no request yet. */
 static void client_busy(struct client *c)
@@ -83,6 +95,8 @@ static void client_close(struct client *c)
 	client_busy(c);
 	if (c->waiting)
 		waitset_remove(&m->waits, &c->wait);
+	if (c->parked)
+		m->ctl_parked--;
 	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -110,9 +124,13 @@ static void client_write(struct client *c)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
-		break;
+		client_close(c);
+		return;
 	}
-	client_close(c);
+	if (c->stream)
+		client_stream_sent(c);
+	else
+		client_close(c);
 }
 
 /* Queues a reply (taking ownership of text) and starts sending it. */
@@ -140,6 +158,94 @@ static void client_reply_str(struct client *c, const char *s)
 		return;
 	}
 	client_reply(c, copy, strlen(copy));
+}
+
+/* A stream client's watcher: read unless parked or at EOF, write while
+ * replies are pending. */
+static void client_watch(struct client *c)
+{
+	int ev = (c->parked || c->eof ? 0 : EV_READ) | (c->out_off < c->out_len ? EV_WRITE : 0);
+
+	ev_io_stop(c->m->loop, &c->io_w);
+	if (ev == 0)
+		return;
+	ev_io_set(&c->io_w, c->fd, ev);
+	ev_io_start(c->m->loop, &c->io_w);
+}
+
+/* Answers one "submit LINE" (nl: its newline in c->in); false if the
+ * reply cannot be queued (out of memory). */
+static bool client_submit_one(struct client *c, char *nl, bool *took)
+{
+	char err[400], line[480];
+	uint64_t id;
+	int n;
+
+	*nl = '\0';
+	if (strncmp(c->in, "submit ", 7) != 0)
+		n = snprintf(line, sizeof(line), "error only submit requests may follow one\n");
+	else if (jobctl_submit(c->m, c->in + 7, (size_t)(nl - c->in) - 7, &id, err, sizeof(err)) ==
+	         0) {
+		n = snprintf(line, sizeof(line), "id %llu\n", (unsigned long long)id);
+		*took = true;
+	} else {
+		n = snprintf(line, sizeof(line), "error %s\n", err);
+	}
+	n = n < (int)sizeof(line) ? n : (int)sizeof(line) - 1;
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (buf_reserve(&c->out, &c->out_cap, c->out_len, (size_t)n, 4096) == -1)
+		return false;
+	memcpy(c->out + c->out_len, line, (size_t)n);
+	c->out_len += (size_t)n;
+	c->in_len -= (size_t)(nl - c->in) + 1;
+	memmove(c->in, nl + 1, c->in_len);
+	return true;
+}
+
+/*
+ * Takes the whole "submit" lines a stream client has sent while the queue
+ * has room, queues their answers, and makes the jobs durable (journal)
+ * before any id is sent.
+ */
+static void client_stream(struct client *c)
+{
+	struct master *m = c->m;
+	bool took = false;
+	char *nl;
+
+	while ((nl = memchr(c->in, '\n', c->in_len)) != NULL) {
+		if (jobctl_full(m)) {
+			c->parked = true;
+			m->ctl_parked++;
+			break;
+		}
+		if (!client_submit_one(c, nl, &took)) {
+			client_close(c);
+			return;
+		}
+	}
+	if (nl == NULL && c->in_len == sizeof(c->in)) {
+		client_reply_str(c, "error request too long\n");
+		return;
+	}
+	if (took)
+		journal_after_read(m);
+	client_watch(c);
+	if (c->out_off < c->out_len)
+		client_write(c);
+	else
+		client_stream_sent(c);
+}
+
+/* A stream client's replies are all sent: it ends after its EOF. */
+static void client_stream_sent(struct client *c)
+{
+	if (c->eof && !c->parked && memchr(c->in, '\n', c->in_len) == NULL) {
+		client_close(c);
+		return;
+	}
+	client_watch(c);
 }
 
 static void client_wait_done(struct client *c)
@@ -241,21 +347,32 @@ static void client_request(struct client *c, const char *req)
 			return;
 		}
 		client_reply(c, text, len);
+	} else if ((text = jobctl_request(m, req, &len)) != NULL || len > 0) {
+		if (text == NULL)
+			client_reply_str(c, "error out of memory\n");
+		else
+			client_reply(c, text, len);
 	} else {
 		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
-		                    "metrics, scoreboard)\n");
+		                    "metrics, scoreboard, submit, job, jobs, cancel, states)\n");
 	}
 }
 
 /* Reads the request line; while waiting, reading only notices a hang-up. */
 static void client_read(struct client *c)
 {
+	struct master *m = c->m;
 	char *nl;
 	ssize_t n;
 
 	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n == 0 && c->stream) {
+		c->eof = true;
+		client_stream(c);
+		return;
+	}
 	if (n <= 0) {
 		client_close(c);
 		return;
@@ -263,6 +380,13 @@ static void client_read(struct client *c)
 	if (c->waiting)
 		return;
 	c->in_len += (size_t)n;
+	if (c->stream || (c->in_len >= 7 && memcmp(c->in, "submit ", 7) == 0)) {
+		client_busy(c);
+		c->stream = true;
+		client_stream(c); /* may close c */
+		dispatch_run(m);
+		return;
+	}
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl == NULL) {
 		if (c->in_len == sizeof(c->in))
@@ -401,7 +525,18 @@ static void ctlsock_wait_done(struct waiter *w, void *arg)
 
 void ctlsock_job_ended(struct master *m, uint64_t id)
 {
+	struct client *c, *next;
+
 	waitset_job_ended(&m->waits, id, ctlsock_wait_done, NULL);
+	/* Room again: the submitters that waited for it go on. */
+	for (c = m->clients; m->ctl_parked > 0 && !jobctl_full(m) && c != NULL; c = next) {
+		next = c->next;
+		if (c->parked) {
+			c->parked = false;
+			m->ctl_parked--;
+			client_stream(c);
+		}
+	}
 }
 
 unsigned ctlsock_waiting(const struct master *m)

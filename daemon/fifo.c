@@ -102,12 +102,13 @@ static void fifo_line(struct master *m, const char *line, size_t len)
 		fifo_reject(m, line, len, "out of memory");
 		return;
 	}
-	j->id = ++m->next_id;
+	j->id = journal_next_id(m);
 	j->accepted = ev_now(m->loop);
 	m->live++;
 	m->count.accepted[j->kind]++;
 	jobq_push(&m->queue, j);
 	journal_accept(m, j);
+	jobctl_admitted(m, j, &cl.opt, NULL);
 }
 
 /* Takes buffered lines while fewer than limit jobs are unfinished; -1 at the limit. */

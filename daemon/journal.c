@@ -18,6 +18,11 @@
  * fsync).  The lock that keeps a second poold away is on a separate file
  * (journal_replay.c), so a rename never takes it away.
  *
+ * Job ids are never given twice by runs of the same poold: they are
+ * reserved JOURNAL_ID_BLOCK at a time by an IDS record, written and
+ * synced before the first of them is used; every compacted file starts
+ * with the current reservation, and a start continues after it.
+ *
  * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
  * bytes of arguments; sum is FNV-1a of everything after it, so a torn or
  * garbled tail (a power cut) is recognised and ignored.
@@ -38,6 +43,8 @@
 #include "master.h"
 
 #define JOURNAL_COMPACT_MIN (64u << 20)
+/* Ids reserved per IDS record: one write and sync per this many jobs. */
+#define JOURNAL_ID_BLOCK 4096
 
 static int journal_reserve(struct journal *jl, size_t more)
 {
@@ -75,6 +82,18 @@ void journal_end(struct master *m, const struct job *j)
 	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len;
 }
 
+uint64_t journal_next_id(struct master *m)
+{
+	uint64_t id = ++m->next_id;
+
+	if (id > m->id_reserved) {
+		m->id_reserved = id + JOURNAL_ID_BLOCK - 1;
+		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0);
+		journal_flush(m, true); /* durable before the id is given out */
+	}
+	return id;
+}
+
 static int journal_write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t n;
@@ -99,6 +118,8 @@ static void journal_put_live(struct master *m)
 	struct slot *s;
 
 	m->journal.live_bytes = 0;
+	if (m->id_reserved > 0)
+		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0);
 	for (j = m->queue.head; j != NULL; j = j->next)
 		if (j->ext == NULL) /* a Redis job lives in its group, not here */
 			journal_accept(m, j);

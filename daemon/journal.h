@@ -13,6 +13,7 @@
 #define JOURNAL_MAGIC  "poold-journal-1\n"
 #define JOURNAL_ACCEPT 'A'
 #define JOURNAL_END    'E'
+#define JOURNAL_IDS    'I' /* ids up to this record's id are reserved */
 
 struct journal_rec {
 	uint32_t sum; /* FNV-1a of the rest of the record and its arguments */

@@ -72,6 +72,8 @@ static void replay_mark(void *arg, const struct journal_rec *r, const char *args
 
 	if (r->type == JOURNAL_END)
 		rp->ended.cell[id_set_slot(&rp->ended, r->id)] = r->id;
+	if (r->type == JOURNAL_IDS && r->id > rp->m->id_reserved)
+		rp->m->id_reserved = r->id;
 }
 
 static void replay_queue(void *arg, const struct journal_rec *r, const char *args)
@@ -92,6 +94,7 @@ static void replay_queue(void *arg, const struct journal_rec *r, const char *arg
 	j->id = r->id;
 	j->accepted = ev_now(m->loop);
 	jobq_push(&m->queue, j);
+	jobctl_admitted(m, j, NULL, NULL);
 	m->live++;
 	m->count.accepted[j->kind]++;
 	if (r->id > m->next_id)
@@ -135,6 +138,9 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 	journal_scan(p, size, replay_mark, &rp, d);
 	journal_scan(p, size, replay_queue, &rp, d);
 	free(rp.ended.cell);
+	/* New ids start after everything an earlier run may have given. */
+	if (m->id_reserved > m->next_id)
+		m->next_id = m->id_reserved;
 	journal_report(d, m->cfg.journal_file);
 	if (rp.skipped > 0)
 		log_warnx("journal: %llu jobs of unknown kinds skipped",

@@ -91,6 +91,7 @@ static void master_setup(struct master *m)
 		fatalx(POOLD_EXIT_OSERR, "out of memory");
 	if (board_init(m, err, sizeof(err)) == -1)
 		fatalx(POOLD_EXIT_OSERR, "%s", err);
+	jobctl_start(m); /* before the journal: replayed jobs are tracked */
 	if (journal_open(m, err, sizeof(err)) == -1) {
 		ctlsock_close(m);
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
@@ -116,6 +117,7 @@ static void master_setup(struct master *m)
 static void master_teardown(struct master *m)
 {
 	ev_timer_stop(m->loop, &m->deadline_w);
+	ev_timer_stop(m->loop, &m->results_w);
 	ev_timer_stop(m->loop, &m->metrics_w);
 	ev_timer_stop(m->loop, &m->scaler_w);
 	notify_close(m);
@@ -127,6 +129,7 @@ static void master_teardown(struct master *m)
 	redis_close(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
+	jobctl_free(m);
 	outcome_free(m);
 	config_free(&m->cfg);
 	ev_loop_destroy(m->loop);

@@ -24,6 +24,7 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->timeouts = 0;
 	j->len = (uint32_t)len;
 	j->ext = NULL;
+	j->res = NULL;
 	if (len > 0)
 		memcpy(j->args, args, len);
 	return j;

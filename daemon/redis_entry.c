@@ -222,6 +222,7 @@ static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
                         const struct job_kind *kind, const struct ctl_line *cl, const char *uid)
 {
 	struct master *m = r->m;
+	char ref[REDIS_EID_MAX];
 	size_t ulen = strlen(uid);
 	struct redis_job *x = malloc(sizeof(*x) + ulen + 1);
 	struct job *j =
@@ -242,12 +243,14 @@ static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
 	r->held = x;
 	r->nheld++;
 	j->ext = x;
-	j->id = ++m->next_id;
+	j->id = journal_next_id(m);
 	j->accepted = ev_now(m->loop);
 	m->live++;
 	m->redis_live++;
 	m->count.accepted[j->kind]++;
 	jobq_push(&m->queue, j);
+	redis_eid_format(eid, ref);
+	jobctl_admitted(m, j, &cl->opt, ref);
 }
 
 void redis_take_entry(struct redis_source *r, const redisReply *e, bool claimed)

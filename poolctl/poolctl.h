@@ -42,14 +42,14 @@ void poolctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 
  * `submit TASK [ARGS...]`: validates the one job made of argv[0..argc-1]
  * and writes it into the FIFO.  Returns the exit code (0 or 65).
  */
-int poolctl_submit(const struct config *cfg, int argc, char **argv);
+int poolctl_submit(const struct config *cfg, int argc, char **argv, bool quiet);
 
 /*
  * `submit -`: validates each line of standard input and writes the good
  * ones into the FIFO, many whole lines per atomic write.  Returns 0, or 65
  * if any line was rejected.
  */
-int poolctl_submit_stdin(const struct config *cfg);
+int poolctl_submit_stdin(const struct config *cfg, bool quiet);
 
 /*
  * `submit --redis TASK [ARGS...]`, `submit --redis -`: the same checks,
@@ -99,5 +99,17 @@ int poolctl_ask(const struct config *cfg, const char *request);
  * none failed, 1 if some did), or exits 75 after timeout_ms if has_timeout.
  */
 int poolctl_wait(const struct config *cfg, bool has_timeout, unsigned timeout_ms);
+
+/* `cancel ID...`: 0 if every id was cancelled, 1 if any was unknown or
+ * had ended (each said on stderr). */
+int poolctl_cancel(const struct config *cfg, int argc, char **argv);
+
+/*
+ * `wait ID... [--timeout D] [--no-progress]`: until every id has ended; 0
+ * if all were done, 1 if any was not (listed), 75 at the timeout.  A
+ * progress line on a terminal unless progress is false.
+ */
+int poolctl_wait_ids(const struct config *cfg, int argc, char **argv, bool has_timeout,
+                     unsigned timeout_ms, bool progress);
 
 #endif
