@@ -48,7 +48,7 @@ static uint64_t notify_total_ended(const struct master *m)
 
 	for (k = 0; k < jobs_count(); k++)
 		n += m->count.done[k] + m->count.failed[k] + m->count.timedout[k] +
-		     m->count.buried[k];
+		     m->count.buried[k] + m->count.cancelled[k];
 	return n;
 }
 

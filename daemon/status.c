@@ -14,7 +14,7 @@
 struct status_sums {
 	unsigned ready, starting, retiring, backoff, busy;
 	uint64_t in_flight;
-	uint64_t accepted, done, failed, timedout, buried;
+	uint64_t accepted, done, failed, timedout, buried, cancelled;
 };
 
 static const char *const slot_state_names[] = {
@@ -46,6 +46,7 @@ static void status_sum(const struct master *m, struct status_sums *t)
 		t->failed += m->count.failed[k];
 		t->timedout += m->count.timedout[k];
 		t->buried += m->count.buried[k];
+		t->cancelled += m->count.cancelled[k];
 	}
 }
 
@@ -123,6 +124,7 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"in_flight", "in flight", t->in_flight},
 	    {"retried", "retried", m->count.retried},
 	    {"buried", "buried", t->buried},
+	    {"cancelled", "cancelled", t->cancelled},
 	    {"replayed", "replayed from the journal", m->count.replayed},
 	};
 	const struct status_field workers_ended[] = {
@@ -205,6 +207,7 @@ static void status_tasks(const struct master *m, FILE *f, bool json)
 		    {"failed", "", m->count.failed[k]},
 		    {"timed_out", "", m->count.timedout[k]},
 		    {"buried", "", m->count.buried[k]},
+		    {"cancelled", "", m->count.cancelled[k]},
 		    {"wait_p50_us", "", STATUS_US(&ks->wait, 0.5)},
 		    {"wait_p99_us", "", STATUS_US(&ks->wait, 0.99)},
 		    {"run_p50_us", "", STATUS_US(&ks->run, 0.5)},
