@@ -654,9 +654,11 @@ run_backup() {
 	fi
 	cat "$src" >/dev/null
 	start_daemon 2 "[backup]" "dir = backups" "allow = $CACHE"
-	dest=$DDIR/backups$src
+	# Each round a first generation (no earlier one to share the file with).
+	dest=$DDIR/backups$src/@latest
 	for ((r = 0; r < BACKUP_ROUNDS; r++)); do
-		rm -f "$dest" "$WORK/cp-sync.bin" "$WORK/cp.bin"
+		rm -rf "$DDIR/backups$src"
+		rm -f "$WORK/cp-sync.bin" "$WORK/cp.bin"
 		sync
 		time_us backup_job "$src"
 		tb+=("$TIME_US")

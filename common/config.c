@@ -17,6 +17,7 @@
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ struct config_load {
 	unsigned err_line; /* the line of our first error, 0 while none */
 	bool cont;         /* this line continues the previous key's value */
 	bool have_prev;    /* a key line came since the last section line */
-	unsigned first_line[CONFIG_N_KEYS];
+	unsigned first_line[CONFIG_MAX_KEYS];
 	const char *text; /* the source: text in memory, or else fp */
 	FILE *fp;
 	char *buf; /* getline's buffer for fp */
@@ -204,35 +205,58 @@ static int config_check_redis(struct config_load *ld)
 }
 
 /* The files poold writes, which must be distinct files (a log line in
- * the journal would be read back as damage). */
-enum { CONFIG_F_LOG, CONFIG_F_METRICS, CONFIG_F_JOURNAL, CONFIG_F_LOCK, CONFIG_N_FILES };
-static const struct {
-	const char *section, *what;
-} config_files[CONFIG_N_FILES] = {
-    {"log", "[log] file"},
-    {"metrics", "[metrics] file"},
-    {"journal", "[journal] file"},
-    {"journal", "the lock of [journal] file"},
+ * the journal would be read back as damage): the kinds' keys marked
+ * `written` ([log] file), then [metrics] file, [journal] file and the
+ * journal's lock.  Each with the index of the key that names it. */
+#define CONFIG_MAX_FILES 16
+struct config_files {
+	int n;
+	int key[CONFIG_MAX_FILES];
+	bool lock[CONFIG_MAX_FILES]; /* the journal's lock: path + ".lock" */
+	const char *path[CONFIG_MAX_FILES];
 };
+
+static void config_files_add(struct config_files *f, struct config *c, int key, bool lock)
+{
+	if (f->n == CONFIG_MAX_FILES)
+		return;
+	f->key[f->n] = key;
+	f->lock[f->n] = lock;
+	f->path[f->n++] = config_field(c, config_key_at(key));
+}
+
+static void config_files_list(const struct config *c, struct config_files *f)
+{
+	struct config *cfg = (struct config *)c; /* only read: config_field is not const */
+	int i, n = config_key_count();
+
+	f->n = 0;
+	for (i = CONFIG_N_KEYS; i < n; i++)
+		if (config_key_at(i)->written)
+			config_files_add(f, cfg, i, false);
+	config_files_add(f, cfg, config_key_find("metrics", "file"), false);
+	config_files_add(f, cfg, config_key_find("journal", "file"), false);
+	config_files_add(f, cfg, config_key_find("journal", "file"), true);
+}
 
 /*
  * Finds two of c's files that are one file once resolved (symlinks, hard
  * links, "dir/../x", a symlinked directory): true with their indexes in
  * *a < *b, or false.
  */
-static bool config_files_overlap(const struct config *c, int *a, int *b)
+static bool config_files_overlap(const struct config_files *f, int *a, int *b)
 {
-	char lock[PATH_MAX + 8];
-	const char *path[CONFIG_N_FILES] = {c->log_file, c->metrics_file, c->journal_file, lock};
+	char pi[PATH_MAX + 8], pj[PATH_MAX + 8];
 	int i, j;
 
-	snprintf(lock, sizeof(lock), "%s.lock", c->journal_file);
-	for (i = 0; i < CONFIG_N_FILES; i++) {
-		for (j = i + 1; j < CONFIG_N_FILES; j++) {
-			if (path[i][0] == '\0' || path[j][0] == '\0' ||
-			    (i == CONFIG_F_JOURNAL && j == CONFIG_F_LOCK))
+	for (i = 0; i < f->n; i++) {
+		for (j = i + 1; j < f->n; j++) {
+			if (f->path[i][0] == '\0' || f->path[j][0] == '\0' ||
+			    f->key[i] == f->key[j])
 				continue;
-			if (fsutil_same_file(path[i], path[j])) {
+			snprintf(pi, sizeof(pi), "%s%s", f->path[i], f->lock[i] ? ".lock" : "");
+			snprintf(pj, sizeof(pj), "%s%s", f->path[j], f->lock[j] ? ".lock" : "");
+			if (fsutil_same_file(pi, pj)) {
 				*a = i;
 				*b = j;
 				return true;
@@ -242,16 +266,27 @@ static bool config_files_overlap(const struct config *c, int *a, int *b)
 	return false;
 }
 
+/* "[log] file", or "the lock of [journal] file". */
+static void config_file_what(const struct config_files *f, int i, char *out, size_t len)
+{
+	const struct config_key *k = config_key_at(f->key[i]);
+
+	snprintf(out, len, "%s[%s] %s", f->lock[i] ? "the lock of " : "", k->section, k->key);
+}
+
 int config_check_files(const struct config *c, char *err, size_t errlen)
 {
-	const char *path[CONFIG_N_FILES] = {c->log_file, c->metrics_file, c->journal_file,
-	                                    c->journal_file};
+	struct config_files f;
+	char wa[128], wb[128];
 	int a, b;
 
-	if (!config_files_overlap(c, &a, &b))
+	config_files_list(c, &f);
+	if (!config_files_overlap(&f, &a, &b))
 		return 0;
-	snprintf(err, errlen, "%s '%s' and %s '%s%s' are the same file", config_files[a].what,
-	         path[a], config_files[b].what, path[b], b == CONFIG_F_LOCK ? ".lock" : "");
+	config_file_what(&f, a, wa, sizeof(wa));
+	config_file_what(&f, b, wb, sizeof(wb));
+	snprintf(err, errlen, "%s '%s' and %s '%s%s' are the same file", wa, f.path[a], wb,
+	         f.path[b], f.lock[b] ? ".lock" : "");
 	return -1;
 }
 
@@ -259,15 +294,16 @@ int config_check_files(const struct config *c, char *err, size_t errlen)
 static int config_check_files_at(struct config_load *ld)
 {
 	char reason[PATH_MAX + 128];
+	struct config_files f;
 	unsigned line = 0, l;
-	int a, b, k, i;
+	int a, b, i;
 
 	if (config_check_files(&ld->cfg, reason, sizeof(reason)) == 0)
 		return 0;
-	config_files_overlap(&ld->cfg, &a, &b);
+	config_files_list(&ld->cfg, &f);
+	config_files_overlap(&f, &a, &b);
 	for (i = 0; i < 2; i++) {
-		k = config_key_find(config_files[i == 0 ? a : b].section, "file");
-		l = k >= 0 ? ld->first_line[k] : 0;
+		l = ld->first_line[f.key[i == 0 ? a : b]];
 		line = l > line ? l : line;
 	}
 	if (line > 0)
@@ -275,6 +311,24 @@ static int config_check_files_at(struct config_load *ld)
 	else
 		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, reason);
 	return -1;
+}
+
+/* Each kind's check of its own section. */
+static int config_check_kinds(struct config_load *ld)
+{
+	const struct config_section *s;
+	char reason[PATH_MAX + 128];
+	size_t i, n = 1;
+
+	for (i = 0; i < n; i++) {
+		s = jobs_config_section(i, &n);
+		if (s == NULL || s->check == NULL ||
+		    s->check(&ld->cfg, ld->cfg.kind_conf[i], reason, sizeof(reason)) == 0)
+			continue;
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, reason);
+		return -1;
+	}
+	return 0;
 }
 
 /* Checks that need more than one key.  Returns 0, or -1 with err set. */
@@ -295,11 +349,8 @@ static int config_check(struct config_load *ld)
 		         ld->name, c->min_workers, c->max_workers);
 		return -1;
 	}
-	if (strcmp(c->log_file, c->fifo) == 0 || strcmp(c->log_file, c->socket) == 0) {
-		snprintf(ld->err, ld->errlen, "%s: [log] file is also a [control] path '%s'",
-		         ld->name, c->log_file);
+	if (config_check_kinds(ld) < 0)
 		return -1;
-	}
 	return config_check_files_at(ld);
 }
 
@@ -425,28 +476,16 @@ int config_parse_duration(const char *text, unsigned *ms)
 	return 0;
 }
 
-static bool config_rule_equal(const struct netrule *a, const struct netrule *b)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && a->prefix == b->prefix && a->port == b->port &&
-	       memcmp(a->addr, b->addr, n) == 0;
-}
-
 bool config_workers_differ(const struct config *a, const struct config *b)
 {
-	unsigned i;
+	const struct config_key *k;
+	int i, n = config_key_count();
 
-	if (strcmp(a->log_file, b->log_file) != 0 || strcmp(a->backup_dir, b->backup_dir) != 0 ||
-	    a->n_backup_allow != b->n_backup_allow || a->n_net_allow != b->n_net_allow ||
-	    a->net_timeout_ms != b->net_timeout_ms)
-		return true;
-	for (i = 0; i < a->n_backup_allow; i++) {
-		if (strcmp(a->backup_allow[i], b->backup_allow[i]) != 0)
-			return true;
-	}
-	for (i = 0; i < a->n_net_allow; i++) {
-		if (!config_rule_equal(&a->net_allow[i], &b->net_allow[i]))
+	for (i = CONFIG_N_KEYS; i < n; i++) {
+		k = config_key_at(i);
+		if (k->reload == CONFIG_RELOAD_WORKERS &&
+		    !k->same(k, config_blob((struct config *)a, k),
+		             config_blob((struct config *)b, k)))
 			return true;
 	}
 	return false;

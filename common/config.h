@@ -19,12 +19,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "netrule.h"
-
-#define CONFIG_MAX_BACKUP_ALLOW 32
-#define CONFIG_MAX_NET_ALLOW    64
-#define CONFIG_MAX_WORKERS      4096
-#define CONFIG_REDIS_NAME_MAX   200 /* stream, group, consumer names */
+#define CONFIG_MAX_WORKERS    4096
+#define CONFIG_REDIS_NAME_MAX 200 /* stream, group, consumer names */
 
 /* When [journal] writes are made durable. */
 enum config_fsync {
@@ -58,22 +54,9 @@ struct config {
 	char socket[PATH_MAX]; /* the status/wait Unix socket */
 	mode_t mode;           /* permission bits of both, default 0620 */
 
-	/* [log] */
-	char log_file[PATH_MAX];     /* where `log` jobs append */
-	int log_level;               /* enum log_level of the daemon's own stderr */
-	unsigned log_job_timeout_ms; /* [log] job_timeout: 0 = [pool] job_timeout */
-
-	/* [backup] */
-	char backup_dir[PATH_MAX];
-	char *backup_allow[CONFIG_MAX_BACKUP_ALLOW]; /* owned, absolute, normalized */
-	unsigned n_backup_allow;
-	unsigned backup_job_timeout_ms; /* 0 = [pool] job_timeout */
-
-	/* [net] */
-	struct netrule net_allow[CONFIG_MAX_NET_ALLOW];
-	unsigned n_net_allow;
-	unsigned net_timeout_ms;
-	unsigned net_job_timeout_ms; /* 0 = [pool] job_timeout */
+	/* [log] level; the job kinds' own keys ([log] file, [backup], [net]
+	 * ...) are in kind_conf, each kind's struct of its own (job.h). */
+	int log_level; /* enum log_level of the daemon's own stderr */
 
 	/* [journal] */
 	char journal_file[PATH_MAX];  /* accepted, unfinished jobs survive a crash here */
@@ -99,6 +82,11 @@ struct config {
 	char redis_group[CONFIG_REDIS_NAME_MAX + 1];
 	char redis_consumer[CONFIG_REDIS_NAME_MAX + 1];    /* "" (auto): HOST-HASH */
 	char redis_dead_letter[CONFIG_REDIS_NAME_MAX + 6]; /* never "" once loaded: STREAM:dead */
+
+	/* By index in the kind table: the values of that kind's section
+	 * (config_section.h), NULL for a kind without one.  Owned. */
+	void **kind_conf;
+	size_t n_kind_conf;
 };
 
 /*
@@ -122,8 +110,9 @@ int config_load_string(struct config *cfg, const char *text, const char *name, c
                        char *err, size_t errlen);
 
 /*
- * Refuses [log] file, [metrics] file, [journal] file (and the journal's
- * lock file) naming one file, after resolving symlinks, hard links and
+ * Refuses the files poold writes ([metrics] file, [journal] file and the
+ * journal's lock file, and every kind's key marked `written`, such as
+ * [log] file) naming one file, after resolving symlinks, hard links and
  * directories.  config_load runs it (with the line in the message);
  * reload runs it again once it has kept the running journal.  Returns 0,
  * or -1 with a reason in err.
@@ -141,9 +130,10 @@ void config_free(struct config *cfg);
 int config_parse_duration(const char *text, unsigned *ms);
 
 /*
- * True if the two configurations differ in anything that running workers
- * hold (log file, backup and net settings); a reload then replaces every
- * worker instead of only resizing the pool.
+ * True if the two configurations differ in a kind's key whose reload
+ * policy is CONFIG_RELOAD_WORKERS (config_section.h): running workers
+ * hold it, so a reload replaces every worker instead of only resizing
+ * the pool.
  */
 bool config_workers_differ(const struct config *a, const struct config *b);
 

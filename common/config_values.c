@@ -31,14 +31,8 @@ static const struct {
     {"info", LOG_LVL_INFO}, {"debug", LOG_LVL_DEBUG},
 };
 
-void *config_field(struct config *cfg, const struct config_key *k)
-{
-	return (char *)cfg + k->off;
-}
-
 /*
- * Joins path to base (unless path is absolute) and normalizes the result
- * lexically into out: "//" and "." vanish, ".." drops the component
+ * config_resolve: "//" and "." vanish, ".." drops the component
  * before it and stops at "/".  The filesystem is never consulted, so a
  * ".." after a symbolic link is taken by name, not by where the link
  * points.  Returns 0, or -1 if the result does not fit in outlen bytes.
@@ -122,8 +116,8 @@ int config_number(const char *s, unsigned long min, unsigned long max, unsigned 
 }
 
 /* A count in k->min..k->max into the unsigned field k names. */
-static int config_parse_count(struct config *cfg, const struct config_key *k, const char *value,
-                              char *reason, size_t rlen)
+int config_parse_count(struct config *cfg, const struct config_key *k, const char *value,
+                       char *reason, size_t rlen)
 {
 	unsigned long v;
 
@@ -155,8 +149,8 @@ static int config_parse_workers(struct config *cfg, const struct config_key *k, 
 }
 
 /* A duration of at least k->min ms into the unsigned field k names. */
-static int config_parse_time(struct config *cfg, const struct config_key *k, const char *value,
-                             char *reason, size_t rlen)
+int config_parse_time(struct config *cfg, const struct config_key *k, const char *value,
+                      char *reason, size_t rlen)
 {
 	unsigned ms;
 
@@ -178,8 +172,8 @@ static int config_parse_time(struct config *cfg, const struct config_key *k, con
 }
 
 /* A path, relative to the base directory unless absolute, normalized. */
-static int config_parse_path(struct config *cfg, const struct config_key *k, const char *value,
-                             char *reason, size_t rlen)
+int config_parse_path(struct config *cfg, const struct config_key *k, const char *value,
+                      char *reason, size_t rlen)
 {
 	if (config_resolve(cfg->basedir, value, config_field(cfg, k), PATH_MAX) < 0) {
 		snprintf(reason, rlen, "path too long (more than %d characters)", PATH_MAX - 1);
@@ -251,6 +245,23 @@ static int config_parse_pool_mode(struct config *cfg, const struct config_key *k
 	return -1;
 }
 
+/* A key with two words, false then true, chosen by k->min ([backup]
+ * hardlinks, partial). */
+int config_parse_choice(struct config *cfg, const struct config_key *k, const char *value,
+                        char *reason, size_t rlen)
+{
+	static const char *const words[][2] = {{"refuse", "allow"}, {"no", "yes"}};
+	const char *const *w = words[k->min];
+	bool *b = config_field(cfg, k);
+
+	if (strcmp(value, w[0]) == 0 || strcmp(value, w[1]) == 0) {
+		*b = strcmp(value, w[1]) == 0;
+		return 0;
+	}
+	snprintf(reason, rlen, "unknown value '%s' (%s, %s)", value, w[0], w[1]);
+	return -1;
+}
+
 /* [journal] fsync: when journal writes are made durable. */
 static int config_parse_fsync(struct config *cfg, const struct config_key *k, const char *value,
                               char *reason, size_t rlen)
@@ -287,143 +298,117 @@ static int config_parse_level(struct config *cfg, const struct config_key *k, co
 	return -1;
 }
 
-static void config_clear_backup_allow(struct config *cfg)
-{
-	while (cfg->n_backup_allow > 0) {
-		cfg->n_backup_allow--;
-		free(cfg->backup_allow[cfg->n_backup_allow]);
-		cfg->backup_allow[cfg->n_backup_allow] = NULL;
-	}
-}
-
-static void config_clear_net_allow(struct config *cfg)
-{
-	cfg->n_net_allow = 0;
-}
-
-/* Adds each space-separated path of value to [backup] allow. */
-static int config_parse_backup_allow(struct config *cfg, const struct config_key *k,
-                                     const char *value, char *reason, size_t rlen)
-{
-	char words[INI_MAX_LINE + 64], path[PATH_MAX];
-	char *save, *w;
-
-	snprintf(words, sizeof(words), "%s", value);
-	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
-		if (cfg->n_backup_allow == CONFIG_MAX_BACKUP_ALLOW) {
-			snprintf(reason, rlen, "more than %d paths", CONFIG_MAX_BACKUP_ALLOW);
-			return -1;
-		}
-		if (config_resolve(cfg->basedir, w, path, sizeof(path)) < 0) {
-			snprintf(reason, rlen, "path too long (more than %d characters)",
-			         PATH_MAX - 1);
-			return -1;
-		}
-		cfg->backup_allow[cfg->n_backup_allow] = strdup(path);
-		if (cfg->backup_allow[cfg->n_backup_allow] == NULL) {
-			snprintf(reason, rlen, "out of memory");
-			return -1;
-		}
-		cfg->n_backup_allow++;
-	}
-	return 0;
-}
-
-/* Adds each space-separated rule of value to [net] allow. */
-static int config_parse_net_allow(struct config *cfg, const struct config_key *k, const char *value,
-                                  char *reason, size_t rlen)
-{
-	char words[INI_MAX_LINE + 64], why[256];
-	char *save, *w;
-
-	snprintf(words, sizeof(words), "%s", value);
-	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
-		if (cfg->n_net_allow == CONFIG_MAX_NET_ALLOW) {
-			snprintf(reason, rlen, "more than %d rules", CONFIG_MAX_NET_ALLOW);
-			return -1;
-		}
-		if (netrule_parse(w, &cfg->net_allow[cfg->n_net_allow], why, sizeof(why)) < 0) {
-			snprintf(reason, rlen, "bad rule '%s': %s", w, why);
-			return -1;
-		}
-		cfg->n_net_allow++;
-	}
-	return 0;
-}
-
 #define CONFIG_AT(field) offsetof(struct config, field)
+
+/* A core key's reload policy (reload.c applies it; no `same`, no file
+ * check: those are for the kinds' keys). */
+#define CONFIG_LIVE    CONFIG_RELOAD_LIVE, NULL, false
+#define CONFIG_RESTART CONFIG_RELOAD_RESTART, NULL, false
 
 static const struct config_key config_keys[] = {
     {"pool", "workers", "auto", config_parse_workers, NULL, CONFIG_AT(workers), 1,
-     CONFIG_MAX_WORKERS},
-    {"pool", "inflight", "128", config_parse_count, NULL, CONFIG_AT(inflight), 1, 65536},
-    {"pool", "queue_limit", "65536", config_parse_count, NULL, CONFIG_AT(queue_limit), 1,
-     100000000},
+     CONFIG_MAX_WORKERS, CONFIG_LIVE},
+    {"pool", "inflight", "128", config_parse_count, NULL, CONFIG_AT(inflight), 1, 65536,
+     CONFIG_LIVE},
+    {"pool", "queue_limit", "65536", config_parse_count, NULL, CONFIG_AT(queue_limit), 1, 100000000,
+     CONFIG_LIVE},
     {"pool", "shutdown_timeout", "30s", config_parse_time, NULL, CONFIG_AT(shutdown_timeout_ms), 0,
-     CONFIG_DAY_MS},
+     CONFIG_DAY_MS, CONFIG_LIVE},
     {"pool", "kill_timeout", "5s", config_parse_time, NULL, CONFIG_AT(kill_timeout_ms), 0,
-     CONFIG_DAY_MS},
+     CONFIG_DAY_MS, CONFIG_LIVE},
     {"pool", "job_timeout", "5m", config_parse_time, NULL, CONFIG_AT(job_timeout_ms), 0,
-     CONFIG_DAY_MS},
-    {"pool", "max_attempts", "3", config_parse_count, NULL, CONFIG_AT(max_attempts), 1, 100},
-    {"pool", "timeout_retries", "0", config_parse_count, NULL, CONFIG_AT(timeout_retries), 0, 100},
+     CONFIG_DAY_MS, CONFIG_LIVE},
+    {"pool", "max_attempts", "3", config_parse_count, NULL, CONFIG_AT(max_attempts), 1, 100,
+     CONFIG_LIVE},
+    {"pool", "timeout_retries", "0", config_parse_count, NULL, CONFIG_AT(timeout_retries), 0, 100,
+     CONFIG_LIVE},
     {"pool", "max_jobs_per_worker", "0", config_parse_count, NULL, CONFIG_AT(max_jobs_per_worker),
-     0, 4000000000UL},
-    {"pool", "mode", "static", config_parse_pool_mode, NULL, CONFIG_AT(dynamic), 0, 0},
+     0, 4000000000UL, CONFIG_LIVE},
+    {"pool", "mode", "static", config_parse_pool_mode, NULL, CONFIG_AT(dynamic), 0, 0, CONFIG_LIVE},
     {"pool", "min_workers", "1", config_parse_count, NULL, CONFIG_AT(min_workers), 1,
-     CONFIG_MAX_WORKERS},
+     CONFIG_MAX_WORKERS, CONFIG_LIVE},
     {"pool", "max_workers", "64", config_parse_count, NULL, CONFIG_AT(max_workers), 1,
-     CONFIG_MAX_WORKERS},
+     CONFIG_MAX_WORKERS, CONFIG_LIVE},
     {"pool", "idle_timeout", "10s", config_parse_time, NULL, CONFIG_AT(idle_timeout_ms), 100,
-     CONFIG_DAY_MS},
-    {"control", "fifo", "poold.d/control", config_parse_path, NULL, CONFIG_AT(fifo), 0, 0},
-    {"control", "socket", "poold.d/control.sock", config_parse_path, NULL, CONFIG_AT(socket), 0, 0},
-    {"control", "mode", "0620", config_parse_mode, NULL, CONFIG_AT(mode), 0, 0},
-    {"log", "file", "poold.d/jobs.log", config_parse_path, NULL, CONFIG_AT(log_file), 0, 0},
-    {"log", "level", "info", config_parse_level, NULL, CONFIG_AT(log_level), 0, 0},
-    {"log", "job_timeout", "0", config_parse_time, NULL, CONFIG_AT(log_job_timeout_ms), 0,
-     CONFIG_DAY_MS},
-    {"backup", "dir", "poold.d/backups", config_parse_path, NULL, CONFIG_AT(backup_dir), 0, 0},
-    {"backup", "allow", ".", config_parse_backup_allow, config_clear_backup_allow,
-     CONFIG_AT(backup_allow), 0, 0},
-    {"backup", "job_timeout", "0", config_parse_time, NULL, CONFIG_AT(backup_job_timeout_ms), 0,
-     CONFIG_DAY_MS},
-    {"net", "allow", "127.0.0.0/8 ::1", config_parse_net_allow, config_clear_net_allow,
-     CONFIG_AT(net_allow), 0, 0},
-    {"net", "timeout", "3s", config_parse_time, NULL, CONFIG_AT(net_timeout_ms), 1, CONFIG_DAY_MS},
-    {"net", "job_timeout", "0", config_parse_time, NULL, CONFIG_AT(net_job_timeout_ms), 0,
-     CONFIG_DAY_MS},
-    {"journal", "file", "poold.d/journal", config_parse_path, NULL, CONFIG_AT(journal_file), 0, 0},
-    {"journal", "fsync", "interval", config_parse_fsync, NULL, CONFIG_AT(journal_fsync), 0, 0},
+     CONFIG_DAY_MS, CONFIG_LIVE},
+    {"control", "fifo", "poold.d/control", config_parse_path, NULL, CONFIG_AT(fifo), 0, 0,
+     CONFIG_RESTART},
+    {"control", "socket", "poold.d/control.sock", config_parse_path, NULL, CONFIG_AT(socket), 0, 0,
+     CONFIG_RESTART},
+    {"control", "mode", "0620", config_parse_mode, NULL, CONFIG_AT(mode), 0, 0, CONFIG_RESTART},
+    {"log", "level", "info", config_parse_level, NULL, CONFIG_AT(log_level), 0, 0, CONFIG_LIVE},
+    {"journal", "file", "poold.d/journal", config_parse_path, NULL, CONFIG_AT(journal_file), 0, 0,
+     CONFIG_RESTART},
+    {"journal", "fsync", "interval", config_parse_fsync, NULL, CONFIG_AT(journal_fsync), 0, 0,
+     CONFIG_LIVE},
     {"journal", "interval", "1s", config_parse_time, NULL, CONFIG_AT(journal_interval_ms), 1,
-     CONFIG_DAY_MS},
-    {"results", "keep", "10000", config_parse_count, NULL, CONFIG_AT(results_keep), 0, 10000000},
+     CONFIG_DAY_MS, CONFIG_LIVE},
+    {"results", "keep", "10000", config_parse_count, NULL, CONFIG_AT(results_keep), 0, 10000000,
+     CONFIG_LIVE},
     {"results", "max_age", "1h", config_parse_time, NULL, CONFIG_AT(results_max_age_ms), 0,
-     CONFIG_DAY_MS},
-    {"metrics", "file", "none", config_parse_opt_path, NULL, CONFIG_AT(metrics_file), 0, 0},
+     CONFIG_DAY_MS, CONFIG_LIVE},
+    {"metrics", "file", "none", config_parse_opt_path, NULL, CONFIG_AT(metrics_file), 0, 0,
+     CONFIG_LIVE},
     {"metrics", "interval", "15s", config_parse_time, NULL, CONFIG_AT(metrics_interval_ms), 100,
-     CONFIG_DAY_MS},
-    {"redis", "url", "none", config_parse_redis_url, NULL, CONFIG_AT(redis_host), 0, 0},
-    {"redis", "stream", "poold", config_parse_name, NULL, CONFIG_AT(redis_stream), 0, 0},
-    {"redis", "group", "poold", config_parse_name, NULL, CONFIG_AT(redis_group), 0, 0},
-    {"redis", "consumer", "auto", config_parse_name, NULL, CONFIG_AT(redis_consumer), 1, 0},
-    {"redis", "batch", "128", config_parse_count, NULL, CONFIG_AT(redis_batch), 1, 10000},
+     CONFIG_DAY_MS, CONFIG_LIVE},
+    {"redis", "url", "none", config_parse_redis_url, NULL, CONFIG_AT(redis_host), 0, 0,
+     CONFIG_LIVE},
+    {"redis", "stream", "poold", config_parse_name, NULL, CONFIG_AT(redis_stream), 0, 0,
+     CONFIG_LIVE},
+    {"redis", "group", "poold", config_parse_name, NULL, CONFIG_AT(redis_group), 0, 0, CONFIG_LIVE},
+    {"redis", "consumer", "auto", config_parse_name, NULL, CONFIG_AT(redis_consumer), 1, 0,
+     CONFIG_LIVE},
+    {"redis", "batch", "128", config_parse_count, NULL, CONFIG_AT(redis_batch), 1, 10000,
+     CONFIG_LIVE},
     {"redis", "claim_idle", "30s", config_parse_time, NULL, CONFIG_AT(redis_claim_idle_ms), 100,
-     CONFIG_DAY_MS},
-    {"redis", "max_attempts", "3", config_parse_count, NULL, CONFIG_AT(redis_max_attempts), 1, 100},
-    {"redis", "dead_letter", "auto", config_parse_name, NULL, CONFIG_AT(redis_dead_letter), 1, 0},
+     CONFIG_DAY_MS, CONFIG_LIVE},
+    {"redis", "max_attempts", "3", config_parse_count, NULL, CONFIG_AT(redis_max_attempts), 1, 100,
+     CONFIG_LIVE},
+    {"redis", "dead_letter", "auto", config_parse_name, NULL, CONFIG_AT(redis_dead_letter), 1, 0,
+     CONFIG_LIVE},
 };
 
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == CONFIG_N_KEYS,
                "CONFIG_N_KEYS in config_values.h must match the key table");
 
+int config_key_count(void)
+{
+	const struct config_section *s;
+	size_t i, n = 1;
+	int count = CONFIG_N_KEYS;
+
+	for (i = 0; i < n; i++) {
+		s = jobs_config_section(i, &n);
+		count += s != NULL ? (int)s->nkeys : 0;
+	}
+	return count;
+}
+
+const struct config_key *config_key_at(int key)
+{
+	const struct config_section *s;
+	size_t i, n = 1, k;
+
+	if (key < (int)CONFIG_N_KEYS)
+		return &config_keys[key];
+	k = (size_t)key - CONFIG_N_KEYS;
+	for (i = 0; i < n; i++) {
+		s = jobs_config_section(i, &n);
+		if (s != NULL && k < s->nkeys)
+			return &s->keys[k];
+		k -= s != NULL ? s->nkeys : 0;
+	}
+	return NULL;
+}
+
 int config_key_find(const char *section, const char *key)
 {
-	int i;
+	const struct config_key *k;
+	int i, n = config_key_count();
 
-	for (i = 0; i < (int)CONFIG_N_KEYS; i++) {
-		if (strcmp(config_keys[i].section, section) == 0 &&
-		    strcmp(config_keys[i].key, key) == 0)
+	for (i = 0; i < n; i++) {
+		k = config_key_at(i);
+		if (strcmp(k->section, section) == 0 && strcmp(k->key, key) == 0)
 			return i;
 	}
 	return -1;
@@ -431,10 +416,10 @@ int config_key_find(const char *section, const char *key)
 
 bool config_section_known(const char *section)
 {
-	size_t i;
+	int i, n = config_key_count();
 
-	for (i = 0; i < CONFIG_N_KEYS; i++) {
-		if (strcmp(config_keys[i].section, section) == 0)
+	for (i = 0; i < n; i++) {
+		if (strcmp(config_key_at(i)->section, section) == 0)
 			return true;
 	}
 	return false;
@@ -442,29 +427,39 @@ bool config_section_known(const char *section)
 
 bool config_key_is_list(int key)
 {
-	return config_keys[key].clear != NULL;
+	return config_key_at(key)->clear != NULL;
 }
 
 void config_key_clear(struct config *cfg, int key)
 {
-	if (config_keys[key].clear != NULL)
-		config_keys[key].clear(cfg);
+	const struct config_key *k = config_key_at(key);
+
+	if (k->clear != NULL)
+		k->clear(cfg, k);
 }
 
 int config_key_parse(struct config *cfg, int key, const char *value, char *reason, size_t rlen)
 {
-	return config_keys[key].parse(cfg, &config_keys[key], value, reason, rlen);
+	const struct config_key *k = config_key_at(key);
+
+	return k->parse(cfg, k, value, reason, rlen);
 }
 
 int config_defaults_at(struct config *cfg, const char *basedir, char *reason, size_t rlen)
 {
 	const struct config_key *k;
 	char why[256];
+	int i, n = config_key_count();
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (config_absolute(basedir, cfg->basedir, reason, rlen) < 0)
 		return -1;
-	for (k = config_keys; k < config_keys + CONFIG_N_KEYS; k++) {
+	if (config_kinds_alloc(cfg, reason, rlen) < 0) {
+		config_free(cfg);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		k = config_key_at(i);
 		if (k->parse(cfg, k, k->def, why, sizeof(why)) < 0) {
 			snprintf(reason, rlen, "default [%s] %s: %s", k->section, k->key, why);
 			config_free(cfg);
@@ -482,9 +477,4 @@ int config_defaults(struct config *cfg, char *err, size_t errlen)
 	snprintf(cfg->redis_dead_letter, sizeof(cfg->redis_dead_letter), "%s:dead",
 	         cfg->redis_stream);
 	return 0;
-}
-
-void config_free(struct config *cfg)
-{
-	config_clear_backup_allow(cfg);
 }

@@ -12,34 +12,20 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "config_section.h"
 
-/* Rows in the key table (checked where the table is defined). */
-#define CONFIG_N_KEYS 40
+/* Rows in the core key table (checked where the table is defined); the
+ * kinds' keys follow them, numbered from CONFIG_N_KEYS on, up to
+ * CONFIG_MAX_KEYS in all (config_defaults_at refuses more). */
+#define CONFIG_N_KEYS   32
+#define CONFIG_MAX_KEYS 256
 
 #define CONFIG_DAY_MS 86400000u
 
-/* One INI key: where it lives, its default (parsed like file text) and
- * how its value is read.  off names the field in struct config (for the
- * number and duration parsers, with min..max); clear is set for lists,
- * whose first line replaces the default and whose indented continuation
- * lines add to it. */
-struct config_key {
-	const char *section;
-	const char *key;
-	const char *def;
-	int (*parse)(struct config *cfg, const struct config_key *k, const char *value,
-	             char *reason, size_t rlen);
-	void (*clear)(struct config *cfg);
-	size_t off;
-	unsigned long min, max;
-};
-
 /* Helpers of the value parsers, shared by config_values.c and
  * config_redis.c. */
-void *config_field(struct config *cfg, const struct config_key *k);
 int config_number(const char *s, unsigned long min, unsigned long max, unsigned long *out,
                   char *reason, size_t rlen);
-int config_resolve(const char *base, const char *path, char *out, size_t outlen);
 
 /* The [redis] value parsers (config_redis.c). */
 int config_parse_name(struct config *cfg, const struct config_key *k, const char *value,
@@ -49,6 +35,12 @@ int config_parse_redis_url(struct config *cfg, const struct config_key *k, const
 
 /* The index of [section] key, or -1 if there is no such key. */
 int config_key_find(const char *section, const char *key);
+
+/* The row of key index i (0 .. config_key_count() - 1). */
+const struct config_key *config_key_at(int i);
+
+/* The number of keys: the core table's and every kind's. */
+int config_key_count(void);
 
 /* True if some key lives in [section]. */
 bool config_section_known(const char *section);
@@ -63,6 +55,11 @@ void config_key_clear(struct config *cfg, int key);
 /* Reads one value (not empty) of the key into cfg.  Returns 0, or -1
  * with a reason ("0 out of range 1..4096") in reason. */
 int config_key_parse(struct config *cfg, int key, const char *value, char *reason, size_t rlen);
+
+/* Gives each kind with settings a zeroed blob in cfg (config_kinds.c).
+ * Returns 0, or -1 with a reason (what was allocated stays for
+ * config_free). */
+int config_kinds_alloc(struct config *cfg, char *reason, size_t rlen);
 
 /* Fills cfg with the defaults, relative paths resolved against basedir
  * (itself relative to the working directory if not absolute).  Returns 0,

@@ -5,6 +5,7 @@
  * on blanks like ctl_parse does; a word is an option exactly when it holds
  * '=' (task names never do).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,14 +88,15 @@ static int jobopt_word(struct jobopt *o, const char *w, size_t n, const char *eq
 	return -1;
 }
 
-int jobopt_parse(const char *s, size_t len, struct jobopt *o, size_t *used, char *err,
-                 size_t errlen)
+/* Reads option words from the start of s; *used gets the bytes taken. */
+static int jobopt_words(const char *s, size_t len, struct jobopt *o, size_t *used, char *err,
+                        size_t errlen)
 {
 	size_t i = 0, end;
 	const char *eq;
 
 	memset(o, 0, sizeof(*o));
-	for (;;) {
+	while (i < len) {
 		end = i;
 		while (end < len && !jobopt_blank(s[end]))
 			end++;
@@ -106,11 +108,40 @@ int jobopt_parse(const char *s, size_t len, struct jobopt *o, size_t *used, char
 		while (end < len && jobopt_blank(s[end]))
 			end++;
 		i = end;
-		if (i == len) {
-			snprintf(err, errlen, "job options but no task");
-			return -1;
-		}
 	}
 	*used = i;
 	return 0;
+}
+
+int jobopt_parse(const char *s, size_t len, struct jobopt *o, size_t *used, char *err,
+                 size_t errlen)
+{
+	if (jobopt_words(s, len, o, used, err, errlen) == -1)
+		return -1;
+	if (*used > 0 && *used == len) {
+		snprintf(err, errlen, "job options but no task");
+		return -1;
+	}
+	return 0;
+}
+
+int jobopt_read(const char *s, size_t len, struct jobopt *o)
+{
+	char err[160];
+	size_t used;
+
+	if (jobopt_words(s, len, o, &used, err, sizeof(err)) == -1 || used != len) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+size_t jobopt_format(const struct jobopt *o, char *buf, size_t size)
+{
+	int n = 0;
+
+	if (o->key != NULL)
+		n = snprintf(buf, size, "key=%.*s", (int)o->key_len, o->key);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }

@@ -14,6 +14,8 @@
 
 /* Longest key a client may choose. */
 #define JOBOPT_KEY_MAX 128
+/* Room jobopt_format needs for every option at its longest. */
+#define JOBOPT_TEXT_MAX (JOBOPT_KEY_MAX + 8)
 
 struct jobopt {
 	const char *key; /* key=...: the client's name for the job; NULL if none */
@@ -29,5 +31,16 @@ struct jobopt {
  */
 int jobopt_parse(const char *s, size_t len, struct jobopt *o, size_t *used, char *err,
                  size_t errlen);
+
+/*
+ * Reads text that is option words only (what jobopt_format wrote: the
+ * journal keeps a job's options so): 0, or -1 (EINVAL) if anything in it
+ * is not a known, valid option.  Values point into s.
+ */
+int jobopt_read(const char *s, size_t len, struct jobopt *o);
+
+/* Writes o as option words ("key=K") into buf (not NUL-terminated unless
+ * room is left); returns the bytes written, 0 if none or too small. */
+size_t jobopt_format(const struct jobopt *o, char *buf, size_t size);
 
 #endif

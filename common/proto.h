@@ -37,7 +37,7 @@ struct proto_task {
 #define PROTO_FRAME_MAX (sizeof(struct proto_task) + PROTO_ARGS_MAX)
 
 /* Control frames: never jobs, never answered. */
-#define PROTO_CODE_REOPEN 0xffffff01u /* reopen the [log] file (SIGUSR1) */
+#define PROTO_CODE_REOPEN 0xffffff01u /* every kind's reopen hook (SIGUSR1) */
 
 struct proto_done {
 	uint64_t id;     /* job id; 0 with PROTO_HELLO */

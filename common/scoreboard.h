@@ -16,8 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCOREBOARD_MAGIC 0x31627370306f6f70ull /* "poo0psb1" */
+#define SCOREBOARD_MAGIC 0x32627370306f6f70ull /* "poo0psb2" */
 #define SCOREBOARD_SLOTS 4096                  /* CONFIG_MAX_WORKERS */
+#define SCOREBOARD_KINDS 16                    /* at least JOBS_MAX (board.c asserts it) */
 
 enum scoreboard_state {
 	SB_FREE = 0,
@@ -32,7 +33,7 @@ struct scoreboard_slot {
 	int32_t pid;
 	uint32_t state;      /* enum scoreboard_state */
 	uint64_t job_id;     /* the job it runs now, 0 if idle */
-	uint32_t job_code;   /* its task code */
+	uint32_t job_kind;   /* its kind's index in the kind table + 1; 0 if idle */
 	uint32_t in_flight;  /* jobs it holds */
 	double job_started;  /* Unix time the current job started */
 	uint64_t jobs_done;  /* by this slot, all processes */
@@ -51,7 +52,7 @@ struct scoreboard {
 	uint32_t ntasks; /* task kinds below */
 	uint64_t accepted, done, failed, timed_out, buried, rejected, retried, restarts;
 	uint64_t queued, in_flight;
-	char task_names[8][16]; /* by task code - 1 */
+	char task_names[SCOREBOARD_KINDS][16]; /* by index in the kind table */
 	struct scoreboard_slot slot[SCOREBOARD_SLOTS];
 };
 

@@ -32,6 +32,8 @@ static uint32_t board_state(const struct slot *s)
 	}
 }
 
+_Static_assert(JOBS_MAX <= SCOREBOARD_KINDS, "the scoreboard names fewer kinds than JOBS_MAX");
+
 static void board_slots(struct master *m, struct scoreboard *sb)
 {
 	const struct slot *s;
@@ -51,7 +53,7 @@ static void board_slots(struct master *m, struct scoreboard *sb)
 		o->pid = (int32_t)s->pid;
 		o->state = board_state(s);
 		o->job_id = j ? j->id : 0;
-		o->job_code = j ? j->code : 0;
+		o->job_kind = j ? j->kind + 1u : 0;
 		o->job_started = j ? s->head_since : 0;
 		o->in_flight = s->ring_len;
 		o->jobs_done = s->jobs_done;
@@ -124,7 +126,7 @@ int board_init(struct master *m, char *err, size_t errlen)
 	sb->master_pid = (int32_t)getpid();
 	sb->started = m->start_time;
 	sb->ntasks = (uint32_t)jobs_count();
-	for (k = 0; k < jobs_count() && k < 8; k++)
+	for (k = 0; k < jobs_count(); k++)
 		snprintf(sb->task_names[k], sizeof(sb->task_names[k]), "%s", jobs_at(k)->name);
 	m->board = sb;
 	m->board_fd = fd;

@@ -238,8 +238,7 @@ void dispatch_run(struct master *m)
 			m->min_load++;
 	}
 	dispatch_flush(m);
-	if (m->fifo_paused && m->live < m->cfg.queue_limit && !m->stopping)
-		fifo_resume(m);
+	source_room_all(m);
 	if (m->stopping)
 		signals_check_drained(m);
 }

@@ -23,8 +23,10 @@
  * synced before the first of them is used; every compacted file starts
  * with the current reservation, and a start continues after it.
  *
- * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
- * bytes of arguments; sum is FNV-1a of everything after it, so a torn or
+ * A record is {u32 sum, u8 type, u8 pad, u16 optlen, u32 len, u32 code,
+ * u64 id} and len bytes of arguments, of which an ACCEPT's last optlen are
+ * the job's option words ("key=K": jobopt_format), so a replayed job keeps
+ * its key (journals of earlier versions hold 0 there: no options); sum is FNV-1a of everything after it, so a torn or
  * garbled tail (a power cut) is recognised and ignored.
  */
 #include <errno.h>
@@ -51,10 +53,11 @@ static int journal_reserve(struct journal *jl, size_t more)
 	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 
+/* Buffers one record; its last optlen bytes of args are option words. */
 static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t code,
-                        const char *args, uint32_t len)
+                        const char *args, uint32_t len, uint16_t optlen)
 {
-	struct journal_rec r = {.type = type, .len = len, .code = code, .id = id};
+	struct journal_rec r = {.type = type, .optlen = optlen, .len = len, .code = code, .id = id};
 
 	if (jl->fd == -1)
 		return;
@@ -72,14 +75,15 @@ static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t 
 
 void journal_accept(struct master *m, const struct job *j)
 {
-	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len);
-	m->journal.live_bytes += sizeof(struct journal_rec) + j->len;
+	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len + j->optlen,
+	            j->optlen);
+	m->journal.live_bytes += sizeof(struct journal_rec) + j->len + j->optlen;
 }
 
 void journal_end(struct master *m, const struct job *j)
 {
-	journal_put(&m->journal, JOURNAL_END, j->id, 0, NULL, 0);
-	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len;
+	journal_put(&m->journal, JOURNAL_END, j->id, 0, NULL, 0, 0);
+	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len + j->optlen;
 }
 
 uint64_t journal_next_id(struct master *m)
@@ -88,7 +92,7 @@ uint64_t journal_next_id(struct master *m)
 
 	if (id > m->id_reserved) {
 		m->id_reserved = id + JOURNAL_ID_BLOCK - 1;
-		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0);
+		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
 		journal_flush(m, true); /* durable before the id is given out */
 	}
 	return id;
@@ -119,16 +123,16 @@ static void journal_put_live(struct master *m)
 
 	m->journal.live_bytes = 0;
 	if (m->id_reserved > 0)
-		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0);
+		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
 	for (j = m->queue.head; j != NULL; j = j->next)
-		if (j->ext == NULL) /* a Redis job lives in its group, not here */
+		if (j->src->journaled) /* other sources keep their own jobs */
 			journal_accept(m, j);
 	for (i = 0; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)
 			continue;
 		for (k = 0; k < s->ring_len; k++) {
 			j = s->ring[(s->ring_head + k) % s->ring_cap];
-			if (j->ext == NULL)
+			if (j->src->journaled)
 				journal_accept(m, j);
 		}
 	}
@@ -259,18 +263,19 @@ void journal_configure(struct master *m)
 void journal_close(struct master *m)
 {
 	struct journal *jl = &m->journal;
+	uint64_t live;
 
 	if (jl->fd != -1) {
 		ev_prepare_stop(m->loop, &jl->prepare_w);
 		ev_timer_stop(m->loop, &jl->sync_w);
 		journal_sync_stop(&jl->sync);
-		if (m->live == m->redis_live) /* no FIFO job unfinished */
+		live = source_live_journaled(m);
+		if (live == 0) /* no journaled job unfinished */
 			journal_compact(m);
 		journal_flush(m, true);
-		if (m->live > m->redis_live)
+		if (live > 0)
 			log_notice("journal: %llu unfinished jobs kept in %s for the next start",
-			           (unsigned long long)(m->live - m->redis_live),
-			           m->cfg.journal_file);
+			           (unsigned long long)live, m->cfg.journal_file);
 		close(jl->fd);
 		jl->fd = -1;
 	}

@@ -22,6 +22,7 @@
 
 #include "fsutil.h"
 #include "jobs.h"
+#include "jobopt.h"
 #include "journal.h"
 #include "log.h"
 #include "master.h"
@@ -81,24 +82,26 @@ static void replay_queue(void *arg, const struct journal_rec *r, const char *arg
 	struct replay *rp = arg;
 	struct master *m = rp->m;
 	const struct job_kind *kind;
-	struct job *j;
+	struct jobopt opt;
+	struct admit_req rq = {.code = r->code,
+	                       .args = args,
+	                       .len = r->len - r->optlen,
+	                       .id = r->id,
+	                       .past_limit = true};
 
 	if (r->type != JOURNAL_ACCEPT || rp->ended.cell[id_set_slot(&rp->ended, r->id)] == r->id)
 		return;
+	/* Its options as they were accepted (an older journal has none). */
+	if (r->optlen > 0 && jobopt_read(args + rq.len, r->optlen, &opt) == 0)
+		rq.opt = &opt;
 	kind = jobs_by_code(r->code);
-	j = kind != NULL ? job_new(r->code, (uint16_t)jobs_index(kind), args, r->len) : NULL;
-	if (j == NULL) {
+	if (kind != NULL)
+		rq.kind = (uint16_t)jobs_index(kind);
+	/* The FIFO's jobs are the ones journaled: a replayed job is one again. */
+	if (kind == NULL || queue_admit(m, &m->fifo_src, &rq, NULL) != ADMIT_OK) {
 		rp->skipped++;
 		return;
 	}
-	j->id = r->id;
-	j->accepted = ev_now(m->loop);
-	jobq_push(&m->queue, j);
-	jobctl_admitted(m, j, NULL, NULL);
-	m->live++;
-	m->count.accepted[j->kind]++;
-	if (r->id > m->next_id)
-		m->next_id = r->id;
 	rp->queued++;
 }
 
@@ -148,7 +151,6 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 	if (rp.queued > 0)
 		log_notice("journal: %llu unfinished jobs of a previous run queued again",
 		           (unsigned long long)rp.queued);
-	m->count.replayed = rp.queued;
 	return 0;
 }
 

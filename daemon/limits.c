@@ -6,7 +6,7 @@
  * Descriptors: the master keeps two per worker (its ends of the task and
  * completion pipes), LIMITS_FIXED for itself (standard streams, FIFO and
  * its keep-alive writer, socket, journal, epoll, libev's signal pipe,
- * notify socket, scoreboard, Redis, a file being written, spare) and one
+ * notify socket, scoreboard, job sources, a file being written, spare) and one
  * per status-socket client.  The soft RLIMIT_NOFILE is raised, up to the
  * hard limit, to cover CTLSOCK_MAX clients; a pool that does not fit with
  * at least LIMITS_MIN_CLIENTS clients is refused.  The client cap is what

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "jobs.h"
 #include "log.h"
 #include "master.h"
 #include "proctitle.h"
@@ -71,6 +72,7 @@ static int parse_args(int argc, char **argv, struct master *m, bool *test, bool 
 /* Opens what clients talk to and starts the pool; exits on failure. */
 static void master_setup(struct master *m)
 {
+	char what[2 * PATH_MAX + 64];
 	char err[512];
 
 	m->loop = ev_default_loop(EVFLAG_AUTO);
@@ -96,8 +98,8 @@ static void master_setup(struct master *m)
 		ctlsock_close(m);
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
 	}
-	/* After the journal: replayed jobs keep their ids, Redis jobs follow. */
-	if (redis_start(m, err, sizeof(err)) == -1) {
+	/* After the journal: replayed jobs keep their ids, other sources' follow. */
+	if (source_start_all(m, err, sizeof(err)) == -1) {
 		ctlsock_close(m);
 		fatalx(POOLD_EXIT_CONFIG, "%s", err);
 	}
@@ -107,7 +109,7 @@ static void master_setup(struct master *m)
 	metrics_configure(m);
 	log_info("control FIFO %s%s, status socket %s", m->cfg.fifo,
 	         m->fifo_activated ? " (passed by systemd)" : "", m->cfg.socket);
-	log_info("job log %s, backups in %s", m->cfg.log_file, m->cfg.backup_dir);
+	log_info("%s", jobs_describe(&m->cfg, false, what, sizeof(what)));
 	if (pool_start(m) == -1) {
 		ctlsock_close(m);
 		fatal(POOLD_EXIT_OSERR, "cannot start any worker");
@@ -126,7 +128,7 @@ static void master_teardown(struct master *m)
 	pool_free(m);
 	board_close(m);
 	journal_close(m);
-	redis_close(m);
+	source_close_all(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
 	jobctl_free(m);

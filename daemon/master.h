@@ -19,18 +19,21 @@
 #include "config.h"
 #include "ctl.h"
 #include "ctlwait.h"
+#include "jobs.h"
 #include "latency.h"
 #include "log.h"
 #include "proto.h"
 #include "results.h"
+#include "source.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Completion bytes read per read(2). */
 #define MASTER_READ_SIZE (64 * 1024)
 
-/* How many job kinds per-kind counters can hold (worker/jobs.c has fewer). */
-#define MASTER_MAX_KINDS 16
+/* How many job kinds per-kind counters can hold: the kind table's
+ * bound, which worker/kinds/jobs.c asserts at compile time. */
+#define MASTER_MAX_KINDS JOBS_MAX
 
 /* One accepted job, from the FIFO line until its outcome is recorded. */
 struct job {
@@ -41,10 +44,12 @@ struct job {
 	uint16_t attempts; /* times it was given to a worker */
 	uint16_t timeouts; /* times it ran past its time limit */
 	uint32_t len;
-	ev_tstamp accepted; /* loop time when its line was read */
-	ev_tstamp sent;     /* loop time when it was last given to a worker */
-	void *ext;          /* a Redis job's entry (redis.c); NULL for FIFO jobs */
-	struct result *res; /* its record for `poolctl job` (results.c); NULL if untracked */
+	ev_tstamp accepted;         /* loop time when its line was read */
+	ev_tstamp sent;             /* loop time when it was last given to a worker */
+	struct source *src;         /* where it came from (source.h) */
+	struct source_datum *datum; /* its source's data, or NULL; freed with the job */
+	struct result *res;         /* its record for `poolctl job` (results.c); NULL if untracked */
+	uint16_t optlen;            /* bytes of job options after the arguments in args[] */
 	char args[];
 };
 
@@ -149,19 +154,8 @@ struct kind_stats {
 	uint64_t run_le[METRICS_NBUCKETS]; /* per bucket, not cumulative */
 };
 
-struct client;       /* ctlsock.c */
-struct scoreboard;   /* common/scoreboard.h */
-struct redis_source; /* daemon/redis.h */
-
-/* Counters of the Redis job source (redis.c), for status and metrics. */
-struct redis_stats {
-	bool connected;
-	uint64_t read;          /* entries read with XREADGROUP */
-	uint64_t acked;         /* entries acknowledged (XACK), dead-lettered ones included */
-	uint64_t claimed;       /* idle entries taken over (XCLAIM) to be run here */
-	uint64_t dead_lettered; /* entries moved to the dead-letter stream */
-	uint64_t reconnects;    /* connections made again after one was lost */
-};
+struct client;     /* ctlsock.c */
+struct scoreboard; /* common/scoreboard.h */
 
 /* The thread that runs fdatasync for fsync = interval (journal_sync.c). */
 struct journal_sync {
@@ -236,9 +230,10 @@ struct master {
 	ev_timer results_w;     /* drops ended jobs past [results] max_age */
 	char *rbuf;             /* completion read buffer, shared by all slots */
 	uint64_t live;          /* accepted, not yet ended */
-	uint64_t redis_live;    /* of those, jobs from Redis (not in the journal) */
+	struct source *sources; /* the job sources, in start order (source.c) */
 
-	/* The control FIFO. */
+	/* The control FIFO, the source of jobs that are journaled. */
+	struct source fifo_src;
 	int fifo_fd;
 	bool fifo_activated; /* passed by systemd (poold.socket) */
 	ev_io fifo_w;
@@ -285,9 +280,8 @@ struct master {
 	struct scoreboard *board; /* shared view of the pool (board.c) */
 	int board_fd;
 	ev_timer board_w;
-	ev_timer scaler_w;          /* dynamic mode */
-	unsigned spawn_rate;        /* dynamic mode: workers to start at the next tick */
-	struct redis_source *redis; /* NULL unless [redis] url is set */
+	ev_timer scaler_w;   /* dynamic mode */
+	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
 
 	/* Signals and shutdown. */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1, sig_usr2, sig_ttin, sig_ttou;
@@ -358,6 +352,10 @@ const char *deadline_overdue(struct slot *s, const struct job *j);
 
 /* ---- queue.c: jobs and the job queue ---- */
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len);
+/* The same with option words (jobopt_format's text) kept after the
+ * arguments: args[len .. len + optlen), for the journal. */
+struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t len,
+                         const char *opts, size_t optlen);
 void job_free(struct job *j);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
@@ -406,19 +404,21 @@ char *jobctl_request(struct master *m, const char *req, size_t *len);
 void jobctl_free(struct master *m);
 
 /* ---- fifo.c: the control FIFO ---- */
+/* ---- sources/fifo.c: the control FIFO, the source of journaled jobs ---- */
+/* Opens the FIFO and adds m->fifo_src to the sources; 0, or -1 with a
+ * reason in err. */
 int fifo_open(struct master *m, char *err, size_t errlen);
-void fifo_pause(struct master *m);
-void fifo_resume(struct master *m);
 void fifo_drain(struct master *m);
 void fifo_close(struct master *m);
 
-/* ---- activation.c: the FIFO from systemd's socket activation ---- */
-/*
- * Returns the FIFO among the descriptors systemd passed ($LISTEN_FDS),
- * non-blocking and close-on-exec; -1 if there is none (create it
- * ourselves); -2 with a reason in err if what was passed is unusable.
- */
-int activation_fifo(const char *path, char *err, size_t errlen);
+/* ---- sources/activation.c: the FIFO from systemd's socket activation ---- */
+enum activation_result {
+	ACTIVATION_FOUND, /* *fd: the FIFO, non-blocking and close-on-exec */
+	ACTIVATION_NONE,  /* none passed: create it ourselves */
+	ACTIVATION_BAD,   /* what was passed is unusable: a reason in err */
+};
+/* Looks for the FIFO among the descriptors systemd passed ($LISTEN_FDS). */
+enum activation_result activation_fifo(const char *path, int *fd, char *err, size_t errlen);
 /* True if systemd passed us a FIFO (checked without taking it). */
 bool activation_pending(void);
 
@@ -464,21 +464,6 @@ void notify_config(struct master *m, const char *err, bool waiting);
 void notify_waiting(struct master *m);
 void notify_stopping(struct master *m);
 void notify_close(struct master *m);
-
-/* ---- redis.c, redis_entry.c, redis_claim.c: a Redis Streams consumer group ---- */
-/* Starts the Redis source if [redis] url is set (connecting in the
- * background); 0, or -1 with a reason in err (a host that does not resolve). */
-int redis_start(struct master *m, char *err, size_t errlen);
-/* A job with ext ended and its outcome is recorded: acknowledge its entry
- * (after copying it to the dead-letter stream unless it went well).  Frees
- * j->ext and sets it to NULL. */
-void redis_job_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
-/* On reload: [redis] changes need a restart; keeps the running ones in next. */
-void redis_reload(struct master *m, struct config *next);
-/* The counters, or NULL when there is no Redis source. */
-const struct redis_stats *redis_stats(const struct master *m);
-/* Sends the acknowledgements still due (bounded wait) and disconnects. */
-void redis_close(struct master *m);
 
 /* ---- reload.c: SIGHUP, and waiting for a valid file ---- */
 void reload_run(struct master *m);

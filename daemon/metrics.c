@@ -52,9 +52,10 @@ static void metrics_jobs(const struct master *m, FILE *f)
 	                        m->count.cancelled};
 	size_t k, o;
 
-	fputs("# HELP poold_jobs_accepted_total Jobs accepted (FIFO, Redis, journal).\n"
-	      "# TYPE poold_jobs_accepted_total counter\n",
-	      f);
+	fputs(
+	    "# HELP poold_jobs_accepted_total Jobs accepted (from every source and the journal).\n"
+	    "# TYPE poold_jobs_accepted_total counter\n",
+	    f);
 	for (k = 0; k < jobs_count(); k++)
 		fprintf(f, "poold_jobs_accepted_total{task=\"%s\"} %llu\n", jobs_at(k)->name,
 		        (unsigned long long)m->count.accepted[k]);
@@ -138,30 +139,27 @@ static void metrics_pool(const struct master *m, FILE *f)
 	        m->start_time);
 }
 
-/* The Redis source's counters, when there is one. */
-static void metrics_redis(const struct master *m, FILE *f)
+/* Each job source's counters (source.h): poold_SOURCE_KEY for a gauge,
+ * poold_SOURCE_KEY_total for a counter. */
+static void metrics_sources(const struct master *m, FILE *f)
 {
-	const struct redis_stats *st = redis_stats(m);
+	const struct source *src;
+	struct source_stats st;
+	char name[96];
+	size_t i;
 
-	if (st == NULL)
-		return;
-	fprintf(
-	    f,
-	    "# HELP poold_redis_connected Whether poold is connected to Redis (1) or not (0).\n"
-	    "# TYPE poold_redis_connected gauge\npoold_redis_connected %d\n"
-	    "# HELP poold_redis_read_total Stream entries read (XREADGROUP).\n"
-	    "# TYPE poold_redis_read_total counter\npoold_redis_read_total %llu\n"
-	    "# HELP poold_redis_acked_total Stream entries acknowledged (XACK).\n"
-	    "# TYPE poold_redis_acked_total counter\npoold_redis_acked_total %llu\n"
-	    "# HELP poold_redis_claimed_total Idle entries of other consumers claimed.\n"
-	    "# TYPE poold_redis_claimed_total counter\npoold_redis_claimed_total %llu\n"
-	    "# HELP poold_redis_dead_lettered_total Entries moved to the dead-letter stream.\n"
-	    "# TYPE poold_redis_dead_lettered_total counter\npoold_redis_dead_lettered_total %llu\n"
-	    "# HELP poold_redis_reconnects_total Connections to Redis made again after a loss.\n"
-	    "# TYPE poold_redis_reconnects_total counter\npoold_redis_reconnects_total %llu\n",
-	    st->connected ? 1 : 0, (unsigned long long)st->read, (unsigned long long)st->acked,
-	    (unsigned long long)st->claimed, (unsigned long long)st->dead_lettered,
-	    (unsigned long long)st->reconnects);
+	for (src = m->sources; src != NULL; src = src->next) {
+		if (src->ops->stats == NULL || !src->ops->stats(src, &st))
+			continue;
+		for (i = 0; i < st.n; i++) {
+			const struct source_stat *v = &st.v[i];
+
+			snprintf(name, sizeof(name), "poold_%s_%s%s", src->ops->name, v->key,
+			         v->gauge ? "" : "_total");
+			fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, v->help, name,
+			        v->gauge ? "gauge" : "counter", name, (unsigned long long)v->value);
+		}
+	}
 }
 
 int metrics_render(struct master *m, char **text, size_t *len)
@@ -173,7 +171,7 @@ int metrics_render(struct master *m, char **text, size_t *len)
 	metrics_jobs(m, f);
 	metrics_durations(m, f);
 	metrics_pool(m, f);
-	metrics_redis(m, f);
+	metrics_sources(m, f);
 	return fclose(f) == 0 ? 0 : -1;
 }
 

@@ -2,9 +2,9 @@
  * Outcomes: what the master does when a job ends.  Counts it per kind,
  * logs it (at debug when it went well; at warning with its reason when it
  * did not), keeps failures until a `poolctl wait` has reported them, and
- * tells waiting clients; a job from Redis has its entry acknowledged
- * (redis.c).  The job is freed here: this is where every accepted job
- * ends.
+ * tells waiting clients; then its source is told (source.h: the FIFO's
+ * journal records the end, a stream acknowledges its entry).  The job is
+ * freed here: this is where every accepted job ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,10 +86,8 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 		outcome_keep_failure(m, j, msg, len);
 	}
 	m->live--;
-	if (j->ext != NULL)
-		redis_job_ended(m, j, status, msg, len); /* Redis jobs are not journaled */
-	else
-		journal_end(m, j);
+	j->src->live--;
+	j->src->ops->ended(j->src, j, status, msg, len);
 	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
 	jobctl_ended(m, j, status, msg, len);
 	if (m->clients != NULL)

@@ -1,9 +1,9 @@
 /*
  * Jobs and the job queue of the master.  A job is one allocation holding
  * its arguments; the queue is an intrusive FIFO, O(1) at both ends.  The
- * queue does not enforce [pool] queue_limit: the FIFO reader stops reading
- * when the queue is full (backpressure), so the bound is kept where the
- * input comes in.
+ * queue does not enforce [pool] queue_limit: admission does (admit.c), and
+ * the sources stop reading when the queue is full (backpressure), so the
+ * bound is kept where the input comes in.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,13 @@
 
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 {
-	struct job *j = malloc(sizeof(*j) + len);
+	return job_new_opts(code, kind, args, len, NULL, 0);
+}
+
+struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t len,
+                         const char *opts, size_t optlen)
+{
+	struct job *j = malloc(sizeof(*j) + len + optlen);
 
 	if (j == NULL)
 		return NULL;
@@ -23,17 +29,21 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->attempts = 0;
 	j->timeouts = 0;
 	j->len = (uint32_t)len;
-	j->ext = NULL;
+	j->src = NULL;
+	j->datum = NULL;
 	j->res = NULL;
+	j->optlen = (uint16_t)optlen;
 	if (len > 0)
 		memcpy(j->args, args, len);
+	if (optlen > 0)
+		memcpy(j->args + len, opts, optlen);
 	return j;
 }
 
-/* Frees the job and what ext holds (one allocation; redis.c's entry). */
+/* Frees the job and its source's datum (one allocation, source.h). */
 void job_free(struct job *j)
 {
-	free(j->ext);
+	free(j->datum);
 	free(j);
 }
 

@@ -10,7 +10,8 @@
  *     started with the new settings;
  *   - [control] fifo, socket or mode changed: kept as they are, with a
  *     warning, since clients are connected to the old ones (restart to
- *     move them); so are [journal] file and every [redis] key.
+ *     move them); so are [journal] file and what a job source
+ *     keeps (its reload op, source.h).
  *
  * A file that failed to load is kept in STATUS= (notify.c) until one loads.
  *
@@ -92,7 +93,7 @@ void reload_run(struct master *m)
 		notify_ready(m);
 		return;
 	}
-	redis_reload(m, &next);
+	source_reload_all(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
 	if (reload_fits(m, &next, recycle, err, sizeof(err)) == -1) {
 		log_err("reload refused, keeping the running configuration and pool: %s", err);

@@ -17,9 +17,11 @@
  *              whole unit (`systemctl kill -s USR2`) cannot end the master
  *              by its default action.
  */
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "master.h"
 
@@ -86,13 +88,15 @@ static void signals_stop(struct master *m, int sig)
 
 static void signals_reopen(struct master *m)
 {
+	char what[PATH_MAX + 64];
 	unsigned i, n = 0;
 
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i] != NULL &&
 		    dispatch_send_control(m->slots[i], PROTO_CODE_REOPEN) == 0)
 			n++;
-	log_info("signal USR1: %u workers reopen %s", n, m->cfg.log_file);
+	log_info("signal USR1: %u workers reopen %s", n,
+	         jobs_describe(&m->cfg, true, what, sizeof(what)));
 }
 
 static void signals_cb(struct ev_loop *loop, ev_signal *w, int revents)

@@ -147,28 +147,35 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	status_group(f, json, "clients", clients, STATUS_NFIELDS(clients));
 }
 
-/* The Redis source's counters, when there is one. */
-static void status_redis(const struct master *m, FILE *f, bool json)
+/*
+ * Each job source's counters (source.h), when it has some: in JSON an
+ * object named after the source with every counter; in text a line
+ * "NAME: STATE, GROUP: counters", the gauges shown by the state only.
+ */
+static void status_sources(const struct master *m, FILE *f, bool json)
 {
-	const struct redis_stats *st = redis_stats(m);
-	const struct status_field fl[] = {
-	    {"connected", "connected", st != NULL && st->connected},
-	    {"read", "read", st != NULL ? st->read : 0},
-	    {"acked", "acked", st != NULL ? st->acked : 0},
-	    {"claimed", "claimed", st != NULL ? st->claimed : 0},
-	    {"dead_lettered", "dead-lettered", st != NULL ? st->dead_lettered : 0},
-	    {"reconnects", "reconnects", st != NULL ? st->reconnects : 0},
-	};
+	struct status_field fl[SOURCE_STATS_MAX];
+	const struct source *src;
+	struct source_stats st;
+	size_t i, n;
 
-	if (st == NULL)
-		return;
-	if (json) {
-		fputc(',', f);
-		status_group(f, true, "redis", fl, STATUS_NFIELDS(fl));
-		return;
+	for (src = m->sources; src != NULL; src = src->next) {
+		if (src->ops->stats == NULL || !src->ops->stats(src, &st))
+			continue;
+		for (i = n = 0; i < st.n; i++)
+			if (json || !st.v[i].gauge)
+				fl[n++] = (struct status_field){st.v[i].key, st.v[i].label,
+				                                st.v[i].value};
+		if (json) {
+			fputc(',', f);
+			status_group(f, true, src->ops->name, fl, n);
+			continue;
+		}
+		fprintf(f, "%s: ", src->ops->name);
+		if (st.state != NULL)
+			fprintf(f, "%s, ", st.state);
+		status_group(f, false, st.group, fl, n);
 	}
-	fprintf(f, "redis: %s, ", st->connected ? "connected" : "NOT CONNECTED");
-	status_group(f, false, "entries", fl + 1, STATUS_NFIELDS(fl) - 1);
 }
 
 /* Accepted-to-ended latency of every job, in microseconds. */
@@ -279,7 +286,7 @@ int status_render(struct master *m, bool json, char **text, size_t *len)
 		        (int)getpid(), status_state(m), up,
 		        m->config_path ? m->cfg.source : "built-in defaults");
 	status_counters(m, &t, f, json);
-	status_redis(m, f, json);
+	status_sources(m, f, json);
 	status_latency(m, f, json);
 	status_tasks(m, f, json);
 	status_slots(m, f, json);

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "fuzz.h"
+#include "jobs.h"
 #include "log.h"
 
 #define FUZZ_NAME    "fuzz.ini"
@@ -47,12 +48,15 @@ static bool path_normal(const char *p)
 
 static void check_loaded(const struct config *c)
 {
+	const struct job_log_conf *lg = jobs_conf(c, jobs_by_name("log", 3));
+	const struct job_backup_conf *bk = jobs_conf(c, jobs_by_name("backup", 6));
+	const struct job_net_conf *nt = jobs_conf(c, jobs_by_name("net", 3));
 	unsigned i;
 
 	FUZZ_CHECK(c->source[0] == '\0');
 	FUZZ_CHECK(path_normal(c->basedir));
 	FUZZ_CHECK(path_normal(c->fifo) && path_normal(c->socket));
-	FUZZ_CHECK(path_normal(c->log_file) && path_normal(c->backup_dir));
+	FUZZ_CHECK(path_normal(lg->log_file) && path_normal(bk->backup_dir));
 	FUZZ_CHECK(path_normal(c->journal_file));
 	FUZZ_CHECK(strcmp(c->fifo, c->socket) != 0);
 	FUZZ_CHECK(c->workers >= 1 && c->workers <= CONFIG_MAX_WORKERS);
@@ -60,10 +64,10 @@ static void check_loaded(const struct config *c)
 	FUZZ_CHECK(c->log_level >= LOG_LVL_ERR && c->log_level <= LOG_LVL_DEBUG);
 	FUZZ_CHECK(c->journal_fsync >= CONFIG_FSYNC_ALWAYS &&
 	           c->journal_fsync <= CONFIG_FSYNC_NEVER);
-	FUZZ_CHECK(c->n_backup_allow <= CONFIG_MAX_BACKUP_ALLOW);
-	FUZZ_CHECK(c->n_net_allow <= CONFIG_MAX_NET_ALLOW);
-	for (i = 0; i < c->n_backup_allow; i++)
-		FUZZ_CHECK(c->backup_allow[i] != NULL && path_normal(c->backup_allow[i]));
+	FUZZ_CHECK(bk->n_backup_allow <= CONFIG_MAX_BACKUP_ALLOW);
+	FUZZ_CHECK(nt->n_net_allow <= CONFIG_MAX_NET_ALLOW);
+	for (i = 0; i < bk->n_backup_allow; i++)
+		FUZZ_CHECK(bk->backup_allow[i] != NULL && path_normal(bk->backup_allow[i]));
 	FUZZ_CHECK(!config_workers_differ(c, c));
 }
 

@@ -1,9 +1,9 @@
 /*
  * libFuzzer harness for what a FIFO writer controls: the line splitter
  * (common/ctl.c), the line parser and the full acceptance check of a line
- * (worker/jobs.c and the kinds' check functions).  The input is a chunk
+ * (worker/kinds/jobs.c and the kinds' check functions).  The input is a chunk
  * script (fuzz.h) and then the byte stream the FIFO delivers, read in
- * chunks the way daemon/fifo.c reads it.
+ * chunks the way daemon/sources/fifo.c reads it.
  *
  * Beyond "no crash, no sanitizer report" it checks each result against a
  * small model written differently from the code under test: the splitter

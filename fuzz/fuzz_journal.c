@@ -3,7 +3,7 @@
  * the record walk, the set of ended ids and the queueing of unfinished
  * jobs, on a journal file's bytes.  The walk and the replay are static,
  * so this file includes journal_replay.c itself; everything it calls is
- * the real code (daemon/journal.c, daemon/queue.c, worker/jobs.c, libev
+ * the real code (daemon/journal.c, daemon/queue.c, worker/kinds/jobs.c, libev
  * for ev_now), and journal_open, which would touch the disk, is never
  * called.
  *

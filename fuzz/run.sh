@@ -63,26 +63,27 @@ cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 	-Wno-unused-parameter
-	-I"$root/common" -I"$root/worker" -I"$root/daemon" -I"$here")
+	-I"$root/common" -I"$root/worker" -I"$root/worker/kinds" -I"$root/daemon" -I"$here")
 inih_cflags=$(pkg-config --cflags inih)
 inih_libs=$(pkg-config --libs inih)
 
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
-jobs_src="worker/jobs.c worker/job_noop.c worker/job_log.c worker/job_backup.c
-	worker/job_net.c worker/backup_copy.c common/netrule.c common/ctl.c common/jobopt.c"
+kinds_src="$(cd "$root" && echo worker/kinds/*.c)"
+config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c"
+jobs_src="$kinds_src $config_src common/ctl.c common/jobopt.c common/log.c"
 sources() {
 	case $1 in
-	fuzz_ctl) echo "$jobs_src common/proto.c common/fsutil.c" ;;
-	fuzz_config) echo "common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c" ;;
+	fuzz_ctl) echo "$jobs_src common/proto.c" ;;
+	fuzz_config) echo "$jobs_src" ;;
 	fuzz_frames) echo "common/proto.c" ;;
-	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c common/buf.c common/log.c common/fsutil.c" ;;
+	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c daemon/admit.c daemon/source.c common/buf.c" ;;
 	*) return 1 ;;
 	esac
 }
 libs() {
 	case $1 in
-	fuzz_config) echo "$inih_libs" ;;
-	fuzz_journal) echo "-lev" ;;
+	fuzz_config | fuzz_ctl) echo "$inih_libs" ;;
+	fuzz_journal) echo "-lev $inih_libs" ;;
 	esac
 }
 # Longest input: over CTL_LINE_MAX for the splitter, several frames and

@@ -55,9 +55,13 @@ static const volatile struct scoreboard *top_map(const struct config *cfg)
 	return p;
 }
 
-static const char *top_task(const struct scoreboard *sb, uint32_t code)
+/* The name of a slot's kind: job_kind is the kind's table index + 1,
+ * the index task_names is filled by. */
+static const char *top_task(const struct scoreboard *sb, uint32_t kind)
 {
-	return code >= 1 && code <= sb->ntasks && code <= 8 ? sb->task_names[code - 1] : "?";
+	return kind >= 1 && kind <= sb->ntasks && kind <= SCOREBOARD_KINDS
+	           ? sb->task_names[kind - 1]
+	           : "?";
 }
 
 static void top_render(FILE *f, const struct scoreboard *sb, double rate, double now)
@@ -89,7 +93,7 @@ static void top_render(FILE *f, const struct scoreboard *sb, double rate, double
 		if (s->job_id != 0)
 			fprintf(f, "%6u %8d %-9s %8u %10llu %-7s %8.2fs %10llu\n", i, s->pid,
 			        top_states[s->state], s->in_flight, (unsigned long long)s->job_id,
-			        top_task(sb, s->job_code), now - s->job_started,
+			        top_task(sb, s->job_kind), now - s->job_started,
 			        (unsigned long long)s->jobs_done);
 		else
 			fprintf(f, "%6u %8d %-9s %8u %10s %-7s %9s %10llu\n", i, s->pid,

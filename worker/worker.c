@@ -38,7 +38,7 @@ struct worker {
 	const struct config *cfg;
 	int task_fd;
 	int done_fd;
-	int log_fd;
+	void **state; /* by kind index: the kind's per-worker state, or NULL */
 	size_t in_len;
 	size_t out_len;
 	unsigned since_check;        /* batched jobs since the clock was read */
@@ -146,6 +146,60 @@ static long worker_elapsed_ns(const struct timespec *since)
 	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
 }
 
+/* Every kind's reopen hook (the master's REOPEN frame, after SIGUSR1). */
+static void worker_reopen(struct worker *w)
+{
+	const struct job_kind *kind;
+	size_t k;
+
+	for (k = 0; k < jobs_count(); k++) {
+		kind = jobs_at(k);
+		if (kind->reopen != NULL && w->state[k] != NULL)
+			kind->reopen(w->state[k]);
+	}
+}
+
+/*
+ * Gives each kind its per-worker state and runs its init hook.  Returns
+ * 0, or -1 with errno set (what was made is left for worker_kinds_fini).
+ */
+static int worker_kinds_init(struct worker *w)
+{
+	const struct job_kind *kind;
+	size_t k;
+
+	w->state = calloc(jobs_count(), sizeof(*w->state));
+	if (w->state == NULL)
+		return -1;
+	for (k = 0; k < jobs_count(); k++) {
+		kind = jobs_at(k);
+		if (kind->state_size > 0 && (w->state[k] = calloc(1, kind->state_size)) == NULL)
+			return -1;
+		if (kind->init != NULL && kind->init(w->state[k], w->cfg->kind_conf[k]) == -1) {
+			free(w->state[k]);
+			w->state[k] = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Each kind's fini hook, then its state freed. */
+static void worker_kinds_fini(struct worker *w)
+{
+	const struct job_kind *kind;
+	size_t k;
+
+	for (k = 0; w->state != NULL && k < jobs_count(); k++) {
+		kind = jobs_at(k);
+		if (w->state[k] != NULL && kind->fini != NULL)
+			kind->fini(w->state[k]);
+		free(w->state[k]);
+	}
+	free(w->state);
+	w->state = NULL;
+}
+
 /* Runs one job and queues its completion record. */
 static int worker_job(struct worker *w, const struct proto_task *t, const char *args)
 {
@@ -153,20 +207,25 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	struct job_ctx ctx; /* not zeroed: 256 bytes per job for nothing */
 	int result;
 
+	size_t k;
+
 	if (t->code == PROTO_CODE_REOPEN) {
-		job_log_reopen(&w->log_fd);
+		worker_reopen(w);
 		return 0;
 	}
 	if (w->out_len == 0)
 		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
 	ctx.cfg = w->cfg;
 	ctx.id = t->id;
-	ctx.log_fd = &w->log_fd;
 	ctx.msg[0] = '\0';
-	if (kind == NULL)
+	if (kind == NULL) {
 		result = job_result(&ctx, JOB_FAILED, "unknown task code %u", t->code);
-	else
+	} else {
+		k = jobs_index(kind);
+		ctx.conf = w->cfg->kind_conf[k];
+		ctx.state = w->state[k];
 		result = kind->run(&ctx, args, t->len);
+	}
 	w->out_len += proto_done_encode(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
 	                                (uint32_t)result, ctx.msg, strlen(ctx.msg));
 	/* A job with effects reports at once: if this worker is killed next,
@@ -257,15 +316,18 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	w->cfg = cfg;
 	w->task_fd = task_fd;
 	w->done_fd = done_fd;
-	w->log_fd = -1;
 	w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO, NULL, 0);
-	if (worker_flush(w) == -1)
+	if (worker_flush(w) == -1) {
 		code = POOLD_EXIT_OSERR;
-	else
+	} else if (worker_kinds_init(w) == -1) {
+		log_warn("job kinds' set-up");
+		code = POOLD_EXIT_OSERR;
+	} else {
 		code = worker_loop(w);
+	}
 	if (worker_flush(w) == -1 && code == POOLD_EXIT_OK)
 		code = POOLD_EXIT_OSERR;
-	job_log_reopen(&w->log_fd);
+	worker_kinds_fini(w);
 	free(w);
 	return code;
 }

@@ -498,6 +498,12 @@ dlog_has() {
 	grep -Eq -- "$1" "$DLOG"
 }
 
+# no_backup_tmp DIR: true if no backup temporary is left anywhere below DIR
+# (a ".poold-tmp.*" entry, or anything in a ".poold-tmp" directory).
+no_backup_tmp() {
+	[[ -z $(find "$1" \( -name '.poold-tmp.*' -o -path '*/.poold-tmp/*' \) -print) ]]
+}
+
 # ---- the EXIT trap ----------------------------------------------------------
 
 _cleanup() {

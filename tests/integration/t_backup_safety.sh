@@ -1,7 +1,7 @@
 #!/bin/bash
 # backup jobs cannot be turned against the host: a path with "..", a
 # symlink out of the allowed root, a directory symlink as a component, a
-# FIFO inside the root (must not hang), a path outside the root: each one
+# hard link to a file outside the root, a FIFO inside the root (must not hang), a path outside the root: each one
 # fails with its reason in the daemon log, and nothing is created outside
 # [backup] dir.  poolctl refuses "backup ../x" itself.
 # shellcheck source=lib.sh
@@ -19,6 +19,7 @@ ln -s ../outside/dir "$ALLOW_DIR/dirlink"
 mkdir "$ALLOW_DIR/sub"
 ln -s ../ok.txt "$ALLOW_DIR/sub/link-in"
 mkfifo "$ALLOW_DIR/fifo"
+ln "$OUT/secret.txt" "$ALLOW_DIR/hardlink-out"
 start_daemon
 
 # Everything but the daemon's own files, to compare afterwards.
@@ -43,6 +44,7 @@ bad=(
 	"$ALLOW_DIR/dirlink|symlink"
 	"$ALLOW_DIR/sub/link-in|symlink"
 	"$ALLOW_DIR/fifo|fifo|FIFO"
+	"$ALLOW_DIR/hardlink-out|2 hard links"
 	"$OUT/secret.txt|not under any \[backup\] allow root"
 	"/etc/hostname|not under any \[backup\] allow root"
 )
@@ -71,9 +73,12 @@ done
 fifo_send "backup $ALLOW_DIR/ok.txt"
 wait_accepted $((n + 1))
 pctl_wait || fail "poolctl wait after a good backup exited $? ($(cat "$T/wait.out"))"
-cmp "$ALLOW_DIR/ok.txt" "$BACKUP_DIR$ALLOW_DIR/ok.txt" || fail "the good backup differs"
-found=$(cd "$BACKUP_DIR" && find . -mindepth 1 \( -type f -o -type l -o -type p \) -print)
-[[ $found == "./${ALLOW_DIR#/}/ok.txt" ]] || fail "unexpected entries in the backup dir: $found"
+cmp "$ALLOW_DIR/ok.txt" "$BACKUP_DIR$ALLOW_DIR/ok.txt/@latest" || fail "the good backup differs"
+# One generation of ok.txt and its @latest link, nothing else.
+found=$(cd "$BACKUP_DIR" && find . -mindepth 1 \( -type f -o -type l -o -type p \) -print | sort |
+	sed 's/@[0-9]\{8\}T[0-9]\{6\}\.[0-9]\{6\}Z$/@GEN/')
+[[ $found == "./${ALLOW_DIR#/}/ok.txt/@GEN"$'\n'"./${ALLOW_DIR#/}/ok.txt/@latest" ]] ||
+	fail "unexpected entries in the backup dir: $found"
 grep -rq secret "$BACKUP_DIR" && fail "secret content was copied into the backup dir"
 
 snapshot >"$T/snap.after"

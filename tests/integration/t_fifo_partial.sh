@@ -22,7 +22,7 @@ wait_accepted 1
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(stat_of tasks.backup.done) == 1 ]] || fail "the backup line did not run as a backup"
 [[ $(stat_of tasks.log.accepted) == 0 ]] || fail "a log job was made of another writer's line"
-cmp -s "$ALLOW_DIR/x" "$BACKUP_DIR$ALLOW_DIR/x" || fail "no backup of $ALLOW_DIR/x"
+cmp -s "$ALLOW_DIR/x" "$BACKUP_DIR$ALLOW_DIR/x/@latest" || fail "no backup of $ALLOW_DIR/x"
 
 # ---- a slow writer: one line in two writes, 0.2 s apart ---------------------------
 timeout 10 bash -c 'exec 3>"$1"; printf "log split-" >&3; sleep 0.2; printf "line\n" >&3' \

@@ -76,15 +76,15 @@ pctl submit backup "$ALLOW_DIR/tree" || fail "poolctl submit backup (tree) exite
 wait_accepted 14
 pctl_wait || fail "poolctl wait after backups exited $? ($(cat "$T/wait.out"))"
 B=$BACKUP_DIR$ALLOW_DIR
-cmp "$ALLOW_DIR/file.txt" "$B/file.txt" || fail "backup of file.txt differs"
-cmp "$ALLOW_DIR/big.bin" "$B/big.bin" || fail "backup of big.bin (relative path) differs"
-[[ $(stat -c %a "$B/file.txt") == 640 ]] || fail "backup of file.txt lost its mode 0640"
-diff -r --no-dereference "$ALLOW_DIR/tree" "$B/tree" >&2 || fail "backup of tree/ differs"
-[[ -L $B/tree/sub/link && $(readlink "$B/tree/sub/link") == ../a.txt ]] ||
+cmp "$ALLOW_DIR/file.txt" "$B/file.txt/@latest" || fail "backup of file.txt differs"
+cmp "$ALLOW_DIR/big.bin" "$B/big.bin/@latest" || fail "backup of big.bin (relative path) differs"
+[[ $(stat -L -c %a "$B/file.txt/@latest") == 640 ]] || fail "backup of file.txt lost its mode 0640"
+diff -r --no-dereference "$ALLOW_DIR/tree" "$B/tree/@latest/" >&2 || fail "backup of tree/ differs"
+[[ -L $B/tree/@latest/sub/link && $(readlink "$B/tree/@latest/sub/link") == ../a.txt ]] ||
 	fail "the symlink in tree/ was not copied as a symlink"
-[[ -d $B/tree/empty ]] || fail "the empty directory in tree/ was not copied"
+[[ -d $B/tree/@latest/empty ]] || fail "the empty directory in tree/ was not copied"
 
-# A second backup replaces the first as a whole.
+# A second backup is a new generation, which @latest points to as a whole.
 printf 'second version\n' >"$ALLOW_DIR/file.txt"
 rm "$ALLOW_DIR/tree/sub/old.txt"
 printf 'new\n' >"$ALLOW_DIR/tree/new.txt"
@@ -92,10 +92,9 @@ pctl submit backup "$ALLOW_DIR/file.txt" || fail "poolctl submit backup exited $
 fifo_send "backup $ALLOW_DIR/tree/"
 wait_accepted 16
 pctl_wait || fail "poolctl wait after the second backups exited $? ($(cat "$T/wait.out"))"
-cmp "$ALLOW_DIR/file.txt" "$B/file.txt" || fail "second backup of file.txt differs"
-diff -r --no-dereference "$ALLOW_DIR/tree" "$B/tree" >&2 || fail "second backup of tree/ differs"
-left=$(find "$BACKUP_DIR" -name '.poold-tmp.*')
-[[ -z $left ]] || fail "temporary entries left in the backup dir: $left"
+cmp "$ALLOW_DIR/file.txt" "$B/file.txt/@latest" || fail "second backup of file.txt differs"
+diff -r --no-dereference "$ALLOW_DIR/tree" "$B/tree/@latest/" >&2 || fail "second backup of tree/ differs"
+no_backup_tmp "$BACKUP_DIR" || fail "temporary entries left in the backup dir: $(find "$BACKUP_DIR" -path '*poold-tmp*')"
 j=$(status_json)
 [[ $(jget "$j" tasks.backup.done) == 5 ]] || fail "tasks.backup.done is not 5: $j"
 

@@ -66,8 +66,8 @@ for t in fifo poolctl; do
 		fail "the log job's line '$t-$tag' is not in $JLOG: $(cat "$T/jobs.log")"
 done
 [[ $(sxq stat -c '%U %a' "$JLOG") == "poold 640" ]] || fail "$JLOG is not poold's with mode 640"
-sx cmp /etc/poold-test/file "$BDIR/etc/poold-test/file" || fail "the backup of a file differs"
-sx diff -r /etc/poold-test/tree "$BDIR/etc/poold-test/tree" || fail "the backup of a tree differs"
+sx cmp /etc/poold-test/file "$BDIR/etc/poold-test/file/@latest" || fail "the backup of a file differs"
+sx diff -r /etc/poold-test/tree "$BDIR/etc/poold-test/tree/@latest/" || fail "the backup of a tree differs"
 n=$(sxq journalctl -q -u poold-test-l4 -u poold-test-l6 | grep -c 'accepting connection')
 ((n >= 3)) || fail "the loopback listeners saw $n connections, not 3"
 wait_for '[[ $(prop poold.service StatusText) == *", 10 done, "* ]]' 5 \

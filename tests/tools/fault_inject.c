@@ -6,6 +6,9 @@
  *
  *   FAULT_EIO_PATH=S     write(), copy_file_range() and fsync() on a file
  *                        whose path contains S fail with EIO
+ *   FAULT_SLOW_PATH=S    copy_file_range() into a file whose path contains
+ *                        S first sleeps 50 ms (a slow disk, so that a test
+ *                        can stop a backup in the middle)
  *   FAULT_FORK_FROM=N    fork() number N (1 = the first) and the
  *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN
  *
@@ -24,10 +27,10 @@ ssize_t write(int fd, const void *buf, size_t n);
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags);
 int fsync(int fd);
 
-/* True when FAULT_EIO_PATH is set and fd is a file whose path contains it. */
-static int fault_eio(int fd)
+/* True when the variable env is set and fd is a file whose path contains it. */
+static int fault_path(const char *env, int fd)
 {
-	const char *want = getenv("FAULT_EIO_PATH");
+	const char *want = getenv(env);
 	char link[64], path[4096];
 	ssize_t n;
 
@@ -39,6 +42,11 @@ static int fault_eio(int fd)
 		return 0;
 	path[n] = '\0';
 	return strstr(path, want) != NULL;
+}
+
+static int fault_eio(int fd)
+{
+	return fault_path("FAULT_EIO_PATH", fd);
 }
 
 pid_t fork(void)
@@ -78,6 +86,8 @@ ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t l
 		errno = EIO;
 		return -1;
 	}
+	if (fault_path("FAULT_SLOW_PATH", out))
+		usleep(50000);
 	return real(in, in_off, out, out_off, len, flags);
 }
 

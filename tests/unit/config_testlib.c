@@ -5,9 +5,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "config_testlib.h"
+#include "jobs.h"
 
 /* Loads text named NAME with relative paths under BASE; fails the test on
  * an error. */
@@ -30,4 +32,12 @@ void expect_error(const char *text, const char *want)
 		fail_msg("accepted: %s", text);
 	}
 	assert_string_equal(err, want);
+}
+
+void *kind_conf(const struct config *cfg, const char *kind)
+{
+	const void *conf = jobs_conf(cfg, jobs_by_name(kind, strlen(kind)));
+
+	assert_non_null(conf);
+	return (void *)conf;
 }

@@ -5,7 +5,7 @@
  * are in test_config_reject.c.
  */
 /* clang-format off */
-/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c */
+/* test-sources: tests/unit/config_testlib.c @kinds */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,19 +52,22 @@ static void test_defaults_sane(void **state)
 	expect_path(cfg.fifo, cwd, "poold.d/control");
 	expect_path(cfg.socket, cwd, "poold.d/control.sock");
 	assert_int_equal(cfg.mode, 0620);
-	expect_path(cfg.log_file, cwd, "poold.d/jobs.log");
+	expect_path(LOG_OF(&cfg)->log_file, cwd, "poold.d/jobs.log");
 	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
-	expect_path(cfg.backup_dir, cwd, "poold.d/backups");
-	assert_int_equal(cfg.n_backup_allow, 1);
-	assert_string_equal(cfg.backup_allow[0], cwd);
-	assert_int_equal(cfg.n_net_allow, 2);
-	assert_int_equal(cfg.net_allow[0].family, AF_INET);
-	assert_int_equal(cfg.net_allow[0].prefix, 8);
-	assert_int_equal(cfg.net_allow[0].addr[0], 127);
-	assert_int_equal(cfg.net_allow[1].family, AF_INET6);
-	assert_int_equal(cfg.net_allow[1].prefix, 128);
-	assert_int_equal(cfg.net_allow[1].addr[15], 1);
-	assert_int_equal(cfg.net_timeout_ms, 3000);
+	expect_path(BACKUP_OF(&cfg)->backup_dir, cwd, "poold.d/backups");
+	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, 1);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], cwd);
+	assert_false(BACKUP_OF(&cfg)->backup_hardlinks);
+	assert_false(BACKUP_OF(&cfg)->backup_partial);
+	assert_int_equal(BACKUP_OF(&cfg)->backup_keep, 7);
+	assert_int_equal(NET_OF(&cfg)->n_net_allow, 2);
+	assert_int_equal(NET_OF(&cfg)->net_allow[0].family, AF_INET);
+	assert_int_equal(NET_OF(&cfg)->net_allow[0].prefix, 8);
+	assert_int_equal(NET_OF(&cfg)->net_allow[0].addr[0], 127);
+	assert_int_equal(NET_OF(&cfg)->net_allow[1].family, AF_INET6);
+	assert_int_equal(NET_OF(&cfg)->net_allow[1].prefix, 128);
+	assert_int_equal(NET_OF(&cfg)->net_allow[1].addr[15], 1);
+	assert_int_equal(NET_OF(&cfg)->net_timeout_ms, 3000);
 	config_free(&cfg);
 }
 
@@ -76,7 +79,7 @@ static void test_empty_text_is_defaults(void **state)
 	assert_string_equal(cfg.source, "");
 	assert_string_equal(cfg.basedir, BASE);
 	assert_string_equal(cfg.fifo, BASE "/poold.d/control");
-	assert_string_equal(cfg.backup_allow[0], BASE);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], BASE);
 	assert_int_equal(cfg.mode, 0620);
 	config_free(&cfg);
 }
@@ -101,6 +104,9 @@ static void test_every_key_accepted(void **state)
 	              "[backup]\n"
 	              "dir = /var/backups/poold\n"
 	              "allow = /etc /srv/data rel\n"
+	              "hardlinks = allow\n"
+	              "partial = yes\n"
+	              "keep = 30\n"
 	              "[net]\n"
 	              "allow = 10.0.0.0/8:443 [::1]:22 192.168.1.7\n"
 	              "timeout = 2m\n");
@@ -113,22 +119,25 @@ static void test_every_key_accepted(void **state)
 	assert_string_equal(cfg.fifo, "/run/poold/control");
 	assert_string_equal(cfg.socket, BASE "/run/ctl.sock");
 	assert_int_equal(cfg.mode, 0620);
-	assert_string_equal(cfg.log_file, BASE "/logs/jobs.log");
+	assert_string_equal(LOG_OF(&cfg)->log_file, BASE "/logs/jobs.log");
 	assert_int_equal(cfg.log_level, LOG_LVL_DEBUG);
-	assert_string_equal(cfg.backup_dir, "/var/backups/poold");
-	assert_int_equal(cfg.n_backup_allow, 3);
-	assert_string_equal(cfg.backup_allow[0], "/etc");
-	assert_string_equal(cfg.backup_allow[1], "/srv/data");
-	assert_string_equal(cfg.backup_allow[2], BASE "/rel");
-	assert_int_equal(cfg.n_net_allow, 3);
-	assert_int_equal(cfg.net_allow[0].family, AF_INET);
-	assert_int_equal(cfg.net_allow[0].prefix, 8);
-	assert_int_equal(cfg.net_allow[0].port, 443);
-	assert_int_equal(cfg.net_allow[1].family, AF_INET6);
-	assert_int_equal(cfg.net_allow[1].port, 22);
-	assert_int_equal(cfg.net_allow[2].prefix, 32);
-	assert_int_equal(cfg.net_allow[2].port, 0);
-	assert_int_equal(cfg.net_timeout_ms, 120000);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_dir, "/var/backups/poold");
+	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, 3);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], "/etc");
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[1], "/srv/data");
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[2], BASE "/rel");
+	assert_true(BACKUP_OF(&cfg)->backup_hardlinks);
+	assert_true(BACKUP_OF(&cfg)->backup_partial);
+	assert_int_equal(BACKUP_OF(&cfg)->backup_keep, 30);
+	assert_int_equal(NET_OF(&cfg)->n_net_allow, 3);
+	assert_int_equal(NET_OF(&cfg)->net_allow[0].family, AF_INET);
+	assert_int_equal(NET_OF(&cfg)->net_allow[0].prefix, 8);
+	assert_int_equal(NET_OF(&cfg)->net_allow[0].port, 443);
+	assert_int_equal(NET_OF(&cfg)->net_allow[1].family, AF_INET6);
+	assert_int_equal(NET_OF(&cfg)->net_allow[1].port, 22);
+	assert_int_equal(NET_OF(&cfg)->net_allow[2].prefix, 32);
+	assert_int_equal(NET_OF(&cfg)->net_allow[2].port, 0);
+	assert_int_equal(NET_OF(&cfg)->net_timeout_ms, 120000);
 	config_free(&cfg);
 }
 
@@ -202,10 +211,10 @@ static void test_continuation_lines(void **state)
 	              "    d ; relative\n"
 	              "[net]\n"
 	              "  timeout = 1s\n");
-	assert_int_equal(cfg.n_backup_allow, 4);
-	assert_string_equal(cfg.backup_allow[2], "/c");
-	assert_string_equal(cfg.backup_allow[3], BASE "/d");
-	assert_int_equal(cfg.net_timeout_ms, 1000);
+	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, 4);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[2], "/c");
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[3], BASE "/d");
+	assert_int_equal(NET_OF(&cfg)->net_timeout_ms, 1000);
 	config_free(&cfg);
 }
 
@@ -214,10 +223,10 @@ static void test_list_replaces_default(void **state)
 	struct config cfg;
 
 	load_ok(&cfg, "[net]\nallow = 10.0.0.0/8\n[backup]\nallow = /srv\n");
-	assert_int_equal(cfg.n_net_allow, 1);
-	assert_int_equal(cfg.net_allow[0].addr[0], 10);
-	assert_int_equal(cfg.n_backup_allow, 1);
-	assert_string_equal(cfg.backup_allow[0], "/srv");
+	assert_int_equal(NET_OF(&cfg)->n_net_allow, 1);
+	assert_int_equal(NET_OF(&cfg)->net_allow[0].addr[0], 10);
+	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, 1);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], "/srv");
 	config_free(&cfg);
 }
 
@@ -228,15 +237,15 @@ static void test_relative_paths_normalized(void **state)
 	load_ok(&cfg, "[log]\nfile = a/./b/../c\n"
 	              "[control]\nfifo = //x//y/./\nsocket = ../../../up\n"
 	              "[backup]\ndir = /abs/../abs2/.\nallow = . .. a/.. /\n");
-	assert_string_equal(cfg.log_file, BASE "/a/c");
+	assert_string_equal(LOG_OF(&cfg)->log_file, BASE "/a/c");
 	assert_string_equal(cfg.fifo, "/x/y");
 	assert_string_equal(cfg.socket, "/up");
-	assert_string_equal(cfg.backup_dir, "/abs2");
-	assert_int_equal(cfg.n_backup_allow, 4);
-	assert_string_equal(cfg.backup_allow[0], BASE);
-	assert_string_equal(cfg.backup_allow[1], "/");
-	assert_string_equal(cfg.backup_allow[2], BASE);
-	assert_string_equal(cfg.backup_allow[3], "/");
+	assert_string_equal(BACKUP_OF(&cfg)->backup_dir, "/abs2");
+	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, 4);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], BASE);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[1], "/");
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[2], BASE);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[3], "/");
 	config_free(&cfg);
 }
 
@@ -250,7 +259,7 @@ static void test_relative_basedir_uses_cwd(void **state)
 	                                    err, sizeof(err)),
 	                 0);
 	expect_path(cfg.basedir, cwd, "sub");
-	expect_path(cfg.log_file, cwd, "sub/x.log");
+	expect_path(LOG_OF(&cfg)->log_file, cwd, "sub/x.log");
 	config_free(&cfg);
 	assert_int_equal(config_load_string(&cfg, "", NAME, NULL, err, sizeof(err)), 0);
 	assert_string_equal(cfg.basedir, cwd);
@@ -376,13 +385,13 @@ static void test_file_relative_to_its_dir(void **state)
 		fail_msg("unexpected error: %s", err);
 	assert_string_equal(cfg.source, file);
 	assert_string_equal(cfg.basedir, sub);
-	expect_path(cfg.log_file, sub, "jobs.log");
+	expect_path(LOG_OF(&cfg)->log_file, sub, "jobs.log");
 	expect_path(cfg.fifo, sub, "poold.d/control");
-	expect_path(cfg.backup_dir, sub, "poold.d/backups");
-	assert_int_equal(cfg.n_backup_allow, 3);
-	assert_string_equal(cfg.backup_allow[0], sub);
-	expect_path(cfg.backup_allow[1], dir, "other");
-	assert_string_equal(cfg.backup_allow[2], "/abs/x");
+	expect_path(BACKUP_OF(&cfg)->backup_dir, sub, "poold.d/backups");
+	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, 3);
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[0], sub);
+	expect_path(BACKUP_OF(&cfg)->backup_allow[1], dir, "other");
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[2], "/abs/x");
 	assert_int_equal(cfg.workers, 2);
 	config_free(&cfg);
 
@@ -418,7 +427,7 @@ static void assert_same_config(const struct config *a, const struct config *b)
 	assert_string_equal(a->fifo, b->fifo);
 	assert_string_equal(a->socket, b->socket);
 	assert_int_equal(a->mode, b->mode);
-	assert_string_equal(a->log_file, b->log_file);
+	assert_string_equal(LOG_OF(a)->log_file, LOG_OF(b)->log_file);
 	assert_int_equal(a->log_level, b->log_level);
 	assert_string_equal(a->redis_host, b->redis_host);
 	assert_string_equal(a->redis_unix, b->redis_unix);

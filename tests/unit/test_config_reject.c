@@ -4,7 +4,7 @@
  * leaving the running configuration untouched.
  */
 /* clang-format off */
-/* test-sources: tests/unit/config_testlib.c common/config.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c */
+/* test-sources: tests/unit/config_testlib.c @kinds */
 /* clang-format on */
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +161,15 @@ static void test_reject_bad_level(void **state)
 	                                              "(error, warning, notice, info, debug)");
 }
 
+static void test_reject_bad_backup_choice(void **state)
+{
+	expect_error("[backup]\nhardlinks = yes\n",
+	             NAME ":2: [backup] hardlinks: unknown value 'yes' (refuse, allow)");
+	expect_error("[backup]\npartial = allow\n",
+	             NAME ":2: [backup] partial: unknown value 'allow' (no, yes)");
+	expect_error("[backup]\nkeep = 0\n", NAME ":2: [backup] keep: 0 out of range 1..10000");
+}
+
 static void test_reject_bad_net_rule(void **state)
 {
 	struct netrule rule;
@@ -198,14 +207,14 @@ static void test_reject_too_many_allow(void **state)
 
 	build_list(text, sizeof(text), "backup", "/p", CONFIG_MAX_BACKUP_ALLOW);
 	load_ok(&cfg, text);
-	assert_int_equal(cfg.n_backup_allow, CONFIG_MAX_BACKUP_ALLOW);
+	assert_int_equal(BACKUP_OF(&cfg)->n_backup_allow, CONFIG_MAX_BACKUP_ALLOW);
 	config_free(&cfg);
 	build_list(text, sizeof(text), "backup", "/p", CONFIG_MAX_BACKUP_ALLOW + 1);
 	expect_error(text, NAME ":5: [backup] allow: more than 32 paths");
 
 	build_list(text, sizeof(text), "net", "10.0.0.", CONFIG_MAX_NET_ALLOW);
 	load_ok(&cfg, text);
-	assert_int_equal(cfg.n_net_allow, CONFIG_MAX_NET_ALLOW);
+	assert_int_equal(NET_OF(&cfg)->n_net_allow, CONFIG_MAX_NET_ALLOW);
 	config_free(&cfg);
 	build_list(text, sizeof(text), "net", "10.0.0.", CONFIG_MAX_NET_ALLOW + 1);
 	expect_error(text, NAME ":8: [net] allow: more than 64 rules");
@@ -285,10 +294,10 @@ static void test_failed_load_keeps_cfg(void **state)
 	                                    NAME, BASE, err, sizeof(err)),
 	                 -1);
 	assert_memory_equal(&cfg, &copy, sizeof(cfg));
-	assert_string_equal(cfg.backup_allow[1], "/y");
+	assert_string_equal(BACKUP_OF(&cfg)->backup_allow[1], "/y");
 	config_free(&cfg);
 	config_free(&cfg);
-	assert_int_equal(cfg.n_backup_allow, 0);
+	assert_null(cfg.kind_conf); /* the kinds' values, [backup] allow with them, are gone */
 }
 
 static void test_reject_bad_redis(void **state)
@@ -341,6 +350,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_bad_mode),
 	    cmocka_unit_test(test_reject_readable_mode),
 	    cmocka_unit_test(test_reject_bad_level),
+	    cmocka_unit_test(test_reject_bad_backup_choice),
 	    cmocka_unit_test(test_reject_bad_net_rule),
 	    cmocka_unit_test(test_reject_too_many_allow),
 	    cmocka_unit_test(test_reject_continued_scalar),

@@ -1,11 +1,11 @@
 /*
- * Unit tests of worker/job_log.c on real files in a temporary directory
+ * Unit tests of worker/kinds/job_log.c on real files in a temporary directory
  * (under $POOLD_TEST_TMP if set, else /tmp): the line format and its
  * timestamp, escaping, one descriptor across jobs, reopening after
  * logrotate, write and open failures, and whole lines when many
  * processes append at once.
  */
-/* test-sources: worker/job_log.c common/fsutil.c */
+/* test-sources: @kinds */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,7 +62,7 @@ static int group_teardown(void **state)
 }
 
 /* A zeroed config whose [log] file is name inside the temp directory. */
-static void config_for(struct config *cfg, void **state, const char *name)
+static void config_for(struct job_log_conf *cfg, void **state, const char *name)
 {
 	struct fixture *fx = *state;
 
@@ -156,9 +156,9 @@ static void test_check_accepts_any_text(void **state)
 /* One line: a UTC timestamp taken during the job, the id, the text. */
 static void test_line_format(void **state)
 {
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	struct timespec before, after;
 	size_t len;
 	char *buf;
@@ -185,9 +185,9 @@ static void test_line_format(void **state)
 /* Empty text still gives a whole line, with the space after the id. */
 static void test_empty_text_and_big_id(void **state)
 {
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	size_t len;
 	char *buf;
 
@@ -211,9 +211,9 @@ static void test_escaping(void **state)
 	static const char text[] = "a\nb\rc\x1b[31md\\e\tf\x7fg\x01h\0i \xc3\xa9 \\x0aNOT";
 	static const char want[] =
 	    " job=1 a\\x0ab\\x0dc\\x1b[31md\\\\e\\tf\\x7fg\\x01h\\x00i \xc3\xa9 \\\\x0a\n";
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	size_t len;
 	char *buf;
 
@@ -257,9 +257,9 @@ static void test_escaping_unicode(void **state)
 	    " job=2 a\\u0085b\\u2028c\\u2029d\\u202ee\\u202af\\u2066"
 	    "g\\u2069h\\u200ei\\u200fj\\u061ck\\u0080l\\u009fm\\u200b"
 	    "n\\ufeffo\xe2\x80\xa7p\xe2\x80\xb0q\xc2\xa0r\xe2\x80\xafs\xe2\x80\n";
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	size_t len;
 	char *buf;
 
@@ -277,9 +277,9 @@ static void test_escaping_unicode(void **state)
 static void test_longest_text(void **state)
 {
 	static char text[PROTO_ARGS_MAX + 1];
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	size_t len, i;
 	char *buf;
 
@@ -301,9 +301,9 @@ static void test_longest_text(void **state)
  * (so the cached seconds text is re-made when it must be). */
 static void test_many_jobs_one_fd(void **state)
 {
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1, first_fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	struct timespec before[2000], after[2000];
 	struct timespec pause = {0, 2000000};
 	char text[64], *buf, *line;
@@ -340,9 +340,9 @@ static void test_many_jobs_one_fd(void **state)
  * file; after job_log_reopen the next line lands in a new file. */
 static void test_reopen_after_rename(void **state)
 {
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	char rotated[PATH_MAX + 8];
 	size_t len;
 	char *buf;
@@ -379,9 +379,9 @@ static void test_reopen_after_rename(void **state)
 /* Failures before any write: no such directory, no file, no fd slot. */
 static void test_open_fails_in_missing_dir(void **state)
 {
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 
 	config_for(&cfg, state, "no/such/dir/x.log");
 	assert_int_equal(run_job(&ctx, 1, "lost", 4), JOB_FAILED);
@@ -393,7 +393,7 @@ static void test_open_fails_in_missing_dir(void **state)
 	assert_int_equal(run_job(&ctx, 2, "lost", 4), JOB_FAILED);
 	assert_string_equal(ctx.msg, "no [log] file configured");
 
-	ctx.log_fd = NULL;
+	ctx.state = NULL;
 	assert_int_equal(run_job(&ctx, 3, "lost", 4), JOB_FAILED);
 	job_log_reopen(NULL);
 }
@@ -401,9 +401,9 @@ static void test_open_fails_in_missing_dir(void **state)
 /* /dev/full: open works, every write fails with ENOSPC. */
 static void test_write_fails_enospc(void **state)
 {
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd = -1;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 
 	if (access("/dev/full", W_OK) != 0)
 		skip();
@@ -418,9 +418,9 @@ static void test_write_fails_enospc(void **state)
  * dropped; the next job opens the file again and succeeds. */
 static void test_write_fails_ebadf(void **state)
 {
-	struct config cfg;
+	struct job_log_conf cfg;
 	int fd, rdonly;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 	size_t len;
 	char *buf;
 
@@ -453,10 +453,10 @@ static size_t child_text(char *buf, int c, int i)
 
 static void child_append(const char *path, int c)
 {
-	static struct config cfg;
+	static struct job_log_conf cfg;
 	char text[CHILD_TEXT + 64];
 	int fd = -1, i;
-	struct job_ctx ctx = {.cfg = &cfg, .log_fd = &fd};
+	struct job_ctx ctx = {.conf = &cfg, .state = &fd};
 
 	strcpy(cfg.log_file, path);
 	for (i = 0; i < CHILD_LINES; i++) {

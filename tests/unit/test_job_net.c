@@ -1,12 +1,12 @@
 /*
- * Unit tests of worker/job_net.c against real sockets on loopback only
+ * Unit tests of worker/kinds/job_net.c against real sockets on loopback only
  * (127.0.0.1 and ::1, never any other address): the HOST:PORT syntax and
  * its rejections, a connect that succeeds, one that is refused, targets
  * the [net] allow rules forbid (refused before any connect), IPv6 and
  * IPv4-mapped targets, and a timeout against a listener whose accept
  * queue is full.
  */
-/* test-sources: worker/job_net.c common/netrule.c */
+/* test-sources: @kinds */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +31,7 @@
 #define FILLERS 8
 
 /* A zeroed config allowing the given rules, with a 2 s timeout. */
-static void config_allow(struct config *cfg, const char *const *rules, size_t n)
+static void config_allow(struct job_net_conf *cfg, const char *const *rules, size_t n)
 {
 	char err[256];
 	size_t i;
@@ -46,15 +46,15 @@ static void config_allow(struct config *cfg, const char *const *rules, size_t n)
 }
 
 /* Runs a net job on the printf-formatted target. */
-static int run_net(struct config *cfg, struct job_ctx *ctx, const char *fmt, ...)
+static int run_net(struct job_net_conf *cfg, struct job_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int run_net(struct config *cfg, struct job_ctx *ctx, const char *fmt, ...)
+static int run_net(struct job_net_conf *cfg, struct job_ctx *ctx, const char *fmt, ...)
 {
 	char args[128];
 	va_list ap;
 
 	memset(ctx, 0, sizeof(*ctx));
-	ctx->cfg = cfg;
+	ctx->conf = cfg;
 	ctx->id = 1;
 	strcpy(ctx->msg, "(untouched)");
 	va_start(ap, fmt);
@@ -226,7 +226,7 @@ static void test_check_rejects(void **state)
 /* A bad argument that reached a worker anyway fails with the reason. */
 static void test_run_rejects_bad_args(void **state)
 {
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 
 	config_allow(&cfg, NULL, 0);
@@ -237,7 +237,7 @@ static void test_run_rejects_bad_args(void **state)
 static void test_connect_ok_ipv4(void **state)
 {
 	static const char *const rules[] = {"10.0.0.0/8", "127.0.0.0/8"};
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 	char target[64], args[64];
 	unsigned port;
@@ -262,7 +262,7 @@ static void test_connect_ok_ipv4(void **state)
 static void test_refused(void **state)
 {
 	static const char *const rules[] = {"127.0.0.1"};
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 	char want[64];
 	unsigned port;
@@ -283,7 +283,7 @@ static void test_refused(void **state)
 static void test_not_allowed(void **state)
 {
 	static const char *const other_host[] = {"127.0.0.2", "[::1]", "10.0.0.0/8"};
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 	char want[80], other_port[32];
 	const char *rule = other_port;
@@ -314,7 +314,7 @@ static void test_connect_ok_ipv6(void **state)
 {
 	static const char *const rules[] = {"[::1]:*"};
 	static const char *const v4_only[] = {"127.0.0.0/8"};
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 	char target[64];
 	unsigned port;
@@ -342,7 +342,7 @@ static void test_mapped_target(void **state)
 {
 	static const char *const v4[] = {"127.0.0.1"};
 	static const char *const v6_all[] = {"::/0"};
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 	char target[64];
 	unsigned port;
@@ -375,7 +375,7 @@ static void test_name_filters_addresses(void **state)
 {
 	static const char *const rules[] = {"127.0.0.1"};
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 	char target[64];
 	unsigned port;
@@ -439,7 +439,7 @@ static bool fill_accept_queue(unsigned port, int *fillers)
 static void test_timeout(void **state)
 {
 	static const char *const rules[] = {"127.0.0.1"};
-	struct config cfg;
+	struct job_net_conf cfg;
 	struct job_ctx ctx;
 	int fillers[FILLERS], i, fds, result = -1;
 	char want[80];

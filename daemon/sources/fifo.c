@@ -43,6 +43,8 @@ enum fifo_round {
 
 static void fifo_stall(struct master *m);
 static void fifo_close_fds(struct master *m);
+static void fifo_pause(struct master *m);
+static const struct source_ops fifo_ops;
 
 /* Copies up to 60 bytes of a line for a log, with unprintable bytes as \xHH. */
 static void fifo_excerpt(const char *line, size_t len, char *out, size_t outlen)
@@ -85,11 +87,11 @@ static void fifo_reject(struct master *m, const char *line, size_t len, const ch
 }
 
 /* Accepts one line as a job, or rejects it with a reason. */
-static void fifo_line(struct master *m, const char *line, size_t len)
+static void fifo_line(struct master *m, const char *line, size_t len, bool past_limit)
 {
 	const struct job_kind *kind;
+	struct admit_req rq = {.past_limit = past_limit};
 	struct ctl_line cl;
-	struct job *j;
 	char err[200];
 
 	kind = jobs_check_line(line, len, &cl, err, sizeof(err));
@@ -97,32 +99,37 @@ static void fifo_line(struct master *m, const char *line, size_t len)
 		fifo_reject(m, line, len, err);
 		return;
 	}
-	j = job_new(kind->code, (uint16_t)jobs_index(kind), cl.args, cl.args_len);
-	if (j == NULL) {
+	rq.code = kind->code;
+	rq.kind = (uint16_t)jobs_index(kind);
+	rq.args = cl.args;
+	rq.len = cl.args_len;
+	rq.opt = &cl.opt;
+	switch (queue_admit(m, &m->fifo_src, &rq, NULL)) {
+	case ADMIT_OK:
+		break;
+	case ADMIT_FULL: /* not after fifo_take_lines checked the room */
+		fifo_reject(m, line, len, "queue full");
+		break;
+	case ADMIT_NOMEM:
 		fifo_reject(m, line, len, "out of memory");
-		return;
+		break;
 	}
-	j->id = journal_next_id(m);
-	j->accepted = ev_now(m->loop);
-	m->live++;
-	m->count.accepted[j->kind]++;
-	jobq_push(&m->queue, j);
-	journal_accept(m, j);
-	jobctl_admitted(m, j, &cl.opt, NULL);
 }
 
-/* Takes buffered lines while fewer than limit jobs are unfinished; -1 at the limit. */
-static int fifo_take_lines(struct master *m, size_t limit)
+/* Takes buffered lines while the queue limit leaves room (always, past
+ * the limit); -1 at the limit.  The room is checked before a line is
+ * split off, so a line that does not fit stays in the FIFO. */
+static int fifo_take_lines(struct master *m, bool past_limit)
 {
 	const char *line;
 	size_t len;
 
-	while (m->live < limit) {
+	while (past_limit || queue_room(m) > 0) {
 		switch (ctl_split_next(&m->split, &line, &len)) {
 		case CTL_SPLIT_AGAIN:
 			return 0;
 		case CTL_SPLIT_LINE:
-			fifo_line(m, line, len);
+			fifo_line(m, line, len, past_limit);
 			break;
 		case CTL_SPLIT_OVERLONG:
 			fifo_reject(m, line, len,
@@ -214,14 +221,14 @@ static bool fifo_unfinished(struct master *m, size_t len)
  * at any point leaves each line either journaled or still in the FIFO
  * (both, between the two: it then runs twice, never zero times).
  */
-static enum fifo_round fifo_round(struct master *m, size_t limit)
+static enum fifo_round fifo_round(struct master *m, bool past_limit)
 {
 	size_t got = fifo_peek(m), used;
 	int full;
 
 	if (got == 0)
 		return FIFO_EMPTY;
-	full = fifo_take_lines(m, limit);
+	full = fifo_take_lines(m, past_limit);
 	used = m->split.start; /* whole lines taken (an overlong one: all of it) */
 	journal_after_read(m);
 	if (used > 0) {
@@ -236,26 +243,27 @@ static enum fifo_round fifo_round(struct master *m, size_t limit)
 	return FIFO_STALLED;
 }
 
-/* Reads the FIFO, up to a budget; 0 when it is empty or holds only an
- * unfinished line, 1 if more may be there, -1 at the limit. */
-static int fifo_read_some(struct master *m, size_t limit)
+/* Reads the FIFO, up to a budget: FIFO_EMPTY when it is empty or holds
+ * only an unfinished line, FIFO_MORE if more may be there, FIFO_FULL at
+ * the limit. */
+static enum fifo_round fifo_read_some(struct master *m, bool past_limit)
 {
 	int rounds;
 
 	for (rounds = 0; rounds < FIFO_READS_PER_WAKE; rounds++) {
-		switch (fifo_round(m, limit)) {
+		switch (fifo_round(m, past_limit)) {
 		case FIFO_MORE:
 			continue;
 		case FIFO_FULL:
-			return -1;
+			return FIFO_FULL;
 		case FIFO_STALLED:
 			fifo_stall(m);
-			return 0;
+			return FIFO_EMPTY;
 		case FIFO_EMPTY:
-			return 0;
+			return FIFO_EMPTY;
 		}
 	}
-	return 1;
+	return FIFO_MORE;
 }
 
 /* Bytes the FIFO holds now. */
@@ -301,7 +309,7 @@ static void fifo_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct master *m = container_of(w, struct master, fifo_w);
 
-	if (fifo_read_some(m, m->cfg.queue_limit) == -1)
+	if (fifo_read_some(m, false) == FIFO_FULL)
 		fifo_pause(m);
 	dispatch_run(m);
 }
@@ -326,13 +334,16 @@ int fifo_open(struct master *m, char *err, size_t errlen)
 {
 	const char *path = m->cfg.fifo;
 	struct stat st;
-	int fd = activation_fifo(path, err, errlen);
+	int fd = -1;
 
-	if (fd == -2)
+	switch (activation_fifo(path, &fd, err, errlen)) {
+	case ACTIVATION_BAD:
 		return -1;
-	if (fd >= 0) {
+	case ACTIVATION_FOUND:
 		m->fifo_activated = true;
 		goto ready;
+	case ACTIVATION_NONE:
+		break;
 	}
 	if (fsutil_private_parent(path, err, errlen) == -1)
 		return -1;
@@ -367,10 +378,13 @@ ready:
 	ev_io_init(&m->fifo_w, fifo_cb, fd, EV_READ);
 	ev_io_start(m->loop, &m->fifo_w);
 	ev_timer_init(&m->fifo_grace_w, fifo_grace_cb, 0, FIFO_STALL_POLL);
+	m->fifo_src.ops = &fifo_ops;
+	m->fifo_src.journaled = true;
+	source_add(m, &m->fifo_src);
 	return 0;
 }
 
-void fifo_pause(struct master *m)
+static void fifo_pause(struct master *m)
 {
 	if (m->fifo_paused)
 		return;
@@ -380,7 +394,7 @@ void fifo_pause(struct master *m)
 	          (unsigned long long)m->live);
 }
 
-void fifo_resume(struct master *m)
+static void fifo_resume(struct master *m)
 {
 	m->fifo_paused = false;
 	ev_io_start(m->loop, &m->fifo_w);
@@ -399,7 +413,7 @@ void fifo_drain(struct master *m)
 {
 	if (m->fifo_fd == -1)
 		return;
-	(void)fifo_read_some(m, (size_t)-1);
+	(void)fifo_read_some(m, true);
 }
 
 static void fifo_close_fds(struct master *m)
@@ -436,3 +450,31 @@ void fifo_close(struct master *m)
 	fifo_close_fds(m);
 	m->fifo_paused = false;
 }
+
+/* The source ops: a FIFO job's journal record ends with it; reading
+ * resumes when the queue has room again. */
+static void fifo_job_ended(struct source *src, struct job *j, uint32_t status, const char *msg,
+                           size_t len)
+{
+	journal_end(src->m, j);
+}
+
+static void fifo_room(struct source *src)
+{
+	struct master *m = src->m;
+
+	if (m->fifo_paused && queue_room(m) > 0 && !m->stopping)
+		fifo_resume(m);
+}
+
+static void fifo_source_close(struct source *src)
+{
+	fifo_close(src->m);
+}
+
+static const struct source_ops fifo_ops = {
+    .name = "fifo",
+    .ended = fifo_job_ended,
+    .room = fifo_room,
+    .close = fifo_source_close,
+};

@@ -37,12 +37,41 @@
  * escaped at worst four bytes for one, and the newline. */
 #define JOB_LOG_LINE_MAX (4 * PROTO_ARGS_MAX + 128)
 
+/* [log] file must not be the FIFO or the socket (a `log` job would write
+ * into the control channel). */
+static int job_log_conf_check(const struct config *cfg, const void *blob, char *reason, size_t rlen)
+{
+	const struct job_log_conf *c = blob;
+
+	if (strcmp(c->log_file, cfg->fifo) == 0 || strcmp(c->log_file, cfg->socket) == 0) {
+		snprintf(reason, rlen, "[log] file is also a [control] path '%s'", c->log_file);
+		return -1;
+	}
+	return 0;
+}
+
+#define JOB_LOG_AT(field) offsetof(struct job_log_conf, field)
+
+/* [log] level is the daemon's own (config_values.c); these are the kind's. */
+static const struct config_key job_log_keys[] = {
+    {"log", "file", "poold.d/jobs.log", config_parse_path, NULL, JOB_LOG_AT(log_file), 0, 0,
+     CONFIG_RELOAD_WORKERS, config_same_str, true},
+    {"log", "job_timeout", "0", config_parse_time, NULL, JOB_LOG_AT(log_job_timeout_ms), 0,
+     86400000, CONFIG_RELOAD_LIVE, NULL, false},
+};
+
+static const struct config_section job_log_section = {
+    .keys = job_log_keys,
+    .nkeys = sizeof(job_log_keys) / sizeof(job_log_keys[0]),
+    .size = sizeof(struct job_log_conf),
+    .check = job_log_conf_check,
+};
+
 /*
  * The seconds part of the last timestamp, re-formatted only when the
  * second changes: gmtime_r and strftime per line would cost more than the
- * rest of the line.  It is a static because struct job_ctx has no room
- * for per-worker state and the worker runs jobs in one thread.  Sharing it
- * is harmless anyway: it is a cache of a pure function of `sec`, so a
+ * rest of the line.  It is a static rather than per-worker state because
+ * sharing it is harmless: it is a cache of a pure function of `sec`, so a
  * forked child inheriting it still reads correct values.
  */
 static struct {
@@ -62,13 +91,22 @@ int job_log_check(const char *args, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-void job_log_reopen(int *log_fd)
+void job_log_reopen(void *state)
 {
+	int *log_fd = state;
+
 	if (log_fd == NULL)
 		return;
 	if (*log_fd >= 0)
 		close(*log_fd);
 	*log_fd = -1;
+}
+
+/* The per-worker state is the descriptor, opened by the first job. */
+static int job_log_init(void *state, const void *conf)
+{
+	*(int *)state = -1;
+	return 0;
 }
 
 /* Writes the timestamp of now into out (at least JOB_LOG_SECONDS_MAX + 8
@@ -196,11 +234,19 @@ static size_t job_log_format(char *line, uint64_t id, const char *text, size_t l
 	return n;
 }
 
-/* Opens [log] file into *ctx->log_fd; JOB_OK, or JOB_FAILED with the
- * reason in ctx->msg. */
+/* The [log] file of the job's configuration. */
+static const char *job_log_path(const struct job_ctx *ctx)
+{
+	const struct job_log_conf *c = ctx->conf;
+
+	return c != NULL ? c->log_file : "";
+}
+
+/* Opens [log] file into the state's descriptor; JOB_OK, or JOB_FAILED
+ * with the reason in ctx->msg. */
 static int job_log_open(struct job_ctx *ctx)
 {
-	const char *path = ctx->cfg->log_file;
+	const char *path = job_log_path(ctx);
 	int fd;
 
 	if (path[0] == '\0')
@@ -210,7 +256,7 @@ static int job_log_open(struct job_ctx *ctx)
 	fd = fsutil_open_file(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
 	if (fd < 0)
 		return job_result(ctx, JOB_FAILED, "open %s: %s", path, fsutil_why(errno));
-	*ctx->log_fd = fd;
+	*(int *)ctx->state = fd;
 	return JOB_OK;
 }
 
@@ -224,24 +270,25 @@ static int job_log_open(struct job_ctx *ctx)
  */
 static int job_log_write(struct job_ctx *ctx, const char *line, size_t n)
 {
-	const char *path = ctx->cfg->log_file;
+	const char *path = job_log_path(ctx);
+	int *log_fd = ctx->state;
 	ssize_t w, nl;
 	int err;
 
 	do {
-		w = write(*ctx->log_fd, line, n);
+		w = write(*log_fd, line, n);
 	} while (w < 0 && errno == EINTR);
 	if (w == (ssize_t)n)
 		return JOB_OK;
 	err = errno;
 	if (w >= 0) {
-		nl = write(*ctx->log_fd, "\n", 1);
+		nl = write(*log_fd, "\n", 1);
 		(void)nl; /* best effort: it only ends the torn line */
-		job_log_reopen(ctx->log_fd);
+		job_log_reopen(log_fd);
 		return job_result(ctx, JOB_FAILED, "write %s: short write (%zd of %zu bytes)", path,
 		                  w, n);
 	}
-	job_log_reopen(ctx->log_fd);
+	job_log_reopen(log_fd);
 	return job_result(ctx, JOB_FAILED, "write %s: %s", path, strerror(err));
 }
 
@@ -254,10 +301,29 @@ int job_log_run(struct job_ctx *ctx, const char *args, size_t len)
 	if (len > PROTO_ARGS_MAX)
 		return job_result(ctx, JOB_FAILED, "log text of %zu bytes is over the limit of %zu",
 		                  len, (size_t)PROTO_ARGS_MAX);
-	if (ctx->log_fd == NULL)
+	if (ctx->state == NULL)
 		return job_result(ctx, JOB_FAILED, "no descriptor slot for [log] file");
-	if (*ctx->log_fd < 0 && job_log_open(ctx) != JOB_OK)
+	if (*(int *)ctx->state < 0 && job_log_open(ctx) != JOB_OK)
 		return JOB_FAILED;
 	n = job_log_format(line, ctx->id, args, len);
 	return job_log_write(ctx, line, n);
 }
+
+static void job_log_describe(const void *conf, char *out, size_t len)
+{
+	snprintf(out, len, "job log %s", ((const struct job_log_conf *)conf)->log_file);
+}
+
+const struct job_kind job_kind_log = {
+    .code = 2,
+    .name = "log",
+    .run = job_log_run,
+    .check = job_log_check,
+    .section = &job_log_section,
+    .timeout_at = offsetof(struct job_log_conf, log_job_timeout_ms),
+    .state_size = sizeof(int),
+    .init = job_log_init,
+    .reopen = job_log_reopen,
+    .fini = job_log_reopen,
+    .describe = job_log_describe,
+};

@@ -1,9 +1,10 @@
 /*
- * Private to daemon/redis*.c: the state of the Redis job source.  redis.c
- * owns the connections and reading, redis_entry.c turns entries into jobs
- * and jobs' outcomes into acknowledgements and dead letters, and
- * redis_claim.c takes over entries that other consumers left idle.  The
- * rest of the master sees only what master.h exports.
+ * Private to daemon/sources/redis*.c: the state of the Redis job source.
+ * redis.c owns the connections and reading, redis_entry.c turns entries
+ * into jobs and jobs' outcomes into acknowledgements and dead letters,
+ * and redis_claim.c takes over entries that other consumers left idle.
+ * The rest of the master sees a struct source (source.h) and nothing else;
+ * only the source registry (registry.c) calls redis_start.
  */
 #ifndef POOLD_REDIS_H
 #define POOLD_REDIS_H
@@ -24,8 +25,9 @@ struct redis_eid {
 	uint64_t ms, seq;
 };
 
-/* A Redis job's ext: its entry, on the list of entries this poold holds. */
+/* A Redis job's datum: its entry, on the list of entries this poold holds. */
 struct redis_job {
+	struct source_datum base; /* first: freed with the job */
 	struct redis_job *prev, *next;
 	struct redis_eid eid;
 	char uid[]; /* the entry's optional id field, for logs; "" if none */
@@ -54,7 +56,18 @@ enum redis_state {
 	REDIS_UP,
 };
 
+/* Counters of the Redis job source, for status and metrics. */
+struct redis_stats {
+	bool connected;
+	uint64_t read;          /* entries read with XREADGROUP */
+	uint64_t acked;         /* entries acknowledged (XACK), dead-lettered ones included */
+	uint64_t claimed;       /* idle entries taken over (XCLAIM) to be run here */
+	uint64_t dead_lettered; /* entries moved to the dead-letter stream */
+	uint64_t reconnects;    /* connections made again after one was lost */
+};
+
 struct redis_source {
+	struct source src; /* its jobs point here (source.h) */
 	struct master *m;
 	redisAsyncContext *rd; /* XREADGROUP only (it blocks); NULL while down */
 	redisAsyncContext *wr; /* every other command; NULL while down */
@@ -113,6 +126,9 @@ struct redis_source {
 };
 
 /* ---- redis.c ---- */
+/* Starts the Redis source if [redis] url is set (connecting in the
+ * background); 0, or -1 with a reason in err (a host that does not resolve). */
+int redis_start(struct master *m, char *err, size_t errlen);
 /* Sends one command; 0, or -1 if the context refused it (it is going). */
 int redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv,
                const size_t *lens);
@@ -138,6 +154,17 @@ void redis_dead_entry(struct redis_source *r, const struct redis_eid *eid, const
 /* Sends the acknowledgements due and the dead letters not yet sent. */
 void redis_flush(struct redis_source *r);
 void redis_free_pending(struct redis_source *r);
+/* The source op: a job's outcome is recorded; acknowledge its entry
+ * (after copying it to the dead-letter stream unless it went well). */
+void redis_job_ended(struct source *src, struct job *j, uint32_t status, const char *msg,
+                     size_t len);
+
+/* ---- redis_ops.c ---- */
+/* The source's stats op: the counters of r->st. */
+bool redis_stats(const struct source *src, struct source_stats *st);
+/* The source's reload op: [redis] changes need a restart; keeps the
+ * running ones in next. */
+void redis_reload(struct source *src, struct config *next);
 
 /* ---- redis_claim.c ---- */
 void redis_claim_start(struct redis_source *r);

@@ -35,7 +35,7 @@ static int activation_count(void)
 	return (int)n;
 }
 
-int activation_fifo(const char *path, char *err, size_t errlen)
+enum activation_result activation_fifo(const char *path, int *fdp, char *err, size_t errlen)
 {
 	int n = activation_count(), fd, found = -1, fifos = 0;
 	struct stat want, st;
@@ -53,18 +53,19 @@ int activation_fifo(const char *path, char *err, size_t errlen)
 			found = fd;
 	}
 	if (found == -1)
-		return -1;
+		return ACTIVATION_NONE;
 	if (fifos > 1 && !(have_path && fstat(found, &st) == 0 && st.st_ino == want.st_ino)) {
 		snprintf(err, errlen, "systemd passed %d FIFOs and none is %s", fifos, path);
-		return -2;
+		return ACTIVATION_BAD;
 	}
 	if (fsutil_nonblock(found) == -1 || fcntl(found, F_SETFD, FD_CLOEXEC) == -1) {
 		snprintf(err, errlen, "socket-activated FIFO: %s", strerror(errno));
-		return -2;
+		return ACTIVATION_BAD;
 	}
 	if (!have_path || st.st_ino != want.st_ino)
 		log_notice("using the FIFO systemd passed (fd %d), not %s", found, path);
-	return found;
+	*fdp = found;
+	return ACTIVATION_FOUND;
 }
 
 bool activation_pending(void)

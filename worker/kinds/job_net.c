@@ -12,11 +12,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ini.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -243,7 +245,7 @@ static int job_net_connect(struct job_ctx *ctx, const struct addrinfo *ai, uint6
 		                  (double)(job_net_now() - start) / 1e6);
 	if (rc == JOB_NET_EXPIRED)
 		return job_result(ctx, JOB_TIMEDOUT, "%s timed out after %u ms", addr,
-		                  ctx->cfg->net_timeout_ms);
+		                  ((const struct job_net_conf *)ctx->conf)->net_timeout_ms);
 	return job_result(ctx, JOB_FAILED, "%s: %s", addr, strerror(rc));
 }
 
@@ -255,7 +257,7 @@ static int job_net_connect(struct job_ctx *ctx, const struct addrinfo *ai, uint6
 static int job_net_try_all(struct job_ctx *ctx, const struct job_net_target *t,
                            const struct addrinfo *res)
 {
-	const struct config *cfg = ctx->cfg;
+	const struct job_net_conf *cfg = ctx->conf;
 	uint64_t deadline = job_net_now() + (uint64_t)cfg->net_timeout_ms * 1000000u;
 	const struct addrinfo *ai;
 	int result = -1;
@@ -296,3 +298,78 @@ int job_net_run(struct job_ctx *ctx, const char *args, size_t len)
 	freeaddrinfo(res);
 	return result;
 }
+
+static void job_net_clear_allow(struct config *cfg, const struct config_key *k)
+{
+	((struct job_net_conf *)config_blob(cfg, k))->n_net_allow = 0;
+}
+
+/* Adds each space-separated rule of value to [net] allow. */
+static int job_net_parse_allow(struct config *cfg, const struct config_key *k, const char *value,
+                               char *reason, size_t rlen)
+{
+	struct job_net_conf *c = config_blob(cfg, k);
+	char words[INI_MAX_LINE + 64], why[256];
+	char *save, *w;
+
+	snprintf(words, sizeof(words), "%s", value);
+	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (c->n_net_allow == CONFIG_MAX_NET_ALLOW) {
+			snprintf(reason, rlen, "more than %d rules", CONFIG_MAX_NET_ALLOW);
+			return -1;
+		}
+		if (netrule_parse(w, &c->net_allow[c->n_net_allow], why, sizeof(why)) < 0) {
+			snprintf(reason, rlen, "bad rule '%s': %s", w, why);
+			return -1;
+		}
+		c->n_net_allow++;
+	}
+	return 0;
+}
+
+static bool job_net_rule_equal(const struct netrule *a, const struct netrule *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && a->prefix == b->prefix && a->port == b->port &&
+	       memcmp(a->addr, b->addr, n) == 0;
+}
+
+static bool job_net_same_allow(const struct config_key *k, const void *a, const void *b)
+{
+	const struct job_net_conf *x = a, *y = b;
+	unsigned i;
+
+	if (x->n_net_allow != y->n_net_allow)
+		return false;
+	for (i = 0; i < x->n_net_allow; i++)
+		if (!job_net_rule_equal(&x->net_allow[i], &y->net_allow[i]))
+			return false;
+	return true;
+}
+
+#define JOB_NET_AT(field) offsetof(struct job_net_conf, field)
+
+static const struct config_key job_net_keys[] = {
+    {"net", "allow", "127.0.0.0/8 ::1", job_net_parse_allow, job_net_clear_allow,
+     JOB_NET_AT(net_allow), 0, 0, CONFIG_RELOAD_WORKERS, job_net_same_allow, false},
+    {"net", "timeout", "3s", config_parse_time, NULL, JOB_NET_AT(net_timeout_ms), 1, 86400000,
+     CONFIG_RELOAD_WORKERS, config_same_uint, false},
+    {"net", "job_timeout", "0", config_parse_time, NULL, JOB_NET_AT(net_job_timeout_ms), 0,
+     86400000, CONFIG_RELOAD_LIVE, NULL, false},
+};
+
+static const struct config_section job_net_section = {
+    .keys = job_net_keys,
+    .nkeys = sizeof(job_net_keys) / sizeof(job_net_keys[0]),
+    .size = sizeof(struct job_net_conf),
+};
+
+const struct job_kind job_kind_net = {
+    .code = 4,
+    .name = "net",
+    .run = job_net_run,
+    .check = job_net_check,
+    .section = &job_net_section,
+    .timeout_at = JOB_NET_AT(net_job_timeout_ms),
+};

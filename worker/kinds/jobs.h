@@ -6,11 +6,16 @@
 #ifndef POOLD_JOBS_H
 #define POOLD_JOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ctl.h"
 #include "job.h"
+
+/* At most this many kinds (jobs.c asserts it at compile time): sizes
+ * the per-kind counters of the master. */
+#define JOBS_MAX 16
 
 /* Number of job kinds and the kind at index i (for per-kind counters). */
 size_t jobs_count(void);
@@ -18,9 +23,18 @@ const struct job_kind *jobs_at(size_t i);
 /* Index of a kind in the table, for counters indexed like jobs_at(). */
 size_t jobs_index(const struct job_kind *kind);
 
+/* The values of the kind's section in cfg (its own struct), or NULL. */
+const void *jobs_conf(const struct config *cfg, const struct job_kind *kind);
+
 /* Look-ups; NULL if there is no such kind. */
 const struct job_kind *jobs_by_name(const char *name, size_t len);
 const struct job_kind *jobs_by_code(uint32_t code);
+
+/*
+ * The descriptions of the kinds (their describe hooks) in cfg, joined by
+ * ", " into out; only those with a reopen hook if reopening.  Returns out.
+ */
+const char *jobs_describe(const struct config *cfg, bool reopening, char *out, size_t len);
 
 /* The time limit of one job of this kind in ms: its own section's
  * job_timeout, else [pool] job_timeout; 0 means none. */

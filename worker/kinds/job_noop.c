@@ -20,3 +20,11 @@ int job_noop_run(struct job_ctx *ctx, const char *args, size_t len)
 	ctx->msg[0] = '\0';
 	return JOB_OK;
 }
+
+const struct job_kind job_kind_noop = {
+    .code = 1,
+    .name = "noop",
+    .run = job_noop_run,
+    .check = job_noop_check,
+    .batch_done = true,
+};

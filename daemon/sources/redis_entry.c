@@ -217,23 +217,33 @@ static void redis_uid(const redisReply *fields, char *out)
 	out[n] = '\0';
 }
 
-/* Queues a checked entry as a job carrying its ID. */
+/*
+ * Queues a checked entry as a job carrying its ID.  Past the queue limit:
+ * the read was sized to the room there was (redis_capacity), and an entry
+ * read is taken rather than left pending until another consumer claims it.
+ */
 static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
                         const struct job_kind *kind, const struct ctl_line *cl, const char *uid)
 {
-	struct master *m = r->m;
 	char ref[REDIS_EID_MAX];
 	size_t ulen = strlen(uid);
 	struct redis_job *x = malloc(sizeof(*x) + ulen + 1);
-	struct job *j =
-	    x != NULL ? job_new(kind->code, (uint16_t)jobs_index(kind), cl->args, cl->args_len)
-	              : NULL;
+	struct admit_req rq = {.code = kind->code,
+	                       .kind = (uint16_t)jobs_index(kind),
+	                       .args = cl->args,
+	                       .len = cl->args_len,
+	                       .past_limit = true,
+	                       .datum = x != NULL ? &x->base : NULL,
+	                       .opt = &cl->opt,
+	                       .ref = ref};
 
-	if (j == NULL) {
+	redis_eid_format(eid, ref);
+	if (x == NULL || queue_admit(r->m, &r->src, &rq, NULL) != ADMIT_OK) {
 		free(x);
 		log_warnx("redis: out of memory; an entry stays pending");
 		return;
 	}
+	x->base.owner = &r->src;
 	x->eid = *eid;
 	memcpy(x->uid, uid, ulen + 1);
 	x->prev = NULL;
@@ -242,15 +252,6 @@ static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
 		r->held->prev = x;
 	r->held = x;
 	r->nheld++;
-	j->ext = x;
-	j->id = journal_next_id(m);
-	j->accepted = ev_now(m->loop);
-	m->live++;
-	m->redis_live++;
-	m->count.accepted[j->kind]++;
-	jobq_push(&m->queue, j);
-	redis_eid_format(eid, ref);
-	jobctl_admitted(m, j, &cl->opt, ref);
 }
 
 void redis_take_entry(struct redis_source *r, const redisReply *e, bool claimed)
@@ -385,21 +386,17 @@ void redis_free_pending(struct redis_source *r)
 	r->nacks = r->acks_cap = 0;
 }
 
-void redis_job_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len)
+void redis_job_ended(struct source *src, struct job *j, uint32_t status, const char *msg,
+                     size_t len)
 {
-	struct redis_source *r = m->redis;
-	struct redis_job *x = j->ext;
+	struct redis_source *r = container_of(src, struct redis_source, src);
+	struct redis_job *x = container_of(j->datum, struct redis_job, base);
 	const char *task = jobs_at(j->kind)->name;
 	char reason[PROTO_MSG_MAX + 1];
 	struct redis_str kv[10];
 	size_t n = 0;
 
-	j->ext = NULL;
-	m->redis_live--;
-	if (r == NULL) { /* not after redis_close; kept safe anyway */
-		free(x);
-		return;
-	}
+	j->datum = NULL; /* freed here, not with the job */
 	if (x->prev != NULL)
 		x->prev->next = x->next;
 	else

@@ -1,7 +1,8 @@
 /*
  * The Redis job source: a Redis Streams consumer group read beside the
- * FIFO when [redis] url is set (m->redis stays NULL and nothing here runs
- * when it is not).  This file owns the connections and the reading.
+ * FIFO when [redis] url is set (no source is added and nothing here runs
+ * when it is not).  This file owns the connections, the reading and the
+ * source ops (source.h).
  *
  * Two hiredis async contexts on the master's loop: `rd` only ever waits in
  * XREADGROUP ... BLOCK, and `wr` carries everything else (XGROUP, XACK,
@@ -43,6 +44,7 @@
 #define REDIS_CLOSE_WAIT   2.0 /* at exit, for the last acknowledgements */
 
 static void redis_connect(struct redis_source *r);
+static const struct source_ops redis_ops;
 
 int redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv,
                const size_t *lens)
@@ -77,13 +79,11 @@ void redis_warn(struct redis_source *r, const char *fmt, ...)
 size_t redis_capacity(const struct redis_source *r)
 {
 	const struct master *m = r->m;
-	size_t room;
+	uint64_t room = queue_room(m);
 
-	if (m->stopping || r->closing || m->queue.len >= m->cfg.redis_batch ||
-	    m->live >= m->cfg.queue_limit)
+	if (m->stopping || r->closing || m->queue.len >= m->cfg.redis_batch)
 		return 0;
-	room = m->cfg.queue_limit - m->live;
-	return room < m->cfg.redis_batch ? room : m->cfg.redis_batch;
+	return room < m->cfg.redis_batch ? (size_t)room : m->cfg.redis_batch;
 }
 
 void redis_lost(struct redis_source *r, const redisAsyncContext *dying, const char *why)
@@ -405,42 +405,11 @@ int redis_start(struct master *m, char *err, size_t errlen)
 	ev_prepare_init(&r->prepare_w, redis_prepare_cb);
 	ev_prepare_start(m->loop, &r->prepare_w);
 	redis_claim_start(r);
-	m->redis = r;
+	r->src.ops = &redis_ops;
+	source_add(m, &r->src);
 	log_info("redis: jobs from stream %s at %s", r->stream, r->where);
 	redis_connect(r);
 	return 0;
-}
-
-const struct redis_stats *redis_stats(const struct master *m)
-{
-	return m->redis != NULL ? &m->redis->st : NULL;
-}
-
-void redis_reload(struct master *m, struct config *next)
-{
-	struct config *c = &m->cfg;
-
-	if (strcmp(c->redis_host, next->redis_host) == 0 && c->redis_port == next->redis_port &&
-	    strcmp(c->redis_unix, next->redis_unix) == 0 &&
-	    strcmp(c->redis_stream, next->redis_stream) == 0 &&
-	    strcmp(c->redis_group, next->redis_group) == 0 &&
-	    strcmp(c->redis_consumer, next->redis_consumer) == 0 &&
-	    c->redis_batch == next->redis_batch &&
-	    c->redis_claim_idle_ms == next->redis_claim_idle_ms &&
-	    c->redis_max_attempts == next->redis_max_attempts &&
-	    strcmp(c->redis_dead_letter, next->redis_dead_letter) == 0)
-		return;
-	log_warnx("reload: [redis] changes need a restart; keeping the running settings");
-	memcpy(next->redis_host, c->redis_host, sizeof(c->redis_host));
-	next->redis_port = c->redis_port;
-	memcpy(next->redis_unix, c->redis_unix, sizeof(c->redis_unix));
-	memcpy(next->redis_stream, c->redis_stream, sizeof(c->redis_stream));
-	memcpy(next->redis_group, c->redis_group, sizeof(c->redis_group));
-	memcpy(next->redis_consumer, c->redis_consumer, sizeof(c->redis_consumer));
-	next->redis_batch = c->redis_batch;
-	next->redis_claim_idle_ms = c->redis_claim_idle_ms;
-	next->redis_max_attempts = c->redis_max_attempts;
-	memcpy(next->redis_dead_letter, c->redis_dead_letter, sizeof(c->redis_dead_letter));
 }
 
 /*
@@ -474,12 +443,11 @@ static void redis_drain(struct redis_source *r)
 		          (unsigned long long)(r->wr_waiting + r->nacks));
 }
 
-void redis_close(struct master *m)
+static void redis_close(struct source *src)
 {
-	struct redis_source *r = m->redis;
+	struct redis_source *r = container_of(src, struct redis_source, src);
+	struct master *m = r->m;
 
-	if (r == NULL)
-		return;
 	r->closing = true;
 	ev_prepare_stop(m->loop, &r->prepare_w);
 	ev_timer_stop(m->loop, &r->retry_w);
@@ -493,5 +461,12 @@ void redis_close(struct master *m)
 	redis_free_pending(r);
 	free(r->snap);
 	free(r);
-	m->redis = NULL;
 }
+
+static const struct source_ops redis_ops = {
+    .name = "redis",
+    .ended = redis_job_ended,
+    .stats = redis_stats,
+    .reload = redis_reload,
+    .close = redis_close,
+};

@@ -1,0 +1,52 @@
+/*
+ * Admission: the one way a job gets into the master, whatever its source
+ * (the FIFO, a stream, the journal's replay at start).  Here, and only here,
+ * a job gets its id, the [pool] queue_limit rule is applied, the job is
+ * counted (accepted per kind, live per source) and, for a source that
+ * journals, its ACCEPT record is buffered.  Sources parse and check their
+ * input; they never touch the queue, the ids or the counters themselves.
+ */
+#include "jobopt.h"
+#include "master.h"
+
+uint64_t queue_room(const struct master *m)
+{
+	return m->live < m->cfg.queue_limit ? m->cfg.queue_limit - m->live : 0;
+}
+
+enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,
+                              struct job **out)
+{
+	char opts[JOBOPT_TEXT_MAX];
+	size_t optlen = rq->opt != NULL ? jobopt_format(rq->opt, opts, sizeof(opts)) : 0;
+	struct job *j;
+
+	if (out != NULL)
+		*out = NULL;
+	if (!rq->past_limit && queue_room(m) == 0)
+		return ADMIT_FULL;
+	j = job_new_opts(rq->code, rq->kind, rq->args, rq->len, opts, optlen);
+	if (j == NULL)
+		return ADMIT_NOMEM;
+	j->src = src;
+	j->datum = rq->datum;
+	if (rq->id != 0) {
+		j->id = rq->id;
+		if (rq->id > m->next_id)
+			m->next_id = rq->id;
+		m->count.replayed++;
+	} else {
+		j->id = journal_next_id(m);
+	}
+	j->accepted = ev_now(m->loop);
+	m->live++;
+	src->live++;
+	m->count.accepted[j->kind]++;
+	jobq_push(&m->queue, j);
+	if (src->journaled && rq->id == 0)
+		journal_accept(m, j);
+	jobctl_admitted(m, j, rq->opt, rq->ref);
+	if (out != NULL)
+		*out = j;
+	return ADMIT_OK;
+}
