@@ -49,7 +49,7 @@ int poolctl_cancel(const struct config *cfg, int argc, char **argv)
 	struct jobsock js;
 	int i;
 
-	jobsock_open(&js, cfg->socket, cancel_answer, &bad);
+	jobsock_open(&js, cfg->socket, false, cancel_answer, &bad);
 	jobsock_request(&js, "cancel");
 	for (i = 0; i < argc; i++) {
 		jobsock_request(&js, " ");
@@ -96,7 +96,7 @@ static void wait_poll(const struct config *cfg, struct wait_state *w)
 
 	while (first < w->n) {
 		w->at = first;
-		jobsock_open(&js, cfg->socket, wait_answer, w);
+		jobsock_open(&js, cfg->socket, false, wait_answer, w);
 		jobsock_request(&js, "states");
 		for (i = first, k = 0; i < w->n && k < JOBCMD_IDS_PER_REQ; i++, k++) {
 			jobsock_request(&js, " ");

@@ -17,10 +17,11 @@
 #include "jobsock.h"
 #include "poolctl.h"
 
-void jobsock_open(struct jobsock *js, const char *path, jobsock_answer_fn fn, void *arg)
+void jobsock_open(struct jobsock *js, const char *path, bool submit, jobsock_answer_fn fn,
+                  void *arg)
 {
 	memset(js, 0, sizeof(*js));
-	js->fd = poolctl_connect(path);
+	js->fd = poolctl_connect_as(path, submit);
 	js->fn = fn;
 	js->arg = arg;
 }

@@ -19,8 +19,10 @@ struct jobsock {
 	size_t in_len;
 };
 
-/* Connects (exits 69 if it cannot). */
-void jobsock_open(struct jobsock *js, const char *path, jobsock_answer_fn fn, void *arg);
+/* Connects (exits 69 if it cannot; submit: the refusal names who may
+ * submit jobs). */
+void jobsock_open(struct jobsock *js, const char *path, bool submit, jobsock_answer_fn fn,
+                  void *arg);
 /* Sends "submit LINE"; its answer comes to the callback in turn. */
 void jobsock_submit(struct jobsock *js, const char *line, size_t len);
 /* Sends a request line (with its newline). */

@@ -30,6 +30,8 @@ enum command {
 	CMD_SUBMIT_STDIN,
 	CMD_SUBMIT_REDIS,
 	CMD_SUBMIT_REDIS_STDIN,
+	CMD_SUBMIT_FIFO,
+	CMD_SUBMIT_FIFO_STDIN,
 	CMD_STATUS,
 	CMD_WAIT,
 	CMD_SCALE,
@@ -65,6 +67,7 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  submit [--quiet] [key=K] TASK [ARGS...]  send one job, print its id\n"
 	      "  submit [--quiet] -         one job per line of standard input, an id each\n"
+	      "  submit --fifo TASK [ARGS...] | -   into the FIFO, no ids (bulk, crash-tolerant)\n"
 	      "  submit --redis TASK [ARGS...] | -  add jobs to the [redis] stream instead\n"
 	      "  status [--json]            print poold's counters and workers\n"
 	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
@@ -246,14 +249,20 @@ static void parse_command(struct request *req, int argc, char **argv)
 	argc--;
 	argv++;
 	if (strcmp(name, "submit") == 0) {
-		bool redis;
+		bool redis = false, fifo = false;
 
-		req->quiet = argc > 0 && strcmp(argv[0], "--quiet") == 0;
-		argc -= req->quiet;
-		argv += req->quiet;
-		redis = argc > 0 && strcmp(argv[0], "--redis") == 0;
-		argc -= redis;
-		argv += redis;
+		for (; argc > 0 && strncmp(argv[0], "--", 2) == 0; argc--, argv++) {
+			if (strcmp(argv[0], "--quiet") == 0)
+				req->quiet = true;
+			else if (strcmp(argv[0], "--redis") == 0)
+				redis = true;
+			else if (strcmp(argv[0], "--fifo") == 0)
+				fifo = true;
+			else
+				poolctl_usage_error("submit: unknown option '%s'", argv[0]);
+		}
+		if (redis && fifo)
+			poolctl_usage_error("submit: --redis and --fifo exclude each other");
 		if (argc == 0)
 			poolctl_usage_error("submit: missing TASK");
 		if (strcmp(argv[0], "-") == 0 && argc > 1)
@@ -262,6 +271,8 @@ static void parse_command(struct request *req, int argc, char **argv)
 		if (redis)
 			req->cmd =
 			    req->cmd == CMD_SUBMIT ? CMD_SUBMIT_REDIS : CMD_SUBMIT_REDIS_STDIN;
+		if (fifo)
+			req->cmd = req->cmd == CMD_SUBMIT ? CMD_SUBMIT_FIFO : CMD_SUBMIT_FIFO_STDIN;
 		req->argc = argc;
 		req->argv = argv;
 	} else if (strcmp(name, "status") == 0) {
@@ -355,6 +366,10 @@ static int run(const struct config *cfg, const struct request *req)
 		return poolctl_submit(cfg, req->argc, req->argv, req->quiet);
 	case CMD_SUBMIT_STDIN:
 		return poolctl_submit_stdin(cfg, req->quiet);
+	case CMD_SUBMIT_FIFO:
+		return poolctl_submit_fifo(cfg, req->argc, req->argv);
+	case CMD_SUBMIT_FIFO_STDIN:
+		return poolctl_submit_fifo_stdin(cfg);
 	case CMD_SUBMIT_REDIS:
 		return poolctl_submit_redis(cfg, req->argc, req->argv);
 	case CMD_SUBMIT_REDIS_STDIN:

@@ -4,7 +4,7 @@
  * socket as "submit LINE" requests (jobsock.c), printing the id of each
  * job accepted and the line number and reason of each refused.  A full
  * queue slows us down (the daemon stops reading) instead of losing jobs.
- * The FIFO is left to `echo ... > FIFO` users.
+ * `submit --fifo` writes into the FIFO instead, answerless (submit_fifo.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,22 +22,13 @@
 #include "jobsock.h"
 #include "poolctl.h"
 
-/* State of one submit run: where relative backup paths are resolved, and
- * room for a line rewritten with such a path. */
-struct submit {
-	const struct job_kind *backup; /* the kind whose argument is a path */
-	char cwd[PATH_MAX];
-	bool have_cwd;
-	char line[CTL_LINE_MAX + 1]; /* a rewritten or joined line */
-};
-
 /*
  * Rewrites a backup line whose path is relative into s->line as
  * "[OPTIONS] TASK CWD/PATH".  Leading "./" is dropped; nothing else is touched (no "..",
  * no symlinks: the daemon's check decides about those).  Returns the new
  * length, or 0 with a reason in err.
  */
-static size_t absolute_backup(struct submit *s, const char *line, const struct ctl_line *cl,
+static size_t absolute_backup(struct poolctl_submit *s, const char *line, const struct ctl_line *cl,
                               char *err, size_t errlen)
 {
 	const char *p = cl->args;
@@ -68,13 +59,7 @@ static size_t absolute_backup(struct submit *s, const char *line, const struct c
 	return (size_t)n;
 }
 
-/*
- * Checks one job line (without its newline) exactly as the daemon will
- * (jobs_check_line) and returns what to send: *out is line itself, or
- * s->line when a relative backup path was made absolute first.  Returns 0,
- * or -1 with a reason in err.
- */
-static int prepare(struct submit *s, const char *line, size_t len, const char **out, size_t *outlen,
+int poolctl_submit_prepare(struct poolctl_submit *s, const char *line, size_t len, const char **out, size_t *outlen,
                    char *err, size_t errlen)
 {
 	struct ctl_line cl;
@@ -98,7 +83,7 @@ static int prepare(struct submit *s, const char *line, size_t len, const char **
 	return jobs_check_line(*out, *outlen, &cl, err, errlen) == NULL ? -1 : 0;
 }
 
-static void submit_init(struct submit *s)
+void poolctl_submit_init(struct poolctl_submit *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->backup = jobs_by_name("backup", strlen("backup"));
@@ -155,13 +140,13 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv, bool quiet)
 	const char *out;
 	size_t len, outlen;
 	struct jobsock js;
-	struct submit s;
+	struct poolctl_submit s;
 
-	submit_init(&s);
+	poolctl_submit_init(&s);
 	len = poolctl_join(argc, argv, joined);
-	if (prepare(&s, joined, len, &out, &outlen, err, sizeof(err)) < 0)
+	if (poolctl_submit_prepare(&s, joined, len, &out, &outlen, err, sizeof(err)) < 0)
 		poolctl_die(POOLD_EXIT_DATAERR, "rejected: %s", err);
-	jobsock_open(&js, cfg->socket, answer, &a);
+	jobsock_open(&js, cfg->socket, true, answer, &a);
 	answers_expect(&a, 1);
 	jobsock_submit(&js, out, outlen);
 	jobsock_finish(&js);
@@ -174,7 +159,7 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv, bool quiet)
 
 /* What one `submit -` carries along. */
 struct stdin_job {
-	struct submit s;
+	struct poolctl_submit s;
 	struct jobsock js;
 	struct answers a;
 	unsigned long lineno;
@@ -188,7 +173,7 @@ static int stdin_take(const char *line, size_t len, char *err, size_t errlen, vo
 	size_t outlen;
 
 	sj->lineno++;
-	if (prepare(&sj->s, line, len, &out, &outlen, err, errlen) < 0)
+	if (poolctl_submit_prepare(&sj->s, line, len, &out, &outlen, err, errlen) < 0)
 		return -1;
 	answers_expect(&sj->a, sj->lineno);
 	jobsock_submit(&sj->js, out, outlen);
@@ -202,10 +187,10 @@ int poolctl_submit_stdin(const struct config *cfg, bool quiet)
 
 	if (sj == NULL)
 		poolctl_die(POOLD_EXIT_OSERR, "out of memory");
-	submit_init(&sj->s);
+	poolctl_submit_init(&sj->s);
 	sj->a.quiet = quiet;
 	sj->a.from_stdin = true;
-	jobsock_open(&sj->js, cfg->socket, answer, &sj->a);
+	jobsock_open(&sj->js, cfg->socket, true, answer, &sj->a);
 	rejected = poolctl_stdin_lines(stdin_take, sj, &lines);
 	jobsock_finish(&sj->js);
 	if (sj->js.answered != sj->js.sent)
