@@ -84,7 +84,10 @@ static void wait_answer(const char *line, void *arg)
 	w->ended[i] = strcmp(st, "done") == 0 ? 1 : 2;
 	if (w->ended[i] == 2) {
 		w->nbad++;
+		/* The answer's one-word state, as people read it. */
 		w->why[i] = strdup(st);
+		if (w->why[i] != NULL && strncmp(st, "timed_out", 9) == 0)
+			w->why[i][5] = ' ';
 	}
 }
 
