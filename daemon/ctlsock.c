@@ -24,7 +24,8 @@
  * in hand (waiters, replies being written) fill the table; a connection
  * beyond it gets the one line "error busy: ..." (poolctl exits 75), also
  * when the process is out of descriptors (a spare one is kept for that).
- * Waiters cost no timer and O(1) memory (ctlwait.c).
+ * Waiters cost no timer and O(1) memory (ctlwait.c).  The "submit"
+ * stream is in ctlsubmit.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,34 +40,13 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "log.h"
+#include "ctlsock.h"
 #include "master.h"
 
 #define CTLSOCK_IDLE    5.0
-#define CTLSOCK_REQ_MAX (CTL_LINE_MAX + 16) /* "submit " and a whole line */
 #define CTLSOCK_BACKLOG 512
 
-struct client {
-	struct master *m;
-	struct client *prev, *next;   /* every client */
-	struct client *iprev, *inext; /* clients with no request yet, oldest first */
-	bool idle;                    /* on that list */
-	int fd;
-	ev_io io_w;
-	ev_timer idle_w;
-	char in[CTLSOCK_REQ_MAX];
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off, out_cap;
-	bool stream; /* sending "submit" lines */
-	bool eof;    /* ... and has shut down its side */
-	bool parked; /* ... and waits for room in the queue */
-	bool waiting;
-	struct waiter wait;
-	uint64_t wait_jobs; /* unfinished at the request */
-};
-
 static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
-static void client_stream_sent(struct client *c);
 
 /* Takes c off the list of clients with no request yet. */
 static void client_busy(struct client *c)
@@ -87,7 +67,7 @@ static void client_busy(struct client *c)
 	c->idle = false;
 }
 
-static void client_close(struct client *c)
+void ctlsock_client_close(struct client *c)
 {
 	struct master *m = c->m;
 
@@ -110,7 +90,7 @@ static void client_close(struct client *c)
 }
 
 /* Writes what is queued; closes the client when all is sent or it is gone. */
-static void client_write(struct client *c)
+void ctlsock_client_write(struct client *c)
 {
 	ssize_t n;
 
@@ -124,13 +104,13 @@ static void client_write(struct client *c)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	if (c->stream)
-		client_stream_sent(c);
+		ctlsubmit_sent(c);
 	else
-		client_close(c);
+		ctlsock_client_close(c);
 }
 
 /* Queues a reply (taking ownership of text) and starts sending it. */
@@ -146,106 +126,18 @@ static void client_reply(struct client *c, char *text, size_t len)
 	ev_io_stop(loop, &c->io_w);
 	ev_io_set(&c->io_w, c->fd, EV_WRITE);
 	ev_io_start(loop, &c->io_w);
-	client_write(c);
+	ctlsock_client_write(c);
 }
 
-static void client_reply_str(struct client *c, const char *s)
+void ctlsock_client_reply_str(struct client *c, const char *s)
 {
 	char *copy = strdup(s);
 
 	if (copy == NULL) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	client_reply(c, copy, strlen(copy));
-}
-
-/* A stream client's watcher: read unless parked or at EOF, write while
- * replies are pending. */
-static void client_watch(struct client *c)
-{
-	int ev = (c->parked || c->eof ? 0 : EV_READ) | (c->out_off < c->out_len ? EV_WRITE : 0);
-
-	ev_io_stop(c->m->loop, &c->io_w);
-	if (ev == 0)
-		return;
-	ev_io_set(&c->io_w, c->fd, ev);
-	ev_io_start(c->m->loop, &c->io_w);
-}
-
-/* Answers one "submit LINE" (nl: its newline in c->in); false if the
- * reply cannot be queued (out of memory). */
-static bool client_submit_one(struct client *c, char *nl, bool *took)
-{
-	char err[400], line[480];
-	uint64_t id;
-	int n;
-
-	*nl = '\0';
-	if (strncmp(c->in, "submit ", 7) != 0)
-		n = snprintf(line, sizeof(line), "error only submit requests may follow one\n");
-	else if (jobctl_submit(c->m, c->in + 7, (size_t)(nl - c->in) - 7, &id, err, sizeof(err)) ==
-	         0) {
-		n = snprintf(line, sizeof(line), "id %llu\n", (unsigned long long)id);
-		*took = true;
-	} else {
-		n = snprintf(line, sizeof(line), "error %s\n", err);
-	}
-	n = n < (int)sizeof(line) ? n : (int)sizeof(line) - 1;
-	if (c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
-	if (buf_reserve(&c->out, &c->out_cap, c->out_len, (size_t)n, 4096) == -1)
-		return false;
-	memcpy(c->out + c->out_len, line, (size_t)n);
-	c->out_len += (size_t)n;
-	c->in_len -= (size_t)(nl - c->in) + 1;
-	memmove(c->in, nl + 1, c->in_len);
-	return true;
-}
-
-/*
- * Takes the whole "submit" lines a stream client has sent while the queue
- * has room, queues their answers, and makes the jobs durable (journal)
- * before any id is sent.
- */
-static void client_stream(struct client *c)
-{
-	struct master *m = c->m;
-	bool took = false;
-	char *nl;
-
-	while ((nl = memchr(c->in, '\n', c->in_len)) != NULL) {
-		if (jobctl_full(m)) {
-			c->parked = true;
-			m->ctl_parked++;
-			break;
-		}
-		if (!client_submit_one(c, nl, &took)) {
-			client_close(c);
-			return;
-		}
-	}
-	if (nl == NULL && c->in_len == sizeof(c->in)) {
-		client_reply_str(c, "error request too long\n");
-		return;
-	}
-	if (took)
-		journal_after_read(m);
-	client_watch(c);
-	if (c->out_off < c->out_len)
-		client_write(c);
-	else
-		client_stream_sent(c);
-}
-
-/* A stream client's replies are all sent: it ends after its EOF. */
-static void client_stream_sent(struct client *c)
-{
-	if (c->eof && !c->parked && memchr(c->in, '\n', c->in_len) == NULL) {
-		client_close(c);
-		return;
-	}
-	client_watch(c);
 }
 
 static void client_wait_done(struct client *c)
@@ -256,14 +148,14 @@ static void client_wait_done(struct client *c)
 	int n;
 
 	if (outcome_failures_since(c->m, c->wait.upto, &lines, &len, &failed) == -1) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	n = asprintf(&text, "waited %llu failed %llu\n%s", (unsigned long long)c->wait_jobs,
 	             (unsigned long long)failed, lines);
 	free(lines);
 	if (n < 0) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	client_reply(c, text, (size_t)n);
@@ -280,7 +172,7 @@ static void client_wait(struct client *c)
 	c->wait_jobs = m->live;
 	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);
 	if (r == -1) {
-		client_reply_str(c, "error out of memory\n");
+		ctlsock_client_reply_str(c, "error out of memory\n");
 		return;
 	}
 	c->wait.upto = m->next_id;
@@ -302,22 +194,22 @@ static void client_scale(struct client *c, const char *arg)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (*arg == '\0' || *end != '\0' || errno == ERANGE || v > 1000000 || v < -1000000) {
-		client_reply_str(c, "error bad request: scale wants N, +K or -K\n");
+		ctlsock_client_reply_str(c, "error bad request: scale wants N, +K or -K\n");
 		return;
 	}
 	if (m->stopping) {
-		client_reply_str(c, "error poold is stopping\n");
+		ctlsock_client_reply_str(c, "error poold is stopping\n");
 		return;
 	}
 	if (*arg == '+' || *arg == '-')
 		v += (long)m->target;
 	if (pool_scale(m, v, "scale", err, sizeof(err)) == -1) {
 		snprintf(reply, sizeof(reply), "error refused: %s\n", err);
-		client_reply_str(c, reply);
+		ctlsock_client_reply_str(c, reply);
 		return;
 	}
 	snprintf(reply, sizeof(reply), "workers %u (was %u)\n", m->target, was);
-	client_reply_str(c, reply);
+	ctlsock_client_reply_str(c, reply);
 }
 
 static void client_request(struct client *c, const char *req)
@@ -328,7 +220,7 @@ static void client_request(struct client *c, const char *req)
 
 	if (strcmp(req, "status") == 0 || strcmp(req, "status json") == 0) {
 		if (status_render(m, req[6] != '\0', &text, &len) == -1) {
-			client_reply_str(c, "error out of memory\n");
+			ctlsock_client_reply_str(c, "error out of memory\n");
 			return;
 		}
 		client_reply(c, text, len);
@@ -340,21 +232,22 @@ static void client_request(struct client *c, const char *req)
 		/* One byte with the descriptor attached, then the end. */
 		if (board_send(m, c->fd) == -1)
 			log_warn("status socket: sending the scoreboard");
-		client_close(c);
+		ctlsock_client_close(c);
 	} else if (strcmp(req, "metrics") == 0) {
 		if (metrics_render(m, &text, &len) == -1) {
-			client_reply_str(c, "error out of memory\n");
+			ctlsock_client_reply_str(c, "error out of memory\n");
 			return;
 		}
 		client_reply(c, text, len);
 	} else if ((text = jobctl_request(m, req, &len)) != NULL || len > 0) {
 		if (text == NULL)
-			client_reply_str(c, "error out of memory\n");
+			ctlsock_client_reply_str(c, "error out of memory\n");
 		else
 			client_reply(c, text, len);
 	} else {
-		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
-		                    "metrics, scoreboard, submit, job, jobs, cancel, states)\n");
+		ctlsock_client_reply_str(
+		    c, "error unknown request (status, status json, wait, scale, "
+		       "metrics, scoreboard, submit, job, jobs, cancel, states)\n");
 	}
 }
 
@@ -370,11 +263,11 @@ static void client_read(struct client *c)
 		return;
 	if (n == 0 && c->stream) {
 		c->eof = true;
-		client_stream(c);
+		ctlsubmit_stream(c);
 		return;
 	}
 	if (n <= 0) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	if (c->waiting)
@@ -383,14 +276,14 @@ static void client_read(struct client *c)
 	if (c->stream || (c->in_len >= 7 && memcmp(c->in, "submit ", 7) == 0)) {
 		client_busy(c);
 		c->stream = true;
-		client_stream(c); /* may close c */
+		ctlsubmit_stream(c); /* may close c */
 		dispatch_run(m);
 		return;
 	}
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl == NULL) {
 		if (c->in_len == sizeof(c->in))
-			client_reply_str(c, "error request too long\n");
+			ctlsock_client_reply_str(c, "error request too long\n");
 		return;
 	}
 	*nl = '\0';
@@ -404,7 +297,7 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct client *c = container_of(w, struct client, io_w);
 
 	if (revents & EV_WRITE)
-		client_write(c);
+		ctlsock_client_write(c);
 	else
 		client_read(c);
 }
@@ -423,7 +316,7 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	client_busy(c);
 	c->in_len = 0;
-	client_reply_str(c, "error idle: no request within 5 s\n");
+	ctlsock_client_reply_str(c, "error idle: no request within 5 s\n");
 }
 
 /* Refuses fd as busy; logs it at most every 10 s. */
@@ -448,7 +341,7 @@ static void ctlsock_busy(struct master *m, int fd, const char *why)
 static bool ctlsock_make_room(struct master *m, int fd)
 {
 	if (m->idle_first != NULL) {
-		client_close(m->idle_first);
+		ctlsock_client_close(m->idle_first);
 		return true;
 	}
 	ctlsock_busy(m, fd, "clients with requests in hand, the most served at once");
@@ -497,7 +390,7 @@ static void ctlsock_out_of_fds(struct master *m)
 	close(m->ctl_spare);
 	fd = accept4(m->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd != -1 && m->idle_first != NULL) {
-		client_close(m->idle_first);
+		ctlsock_client_close(m->idle_first);
 		client_add(m, fd);
 	} else if (fd != -1) {
 		ctlsock_busy(m, fd, "clients, and poold is out of file descriptors");
@@ -525,18 +418,8 @@ static void ctlsock_wait_done(struct waiter *w, void *arg)
 
 void ctlsock_job_ended(struct master *m, uint64_t id)
 {
-	struct client *c, *next;
-
 	waitset_job_ended(&m->waits, id, ctlsock_wait_done, NULL);
-	/* Room again: the submitters that waited for it go on. */
-	for (c = m->clients; m->ctl_parked > 0 && !jobctl_full(m) && c != NULL; c = next) {
-		next = c->next;
-		if (c->parked) {
-			c->parked = false;
-			m->ctl_parked--;
-			client_stream(c);
-		}
-	}
+	ctlsubmit_room(m);
 }
 
 unsigned ctlsock_waiting(const struct master *m)
@@ -612,7 +495,7 @@ int ctlsock_open(struct master *m, char *err, size_t errlen)
 void ctlsock_close(struct master *m)
 {
 	while (m->clients != NULL)
-		client_close(m->clients);
+		ctlsock_client_close(m->clients);
 	waitset_free(&m->waits);
 	if (m->ctl_spare != -1)
 		close(m->ctl_spare);
