@@ -13,11 +13,11 @@ write_config workers=2 queue_limit=10000
 start_daemon
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$MASTER_PID/status"; }
 
-head -n 1000000 < <(yes noop) | pctl submit - || fail "poolctl submit - exited $?"
+head -n 1000000 < <(yes noop) | pctl submit --fifo - || fail "poolctl submit --fifo - exited $?"
 pctl_wait 120 || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 rss1=$(rss)
 
-bg_sh 'head -n 10000000 < <(yes noop) | "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+bg_sh 'head -n 10000000 < <(yes noop) | "$POOLCTL" -c "$CONF" submit --fifo - 2>>"$T/client-submit.log"'
 flood=$BG_PID
 peak=$rss1 queued_max=0
 while alive "$flood"; do
