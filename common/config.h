@@ -21,6 +21,9 @@
 
 #define CONFIG_MAX_WORKERS    4096
 #define CONFIG_REDIS_NAME_MAX 200 /* stream, group, consumer names */
+#define CONFIG_MAX_OPKINDS    12  /* [kind.NAME] sections; JOBS_MAX less the built-in kinds */
+
+struct opkind;
 
 /* When [journal] writes are made durable. */
 enum config_fsync {
@@ -87,6 +90,10 @@ struct config {
 	 * (config_section.h), NULL for a kind without one.  Owned. */
 	void **kind_conf;
 	size_t n_kind_conf;
+
+	/* [kind.NAME] sections (opkind.h), in the order of the file.  Owned. */
+	struct opkind *opkinds[CONFIG_MAX_OPKINDS];
+	unsigned n_opkinds;
 };
 
 /*

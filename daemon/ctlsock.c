@@ -7,14 +7,19 @@
  *   status json   one JSON object           (status.c)
  *   wait          "waited N failed F", then one line per failed job,
  *                 once every job accepted before the request has ended
- *   scale, metrics, scoreboard, and the job requests of jobctl_req.c
- *                 (job, jobs, cancel, states)
+ *                 (answered by the settle step: ctlsock_settle)
+ *   scale N|+K|-K "workers N (was M)", or "error refused: ..."  (pool.c)
+ *   metrics       the Prometheus text format                (metrics.c)
+ *   scoreboard    one byte carrying the scoreboard's memfd   (board.c)
+ *   job, jobs, cancel, states   the job requests of jobctl_req.c
  *   submit LINE   a job: "id N" or "error REASON"; more "submit" lines
  *                 may follow on the same connection, each answered in
  *                 turn, until the client shuts down its side.  While
  *                 [pool] queue_limit jobs are unfinished, its lines are
- *                 left unread (the client blocks), as with the FIFO.
+ *                 left unread (the client blocks), as with the FIFO
+ *                 (ctlsubmit.c).
  *
+ * Anything else gets "error unknown request (...)".
  * Replies are queued and written when the socket is writable; the master
  * never blocks on a client.  At most m->ctl_cap clients are served at once
  * (CTLSOCK_MAX, or fewer if the descriptor limit says so: limits.c).  No
@@ -168,7 +173,6 @@ static void client_wait(struct client *c)
 	int r;
 
 	fifo_drain(m);
-	dispatch_run(m);
 	c->wait_jobs = m->live;
 	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);
 	if (r == -1) {
@@ -416,15 +420,12 @@ static void ctlsock_wait_done(struct waiter *w, void *arg)
 	client_wait_done(container_of(w, struct client, wait));
 }
 
-void ctlsock_job_ended(struct master *m, uint64_t id)
+/* Settle step: answers the `wait` clients whose jobs all ended. */
+void ctlsock_settle(struct master *m)
 {
-	waitset_job_ended(&m->waits, id, ctlsock_wait_done, NULL);
+	waitset_take_ready(&m->waits, ctlsock_wait_done, NULL);
+	/* Room again: the submitters that waited for it go on. */
 	ctlsubmit_room(m);
-}
-
-unsigned ctlsock_waiting(const struct master *m)
-{
-	return (unsigned)m->waits.waiters;
 }
 
 /* Removes a socket file left by a daemon that is gone; refuses a live one. */

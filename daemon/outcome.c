@@ -91,7 +91,7 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
 	jobctl_ended(m, j, status, msg, len);
 	if (m->clients != NULL)
-		ctlsock_job_ended(m, j->id);
+		waitset_mark_ended(&m->waits, j->id); /* answered by the settle step */
 	job_free(j);
 }
 

@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "master.h"
 
@@ -95,7 +96,8 @@ void reload_run(struct master *m)
 	}
 	source_reload_all(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
-	if (reload_fits(m, &next, recycle, err, sizeof(err)) == -1) {
+	if (reload_fits(m, &next, recycle, err, sizeof(err)) == -1 ||
+	    jobs_install(&next, err, sizeof(err)) == -1) {
 		log_err("reload refused, keeping the running configuration and pool: %s", err);
 		config_free(&next);
 		notify_ready(m);
@@ -122,7 +124,6 @@ void reload_run(struct master *m)
 	m->ready_since = ev_time();
 	pool_resize(m, m->cfg.workers);
 	pool_check_ready(m);
-	dispatch_run(m);
 }
 
 /* The signals a master without a valid configuration answers. */

@@ -15,44 +15,12 @@
 #include "jobs.h"
 #include "master.h"
 
-struct status_sums {
-	unsigned ready, starting, retiring, backoff, busy;
-	uint64_t in_flight;
-	uint64_t accepted, done, failed, timedout, buried, cancelled;
-};
-
 static const char *const slot_state_names[] = {
     [SLOT_STARTING] = "starting",
     [SLOT_READY] = "ready",
     [SLOT_RETIRING] = "retiring",
     [SLOT_BACKOFF] = "backoff",
 };
-
-static void status_sum(const struct master *m, struct status_sums *t)
-{
-	const struct slot *s;
-	size_t k;
-	unsigned i;
-
-	for (i = 0; i < m->nslots; i++) {
-		if ((s = m->slots[i]) == NULL)
-			continue;
-		t->ready += s->state == SLOT_READY;
-		t->starting += s->state == SLOT_STARTING;
-		t->retiring += s->state == SLOT_RETIRING;
-		t->backoff += s->state == SLOT_BACKOFF;
-		t->busy += s->ring_len > 0;
-		t->in_flight += s->ring_len;
-	}
-	for (k = 0; k < jobs_count(); k++) {
-		t->accepted += m->count.accepted[k];
-		t->done += m->count.done[k];
-		t->failed += m->count.failed[k];
-		t->timedout += m->count.timedout[k];
-		t->buried += m->count.buried[k];
-		t->cancelled += m->count.cancelled[k];
-	}
-}
 
 static const char *status_state(const struct master *m)
 {
@@ -125,7 +93,7 @@ static void status_group(struct status_out *o, json_t *parent, const char *name,
 		fputc('\n', o->f);
 }
 
-static void status_counters(const struct master *m, const struct status_sums *t,
+static void status_counters(const struct master *m, const struct census *t,
                             struct status_out *o)
 {
 	const struct status_field workers[] = {
@@ -134,8 +102,8 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"starting", "starting", t->starting},
 	    {"retiring", "retiring", t->retiring},
 	    {"backoff", "in back-off", t->backoff},
-	    {"busy", "busy", t->busy},
-	    {"idle", "idle", t->ready - (t->busy > t->ready ? t->ready : t->busy)},
+	    {"busy", "busy", t->holding},
+	    {"idle", "idle", t->ready - (t->holding > t->ready ? t->ready : t->holding)},
 	};
 	const struct status_field jobs[] = {
 	    {"accepted", "accepted", t->accepted},
@@ -143,7 +111,7 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"failed", "failed", t->failed},
 	    {"timed_out", "timed out", t->timedout},
 	    {"rejected", "rejected", m->count.rejected},
-	    {"queued", "queued", m->queue.len},
+	    {"queued", "queued", t->queued},
 	    {"in_flight", "in flight", t->in_flight},
 	    {"retried", "retried", m->count.retried},
 	    {"buried", "buried", t->buried},
@@ -157,7 +125,7 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	};
 	const struct status_field clients[] = {
 	    {"connected", "connected", m->nclients},
-	    {"waiting", "waiting", ctlsock_waiting(m)},
+	    {"waiting", "waiting", t->waiting},
 	    {"max", "at most", m->ctl_cap},
 	};
 
@@ -302,7 +270,7 @@ static json_t *status_head_json(struct master *m, double up)
 
 int status_render(struct master *m, bool json, char **text, size_t *len)
 {
-	struct status_sums t = {0};
+	struct census t;
 	struct status_out o = {0};
 	double up = ev_now(m->loop) - m->start_time;
 	int rc;
@@ -310,7 +278,7 @@ int status_render(struct master *m, bool json, char **text, size_t *len)
 	o.f = open_memstream(text, len);
 	if (o.f == NULL)
 		return -1;
-	status_sum(m, &t);
+	census_take(m, &t);
 	if (json && (o.js = status_head_json(m, up)) == NULL)
 		o.nomem = true;
 	if (!json)
