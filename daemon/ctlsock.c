@@ -52,6 +52,8 @@
 #define CTLSOCK_BACKLOG 512
 
 static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void client_stream(struct client *c);
+static void client_stream_sent(struct client *c);
 
 /* Takes c off the list of clients with no request yet. */
 static void client_busy(struct client *c)
@@ -72,7 +74,7 @@ static void client_busy(struct client *c)
 	c->idle = false;
 }
 
-void ctlsock_client_close(struct client *c)
+static void client_close(struct client *c)
 {
 	struct master *m = c->m;
 
@@ -95,7 +97,7 @@ void ctlsock_client_close(struct client *c)
 }
 
 /* Writes what is queued; closes the client when all is sent or it is gone. */
-void ctlsock_client_write(struct client *c)
+static void client_write(struct client *c)
 {
 	ssize_t n;
 
@@ -109,13 +111,13 @@ void ctlsock_client_write(struct client *c)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
-		ctlsock_client_close(c);
+		client_close(c);
 		return;
 	}
 	if (c->stream)
-		ctlsubmit_sent(c);
+		client_stream_sent(c);
 	else
-		ctlsock_client_close(c);
+		client_close(c);
 }
 
 /* Queues a reply (taking ownership of text) and starts sending it. */
@@ -131,18 +133,45 @@ static void client_reply(struct client *c, char *text, size_t len)
 	ev_io_stop(loop, &c->io_w);
 	ev_io_set(&c->io_w, c->fd, EV_WRITE);
 	ev_io_start(loop, &c->io_w);
-	ctlsock_client_write(c);
+	client_write(c);
 }
 
-void ctlsock_client_reply_str(struct client *c, const char *s)
+static void client_reply_str(struct client *c, const char *s)
 {
 	char *copy = strdup(s);
 
 	if (copy == NULL) {
-		ctlsock_client_close(c);
+		client_close(c);
 		return;
 	}
 	client_reply(c, copy, strlen(copy));
+}
+
+/* Takes a stream client's "submit" lines (ctlsubmit.c) and acts on
+ * what is to be done next. */
+static void client_stream(struct client *c)
+{
+	switch (ctlsubmit_take(c)) {
+	case CTLSUBMIT_CLOSE:
+		client_close(c);
+		break;
+	case CTLSUBMIT_TOO_LONG:
+		client_reply_str(c, "error request too long\n");
+		break;
+	case CTLSUBMIT_WRITE:
+		client_write(c);
+		break;
+	case CTLSUBMIT_SENT:
+		client_stream_sent(c);
+		break;
+	}
+}
+
+/* A stream client's answers are all sent: it ends after its EOF. */
+static void client_stream_sent(struct client *c)
+{
+	if (ctlsubmit_finished(c))
+		client_close(c);
 }
 
 static void client_wait_done(struct client *c)
@@ -153,14 +182,14 @@ static void client_wait_done(struct client *c)
 	int n;
 
 	if (outcome_failures_since(c->m, c->wait.upto, &lines, &len, &failed) == -1) {
-		ctlsock_client_close(c);
+		client_close(c);
 		return;
 	}
 	n = asprintf(&text, "waited %llu failed %llu\n%s", (unsigned long long)c->wait_jobs,
 	             (unsigned long long)failed, lines);
 	free(lines);
 	if (n < 0) {
-		ctlsock_client_close(c);
+		client_close(c);
 		return;
 	}
 	client_reply(c, text, (size_t)n);
@@ -176,7 +205,7 @@ static void client_wait(struct client *c)
 	c->wait_jobs = m->live;
 	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);
 	if (r == -1) {
-		ctlsock_client_reply_str(c, "error out of memory\n");
+		client_reply_str(c, "error out of memory\n");
 		return;
 	}
 	c->wait.upto = m->next_id;
@@ -198,22 +227,22 @@ static void client_scale(struct client *c, const char *arg)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (*arg == '\0' || *end != '\0' || errno == ERANGE || v > 1000000 || v < -1000000) {
-		ctlsock_client_reply_str(c, "error bad request: scale wants N, +K or -K\n");
+		client_reply_str(c, "error bad request: scale wants N, +K or -K\n");
 		return;
 	}
 	if (m->stopping) {
-		ctlsock_client_reply_str(c, "error poold is stopping\n");
+		client_reply_str(c, "error poold is stopping\n");
 		return;
 	}
 	if (*arg == '+' || *arg == '-')
 		v += (long)m->target;
 	if (pool_scale(m, v, "scale", err, sizeof(err)) == -1) {
 		snprintf(reply, sizeof(reply), "error refused: %s\n", err);
-		ctlsock_client_reply_str(c, reply);
+		client_reply_str(c, reply);
 		return;
 	}
 	snprintf(reply, sizeof(reply), "workers %u (was %u)\n", m->target, was);
-	ctlsock_client_reply_str(c, reply);
+	client_reply_str(c, reply);
 }
 
 static void client_request(struct client *c, const char *req)
@@ -224,7 +253,7 @@ static void client_request(struct client *c, const char *req)
 
 	if (strcmp(req, "status") == 0 || strcmp(req, "status json") == 0) {
 		if (status_render(m, req[6] != '\0', &text, &len) == -1) {
-			ctlsock_client_reply_str(c, "error out of memory\n");
+			client_reply_str(c, "error out of memory\n");
 			return;
 		}
 		client_reply(c, text, len);
@@ -236,22 +265,21 @@ static void client_request(struct client *c, const char *req)
 		/* One byte with the descriptor attached, then the end. */
 		if (board_send(m, c->fd) == -1)
 			log_warn("status socket: sending the scoreboard");
-		ctlsock_client_close(c);
+		client_close(c);
 	} else if (strcmp(req, "metrics") == 0) {
 		if (metrics_render(m, &text, &len) == -1) {
-			ctlsock_client_reply_str(c, "error out of memory\n");
+			client_reply_str(c, "error out of memory\n");
 			return;
 		}
 		client_reply(c, text, len);
 	} else if ((text = jobctl_request(m, req, &len)) != NULL || len > 0) {
 		if (text == NULL)
-			ctlsock_client_reply_str(c, "error out of memory\n");
+			client_reply_str(c, "error out of memory\n");
 		else
 			client_reply(c, text, len);
 	} else {
-		ctlsock_client_reply_str(
-		    c, "error unknown request (status, status json, wait, scale, "
-		       "metrics, scoreboard, submit, job, jobs, cancel, states)\n");
+		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
+		                    "metrics, scoreboard, submit, job, jobs, cancel, states)\n");
 	}
 }
 
@@ -267,11 +295,11 @@ static void client_read(struct client *c)
 		return;
 	if (n == 0 && c->stream) {
 		c->eof = true;
-		ctlsubmit_stream(c);
+		client_stream(c);
 		return;
 	}
 	if (n <= 0) {
-		ctlsock_client_close(c);
+		client_close(c);
 		return;
 	}
 	if (c->waiting)
@@ -280,14 +308,14 @@ static void client_read(struct client *c)
 	if (c->stream || (c->in_len >= 7 && memcmp(c->in, "submit ", 7) == 0)) {
 		client_busy(c);
 		c->stream = true;
-		ctlsubmit_stream(c); /* may close c */
+		client_stream(c); /* may close c */
 		dispatch_run(m);
 		return;
 	}
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl == NULL) {
 		if (c->in_len == sizeof(c->in))
-			ctlsock_client_reply_str(c, "error request too long\n");
+			client_reply_str(c, "error request too long\n");
 		return;
 	}
 	*nl = '\0';
@@ -301,7 +329,7 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct client *c = container_of(w, struct client, io_w);
 
 	if (revents & EV_WRITE)
-		ctlsock_client_write(c);
+		client_write(c);
 	else
 		client_read(c);
 }
@@ -320,7 +348,7 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	client_busy(c);
 	c->in_len = 0;
-	ctlsock_client_reply_str(c, "error idle: no request within 5 s\n");
+	client_reply_str(c, "error idle: no request within 5 s\n");
 }
 
 /* Refuses fd as busy; logs it at most every 10 s. */
@@ -345,7 +373,7 @@ static void ctlsock_busy(struct master *m, int fd, const char *why)
 static bool ctlsock_make_room(struct master *m, int fd)
 {
 	if (m->idle_first != NULL) {
-		ctlsock_client_close(m->idle_first);
+		client_close(m->idle_first);
 		return true;
 	}
 	ctlsock_busy(m, fd, "clients with requests in hand, the most served at once");
@@ -394,7 +422,7 @@ static void ctlsock_out_of_fds(struct master *m)
 	close(m->ctl_spare);
 	fd = accept4(m->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd != -1 && m->idle_first != NULL) {
-		ctlsock_client_close(m->idle_first);
+		client_close(m->idle_first);
 		client_add(m, fd);
 	} else if (fd != -1) {
 		ctlsock_busy(m, fd, "clients, and poold is out of file descriptors");
@@ -423,9 +451,18 @@ static void ctlsock_wait_done(struct waiter *w, void *arg)
 /* Settle step: answers the `wait` clients whose jobs all ended. */
 void ctlsock_settle(struct master *m)
 {
+	struct client *c, *next;
+
 	waitset_take_ready(&m->waits, ctlsock_wait_done, NULL);
 	/* Room again: the submitters that waited for it go on. */
-	ctlsubmit_room(m);
+	for (c = m->clients; m->ctl_parked > 0 && !jobctl_full(m) && c != NULL; c = next) {
+		next = c->next;
+		if (c->parked) {
+			c->parked = false;
+			m->ctl_parked--;
+			client_stream(c);
+		}
+	}
 }
 
 /* Removes a socket file left by a daemon that is gone; refuses a live one. */
@@ -496,7 +533,7 @@ int ctlsock_open(struct master *m, char *err, size_t errlen)
 void ctlsock_close(struct master *m)
 {
 	while (m->clients != NULL)
-		ctlsock_client_close(m->clients);
+		client_close(m->clients);
 	waitset_free(&m->waits);
 	if (m->ctl_spare != -1)
 		close(m->ctl_spare);

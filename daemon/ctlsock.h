@@ -1,5 +1,6 @@
 /*
  * Private to ctlsock.c and ctlsubmit.c: a client of the control socket.
+ * ctlsock.c calls ctlsubmit.c, never the other way round.
  * The rest of the master uses the ctlsock_* functions in master.h.
  */
 #ifndef POOLD_CTLSOCK_H
@@ -33,21 +34,19 @@ struct client {
 	uint64_t wait_jobs; /* unfinished at the request */
 };
 
-/* ---- ctlsock.c ---- */
-/* Closes c and frees it. */
-void ctlsock_client_close(struct client *c);
-/* Writes what is queued; closes c when all is sent (a stream client goes
- * on: ctlsubmit_sent) or when it is gone. */
-void ctlsock_client_write(struct client *c);
-/* Sends s as the whole reply, then closes c. */
-void ctlsock_client_reply_str(struct client *c, const char *s);
-
 /* ---- ctlsubmit.c: the "submit" stream ---- */
-/* Takes the whole "submit" lines c has sent while the queue has room. */
-void ctlsubmit_stream(struct client *c);
-/* c's answers are all sent: it ends after its EOF, or reads on. */
-void ctlsubmit_sent(struct client *c);
-/* Jobs ended: the submitters parked for room go on. */
-void ctlsubmit_room(struct master *m);
+/* What ctlsock.c does with the client after ctlsubmit_take. */
+enum ctlsubmit_next {
+	CTLSUBMIT_CLOSE,    /* out of memory: close it */
+	CTLSUBMIT_TOO_LONG, /* a line over CTLSOCK_REQ_MAX: reply so and close */
+	CTLSUBMIT_WRITE,    /* answers are queued: write them */
+	CTLSUBMIT_SENT,     /* nothing to write: see ctlsubmit_finished */
+};
+/* Takes the whole "submit" lines c has sent while the queue has room
+ * (parks c at the limit) and queues their answers. */
+enum ctlsubmit_next ctlsubmit_take(struct client *c);
+/* c's answers are all sent: true if it is finished (EOF, nothing left:
+ * close it), else its watcher is set to read on. */
+bool ctlsubmit_finished(struct client *c);
 
 #endif

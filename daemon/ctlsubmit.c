@@ -5,8 +5,9 @@
  * (queue_admit, as for every source); the jobs are made durable (the
  * journal) before any id is sent.  While [pool] queue_limit jobs are
  * unfinished the client is parked: its lines stay unread (it blocks), as
- * with the FIFO, until jobs end (ctlsubmit_room).  Owns no client: they
- * are ctlsock.c's.
+ * with the FIFO, until jobs end (ctlsock.c's settle step takes them on).
+ * Owns no client and never closes or writes one: it says what ctlsock.c
+ * is to do next, so the two files do not call each other in a circle.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static bool client_submit_one(struct client *c, char *nl, bool *took)
  * has room, queues their answers, and makes the jobs durable (journal)
  * before any id is sent.
  */
-void ctlsubmit_stream(struct client *c)
+enum ctlsubmit_next ctlsubmit_take(struct client *c)
 {
 	struct master *m = c->m;
 	bool took = false;
@@ -75,44 +76,21 @@ void ctlsubmit_stream(struct client *c)
 			m->ctl_parked++;
 			break;
 		}
-		if (!client_submit_one(c, nl, &took)) {
-			ctlsock_client_close(c);
-			return;
-		}
+		if (!client_submit_one(c, nl, &took))
+			return CTLSUBMIT_CLOSE;
 	}
-	if (nl == NULL && c->in_len == sizeof(c->in)) {
-		ctlsock_client_reply_str(c, "error request too long\n");
-		return;
-	}
+	if (nl == NULL && c->in_len == sizeof(c->in))
+		return CTLSUBMIT_TOO_LONG;
 	if (took)
 		journal_after_read(m);
 	client_watch(c);
-	if (c->out_off < c->out_len)
-		ctlsock_client_write(c);
-	else
-		ctlsubmit_sent(c);
+	return c->out_off < c->out_len ? CTLSUBMIT_WRITE : CTLSUBMIT_SENT;
 }
 
-/* A stream client's replies are all sent: it ends after its EOF. */
-void ctlsubmit_sent(struct client *c)
+bool ctlsubmit_finished(struct client *c)
 {
-	if (c->eof && !c->parked && memchr(c->in, '\n', c->in_len) == NULL) {
-		ctlsock_client_close(c);
-		return;
-	}
+	if (c->eof && !c->parked && memchr(c->in, '\n', c->in_len) == NULL)
+		return true;
 	client_watch(c);
-}
-
-void ctlsubmit_room(struct master *m)
-{
-	struct client *c, *next;
-
-	for (c = m->clients; m->ctl_parked > 0 && !jobctl_full(m) && c != NULL; c = next) {
-		next = c->next;
-		if (c->parked) {
-			c->parked = false;
-			m->ctl_parked--;
-			ctlsubmit_stream(c);
-		}
-	}
+	return false;
 }
