@@ -4,6 +4,7 @@
 # (at-least-once: some run twice), and with the FIFO held open meanwhile
 # (as poold.socket does) no line written by the client is lost either
 # (`poolctl submit --fifo -`: the FIFO path, whose lines outlive a master).
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -34,7 +35,7 @@ wait_for '[[ -z $(session_procs "${SESSIONS[0]}") ]]' 20 "the old workers to exi
 start_daemon
 dlog_has "unfinished jobs of a previous run queued again" ||
 	fail "the restarted daemon replayed nothing from the journal"
-wait_exit "$submit" 60 || fail "the submitter did not finish"
+wait_exit "$submit" 180 || fail "the submitter did not finish"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 exec 9>&-
 check_ids c "$N" atleast

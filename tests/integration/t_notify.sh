@@ -21,6 +21,7 @@
 #   - a NOTIFY_SOCKET nobody listens on costs one warning, nothing more.
 #
 # Without NOTIFY_SOCKET nothing is sent at all: every other test runs so.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -43,11 +44,6 @@ listen() {
 	wait_for "grep -q 'listening on' '$err'" 10 "notify_listen to bind $1"
 	NL_START_MS=$(sed -n 's/.*(CLOCK_MONOTONIC \([0-9]*\) ms)$/\1/p' "$err")
 	[[ $NL_START_MS =~ ^[0-9]+$ ]] || fail "cannot read the listener's start time from $err"
-}
-
-# dlog_lines: the number of lines in $DLOG now (a mark for *_since).
-dlog_lines() {
-	wc -l <"$DLOG"
 }
 
 # notify_since FROM: the datagrams logged after line FROM of $DLOG, as
@@ -344,7 +340,10 @@ from=$(dlog_lines)
 NOTIFY_SOCKET=$T/nobody.sock WATCHDOG_USEC=$WATCHDOG_US start_daemon
 pctl submit noop || fail "poolctl submit exited $?"
 pctl_wait 30 || fail "poolctl wait exited $?"
-sleep 1.2 # a STATUS= and a few WATCHDOG=1 go nowhere
+# A STATUS= (every second) and a few WATCHDOG=1 go nowhere: wait until the
+# master's loop, which runs those timers, answers with an uptime past 2 s.
+wait_for 'awk -v u="$(stat_of uptime_seconds)" '"'"'BEGIN { exit !(u >= 2.2) }'"'"'' 30 \
+	"the master to be up for 2.2 s"
 stop_daemon
 ((DAEMON_RC == 0)) || fail "the master exited with code $DAEMON_RC without a notify listener"
 warnings=$(tail -n +"$((from + 1))" "$DLOG" | grep -c 'notify socket')

@@ -19,6 +19,7 @@
 #     three forced rotations under a load of log jobs: every line once,
 #     none torn, across the rotated files; the same workers before and
 #     after; each new file gets lines (the workers reopened it).
+# ctest-labels: slow
 SRC=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 # shellcheck source=systemd_lib.sh
 . "$(dirname "$0")/systemd_lib.sh"
