@@ -5,6 +5,7 @@
 # answered and tracked) is what it was after 200,000; and max_age drops
 # ended jobs by age even under keep (after a reload to max_age = 1s, every
 # ended job is forgotten, the live ones stay).
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
