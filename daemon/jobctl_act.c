@@ -79,7 +79,7 @@ int jobctl_submit(struct master *m, const char *line, size_t len, uint64_t *id, 
 	struct job *j;
 
 	if (m->stopping) {
-		snprintf(err, errlen, "poold is stopping");
+		snprintf(err, errlen, "unavailable: poold is stopping");
 		return -1;
 	}
 	kind = jobs_check_line(line, len, &cl, err, errlen);

@@ -95,6 +95,7 @@ struct answers {
 	unsigned long *lineno; /* stdin line of each line sent, in order */
 	size_t head, len, cap;
 	unsigned long refused;
+	unsigned long unavailable; /* of those, refused by a stopping poold */
 	bool from_stdin;
 };
 
@@ -111,6 +112,8 @@ static void answer(const char *line, void *arg)
 	a->refused++;
 	if (strncmp(line, "error ", 6) == 0)
 		line += 6;
+	/* Not the job's fault: poold cannot take jobs now (exit 69). */
+	a->unavailable += strncmp(line, "unavailable: ", 13) == 0;
 	if (a->from_stdin)
 		poolctl_warn("stdin:%lu: refused: %s", n, line);
 	else
@@ -154,6 +157,8 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv, bool quiet)
 	if (js.answered != js.sent)
 		poolctl_die(POOLD_EXIT_UNAVAILABLE,
 		            "poold closed the connection without an answer");
+	if (a.unavailable > 0)
+		return POOLD_EXIT_UNAVAILABLE;
 	return a.refused == 0 ? POOLD_EXIT_OK : POOLD_EXIT_DATAERR;
 }
 
@@ -183,7 +188,7 @@ static int stdin_take(const char *line, size_t len, char *err, size_t errlen, vo
 int poolctl_submit_stdin(const struct config *cfg, bool quiet)
 {
 	struct stdin_job *sj = calloc(1, sizeof(*sj)); /* buffers: off the stack */
-	unsigned long lines, rejected, refused;
+	unsigned long lines, rejected, refused, unavailable;
 
 	if (sj == NULL)
 		poolctl_die(POOLD_EXIT_OSERR, "out of memory");
@@ -198,11 +203,12 @@ int poolctl_submit_stdin(const struct config *cfg, bool quiet)
 		            "poold closed the connection after %lu of %lu answers", sj->js.answered,
 		            sj->js.sent);
 	refused = sj->a.refused;
+	unavailable = sj->a.unavailable;
 	free(sj->a.lineno);
 	free(sj);
 	if (rejected + refused == 0)
 		return POOLD_EXIT_OK;
 	poolctl_warn("stdin: %lu of %lu lines refused, the others were accepted",
 	             rejected + refused, lines);
-	return POOLD_EXIT_DATAERR;
+	return unavailable > 0 ? POOLD_EXIT_UNAVAILABLE : POOLD_EXIT_DATAERR;
 }
