@@ -144,6 +144,9 @@ int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, siz
 		snprintf(err, errlen, "empty line");
 		return -1;
 	}
+	if (jobopt_parse(line + i, len - i, &out->opt, &end, err, errlen) == -1)
+		return -1;
+	i += end;
 	end = ctl_word_end(line, i, len);
 	out->task = line + i;
 	out->task_len = end - i;

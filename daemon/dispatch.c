@@ -159,6 +159,7 @@ static int slot_assign(struct slot *s, struct job *j, ev_tstamp now)
 	s->ring[idx] = j;
 	s->ring_len++;
 	j->attempts++;
+	jobctl_started(s->m, j, s->index);
 	return 0;
 }
 
@@ -332,8 +333,8 @@ static void slot_kill(struct slot *s, const char *why)
 		kill(s->pid, SIGKILL);
 }
 
-/* Adds a job's run time (not the first after the worker was woken, whose
- * time holds the wake-up); every DISPATCH_RAN_WINDOW jobs, jobs are short
+/* Adds a job's run time (the first after the worker was woken, whose
+ * time holds the wake-up, only when short); every DISPATCH_RAN_WINDOW jobs, jobs are short
  * (dispatch_share) if most of them were: at that pace a full batch ends
  * within DISPATCH_FILL_TIME.  A majority, not a mean, so that a worker
  * preempted now and then on a busy machine does not count as slow work. */
@@ -376,7 +377,9 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	s->jobs_done++;
 	s->proc_jobs++;
 	now = ev_now(s->m->loop);
-	if (!s->woken) /* the first job after a wake-up also timed the wake-up */
+	/* The first job after a wake-up also timed the wake-up: it can only
+	 * tell that jobs are short. */
+	if (!s->woken || now - s->head_since <= s->m->short_ran)
 		dispatch_measure(s->m, now - s->head_since);
 	s->woken = false;
 	metrics_observe(s->m, j->kind, j->sent - j->accepted, now - s->head_since);
@@ -465,6 +468,7 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
  * it counts an attempt, and if it ran past its limit it is run again
  * ([pool] timeout_retries) or recorded as timed out; it is buried once it
  * has had max_attempts; the others never ran and go back as they were.
+ * A job whose cancel was asked (jobctl.c) ends here as cancelled.
  */
 static void slot_give_back(struct slot *s, struct job *j, bool running, const char *how)
 {
@@ -473,8 +477,13 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 	char why[PROTO_MSG_MAX];
 	int n;
 
+	if (jobctl_cancel_asked(j)) {
+		outcome_record(m, j, OUTCOME_CANCELLED, "cancelled", 9, s->index);
+		return;
+	}
 	if (overdue != NULL && j->timeouts < m->cfg.timeout_retries) {
 		j->timeouts++; /* [pool] timeout_retries: once more, elsewhere */
+		jobctl_requeued(j);
 		jobq_push_front(&m->queue, j);
 		m->count.retried++;
 		return;
@@ -491,6 +500,7 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 		outcome_record(m, j, OUTCOME_BURIED, why, n > 0 ? (size_t)n : 0, s->index);
 		return;
 	}
+	jobctl_requeued(j);
 	jobq_push_front(&m->queue, j);
 	m->count.retried += running;
 }

@@ -24,9 +24,17 @@
  * lock that keeps a second poold away is on a separate file
  * (journal_replay.c), so a rename never takes it away.
  *
- * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
- * bytes of arguments; sum is CRC32C of everything after it (journal_scan.c),
- * so a torn or garbled tail (a power cut) is recognised and ignored.
+ * Job ids are never given twice by runs of the same poold: they are
+ * reserved JOURNAL_ID_BLOCK at a time by an IDS record, written and
+ * synced before the first of them is used; every compacted file starts
+ * with the current reservation, and a start continues after it.
+ *
+ * A record is {u32 sum, u8 type, u8 pad, u16 optlen, u32 len, u32 code,
+ * u64 id} and len bytes of arguments, of which an ACCEPT's last optlen are
+ * the job's option words ("key=K": jobopt_format), so a replayed job keeps
+ * its key (journals of earlier versions hold 0 there: no options); sum is
+ * CRC32C of everything after it (journal_scan.c), so a torn or garbled
+ * tail (a power cut) is recognised and ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +52,10 @@
 #include "master.h"
 
 #define JOURNAL_COMPACT_MIN (64u << 20)
+/* Ids reserved per IDS record: one write and sync per this many jobs.
+ * The next block is reserved when half of one is left, and the sync
+ * thread makes it durable long before the first of its ids is needed. */
+#define JOURNAL_ID_BLOCK (1u << 20)
 
 static int journal_reserve(struct journal *jl, size_t more)
 {
@@ -52,10 +64,11 @@ static int journal_reserve(struct journal *jl, size_t more)
 	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 
+/* Buffers one record; its last optlen bytes of args are option words. */
 static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t code,
-                        const char *args, uint32_t len)
+                        const char *args, uint32_t len, uint16_t optlen)
 {
-	struct journal_rec r = {.type = type, .len = len, .code = code, .id = id};
+	struct journal_rec r = {.type = type, .optlen = optlen, .len = len, .code = code, .id = id};
 
 	if (jl->fd == -1)
 		return;
@@ -73,14 +86,42 @@ static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t 
 
 void journal_accept(struct master *m, const struct job *j)
 {
-	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len);
-	m->journal.live_bytes += sizeof(struct journal_rec) + j->len;
+	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len + j->optlen,
+	            j->optlen);
+	m->journal.live_bytes += sizeof(struct journal_rec) + j->len + j->optlen;
 }
 
 void journal_end(struct master *m, const struct job *j)
 {
-	journal_put(&m->journal, JOURNAL_END, j->id, 0, NULL, 0);
-	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len;
+	journal_put(&m->journal, JOURNAL_END, j->id, 0, NULL, 0, 0);
+	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len + j->optlen;
+}
+
+/*
+ * The next job id.  An id is given out only once an IDS record covering
+ * it is durable: the next block is reserved ahead (its record written and
+ * a sync asked of the thread); only if the thread has not synced it by
+ * the time its first id is needed (or there is no thread) does the loop
+ * sync itself.
+ */
+uint64_t journal_next_id(struct master *m)
+{
+	struct journal *jl = &m->journal;
+	uint64_t id = ++m->next_id;
+
+	if (jl->fd != -1 && id + JOURNAL_ID_BLOCK / 2 > m->id_reserved) {
+		m->id_reserved = (id > m->id_reserved ? id : m->id_reserved) + JOURNAL_ID_BLOCK;
+		journal_put(jl, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
+		journal_flush(m, false);
+		if (jl->len == 0)
+			journal_sync_ask_ids(&jl->sync, m->id_reserved);
+	}
+	if (jl->fd != -1 && id > jl->ids_durable) {
+		journal_flush(m, true); /* durable before the id is given out */
+		if (!jl->dirty)
+			jl->ids_durable = m->id_reserved;
+	}
+	return id;
 }
 
 static int journal_write_all(int fd, const char *buf, size_t len)
@@ -107,6 +148,8 @@ static void journal_put_live(struct master *m)
 	struct slot *s;
 
 	m->journal.live_bytes = 0;
+	if (m->id_reserved > 0)
+		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
 	for (j = m->queue.head; j != NULL; j = j->next)
 		if (j->src->journaled) /* other sources keep their own jobs */
 			journal_accept(m, j);
@@ -253,9 +296,12 @@ static void journal_sync_done(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct master *m = container_of(w, struct master, journal.sync.done_w);
 	struct journal *jl = &m->journal;
+	uint64_t ids;
 	int committed;
 
-	jl->durable_id = journal_sync_result(&jl->sync, &committed);
+	jl->durable_id = journal_sync_result(&jl->sync, &committed, &ids);
+	if (ids > jl->ids_durable)
+		jl->ids_durable = ids;
 	if (committed == 0 || jl->next_fd == -1)
 		return;
 	if (committed == 1) {
@@ -316,6 +362,15 @@ void journal_start(struct master *m)
 	struct journal *jl = &m->journal;
 
 	jl->durable_id = m->next_id; /* compacted and synced by journal_open */
+	jl->ids_durable = m->id_reserved;
+	/* The first block of ids, synced now, before the loop runs. */
+	if (jl->fd != -1 && m->id_reserved < m->next_id + JOURNAL_ID_BLOCK / 2) {
+		m->id_reserved = m->next_id + JOURNAL_ID_BLOCK;
+		journal_put(jl, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
+		journal_flush(m, true);
+		if (!jl->dirty)
+			jl->ids_durable = m->id_reserved;
+	}
 	journal_sync_start(&jl->sync, m->loop, jl->fd, journal_sync_done);
 	ev_init(&jl->sync_w, journal_sync_cb);
 	journal_configure(m);

@@ -11,17 +11,20 @@
 #include <stdint.h>
 
 /* Files this version writes (CRC32C sums), and the older ones it still
- * reads (FNV-1a sums); the magics are the same length. */
+ * reads (FNV-1a sums, the same layout; their optlen is 0 before job
+ * options existed); the magics are the same length. */
 #define JOURNAL_MAGIC    "poold-journal-2\n"
 #define JOURNAL_MAGIC_V1 "poold-journal-1\n"
 #define JOURNAL_ACCEPT   'A'
 #define JOURNAL_END      'E'
+#define JOURNAL_IDS      'I' /* ids up to this record's id are reserved */
 
 struct journal_rec {
 	uint32_t sum; /* CRC32C of the rest of the record and its arguments */
-	uint8_t type; /* JOURNAL_ACCEPT or JOURNAL_END */
-	uint8_t pad[3];
-	uint32_t len; /* bytes of arguments that follow */
+	uint8_t type; /* JOURNAL_ACCEPT, JOURNAL_END or JOURNAL_IDS */
+	uint8_t pad;
+	uint16_t optlen; /* of len, the last bytes: the job's options (jobopt.h) */
+	uint32_t len;    /* bytes of arguments (and options) that follow */
 	uint32_t code;
 	uint64_t id;
 };

@@ -47,7 +47,7 @@ static void *journal_sync_main(void *arg)
 {
 	struct journal_sync *js = arg;
 	struct fsutil_tmp *t;
-	uint64_t want;
+	uint64_t want, ids;
 	int fd, r = 0;
 
 	pthread_mutex_lock(&js->lock);
@@ -57,6 +57,7 @@ static void *journal_sync_main(void *arg)
 		if (js->stop)
 			break;
 		want = js->want;
+		ids = js->ids_want;
 		js->asked = false;
 		t = js->commit;
 		pthread_mutex_unlock(&js->lock);
@@ -77,6 +78,8 @@ static void *journal_sync_main(void *arg)
 		pthread_mutex_lock(&js->lock);
 		if (r == 0 && want > js->durable)
 			js->durable = want;
+		if (r == 0 && ids > js->ids_durable)
+			js->ids_durable = ids;
 		r = 0;
 		ev_async_send(js->loop, &js->done_w);
 	}
@@ -95,7 +98,7 @@ int journal_sync_start(struct journal_sync *js, struct ev_loop *loop, int fd,
 	js->loop = loop;
 	js->fd = fd;
 	js->asked = js->stop = false;
-	js->want = js->durable = 0;
+	js->want = js->durable = js->ids_want = js->ids_durable = 0;
 	js->commit = NULL;
 	js->committed = 0;
 	ev_async_init(&js->done_w, done);
@@ -129,6 +132,21 @@ bool journal_sync_ask(struct journal_sync *js, uint64_t upto)
 	return true;
 }
 
+/* Asks for a sync making the IDS record reserving ids up to `reserved`
+ * durable; false if there is no thread. */
+bool journal_sync_ask_ids(struct journal_sync *js, uint64_t reserved)
+{
+	if (!js->running)
+		return false;
+	pthread_mutex_lock(&js->lock);
+	if (reserved > js->ids_want)
+		js->ids_want = reserved;
+	js->asked = true;
+	pthread_cond_signal(&js->cond);
+	pthread_mutex_unlock(&js->lock);
+	return true;
+}
+
 /*
  * Hands the thread a compaction to commit: t describes the temporary, and
  * the thread gets a copy with a dup of its descriptor; fd (the loop's
@@ -151,15 +169,17 @@ bool journal_sync_commit_ask(struct journal_sync *js, const struct fsutil_tmp *t
 	return true;
 }
 
-/* What the thread did since the last call: the durable id, and a
- * compaction's outcome in *committed (1 done, -1 failed, 0 none). */
-uint64_t journal_sync_result(struct journal_sync *js, int *committed)
+/* What the thread did since the last call: the durable job id, the
+ * durable id reservation in *ids, and a compaction's outcome in
+ * *committed (1 done, -1 failed, 0 none). */
+uint64_t journal_sync_result(struct journal_sync *js, int *committed, uint64_t *ids)
 {
 	uint64_t durable;
 
 	if (js->running)
 		pthread_mutex_lock(&js->lock);
 	durable = js->durable;
+	*ids = js->ids_durable;
 	*committed = js->committed;
 	js->committed = 0;
 	if (js->running)

@@ -16,7 +16,8 @@
 
 #include "master.h"
 
-static void job_init(struct job *j, uint32_t code, uint16_t kind, const char *args, size_t len)
+static void job_init(struct job *j, uint32_t code, uint16_t kind, const char *args, size_t len,
+                     const char *opts, size_t optlen)
 {
 	j->next = NULL;
 	j->id = 0;
@@ -27,34 +28,46 @@ static void job_init(struct job *j, uint32_t code, uint16_t kind, const char *ar
 	j->len = (uint32_t)len;
 	j->src = NULL;
 	j->datum = NULL;
+	j->res = NULL;
+	j->optlen = (uint16_t)optlen;
 	if (len > 0)
 		memcpy(j->args, args, len);
+	if (optlen > 0)
+		memcpy(j->args + len, opts, optlen);
 }
 
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 {
-	struct job *j = malloc(sizeof(*j) + (len < JOB_SMALL_ARGS ? JOB_SMALL_ARGS : len));
+	return job_new_opts(code, kind, args, len, NULL, 0);
+}
+
+struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t len,
+                         const char *opts, size_t optlen)
+{
+	size_t n = len + optlen;
+	struct job *j = malloc(sizeof(*j) + (n < JOB_SMALL_ARGS ? JOB_SMALL_ARGS : n));
 
 	if (j != NULL)
-		job_init(j, code, kind, args, len);
+		job_init(j, code, kind, args, len, opts, optlen);
 	return j;
 }
 
-struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args, size_t len)
+struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args, size_t len,
+                     const char *opts, size_t optlen)
 {
 	struct job *j = c->free;
 
-	if (j == NULL || len > JOB_SMALL_ARGS)
-		return job_new(code, kind, args, len);
+	if (j == NULL || len + optlen > JOB_SMALL_ARGS)
+		return job_new_opts(code, kind, args, len, opts, optlen);
 	c->free = j->next;
 	c->len--;
-	job_init(j, code, kind, args, len);
+	job_init(j, code, kind, args, len, opts, optlen);
 	return j;
 }
 
 void job_put(struct jobcache *c, struct job *j)
 {
-	if (j->len > JOB_SMALL_ARGS || c->len >= JOB_CACHE_MAX) {
+	if (j->len + j->optlen > JOB_SMALL_ARGS || c->len >= JOB_CACHE_MAX) {
 		job_free(j);
 		return;
 	}

@@ -149,4 +149,11 @@ int job_op_check(const void *data, const char *args, size_t len, char *err, size
  */
 void job_log_reopen(void *state);
 
+/*
+ * Makes the lock that serialises the `log` kind's writes across workers
+ * (a robust mutex in shared memory, see job_log.c); the master calls it
+ * once before it forks the first worker.  Returns 0, or -1 with errno set.
+ */
+int job_log_setup(void);
+
 #endif
