@@ -433,7 +433,9 @@ gen_files() {
 
 # ---- 1. end-to-end throughput --------------------------------------------
 
-# bulk FILE N: submits the file with poolctl submit - (or cat > FIFO when
+# bulk FILE N: submits the file with poolctl submit --fifo - (its line
+# checks, then the FIFO, as poolctl submit did before it used the socket;
+# or cat > FIFO when
 # $3 is "cat") and returns when poolctl wait does; sets BULK_RATE (jobs/s).
 bulk() {
 	local file=$1 n=$2 how=${3:-poolctl} t0 t1
@@ -441,7 +443,7 @@ bulk() {
 	if [[ $how == cat ]]; then
 		cat "$file" >"$(fifo)"
 	else
-		pctl submit - <"$file" || die "poolctl submit - failed"
+		pctl submit --fifo - <"$file" || die "poolctl submit --fifo - failed"
 	fi
 	pctl_wait
 	now_us t1
@@ -472,7 +474,7 @@ run_throughput() {
 		R[tpcat_$w]=$(median "${cats[@]}")
 		R[rss_$w]=$(vm_kib "$DPID" VmRSS)
 		R[hwm_$w]=$(vm_kib "$DPID" VmHWM)
-		printf '  %4s workers: poolctl submit - %11s jobs/s (runs: %s)\n' "$w" \
+		printf '  %4s workers: poolctl --fifo  %11s jobs/s (runs: %s)\n' "$w" \
 			"$(commas "${R[tp_$w]}")" "${rates[*]}"
 		printf '  %4s          cat > FIFO       %11s jobs/s (runs: %s)\n' "" \
 			"$(commas "${R[tpcat_$w]}")" "${cats[*]}"
@@ -543,7 +545,7 @@ floor_run() {
 }
 
 run_latency() {
-	section "3. latency: accepted to done, as the master measures it (FIFO line read to completion record read, event-loop time, log-linear buckets within 9%)"
+	section "3. latency: accepted to done, as the master measures it (FIFO line read to completion record read, event-loop time, log-linear buckets within 3.2%)"
 	local w rate
 	note "  steady 10,000 jobs/s for ${LAT_SECONDS} s, one write(2) per line every 100 us (bench/pace.c);"
 	note "  each run follows a floor run: a bare pipe round trip to a second process at the same rate (bench/pingpong.c)"
@@ -856,7 +858,7 @@ run_qlimit() {
 }
 
 run_mix() {
-	section "8c. job mixes, 4 workers, poolctl submit -: noop, short log, 10% log / 90% noop ($(commas "$N_LOG") each); 4 KiB log lines against dd"
+	section "8c. job mixes, 4 workers, poolctl submit --fifo -: noop, short log, 10% log / 90% noop ($(commas "$N_LOG") each); 4 KiB log lines against dd"
 	local big out n_big=$((N_LOG / 20)) mib
 	awk -v n="$N_LOG" 'BEGIN { for (i = 1; i <= n; i++) print (i % 10 == 0 ? "log mix-" i : "noop") }' >"$WORK/mix.txt"
 	big=$(head -c 4000 /dev/zero | tr '\0' 'x')
@@ -902,7 +904,7 @@ run_forks() {
 }
 
 run_instr() {
-	section "8e. master instructions per noop job: callgrind, 4 workers, $(commas "$N_INSTR") jobs through poolctl submit - (start and stop included)"
+	section "8e. master instructions per noop job: callgrind, 4 workers, $(commas "$N_INSTR") jobs through poolctl submit --fifo - (start and stop included)"
 	if ! command -v valgrind >/dev/null; then
 		note "  valgrind not installed: skipped"
 		return
@@ -921,7 +923,7 @@ run_instr() {
 		alive "$DPID" || die "poold under valgrind did not start: $(tail -3 "$d/log")"
 		nap 0.05
 	done
-	pctl submit - <"$d/noop.txt" || die "poolctl submit - failed"
+	pctl submit --fifo - <"$d/noop.txt" || die "poolctl submit --fifo - failed"
 	pctl_wait
 	check_jobs "$N_INSTR"
 	stop_daemon
@@ -963,8 +965,8 @@ run_profile() {
 	pw=$!
 	PIDS+=("$pm" "$pw")
 	nap 0.3
-	perf stat -x, -e "$events" -o "$WORK/stat-poolctl.csv" -- "$POOLCTL" -c "$DCFG" submit - \
-		<"$WORK/noop.txt" || die "poolctl submit - failed"
+	perf stat -x, -e "$events" -o "$WORK/stat-poolctl.csv" -- "$POOLCTL" -c "$DCFG" submit --fifo - \
+		<"$WORK/noop.txt" || die "poolctl submit --fifo - failed"
 	pctl_wait
 	kill -INT "$pm" "$pw"
 	wait "$pm" "$pw" || true
@@ -990,8 +992,8 @@ run_profile() {
 	pw=$!
 	PIDS+=("$pm" "$pw")
 	nap 0.3
-	perf record -F 2999 -o "$WORK/perf-poolctl.data" -- "$POOLCTL" -c "$DCFG" submit - \
-		<"$WORK/noop.txt" >/dev/null 2>&1 || die "poolctl submit - failed"
+	perf record -F 2999 -o "$WORK/perf-poolctl.data" -- "$POOLCTL" -c "$DCFG" submit --fifo - \
+		<"$WORK/noop.txt" >/dev/null 2>&1 || die "poolctl submit --fifo - failed"
 	pctl_wait
 	kill -INT "$pm" "$pw"
 	wait "$pm" "$pw" || true
@@ -1042,7 +1044,7 @@ set y2tics
 set ytics nomirror
 set key outside below horizontal maxcols 3
 set grid
-plot "$RESULTS/throughput.dat" using 1:(\$2/1e6) with linespoints lw 2 pt 7 lc rgb "#1f4e9c" title "poold, poolctl submit - (jobs/s)", \\
+plot "$RESULTS/throughput.dat" using 1:(\$2/1e6) with linespoints lw 2 pt 7 lc rgb "#1f4e9c" title "poold, poolctl submit --fifo - (jobs/s)", \\
      "" using 1:(\$3/1e6) with linespoints lw 1 pt 6 lc rgb "#4f8fdf" title "poold, cat > FIFO (jobs/s)", \\
      "" using 1:(\$4/1e6) with linespoints lw 2 pt 5 lc rgb "#555555" title "naive textbook pool (codes/s)", \\
      "" using 1:5 axes x1y2 with linespoints lw 2 dt 2 pt 9 lc rgb "#d62728" title "p99 at 10,000 jobs/s (right axis)", \\
@@ -1074,7 +1076,7 @@ table() {
 		printf 'Machine: %s.  \n' "${R[machine]}"
 		printf 'Load average at start %s, at end %s.  \n' "${R[load_start]}" "$(loadavg)"
 		printf "Command: \`bench/run.sh%s\`\n\n" "$ARGS"
-		printf '| workers | poolctl submit - (jobs/s) | cat > FIFO (jobs/s) | naive (codes/s) | poold / naive | 10k jobs/s: p50 / p99 / p99.9 (us) | floor, pipe round trip: p50 / p99 / p99.9 (us) | near saturation: rate (jobs/s), p50 / p99 / p99.9 (us) | master VmRSS after the runs (kB) |\n'
+		printf '| workers | poolctl submit --fifo - (jobs/s) | cat > FIFO (jobs/s) | naive (codes/s) | poold / naive | 10k jobs/s: p50 / p99 / p99.9 (us) | floor, pipe round trip: p50 / p99 / p99.9 (us) | near saturation: rate (jobs/s), p50 / p99 / p99.9 (us) | master VmRSS after the runs (kB) |\n'
 		printf '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 		for w in "${WORKER_COUNTS[@]}"; do
 			printf '| %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s: %s / %s / %s | %s |\n' "$w" \
@@ -1138,7 +1140,7 @@ table() {
 		fi
 		if [[ -n ${R[tp_4]:-} && -n ${R[tp_1000]:-} ]]; then
 			v=$((R[tp_1000] * 10 >= R[tp_4] * 9))
-			printf '| 1000 workers >= 0.9x the 4-worker noop rate (poolctl) | %s -> %s (%sx) | %s |\n' \
+			printf '| 1000 workers >= 0.9x the 4-worker noop rate (poolctl --fifo) | %s -> %s (%sx) | %s |\n' \
 				"$(commas "${R[tp_4]}")" "$(commas "${R[tp_1000]}")" \
 				"$(ratio "${R[tp_1000]}" "${R[tp_4]}")" "$(verdict "$v")"
 		fi
