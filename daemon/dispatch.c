@@ -300,6 +300,8 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	s->head_since = ev_now(s->m->loop); /* the next job starts now */
 	if (s->ring_len == 0)
 		s->idle_since = s->head_since;
+	if (d->out_len > 0)
+		jobctl_output(s->m, j, msg + d->len, d->out_len);
 	outcome_record(s->m, j, d->status, msg, d->len, s->index);
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
 		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,

@@ -48,8 +48,8 @@ struct job {
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
 	struct source *src;         /* where it came from (source.h) */
 	struct source_datum *datum; /* its source's data, or NULL; freed with the job */
-	struct result *res;         /* its record for `poolctl job` (results.c); NULL if untracked */
-	uint16_t optlen;            /* bytes of job options after the arguments in args[] */
+	struct result *res; /* its record for `poolctl job` (results.c); NULL if untracked */
+	uint16_t optlen;    /* bytes of job options after the arguments in args[] */
 	char args[];
 };
 
@@ -106,7 +106,7 @@ struct slot {
 	size_t out_off, out_len, out_cap;
 
 	/* Completion bytes read and not yet decoded. */
-	char in[2 * (sizeof(struct proto_done) + PROTO_MSG_MAX)];
+	char in[PROTO_DONE_MAX];
 	size_t in_len;
 
 	/* Load buckets (dispatch.c) and the list of slots with frames to write. */
@@ -431,6 +431,8 @@ void jobctl_requeued(struct job *j);
 /* Records the outcome; the record may be forgotten at once (keep = 0). */
 void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
 /* A cancel was asked for this job, which a worker holds. */
+/* A worker sent the job's kept output (before its outcome_record). */
+void jobctl_output(struct master *m, struct job *j, const char *out, size_t len);
 bool jobctl_cancel_asked(const struct job *j);
 /* Cancels job id (queued: ended now; running: its worker is stopped).
  * 0, or -1 when it is unknown or ended; msg says which either way. */

@@ -29,6 +29,8 @@ struct job_ctx {
 	uint64_t id;             /* job id, for lines the job writes */
 	unsigned attempt;        /* 1, then 2 after a worker died holding it, ... */
 	char msg[PROTO_MSG_MAX]; /* reason of a failure, or what a success found */
+	const char *out;         /* operator kinds: the job's kept output (in the */
+	size_t out_len;          /* kind's state), sent back; 0 for the others */
 };
 
 /* What a handler returns; the values are the proto_status sent back. */

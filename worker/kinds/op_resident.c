@@ -43,6 +43,7 @@ static int op_resident_start(struct op_resident *h, const struct opkind *k,
 	h->out_fd = out[0];
 	h->len = 0;
 	h->kill_ms = kill_ms;
+	h->out_max = k->output < PROTO_OUT_MAX ? k->output : PROTO_OUT_MAX;
 	h->lim = lim;
 	h->pidfd = h->pid > 0 ? (int)syscall(SYS_pidfd_open, h->pid, 0) : -1;
 	if (h->pid > 0 && h->pidfd >= 0) {
@@ -179,6 +180,20 @@ static int op_resident_answer(const char *line, struct job_ctx *ctx)
 	return -1;
 }
 
+/* The answer's message (after its verb and blank), its last out_max
+ * bytes, as the job's kept output. */
+static void op_resident_keep(struct op_resident *h, struct job_ctx *ctx)
+{
+	const char *sp = strchr(h->buf, ' ');
+	size_t n = sp != NULL ? strlen(sp + 1) : 0;
+
+	if (n > h->out_max)
+		n = h->out_max;
+	memcpy(h->kept, sp != NULL ? sp + 1 + strlen(sp + 1) - n : h->kept, n);
+	ctx->out = h->kept;
+	ctx->out_len = n;
+}
+
 static int op_resident_fail(struct op_resident *h, struct job_ctx *ctx, const char *what)
 {
 	op_resident_stop(h, true);
@@ -198,6 +213,7 @@ static int op_resident_take(struct op_resident *h, struct job_ctx *ctx)
 		h->buf[i] = (h->buf[i] >= 0x20 && h->buf[i] != 0x7f) ? h->buf[i] : '?';
 	snprintf(shown, sizeof(shown), "answered garbage '%.60s'", h->buf);
 	r = op_resident_answer(h->buf, ctx);
+	op_resident_keep(h, ctx);
 	memmove(h->buf, h->buf + n + 1, h->len - n - 1);
 	h->len -= n + 1;
 	return r == -1 ? op_resident_fail(h, ctx, shown) : r;
