@@ -13,6 +13,7 @@
 
 #include <hiredis/async.h>
 
+#include "log.h"
 #include "master.h"
 
 /* "MS-SEQ", each part up to 20 digits, and a NUL. */
@@ -115,9 +116,7 @@ struct redis_source {
 	size_t nsnap;
 
 	/* Per-entry warnings: at most REDIS_WARNS a second. */
-	ev_tstamp warn_window;
-	unsigned warned;
-	uint64_t warn_suppressed;
+	struct log_rate warn_rate;
 
 	/* Room to build one command of up to REDIS_IDS_PER_CMD IDs. */
 	const char *argv[8 + REDIS_IDS_PER_CMD];

@@ -28,21 +28,10 @@ int redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
 
 void redis_warn(struct redis_source *r, const char *fmt, ...)
 {
-	ev_tstamp now = ev_now(r->m->loop);
 	va_list ap;
 
-	if (now - r->warn_window >= 1.0) {
-		if (r->warn_suppressed > 0)
-			log_warnx("redis: %llu more warnings not logged",
-			          (unsigned long long)r->warn_suppressed);
-		r->warn_window = now;
-		r->warned = 0;
-		r->warn_suppressed = 0;
-	}
-	if (r->warned++ >= REDIS_WARNS) {
-		r->warn_suppressed++;
+	if (!log_rate_ok(&r->warn_rate, ev_now(r->m->loop), REDIS_WARNS, 1.0, "redis entries"))
 		return;
-	}
 	va_start(ap, fmt);
 	log_vmsg(LOG_LVL_WARNING, fmt, ap);
 	va_end(ap);
