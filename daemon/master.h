@@ -48,8 +48,8 @@ struct job {
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
 	struct source *src;         /* where it came from (source.h) */
 	struct source_datum *datum; /* its source's data, or NULL; freed with the job */
-	struct result *res;         /* its record for `poolctl job` (results.c); NULL if untracked */
-	uint16_t optlen;            /* bytes of job options after the arguments in args[] */
+	struct result *res; /* its record for `poolctl job` (results.c); NULL if untracked */
+	uint16_t optlen;    /* bytes of job options after the arguments in args[] */
 	char args[];
 };
 
@@ -357,7 +357,6 @@ void pool_free(struct master *m);
 
 /* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
 void settle_start(struct master *m);
-void settle_run(struct master *m);
 void settle_stop(struct master *m);
 
 /* ---- dispatch.c: least-loaded dispatch, frames out, completions in ---- */
@@ -475,7 +474,6 @@ void scaler_start(struct master *m);
 
 /* ---- board.c: the shared-memory scoreboard ---- */
 int board_init(struct master *m, char *err, size_t errlen);
-void board_update(struct master *m);
 int board_send(struct master *m, int sock);
 void board_close(struct master *m);
 
