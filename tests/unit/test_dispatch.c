@@ -1,5 +1,6 @@
-/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c common/buf.c common/proto.c
- * common/log.c */
+/* clang-format off */
+/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c common/buf.c common/proto.c common/log.c */
+/* clang-format on */
 /*
  * Dispatch with real pipes and a real libev loop: two READY slots whose
  * task and completion pipes are pipes of this process.  Checks the
