@@ -27,7 +27,7 @@ struct job_op_state {
 	char kept[PROTO_OUT_MAX + 1]; /* the output sent back, oldest byte first */
 };
 
-int job_op_check(const void *data, const char *args, size_t len, char *err, size_t errlen)
+static int job_op_check(const void *data, const char *args, size_t len, char *err, size_t errlen)
 {
 	const struct opkind *k = data;
 
