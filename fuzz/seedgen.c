@@ -70,6 +70,17 @@ static void done(struct seed *s, uint64_t id, uint32_t status, const char *msg)
 	seed_put(s, buf, proto_done_encode(buf, sizeof(buf), id, status, msg, strlen(msg)));
 }
 
+/* A record with an operator kind's output after its message. */
+static void done_out(struct seed *s, uint64_t id, uint32_t status, const char *msg, const char *out,
+                     size_t out_len)
+{
+	char buf[PROTO_DONE_MAX];
+
+	seed_put(
+	    s, buf,
+	    proto_done_encode_out(buf, sizeof(buf), id, status, msg, strlen(msg), out, out_len));
+}
+
 /* The jobs of a typical FIFO read, as the master frames them. */
 static void tasks_typical(struct seed *s)
 {
@@ -185,6 +196,20 @@ static void frames(const char *dir)
 	seed_put(&s, "\x01\xff", 2);
 	seed_put(&s, &badd, sizeof(badd));
 	seed_write(&s, dir, "done-len-over-limit");
+
+	seed_put(&s, "\x02\x40", 2);
+	done_out(&s, 1, PROTO_OK, "", "out line\nerr line\n", 18);
+	done(&s, 2, PROTO_OK, "");
+	done_out(&s, 3, PROTO_FAILED, "exit 3: it broke", big, sizeof(big) - 1);
+	done_out(&s, 4, PROTO_OK, "", "bad \xff\x1b utf8", 15);
+	seed_write(&s, dir, "done-output");
+
+	badd.len = 0;
+	badd.out_len = PROTO_OUT_MAX + 1;
+	seed_put(&s, "\x01\xff", 2);
+	seed_put(&s, &badd, sizeof(badd));
+	seed_write(&s, dir, "done-out-len-over-limit");
+	badd.out_len = 0;
 
 	seed_put(&s, "\x01\x7f", 2);
 	done(&s, 1, PROTO_OK, "partial record");

@@ -51,6 +51,9 @@ void jobctl_started(struct master *m, struct job *j, unsigned worker)
 void jobctl_requeued(struct job *j)
 {
 }
+void jobctl_output(struct master *m, struct job *j, const char *out, size_t len)
+{
+}
 bool jobctl_cancel_asked(const struct job *j)
 {
 	return false;
