@@ -80,8 +80,8 @@ static long decode_one(bool done, const char *buf, size_t avail)
 		FUZZ_CHECK(proto_done_encode_out(again, sizeof(again), d.id, d.status, body, d.len,
 		                                 body + d.len, d.out_len) == (size_t)n);
 	else
-		FUZZ_CHECK(proto_task_encode(again, sizeof(again), t.code, t.id, body, t.len) ==
-		           (size_t)n);
+		FUZZ_CHECK(proto_job_encode(again, sizeof(again), t.code, t.id, t.attempt, body,
+		                            t.len) == (size_t)n);
 	FUZZ_CHECK(memcmp(again, buf, (size_t)n) == 0);
 	return n;
 }
