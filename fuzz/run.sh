@@ -63,13 +63,13 @@ cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 	-Wno-unused-parameter
-	-I"$root/common" -I"$root/worker" -I"$root/worker/kinds" -I"$root/daemon" -I"$here")
+	-I"$root/common" -I"$root/common/include" -I"$root/worker" -I"$root/worker/kinds" -I"$root/daemon" -I"$here")
 inih_cflags=$(pkg-config --cflags inih)
 inih_libs=$(pkg-config --libs inih)
 
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
 kinds_src="$(cd "$root" && echo worker/kinds/*.c worker/runner.c worker/oplimits.c)"
-config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c common/pathrule.c common/config_opkind.c common/template.c common/template_value.c"
+config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/netrule.c common/fsutil.c common/pathrule.c common/config_opkind.c common/config_module.c common/modfile.c common/template.c common/template_value.c"
 jobs_src="$kinds_src $config_src common/ctl.c common/log.c"
 sources() {
 	case $1 in

@@ -160,13 +160,15 @@ static void worker_reopen(struct worker *w)
 }
 
 /*
- * Gives each kind its per-worker state and runs its init hook.  Returns
- * 0, or -1 with errno set (what was made is left for worker_kinds_fini).
+ * Gives each kind its per-worker state and runs its init hook; the kinds
+ * whose init refused go in the hello.  Returns 0, or -1 with errno set
+ * (what was made is left for worker_kinds_fini).
  */
-static int worker_kinds_init(struct worker *w)
+static int worker_kinds_init(struct worker *w, struct proto_hello *hello)
 {
 	const struct job_kind *kind;
 	size_t k;
+	int r;
 
 	w->state = calloc(jobs_count(), sizeof(*w->state));
 	if (w->state == NULL)
@@ -175,7 +177,10 @@ static int worker_kinds_init(struct worker *w)
 		kind = jobs_at(k);
 		if (kind->state_size > 0 && (w->state[k] = calloc(1, kind->state_size)) == NULL)
 			return -1;
-		if (kind->init != NULL && kind->init(w->state[k], jobs_conf(w->cfg, kind)) == -1) {
+		r = kind->init != NULL ? kind->init(w->state[k], jobs_conf(w->cfg, kind)) : 0;
+		if (r == JOB_INIT_REFUSED)
+			hello->refused |= 1u << k;
+		if (r == -1) {
 			free(w->state[k]);
 			w->state[k] = NULL;
 			return -1;
@@ -300,6 +305,7 @@ static void worker_title(unsigned slot)
 int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd)
 {
 	struct worker *w;
+	struct proto_hello hello = {0};
 	char name[32];
 	int code;
 
@@ -318,14 +324,15 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	w->cfg = cfg;
 	w->task_fd = task_fd;
 	w->done_fd = done_fd;
-	w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO, NULL, 0);
-	if (worker_flush(w) == -1) {
-		code = POOLD_EXIT_OSERR;
-	} else if (worker_kinds_init(w) == -1) {
+	/* Hello once every kind is set up: it says which kinds this worker
+	 * refuses, before the master sends it any job. */
+	if (worker_kinds_init(w, &hello) == -1) {
 		log_warn("job kinds' set-up");
 		code = POOLD_EXIT_OSERR;
 	} else {
-		code = worker_loop(w);
+		w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO,
+		                               (const char *)&hello, sizeof(hello));
+		code = worker_flush(w) == -1 ? POOLD_EXIT_OSERR : worker_loop(w);
 	}
 	if (worker_flush(w) == -1 && code == POOLD_EXIT_OK)
 		code = POOLD_EXIT_OSERR;

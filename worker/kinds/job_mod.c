@@ -4,10 +4,11 @@
  * modkind.  The master checks a job's arguments against the kind's
  * schema (the declaration it read from the file, never the module's
  * code).  A worker loads the module in the kind's init hook, after fork,
- * and calls the module's init; if either fails, the worker logs it once
- * and fails that kind's jobs at once with the reason, serving the other
- * kinds as before.  Each job is checked again (paths on the filesystem)
- * and handed to the module's run through struct poold_api.
+ * and calls the module's init; if either fails, the worker logs it once,
+ * refuses the kind in its hello (the master gives its jobs to other
+ * workers) and fails at once, with the reason, any job of the kind it
+ * gets all the same, serving the other kinds as before.  Each job is checked again (paths on the
+ * filesystem) and handed to the module's run through struct poold_api.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -90,7 +91,9 @@ static int job_mod_check(const void *data, const char *args, size_t len, char *e
 }
 
 /* Loads the kind's module in this worker and runs its init; never fails
- * the worker: a kind that cannot start keeps its reason for its jobs. */
+ * the worker: a kind that cannot start is refused in the hello (the
+ * master sends its jobs to other workers) and keeps its reason for the
+ * jobs it gets all the same (no worker of the pool can run them). */
 static int job_mod_init(void *state, const void *conf)
 {
 	struct job_mod_state *st = state;
@@ -112,8 +115,8 @@ static int job_mod_init(void *state, const void *conf)
 		snprintf(st->why, sizeof(st->why), "module %.32s: init of %.32s failed: %.150s",
 		         k->mod->name, k->name, err[0] != '\0' ? err : "no reason given");
 	}
-	log_warnx("%s; this worker fails %s jobs", st->why, k->name);
-	return 0;
+	log_warnx("%s; this worker takes no %s jobs", st->why, k->name);
+	return JOB_INIT_REFUSED;
 }
 
 static void job_mod_fini(void *state)

@@ -205,6 +205,8 @@ const struct job_kind *jobs_by_code(uint32_t code)
 	return NULL;
 }
 
+_Static_assert(JOBS_MAX <= 32, "a hello's refused mask has a bit per kind index");
+
 _Static_assert(PROTO_ARGS_MAX == CTL_LINE_MAX - 3,
                "a frame carries the arguments of the longest control line");
 

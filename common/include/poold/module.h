@@ -103,8 +103,9 @@ struct poold_kind_ops {
 	 * another worker, buried after [pool] max_attempts). */
 	int (*run)(poold_job *job, const struct poold_api *api);
 	/* Once per worker before its first job of the kind; may store state.
-	 * Returns 0, or -1 with a reason in err: the worker then fails this
-	 * kind's jobs with that reason and keeps serving the others. */
+	 * Returns 0, or -1 with a reason in err: the worker then refuses this
+	 * kind (the master sends its jobs to other workers; if none can run
+	 * it, they fail with that reason) and keeps serving the others. */
 	int (*init)(void **state, char *err, size_t errlen);
 	/* When the worker exits, if init succeeded. */
 	void (*fini)(void *state);
