@@ -17,6 +17,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "master.h"
+#include "oplimits.h"
 #include "proctitle.h"
 
 static void usage(FILE *f)
@@ -200,10 +201,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
 	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
-	if (m.cfg.n_opkinds > 0) /* TODO(issue 11): cgroup v2 when delegated */
-		log_info(
-		    "operator kinds' limits by setrlimit: memory_max as RLIMIT_AS, tasks_max as "
-		    "RLIMIT_NPROC (per user), cpu_quota as RLIMIT_CPU, no core dumps; no cgroup");
+	(void)oplimits_setup(); /* before the first worker: it moves us */
+	oplimits_describe(err, sizeof(err));
+	log_info("%s", err);
 	proctitle_set_argv("poold: master", argc, argv);
 	master_setup(&m);
 	ev_run(m.loop, 0);

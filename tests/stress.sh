@@ -41,6 +41,9 @@ for d in "${dirs[@]}"; do
 done
 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/poold-stress.XXXXXX") || exit 1
+# Searchable by all, as /tmp is: some tests run poolctl as user nobody on
+# files in their own (private) directory below it.
+chmod 755 "$logs"
 stress_pid=""
 stop_stress() {
 	if [[ -n $stress_pid ]]; then
