@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config.h"
 #include "config_section.h"
@@ -24,10 +25,13 @@
 
 struct job_ctx {
 	const struct config *cfg;
-	const void *conf;        /* the kind's own section (its struct), NULL if none */
-	void *state;             /* the kind's per-worker state, NULL if none */
-	uint64_t id;             /* job id, for lines the job writes */
-	unsigned attempt;        /* 1, then 2 after a worker died holding it, ... */
+	const void *conf; /* the kind's own section (its struct), NULL if none */
+	void *state;      /* the kind's per-worker state, NULL if none */
+	uint64_t id;      /* job id, for lines the job writes */
+	unsigned attempt; /* 1, then 2 after a worker died holding it, ... */
+	/* CLOCK_MONOTONIC when the worker began the run of jobs this one came
+	 * in (at or before its start; the job itself when it reports alone). */
+	const struct timespec *batch_start;
 	char msg[PROTO_MSG_MAX]; /* reason of a failure, or what a success found */
 };
 

@@ -35,7 +35,6 @@ struct poold_job {
 	struct job_ctx *ctx;
 	const struct modkind *k;
 	struct job_mod_state *st;
-	uint64_t deadline_ns;
 };
 
 int job_mod_open(const char *path, const struct poold_module *want, struct job_mod_lib *lib,
@@ -162,9 +161,19 @@ static void job_mod_result(poold_job *job, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Read only when a module asks: most never do, and a clock read per job
+ * is a tenth of a no-op job.  Counted from the start of the worker's run
+ * of jobs this one came in, so never later than the master's own. */
 static uint64_t job_mod_deadline(poold_job *job)
 {
-	return job->deadline_ns;
+	const struct timespec *t = job->ctx->batch_start;
+	unsigned ms = job->k->mod->timeout_ms;
+
+	if (ms == 0)
+		ms = job->ctx->cfg->job_timeout_ms;
+	if (ms == 0 || t == NULL)
+		return 0;
+	return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec + (uint64_t)ms * 1000000u;
 }
 
 static void *job_mod_mstate(poold_job *job)
@@ -189,8 +198,6 @@ static int job_mod_run(struct job_ctx *ctx, const char *args, size_t len)
 	const struct modkind *k = ctx->conf;
 	struct job_mod_state *st = ctx->state;
 	struct poold_job job = {.ctx = ctx, .k = k, .st = st};
-	unsigned ms;
-	struct timespec now;
 	char why[PROTO_MSG_MAX - 16];
 	int r;
 
@@ -198,14 +205,10 @@ static int job_mod_run(struct job_ctx *ctx, const char *args, size_t len)
 		return job_result(ctx, JOB_FAILED, "kind removed by a reload");
 	if (st->ops == NULL)
 		return job_result(ctx, JOB_FAILED, "%s", st->why);
-	if (tpl_expand(&k->tpl, args, len, &st->av, why, sizeof(why)) == -1)
+	/* Without placeholders there is nothing to split or check again (the
+	 * master refused any argument); arg() gives NULL. */
+	if (k->tpl.nargs > 0 && tpl_expand(&k->tpl, args, len, &st->av, why, sizeof(why)) == -1)
 		return job_result(ctx, JOB_FAILED, "refused: %s", why);
-	ms = k->mod->timeout_ms != 0 ? k->mod->timeout_ms : ctx->cfg->job_timeout_ms;
-	if (ms != 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		job.deadline_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec +
-		                  (uint64_t)ms * 1000000u;
-	}
 	r = st->ops->run(&job, &job_mod_api);
 	if (r != POOLD_OK && r != POOLD_FAILED && r != POOLD_TIMEDOUT)
 		return job_result(ctx, JOB_FAILED, "module %s: %s returned %d, not a result",
