@@ -12,7 +12,13 @@
 
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 {
-	struct job *j = malloc(sizeof(*j) + len);
+	return job_new_opts(code, kind, args, len, NULL, 0);
+}
+
+struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t len,
+                         const char *opts, size_t optlen)
+{
+	struct job *j = malloc(sizeof(*j) + len + optlen);
 
 	if (j == NULL)
 		return NULL;
@@ -25,8 +31,12 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->len = (uint32_t)len;
 	j->src = NULL;
 	j->datum = NULL;
+	j->res = NULL;
+	j->optlen = (uint16_t)optlen;
 	if (len > 0)
 		memcpy(j->args, args, len);
+	if (optlen > 0)
+		memcpy(j->args + len, opts, optlen);
 	return j;
 }
 

@@ -76,6 +76,7 @@ void poolctl_load_config(struct config *cfg, const char *opt)
 	char err[512], cwd[PATH_MAX];
 	int rc;
 
+	config_kinds_register(&jobs_config_kinds);
 	if (path != NULL) {
 		snprintf(locate.used, sizeof(locate.used), "%s", path);
 		rc = config_load(cfg, path, err, sizeof(err));
@@ -146,11 +147,11 @@ static void locate_access_hint(const char *path, const char *act)
 		             (unsigned)(st.st_mode & 07777), act, who);
 }
 
-void poolctl_unreachable(const char *path, int err, const char *what, bool fifo)
+void poolctl_unreachable(const char *path, int err, const char *what, bool submit)
 {
 	if (err == EACCES || err == EPERM) {
 		poolctl_warn("permission denied: cannot open %s", path);
-		locate_access_hint(path, fifo ? "jobs may be submitted" : "its socket may be used");
+		locate_access_hint(path, submit ? "jobs may be submitted" : "its socket may be used");
 	} else {
 		poolctl_warn("%s", what);
 	}

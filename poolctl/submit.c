@@ -1,11 +1,10 @@
 /*
  * `poolctl submit`: checks jobs the way the daemon will (ctl_parse, the
- * job table, the kind's own check) and writes them into the control FIFO.
- * Only the FIFO is written, and only when it is one: a regular file or a
- * FIFO nobody reads is refused instead of silently filling up.  Writes are
- * whole lines packed into at most PIPE_BUF bytes, so each write is atomic
- * among concurrent writers and a line is never split; the FIFO is blocking
- * once open, so a full daemon slows us down instead of losing jobs.
+ * job table, the kind's own check) and sends them over the daemon's
+ * socket as "submit LINE" requests (jobsock.c), printing the id of each
+ * job accepted and the line number and reason of each refused.  A full
+ * queue slows us down (the daemon stops reading) instead of losing jobs.
+ * `submit --fifo` writes into the FIFO instead, answerless (submit_fifo.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,76 +19,17 @@
 #include "ctl.h"
 #include "exitcodes.h"
 #include "jobs.h"
+#include "jobsock.h"
 #include "poolctl.h"
 
-/* State of one submit run: where relative backup paths are resolved, and
- * room for a line rewritten with such a path. */
-struct submit {
-	const struct job_kind *backup; /* the kind whose argument is a path */
-	char cwd[PATH_MAX];
-	bool have_cwd;
-	char line[CTL_LINE_MAX + 1]; /* a rewritten or joined line */
-};
-
-/* Opens the FIFO for writing, refusing anything that is not a FIFO read by
- * a daemon, then makes it blocking.  Exits 69 on failure. */
-static int fifo_open(const char *path)
-{
-	char why[PATH_MAX + 64] = "";
-	struct stat st;
-	int fd, flags, err;
-
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	err = errno;
-	if (fd < 0 && err == ENXIO)
-		snprintf(why, sizeof(why), "poold is not running (nobody reads FIFO %s)", path);
-	if (fd < 0 && err == ENOENT)
-		snprintf(why, sizeof(why), "no FIFO at %s: is poold running?", path);
-	if (fd < 0 && (err == ENXIO || err == ENOENT || err == EACCES))
-		poolctl_unreachable(path, err, why, true);
-	errno = err;
-	if (fd < 0 && errno == ELOOP)
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "%s is a symbolic link, not a FIFO", path);
-	if (fd < 0)
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "cannot open FIFO %s: %s", path,
-		            strerror(errno));
-	if (fstat(fd, &st) < 0)
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "fstat %s: %s", path, strerror(errno));
-	if (!S_ISFIFO(st.st_mode))
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "%s is not a FIFO", path);
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
-		poolctl_die(POOLD_EXIT_UNAVAILABLE, "fcntl %s: %s", path, strerror(errno));
-	return fd;
-}
-
-/* Writes len bytes (at most PIPE_BUF: one atomic write).  Exits 69 when
- * the daemon has gone away. */
-static void fifo_write(int fd, const char *buf, size_t len, const char *path)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EPIPE)
-			poolctl_die(POOLD_EXIT_UNAVAILABLE, "poold went away (nobody reads %s)",
-			            path);
-		if (n < 0)
-			poolctl_die(POOLD_EXIT_UNAVAILABLE, "write %s: %s", path, strerror(errno));
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 /*
- * Rewrites a backup line whose path is relative into s->line as "TASK
- * CWD/PATH".  Leading "./" is dropped; nothing else is touched (no "..",
+ * Rewrites a backup line whose path is relative into s->line as
+ * "[OPTIONS] TASK CWD/PATH".  Leading "./" is dropped; nothing else is touched (no "..",
  * no symlinks: the daemon's check decides about those).  Returns the new
  * length, or 0 with a reason in err.
  */
-static size_t absolute_backup(struct submit *s, const struct ctl_line *cl, char *err, size_t errlen)
+static size_t absolute_backup(struct poolctl_submit *s, const char *line, const struct ctl_line *cl,
+                              char *err, size_t errlen)
 {
 	const char *p = cl->args;
 	size_t len = cl->args_len;
@@ -108,8 +48,9 @@ static size_t absolute_backup(struct submit *s, const struct ctl_line *cl, char 
 	if (len == 1 && p[0] == '.')
 		len = 0;
 	sep = len == 0 || strcmp(s->cwd, "/") == 0 ? "" : "/";
-	n = snprintf(s->line, sizeof(s->line), "%.*s %s%s%.*s", (int)cl->task_len, cl->task, s->cwd,
-	             sep, (int)len, p);
+	/* The job options and the task stay as they were. */
+	n = snprintf(s->line, sizeof(s->line), "%.*s %s%s%.*s",
+	             (int)(cl->task + cl->task_len - line), line, s->cwd, sep, (int)len, p);
 	if (n < 0 || (size_t)n + 1 > CTL_LINE_MAX) {
 		snprintf(err, errlen, "line too long with the absolute path (limit %d bytes)",
 		         CTL_LINE_MAX);
@@ -118,13 +59,7 @@ static size_t absolute_backup(struct submit *s, const struct ctl_line *cl, char 
 	return (size_t)n;
 }
 
-/*
- * Checks one job line (without its newline) exactly as the daemon will
- * (jobs_check_line) and returns what to send: *out is line itself, or
- * s->line when a relative backup path was made absolute first.  Returns 0,
- * or -1 with a reason in err.
- */
-static int prepare(struct submit *s, const char *line, size_t len, const char **out, size_t *outlen,
+int poolctl_submit_prepare(struct poolctl_submit *s, const char *line, size_t len, const char **out, size_t *outlen,
                    char *err, size_t errlen)
 {
 	struct ctl_line cl;
@@ -141,98 +76,139 @@ static int prepare(struct submit *s, const char *line, size_t len, const char **
 	     (ctl_parse_code(cl.task, cl.task_len, &code) == -1 ||
 	      jobs_by_code(code) != s->backup)))
 		return -1; /* err still holds jobs_check_line's reason */
-	*outlen = absolute_backup(s, &cl, err, errlen);
+	*outlen = absolute_backup(s, line, &cl, err, errlen);
 	if (*outlen == 0)
 		return -1;
 	*out = s->line;
 	return jobs_check_line(*out, *outlen, &cl, err, errlen) == NULL ? -1 : 0;
 }
 
-static void submit_init(struct submit *s)
+void poolctl_submit_init(struct poolctl_submit *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->backup = jobs_by_name("backup", strlen("backup"));
 }
 
-int poolctl_submit(const struct config *cfg, int argc, char **argv)
+/* Answers to `submit`: ids to stdout, refusals with their line number. */
+struct answers {
+	bool quiet;
+	unsigned long *lineno; /* stdin line of each line sent, in order */
+	size_t head, len, cap;
+	unsigned long refused;
+	unsigned long unavailable; /* of those, refused by a stopping poold */
+	bool from_stdin;
+};
+
+static void answer(const char *line, void *arg)
+{
+	struct answers *a = arg;
+	unsigned long n = a->head < a->len ? a->lineno[a->head++] : 0;
+
+	if (strncmp(line, "id ", 3) == 0) {
+		if (!a->quiet)
+			printf("%s\n", line + 3);
+		return;
+	}
+	a->refused++;
+	if (strncmp(line, "error ", 6) == 0)
+		line += 6;
+	/* Not the job's fault: poold cannot take jobs now (exit 69). */
+	a->unavailable += strncmp(line, "unavailable: ", 13) == 0;
+	if (a->from_stdin)
+		poolctl_warn("stdin:%lu: refused: %s", n, line);
+	else
+		poolctl_warn("refused: %s", line);
+}
+
+static void answers_expect(struct answers *a, unsigned long lineno)
+{
+	unsigned long *p;
+
+	if (a->head > 0 && a->head == a->len)
+		a->head = a->len = 0;
+	if (a->len == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 1024;
+		p = realloc(a->lineno, a->cap * sizeof(*p));
+		if (p == NULL)
+			poolctl_die(POOLD_EXIT_OSERR, "out of memory");
+		a->lineno = p;
+	}
+	a->lineno[a->len++] = lineno;
+}
+
+int poolctl_submit(const struct config *cfg, int argc, char **argv, bool quiet)
 {
 	char joined[CTL_LINE_MAX + 1], err[512];
+	struct answers a = {.quiet = quiet};
 	const char *out;
 	size_t len, outlen;
-	struct submit s;
-	int fd;
+	struct jobsock js;
+	struct poolctl_submit s;
 
-	submit_init(&s);
+	poolctl_submit_init(&s);
 	len = poolctl_join(argc, argv, joined);
-	if (prepare(&s, joined, len, &out, &outlen, err, sizeof(err)) < 0)
+	if (poolctl_submit_prepare(&s, joined, len, &out, &outlen, err, sizeof(err)) < 0)
 		poolctl_die(POOLD_EXIT_DATAERR, "rejected: %s", err);
-	/* Back into joined, which has room for the newline; out may be joined. */
-	memmove(joined, out, outlen);
-	joined[outlen] = '\n';
-	fd = fifo_open(cfg->fifo);
-	fifo_write(fd, joined, outlen + 1, cfg->fifo);
-	close(fd);
-	return POOLD_EXIT_OK;
+	jobsock_open(&js, cfg->socket, true, answer, &a);
+	answers_expect(&a, 1);
+	jobsock_submit(&js, out, outlen);
+	jobsock_finish(&js);
+	free(a.lineno);
+	if (js.answered != js.sent)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE,
+		            "poold closed the connection without an answer");
+	if (a.unavailable > 0)
+		return POOLD_EXIT_UNAVAILABLE;
+	return a.refused == 0 ? POOLD_EXIT_OK : POOLD_EXIT_DATAERR;
 }
 
-/* Whole lines waiting for one atomic write to the FIFO. */
-struct batch {
-	int fd;
-	const char *path;
-	size_t used;
-	char buf[PIPE_BUF];
-};
-
-/* Adds a line and its newline, writing the batch first if it would not
- * fit: a line is never split across writes. */
-static void batch_add(struct batch *b, const char *line, size_t len)
-{
-	if (b->used + len + 1 > sizeof(b->buf)) {
-		fifo_write(b->fd, b->buf, b->used, b->path);
-		b->used = 0;
-	}
-	memcpy(b->buf + b->used, line, len);
-	b->buf[b->used + len] = '\n';
-	b->used += len + 1;
-}
-
-/* What one `submit -` to the FIFO carries along. */
+/* What one `submit -` carries along. */
 struct stdin_job {
-	struct submit s;
-	struct batch b;
+	struct poolctl_submit s;
+	struct jobsock js;
+	struct answers a;
+	unsigned long lineno;
 };
 
-/* A poolctl_line_fn: checks the line and adds it to the batch. */
+/* A poolctl_line_fn: checks the line and sends it. */
 static int stdin_take(const char *line, size_t len, char *err, size_t errlen, void *arg)
 {
 	struct stdin_job *sj = arg;
 	const char *out;
 	size_t outlen;
 
-	if (prepare(&sj->s, line, len, &out, &outlen, err, errlen) < 0)
+	sj->lineno++;
+	if (poolctl_submit_prepare(&sj->s, line, len, &out, &outlen, err, errlen) < 0)
 		return -1;
-	batch_add(&sj->b, out, outlen);
+	answers_expect(&sj->a, sj->lineno);
+	jobsock_submit(&sj->js, out, outlen);
 	return 0;
 }
 
-int poolctl_submit_stdin(const struct config *cfg)
+int poolctl_submit_stdin(const struct config *cfg, bool quiet)
 {
-	struct stdin_job *sj = malloc(sizeof(*sj)); /* 12 KiB of buffers: off the stack */
-	unsigned long lines, rejected;
+	struct stdin_job *sj = calloc(1, sizeof(*sj)); /* buffers: off the stack */
+	unsigned long lines, rejected, refused, unavailable;
 
 	if (sj == NULL)
 		poolctl_die(POOLD_EXIT_OSERR, "out of memory");
-	submit_init(&sj->s);
-	sj->b.path = cfg->fifo;
-	sj->b.used = 0;
-	sj->b.fd = fifo_open(cfg->fifo);
+	poolctl_submit_init(&sj->s);
+	sj->a.quiet = quiet;
+	sj->a.from_stdin = true;
+	jobsock_open(&sj->js, cfg->socket, true, answer, &sj->a);
 	rejected = poolctl_stdin_lines(stdin_take, sj, &lines);
-	if (sj->b.used > 0)
-		fifo_write(sj->b.fd, sj->b.buf, sj->b.used, sj->b.path);
-	close(sj->b.fd);
+	jobsock_finish(&sj->js);
+	if (sj->js.answered != sj->js.sent)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE,
+		            "poold closed the connection after %lu of %lu answers", sj->js.answered,
+		            sj->js.sent);
+	refused = sj->a.refused;
+	unavailable = sj->a.unavailable;
+	free(sj->a.lineno);
 	free(sj);
-	if (rejected == 0)
+	if (rejected + refused == 0)
 		return POOLD_EXIT_OK;
-	poolctl_warn("stdin: %lu of %lu lines rejected, the others were sent", rejected, lines);
-	return POOLD_EXIT_DATAERR;
+	poolctl_warn("stdin: %lu of %lu lines refused, the others were accepted",
+	             rejected + refused, lines);
+	return unavailable > 0 ? POOLD_EXIT_UNAVAILABLE : POOLD_EXIT_DATAERR;
 }

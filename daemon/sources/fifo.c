@@ -103,6 +103,7 @@ static void fifo_line(struct master *m, const char *line, size_t len, bool past_
 	rq.kind = (uint16_t)jobs_index(kind);
 	rq.args = cl.args;
 	rq.len = cl.args_len;
+	rq.opt = &cl.opt;
 	switch (queue_admit(m, &m->fifo_src, &rq, NULL)) {
 	case ADMIT_OK:
 		break;

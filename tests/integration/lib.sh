@@ -240,15 +240,17 @@ bg_sh() {
 	bg_run bash -c "$1"
 }
 
-# stream_jobs FILE CHUNKS: submits FILE in the background through
-# `poolctl submit -`, in CHUNKS slices of 1000 lines 0.1 s apart, so jobs
-# are still coming while the test acts; the submitter's pid is in BG_PID.
+# stream_jobs FILE CHUNKS [--fifo]: submits FILE in the background through
+# `poolctl submit -` (answered over the socket; with --fifo written into
+# the FIFO, answerless, as tests of the FIFO's durability need), in CHUNKS
+# slices of 1000 lines 0.1 s apart, so jobs are still coming while the
+# test acts; the submitter's pid is in BG_PID.
 stream_jobs() {
-	export STREAM_FILE=$1 STREAM_CHUNKS=$2
+	export STREAM_FILE=$1 STREAM_CHUNKS=$2 STREAM_VIA=${3:-}
 	bg_sh 'for i in $(seq 0 $((STREAM_CHUNKS - 1))); do
 	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p;$(((i + 1) * 1000))q" "$STREAM_FILE"
 	sleep 0.1
-done | timeout 300 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+done | timeout 300 "$POOLCTL" -c "$CONF" submit $STREAM_VIA - 2>>"$T/client-submit.log"'
 }
 
 # expect_workers N: fills the array `pids` with the master's workers and
@@ -511,7 +513,7 @@ gen_ids() {
 check_ids() {
 	local prefix=$1 n=$2 mode=${3:-once} missing dups
 	awk -v p="$prefix-" 'index($3, p) == 1 && NF == 3 { print substr($3, length(p) + 1) }' \
-		"$JOBLOG" | sort >"$T/ids.got"
+		"${IDS_LOG:-$JOBLOG}" | sort >"$T/ids.got"
 	seq 1 "$n" | sort >"$T/ids.want"
 	missing=$(sort -u "$T/ids.got" | comm -23 "$T/ids.want" - | wc -l)
 	dups=$(uniq -d "$T/ids.got" | wc -l)
@@ -525,6 +527,37 @@ check_ids() {
 		fail "$dups ids $prefix-* appear more than once in $JOBLOG (e.g. $(uniq -d "$T/ids.got" | head -3 | tr '\n' ' '))"
 	fi
 	DUP_IDS=$dups
+}
+
+# joblog_check ERE: every line of $JOBLOG is a whole record (matches ERE)
+# or the fragment a writer killed in its write left on a line of its own:
+# the start of a record's header ("2026-11-22T01:23:45.123456Z job=12"),
+# or "HEADER job=N TEXT" with TEXT a proper prefix of the text of a whole
+# record of job N (its retry).  A line glued onto a fragment, torn or
+# forged is neither.  Sets JOBLOG_BAD and JOBLOG_FRAGMENTS, and writes
+# the whole records to $T/joblog.whole (for IDS_LOG= check_ids).
+joblog_check() {
+	local counts
+	grep -E -- "$1" "$JOBLOG" >"$T/joblog.whole"
+	grep -nvE -- "$1" "$JOBLOG" >"$T/joblog.other"
+	counts=$(awk '
+		function text(l) { return substr(l, index(l, " job=") + 5) }
+		FILENAME == ARGV[1] { t = text($0); id = t; sub(/ .*/, "", id)
+			all[id] = all[id] "\n" substr(t, length(id) + 2); next }
+		{
+			n = substr($0, 1, index($0, ":") - 1); l = substr($0, length(n) + 2)
+			g = l; gsub(/[0-9]/, "D", g); hdr = "DDDD-DD-DDTDD:DD:DD.DDDDDDZ job="
+			if (index(hdr, g) == 1 || (index(g, hdr) == 1 && substr(g, length(hdr) + 1) ~ /^D+$/)) {
+				frag++; next
+			}
+			if (index(g, hdr) == 1 && match(text(l), /^[0-9]+ /)) {
+				id = substr(text(l), 1, RLENGTH - 1); rest = substr(text(l), RLENGTH + 1)
+				if (index(all[id], "\n" rest) > 0) { frag++; next }
+			}
+			if (++bad <= 3) printf "bad line %d: %s\n", n, l > "/dev/stderr"
+		}
+		END { printf "%d %d\n", bad, frag }' "$T/joblog.whole" "$T/joblog.other")
+	read -r JOBLOG_BAD JOBLOG_FRAGMENTS <<<"$counts"
 }
 
 # Lines of the daemon's log matching an extended regex.

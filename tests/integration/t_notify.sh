@@ -169,14 +169,24 @@ bad=$(texts_since "$from" 'STATUS=' | grep -Ev "^$status_re" | head -3)
 [[ -z $bad ]] || fail "STATUS= lines not of the expected form: $bad"
 texts_since "$from" 'STATUS=' | tail -1 | grep -q ' 0 queued, 100 done, ' ||
 	fail "the last STATUS= does not say 0 queued, 100 done: $(texts_since "$from" 'STATUS=' | tail -1)"
-times_since "$from" 'STATUS=' | gaps | check_gaps "STATUS= lines" 700 1500
+times_since "$from" 'STATUS=' | gaps | check_gaps "STATUS= lines" 0 1500
+smean=$(times_since "$from" 'STATUS=' | gaps | awk '{ s += $1; n++ } END { printf "%d", s / n }')
+((smean >= 800)) || fail "STATUS= every $smean ms on average, not about 1000"
 
 pings=$(count_since "$from" 'WATCHDOG=1$')
 ((pings >= 8)) || fail "only $pings WATCHDOG=1 in 3 s of STATUS= lines (one every 0.3 s expected)"
-times_since "$from" 'WATCHDOG=1$' | gaps | check_gaps "WATCHDOG=1 pings" 150 550
+# The times are those the listener read the datagrams at: on a busy
+# machine it may read two at once, so "too often" is judged on the mean
+# over the window, which that jitter does not move.  "Too rarely" allows
+# a gap late by as much as the master's loop was late with its 1 s
+# STATUS= tick in the same window (measured), so load cannot fail it but
+# a missed ping still does.
+late=$(times_since "$from" 'STATUS=' | gaps | awk '$1 > m { m = $1 } END { printf "%d", (m > 1000 ? m - 1000 : 0) }')
+times_since "$from" 'WATCHDOG=1$' | gaps | check_gaps "WATCHDOG=1 pings" 0 $((550 + late))
 mean=$(times_since "$from" 'WATCHDOG=1$' | gaps | awk '{ s += $1; n++ } END { printf "%d", s / n }')
-((mean >= 250 && mean <= 400)) || fail "WATCHDOG=1 every $mean ms on average, not about 300"
-log "STATUS= every second and WATCHDOG=1 every $mean ms"
+((mean >= 250 && mean <= 400 + late)) ||
+	fail "WATCHDOG=1 every $mean ms on average, not about 300 (the loop was up to $late ms late)"
+log "STATUS= every second and WATCHDOG=1 every $mean ms (the loop up to $late ms late)"
 
 # A wedged master sends nothing: its timers do not run.
 from=$(dlog_lines)
@@ -231,13 +241,20 @@ from=$(dlog_lines)
 wait_for 'dlog_has "watchdog: [0-9]+ jobs unfinished and none ended for .* not pinging systemd"' 5 \
 	"the master to log that it stops pinging the watchdog"
 stalled=$(dlog_lines)
-# Half a period for the last ping in flight, then nothing for over a second.
-sleep 0.2
-stalled_pings=$(count_since "$stalled" 'WATCHDOG=1$')
-wait_for '(($(count_since '"$stalled"' "STATUS=") >= 2))' 5 "STATUS= lines while the pool is wedged"
-sleep 0.3
-((stalled_pings == 0)) || fail "WATCHDOG=1 sent after the master said it stopped pinging"
-(($(count_since "$stalled" 'WATCHDOG=1$') == 0)) ||
+# One master sends both, in order, on one datagram socket: a ping sent
+# before the line above reaches the listener before the STATUS= that
+# follows the line, however late the listener reads.  So at most that one
+# ping in flight before the first STATUS= after the line, and none after
+# it for three ticks (over two seconds).
+wait_for '(($(count_since '"$stalled"' "STATUS=") >= 3))' 10 "STATUS= lines while the pool is wedged"
+notify_since "$stalled" | awk '
+	{ t = $0; sub(/^[0-9]+ [0-9]+ /, "", t) }
+	t ~ /^STATUS=/ { st++ }
+	t ~ /^WATCHDOG=1$/ { if (st) after++; else before++ }
+	END { printf "%d %d\n", before, after }' >"$T/stalled.pings"
+read -r stalled_before stalled_after <"$T/stalled.pings"
+((stalled_before <= 1)) || fail "$stalled_before WATCHDOG=1 after the master said it stopped pinging"
+((stalled_after == 0)) ||
 	fail "WATCHDOG=1 sent while every worker is stopped with jobs pending"
 last_ping=$(times_since "$start_from" 'WATCHDOG=1$' | tail -1)
 last_status=$(times_since "$stalled" 'STATUS=' | tail -1)

@@ -12,11 +12,24 @@
  *   FAULT_FORK_FROM=N    fork() number N (1 = the first) and the
  *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN
  *   FAULT_MEMFD=1        memfd_create() fails with EMFILE
+ *   FAULT_TEAR_PATH=S    the first write() of over one byte to a file whose
+ *   FAULT_TEAR_MARK=F    path contains S, among all processes (the one
+ *                        that creates file F, O_EXCL), writes only the
+ *                        first half of its bytes and then SIGKILLs its
+ *                        own process: a writer killed in its write, as
+ *                        the kernel leaves it between two pages
+ *   FAULT_STOP_PATH=S    the same, once among all processes (the one that
+ *   FAULT_STOP_MARK=F    creates F), but the writer SIGSTOPs itself just
+ *                        before the write (then writes it all when it is
+ *                        continued): a writer stopped while it holds
+ *                        whatever it took before writing
  *
  * Never linked into poold: tests start the real binary with LD_PRELOAD.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +92,22 @@ int memfd_create(const char *name, unsigned flags)
 	return real(name, flags);
 }
 
+/* FAULT_TEAR_* or FAULT_STOP_* (the names of the two variables): true
+ * (once, whoever creates the mark) for this write. */
+static int fault_once(const char *path_var, const char *mark_var, int fd, size_t n)
+{
+	const char *mark = getenv(mark_var);
+	int m;
+
+	if (n < 2 || mark == NULL || !fault_path(path_var, fd))
+		return 0;
+	m = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (m < 0)
+		return 0;
+	close(m);
+	return 1;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	ssize_t (*real)(int, const void *, size_t) =
@@ -88,6 +117,13 @@ ssize_t write(int fd, const void *buf, size_t n)
 		errno = EIO;
 		return -1;
 	}
+	if (fault_once("FAULT_TEAR_PATH", "FAULT_TEAR_MARK", fd, n)) {
+		if (real(fd, buf, n / 2) >= 0)
+			kill(getpid(), SIGKILL);
+		abort();
+	}
+	if (fault_once("FAULT_STOP_PATH", "FAULT_STOP_MARK", fd, n))
+		kill(getpid(), SIGSTOP);
 	return real(fd, buf, n);
 }
 

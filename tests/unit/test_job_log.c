@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "jobs.h"
 
 #define CHILDREN    8
 #define CHILD_LINES 2000
@@ -511,6 +512,7 @@ static void test_concurrent_children(void **state)
 	int c, status;
 
 	snprintf(path, sizeof(path), "%s/concurrent.log", fx->dir);
+	assert_int_equal(job_log_setup(), 0); /* as the master does: the workers' lock */
 	for (c = 0; c < CHILDREN; c++) {
 		pids[c] = fork();
 		assert_true(pids[c] >= 0);
@@ -550,5 +552,6 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_children),
 	};
 
+	config_kinds_register(&jobs_config_kinds);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
