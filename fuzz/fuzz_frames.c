@@ -67,7 +67,8 @@ static long decode_one(bool done, const char *buf, size_t avail)
 	if (n == -1) {
 		FUZZ_CHECK(done ? (d.len > PROTO_MSG_MAX ||
 		                   (d.status != PROTO_OK && d.status != PROTO_FAILED &&
-		                    d.status != PROTO_TIMEDOUT && d.status != PROTO_HELLO))
+		                    d.status != PROTO_TIMEDOUT && d.status != PROTO_HELLO) ||
+		                   (d.status == PROTO_HELLO && d.len != sizeof(struct proto_hello)))
 		                : t.len > PROTO_ARGS_MAX);
 		return -1;
 	}
@@ -78,8 +79,8 @@ static long decode_one(bool done, const char *buf, size_t avail)
 		FUZZ_CHECK(proto_done_encode(again, sizeof(again), d.id, d.status, body, d.len) ==
 		           (size_t)n);
 	else
-		FUZZ_CHECK(proto_task_encode(again, sizeof(again), t.code, t.id, body, t.len) ==
-		           (size_t)n);
+		FUZZ_CHECK(proto_job_encode(again, sizeof(again), t.code, t.id, t.attempt, body,
+		                            t.len) == (size_t)n);
 	FUZZ_CHECK(memcmp(again, buf, (size_t)n) == 0);
 	return n;
 }
