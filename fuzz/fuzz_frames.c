@@ -69,7 +69,9 @@ static long decode_one(bool done, const char *buf, size_t avail)
 	if (n == -1) {
 		FUZZ_CHECK(done ? (d.len > PROTO_MSG_MAX || d.out_len > PROTO_OUT_MAX ||
 		                   (d.status != PROTO_OK && d.status != PROTO_FAILED &&
-		                    d.status != PROTO_TIMEDOUT && d.status != PROTO_HELLO))
+		                    d.status != PROTO_TIMEDOUT && d.status != PROTO_HELLO) ||
+		                   (d.status == PROTO_HELLO &&
+		                    (d.len != sizeof(struct proto_hello) || d.out_len != 0)))
 		                : t.len > PROTO_ARGS_MAX);
 		return -1;
 	}
