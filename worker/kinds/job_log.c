@@ -103,8 +103,8 @@ static pthread_mutex_t *job_log_lock;
 
 /* How long a writer waits for the lock, and then how long it does without
  * (job_log_lock_take). */
-#define JOB_LOG_LOCK_WAIT_MS 200
-#define JOB_LOG_LOCK_SKIP_MS 1000
+#define JOB_LOG_LOCK_WAIT_MS 500
+#define JOB_LOG_LOCK_SKIP_MS 5000
 
 int job_log_setup(void)
 {
@@ -277,9 +277,12 @@ static bool job_log_ends_line(int fd)
  * holder that is stopped (SIGSTOP, a debugger) keeps the lock; rather than
  * let one stopped worker stall every log job of the pool, a writer that
  * waited that long gives up and, for the next JOB_LOG_LOCK_SKIP_MS, writes
- * without the lock, checking the file's end before each line (a fragment
- * is then still ended; two writers may both add a newline: an empty
- * line).  Returns what pthread_mutex_clocklock() returned, ETIMEDOUT while
+ * without the lock, as O_APPEND alone does: lines stay whole among live
+ * writers (the kernel serialises appends), and only a writer killed
+ * mid-write in that time could leave a fragment that the next line joins.
+ * (Checking the file's end without the lock is no cure: a write in
+ * progress looks like a fragment, and a newline put first makes an empty
+ * line.)  Returns what pthread_mutex_clocklock() returned, ETIMEDOUT while
  * skipping.
  */
 static int job_log_lock_take(void)
@@ -328,7 +331,9 @@ static ssize_t job_log_append(int fd, char *line, size_t n)
 	if (job_log_lock != NULL) {
 		r = job_log_lock_take();
 		locked = r == 0 || r == EOWNERDEAD;
-		check = r != 0;
+		/* A holder that died may have left a fragment: end it.  Past the
+		 * wait, write as O_APPEND alone would (see job_log_lock_take). */
+		check = r != 0 && r != ETIMEDOUT;
 		if (r == EOWNERDEAD)
 			pthread_mutex_consistent(job_log_lock);
 	}
