@@ -26,8 +26,8 @@
  * A record is {u32 sum, u8 type, u8 pad, u16 optlen, u32 len, u32 code,
  * u64 id} and len bytes of arguments, of which an ACCEPT's last optlen are
  * the job's option words ("key=K": jobopt_format), so a replayed job keeps
- * its key (journals of earlier versions hold 0 there: no options); sum is FNV-1a of everything after it, so a torn or
- * garbled tail (a power cut) is recognised and ignored.
+ * its key (journals of earlier versions hold 0 there: no options); sum is FNV-1a of everything
+ * after it, so a torn or garbled tail (a power cut) is recognised and ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
