@@ -350,13 +350,17 @@ static int slot_parse(struct slot *s, char *buf, size_t len)
 	return 0;
 }
 
-/*
- * Reads and handles what one read(2) brings from the slot's completion
- * pipe.  Returns 1 after records, 0 when nothing is there (EAGAIN), -1 at
- * EOF or an error (the worker is gone or going; its child watcher
- * follows).
- */
-static int slot_read_once(struct slot *s)
+/* What one read of a completion pipe brought (slot_read_once). */
+enum slot_read {
+	SLOT_READ_RECORDS, /* bytes, handled */
+	SLOT_READ_AGAIN,   /* nothing there (EAGAIN) */
+	SLOT_READ_GONE,    /* EOF or an error: the worker is gone or going, its
+	                    * child watcher follows */
+};
+
+/* Reads and handles what one read(2) brings from the slot's completion
+ * pipe. */
+static enum slot_read slot_read_once(struct slot *s)
 {
 	struct master *m = s->m;
 	char *buf = m->rbuf;
@@ -366,14 +370,14 @@ static int slot_read_once(struct slot *s)
 	memcpy(buf, s->in, s->in_len);
 	n = read(s->done_fd, buf + s->in_len, MASTER_READ_SIZE);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
+		return SLOT_READ_AGAIN;
 	if (n <= 0) {
 		if (n == -1)
 			log_warn("worker[%u]: read completion pipe", s->index);
 		ev_io_stop(m->loop, &s->done_w);
 		slot_event(s, SLOT_EV_PIPE_BROKEN, ev_now(m->loop));
 		dispatch_slot_remove(s);
-		return -1;
+		return SLOT_READ_GONE;
 	}
 	/* Take the slot out of its bucket while its load changes. */
 	if (filed)
@@ -382,14 +386,14 @@ static int slot_read_once(struct slot *s)
 	if (filed && !s->broken && s->state == SLOT_READY)
 		bucket_insert(m, s);
 	bucket_fix_min(m);
-	return 1;
+	return SLOT_READ_RECORDS;
 }
 
 void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct slot *s = container_of(w, struct slot, done_w);
 
-	if (slot_read_once(s) != 1)
+	if (slot_read_once(s) != SLOT_READ_RECORDS)
 		return;
 	if (s->state == SLOT_RETIRING && s->ring_len == 0 && s->out_len == 0)
 		pool_retire(s);
@@ -449,7 +453,7 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 
 	/* Completions the worker sent before it died still count: libev may
 	 * report the death before the pipe's last records were read. */
-	while (s->done_fd != -1 && !s->liar && slot_read_once(s) == 1)
+	while (s->done_fd != -1 && !s->liar && slot_read_once(s) == SLOT_READ_RECORDS)
 		;
 	ev_io_stop(m->loop, &s->task_w);
 	ev_io_stop(m->loop, &s->done_w);

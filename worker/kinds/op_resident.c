@@ -132,16 +132,24 @@ static int op_resident_send(struct op_resident *h, const struct opkind *k,
 	return 0;
 }
 
-/* Reads until a whole line is in h->buf; 1 with it, 0 at EOF, -1 when
- * the handler ended (pidfd), -2 for a line too long. */
-static int op_resident_line(struct op_resident *h)
+/* What op_resident_line() found. */
+enum op_resident_read {
+	OP_RESIDENT_LINE,     /* a whole line is in h->buf */
+	OP_RESIDENT_EOF,      /* its stdout closed */
+	OP_RESIDENT_ENDED,    /* the handler ended (pidfd) */
+	OP_RESIDENT_TOO_LONG, /* a line longer than h->buf */
+};
+
+/* Reads until a whole line is in h->buf, the handler's stdout closes or
+ * the handler ends. */
+static enum op_resident_read op_resident_line(struct op_resident *h)
 {
 	struct pollfd p[2];
 	ssize_t n;
 
 	while (memchr(h->buf, '\n', h->len) == NULL) {
 		if (h->len == sizeof(h->buf))
-			return -2;
+			return OP_RESIDENT_TOO_LONG;
 		p[0] = (struct pollfd){.fd = h->out_fd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = h->pidfd, .events = POLLIN};
 		if (poll(p, 2, -1) == -1) {
@@ -150,13 +158,13 @@ static int op_resident_line(struct op_resident *h)
 			continue;
 		}
 		if (p[0].revents == 0 && p[1].revents != 0)
-			return -1;
+			return OP_RESIDENT_ENDED;
 		n = read(h->out_fd, h->buf + h->len, sizeof(h->buf) - h->len);
 		if (n == 0)
-			return 0;
+			return OP_RESIDENT_EOF;
 		h->len += n > 0 ? (size_t)n : 0;
 	}
-	return 1;
+	return OP_RESIDENT_LINE;
 }
 
 /* The answer's verb and message into ctx; -1 for garbage. */
@@ -230,14 +238,20 @@ static int op_resident_job(struct op_resident *h, const struct opkind *k, const 
 	r = op_resident_send(h, k, av, ctx);
 	if (r == JOB_FAILED)
 		return r; /* a value the protocol cannot carry */
-	if (r == 0)
-		r = op_resident_line(h);
-	if (r == 1)
-		return op_resident_take(h, ctx);
-	if (r == -2)
-		return op_resident_fail(h, ctx, "answered a line too long");
-	if (r == 0 && !op_resident_ended(h, (int)h->kill_ms))
-		return op_resident_fail(h, ctx, "closed its stdout");
+	if (r == 0) {     /* sent; r == -1: EPIPE, it closed its stdin or died */
+		switch (op_resident_line(h)) {
+		case OP_RESIDENT_LINE:
+			return op_resident_take(h, ctx);
+		case OP_RESIDENT_TOO_LONG:
+			return op_resident_fail(h, ctx, "answered a line too long");
+		case OP_RESIDENT_EOF:
+			if (!op_resident_ended(h, (int)h->kill_ms))
+				return op_resident_fail(h, ctx, "closed its stdout");
+			break;
+		case OP_RESIDENT_ENDED:
+			break;
+		}
+	}
 	op_resident_died(h, k, ctx->id); /* does not return */
 	return JOB_FAILED;
 }
