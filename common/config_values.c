@@ -347,6 +347,8 @@ static const struct config_key config_keys[] = {
      CONFIG_LIVE},
     {"results", "max_age", "1h", config_parse_time, NULL, CONFIG_AT(results_max_age_ms), 0,
      CONFIG_DAY_MS, CONFIG_LIVE},
+    {"results", "output_kib", "16384", config_parse_count, NULL, CONFIG_AT(results_output_kib), 0,
+     1048576, CONFIG_LIVE},
     {"metrics", "file", "none", config_parse_opt_path, NULL, CONFIG_AT(metrics_file), 0, 0,
      CONFIG_LIVE},
     {"metrics", "interval", "15s", config_parse_time, NULL, CONFIG_AT(metrics_interval_ms), 100,
@@ -378,7 +380,7 @@ int config_key_count(void)
 	int count = CONFIG_N_KEYS;
 
 	for (i = 0; i < n; i++) {
-		s = jobs_config_section(i, &n);
+		s = config_kind_section(i, &n);
 		count += s != NULL ? (int)s->nkeys : 0;
 	}
 	return count;
@@ -393,7 +395,7 @@ const struct config_key *config_key_at(int key)
 		return &config_keys[key];
 	k = (size_t)key - CONFIG_N_KEYS;
 	for (i = 0; i < n; i++) {
-		s = jobs_config_section(i, &n);
+		s = config_kind_section(i, &n);
 		if (s != NULL && k < s->nkeys)
 			return &s->keys[k];
 		k -= s != NULL ? s->nkeys : 0;

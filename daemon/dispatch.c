@@ -30,9 +30,9 @@
 #include "log.h"
 #include "master.h"
 
-/* A job whose worker died this many times is not tried again. */
-#define DISPATCH_MAX_ATTEMPTS 3
-#define DISPATCH_BURIED       "its worker died on each of 3 attempts"
+/* Jobs one pass may hold back because only busy workers run their kind;
+ * past it the pass ends (the rest waits for the next). */
+#define DISPATCH_HOLD_MAX 256
 
 /* Jobs measured before the dispatch mode is chosen again, and the time a
  * full batch of them may take for a worker to be filled rather than the
@@ -248,7 +248,8 @@ static int slot_fill(struct master *m, struct slot *s, unsigned take)
 	int r = 0;
 
 	bucket_unlink(m, s);
-	while (take-- > 0 && (j = m->queue.head) != NULL && !journal_holds(m, j)) {
+	while (take-- > 0 && (j = m->queue.head) != NULL && !journal_holds(m, j) &&
+	       (s->refused >> j->kind & 1u) == 0) {
 		jobq_pop(&m->queue);
 		if (slot_assign(s, j, now) == -1) {
 			jobq_push_front(&m->queue, j);
@@ -293,16 +294,35 @@ static struct slot *dispatch_pick(const struct master *m, unsigned share)
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
+	struct jobq held = {0}; /* jobs whose takers are busy: back in front */
+	uint32_t blocked = 0;
 	struct slot *s;
+	struct job *j;
+	unsigned take;
 
 	while (m->queue.len > 0 && !journal_holds(m, m->queue.head) &&
 	       (s = dispatch_pick(m, share)) != NULL) {
-		if (slot_fill(m, s, share - s->ring_len) == -1) {
+		j = m->queue.head;
+		take = share - s->ring_len;
+		/* A slot refusing kinds (refuse.c) costs a test of a zero mask. */
+		if (s->refused != 0 && (s->refused >> j->kind & 1u) != 0) {
+			jobq_pop(&m->queue);
+			if ((s = refuse_pick(m, j->kind, share, &blocked)) == NULL) {
+				jobq_push(&held, j);
+				if (held.len >= DISPATCH_HOLD_MAX)
+					break;
+				continue;
+			}
+			jobq_push_front(&m->queue, j);
+			take = 1;
+		}
+		if (slot_fill(m, s, take) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
 			break;
 		}
 		bucket_fix_min(m);
 	}
+	jobq_prepend(&m->queue, &held);
 	dispatch_flush(m);
 }
 
@@ -354,13 +374,16 @@ static void dispatch_measure(struct master *m, double ran)
 /* Handles one completion record; -1 if the worker lied. */
 static int slot_record(struct slot *s, const struct proto_done *d, const char *msg)
 {
+	struct proto_hello hello;
 	ev_tstamp now;
 	struct job *j;
 	char why[96];
 
 	if (d->status == PROTO_HELLO) {
-		if (slot_event(s, SLOT_EV_HELLO, ev_now(s->m->loop)) == -1)
+		memcpy(&hello, msg, sizeof(hello)); /* its length is checked */
+		if (slot_hello(s, hello.refused, ev_now(s->m->loop)) == -1)
 			return -1;
+		refuse_hello(s->m, s);
 		pool_slot_hello(s);
 		return 0;
 	}
@@ -386,6 +409,8 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	s->head_since = now; /* the next job starts now */
 	if (s->ring_len == 0)
 		s->idle_since = s->head_since;
+	if (d->out_len > 0)
+		jobctl_output(s->m, j, msg + d->len, d->out_len);
 	outcome_record(s->m, j, d->status, msg, d->len, s->index);
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
 		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,
@@ -418,13 +443,17 @@ static int slot_parse(struct slot *s, char *buf, size_t len)
 	return 0;
 }
 
-/*
- * Reads and handles what one read(2) brings from the slot's completion
- * pipe.  Returns 1 after records, 0 when nothing is there (EAGAIN), -1 at
- * EOF or an error (the worker is gone or going; its child watcher
- * follows).
- */
-static int slot_read_once(struct slot *s)
+/* What one read of a completion pipe brought (slot_read_once). */
+enum slot_read {
+	SLOT_READ_RECORDS, /* bytes, handled */
+	SLOT_READ_AGAIN,   /* nothing there (EAGAIN) */
+	SLOT_READ_GONE,    /* EOF or an error: the worker is gone or going, its
+	                    * child watcher follows */
+};
+
+/* Reads and handles what one read(2) brings from the slot's completion
+ * pipe. */
+static enum slot_read slot_read_once(struct slot *s)
 {
 	struct master *m = s->m;
 	char *buf = m->rbuf;
@@ -434,14 +463,14 @@ static int slot_read_once(struct slot *s)
 	memcpy(buf, s->in, s->in_len);
 	n = read(s->done_fd, buf + s->in_len, MASTER_READ_SIZE);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
+		return SLOT_READ_AGAIN;
 	if (n <= 0) {
 		if (n == -1)
 			log_warn("worker[%u]: read completion pipe", s->index);
 		ev_io_stop(m->loop, &s->done_w);
 		slot_event(s, SLOT_EV_PIPE_BROKEN, ev_now(m->loop));
 		dispatch_slot_remove(s);
-		return -1;
+		return SLOT_READ_GONE;
 	}
 	/* Take the slot out of its bucket while its load changes. */
 	if (filed)
@@ -450,14 +479,14 @@ static int slot_read_once(struct slot *s)
 	if (filed && !s->broken && s->state == SLOT_READY)
 		bucket_insert(m, s);
 	bucket_fix_min(m);
-	return 1;
+	return SLOT_READ_RECORDS;
 }
 
 void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct slot *s = container_of(w, struct slot, done_w);
 
-	if (slot_read_once(s) != 1)
+	if (slot_read_once(s) != SLOT_READ_RECORDS)
 		return;
 	if (s->state == SLOT_RETIRING && s->ring_len == 0 && s->out_len == 0)
 		pool_retire(s);
@@ -517,7 +546,7 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 
 	/* Completions the worker sent before it died still count: libev may
 	 * report the death before the pipe's last records were read. */
-	while (s->done_fd != -1 && !s->liar && slot_read_once(s) == 1)
+	while (s->done_fd != -1 && !s->liar && slot_read_once(s) == SLOT_READ_RECORDS)
 		;
 	ev_io_stop(m->loop, &s->task_w);
 	ev_io_stop(m->loop, &s->done_w);

@@ -175,6 +175,7 @@ int main(int argc, char **argv)
 		log_warn("no process titles");
 	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
 		return POOLD_EXIT_USAGE;
+	config_kinds_register(&jobs_config_kinds);
 	r = m.config_path ? config_load(&m.cfg, m.config_path, err, sizeof(err))
 	                  : config_defaults(&m.cfg, err, sizeof(err));
 	if (r == -1) {

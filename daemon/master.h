@@ -104,6 +104,7 @@ struct slot {
 	uint64_t overdue_id;   /* job past its time limit; its worker was sent TERM */
 	ev_tstamp term_at;     /* when that TERM was sent */
 	bool kill_sent;
+	uint32_t refused;   /* bit i: its worker cannot run kind index i (hello) */
 	uint64_t jobs_done; /* by this slot, all processes */
 	int last_status;    /* wait status of the last process, -1 none */
 
@@ -119,7 +120,7 @@ struct slot {
 	size_t out_off, out_len, out_cap;
 
 	/* Completion bytes read and not yet decoded. */
-	char in[2 * (sizeof(struct proto_done) + PROTO_MSG_MAX)];
+	char in[PROTO_DONE_MAX];
 	size_t in_len;
 
 	/* Load buckets (dispatch.c) and the list of slots with frames to write. */
@@ -250,10 +251,11 @@ struct master {
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
 	unsigned nbuckets;    /* inflight + 1 */
 	unsigned min_load;
-	unsigned ran_n;     /* jobs measured in this window (dispatch.c) */
-	unsigned ran_short; /* of them, short ones: ran at most short_ran */
-	double short_ran;   /* DISPATCH_FILL_TIME / inflight */
-	bool short_jobs;    /* a full batch of recent jobs runs within DISPATCH_FILL_TIME */
+	unsigned ran_n;       /* jobs measured in this window (dispatch.c) */
+	unsigned ran_short;   /* of them, short ones: ran at most short_ran */
+	double short_ran;     /* DISPATCH_FILL_TIME / inflight */
+	bool short_jobs;      /* a full batch of recent jobs runs within DISPATCH_FILL_TIME */
+	uint32_t refuse_told; /* kinds no live worker can run, logged (refuse.c) */
 	struct slot *dirty;
 	struct jobq queue;
 	struct jobcache jobcache; /* blocks of ended jobs, reused (queue.c) */
@@ -368,6 +370,22 @@ int slot_event(struct slot *s, enum slot_event ev, ev_tstamp now);
 /* For a job a reaped worker held: why it timed out if it is the one that
  * ran past its limit, else NULL. */
 const char *slot_overdue(const struct slot *s, const struct job *j);
+/* Its worker said hello refusing these kinds (bit i: kind index i):
+ * SLOT_EV_HELLO and the mask; 0, or -1 as slot_event. */
+int slot_hello(struct slot *s, uint32_t refused, ev_tstamp now);
+
+/* ---- refuse.c: kinds a worker cannot run (a module's init failed) ---- */
+/*
+ * For a job of kind index `kind` that the least-loaded slot refuses: the
+ * least-loaded READY slot under `share` jobs that takes the kind; NULL if
+ * none has room now but a live worker could take it (the job waits; the
+ * kind is added to *blocked, which skips the search for the rest of the
+ * pass); or, if every live worker refuses the kind, the least-loaded slot
+ * all the same (it fails the job with its init's reason; logged once).
+ */
+struct slot *refuse_pick(struct master *m, unsigned kind, unsigned share, uint32_t *blocked);
+/* A worker said hello: kinds it runs are no longer "run by no worker". */
+void refuse_hello(struct master *m, const struct slot *s);
 
 /* ---- limits.c: descriptors and processes the pool needs ---- */
 /*
@@ -391,7 +409,6 @@ void pool_free(struct master *m);
 
 /* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
 void settle_start(struct master *m);
-void settle_run(struct master *m);
 void settle_stop(struct master *m);
 
 /* ---- dispatch.c: least-loaded dispatch, frames out, completions in ---- */
@@ -458,6 +475,8 @@ void job_put(struct jobcache *c, struct job *j);
 void jobcache_clear(struct jobcache *c);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
+/* Moves every job of from, in order, to the front of q. */
+void jobq_prepend(struct jobq *q, struct jobq *from);
 struct job *jobq_pop(struct jobq *q);
 void jobq_clear(struct jobq *q);
 
@@ -483,6 +502,8 @@ void jobctl_requeued(struct job *j);
 /* Records the outcome; the record may be forgotten at once (keep = 0). */
 void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
 /* A cancel was asked for this job, which a worker holds. */
+/* A worker sent the job's kept output (before its outcome_record). */
+void jobctl_output(struct master *m, struct job *j, const char *out, size_t len);
 bool jobctl_cancel_asked(const struct job *j);
 /* Cancels job id (queued: ended now; running: its worker is stopped).
  * 0, or -1 when it is unknown or ended; msg says which either way. */
@@ -527,7 +548,6 @@ void scaler_start(struct master *m);
 
 /* ---- board.c: the shared-memory scoreboard ---- */
 int board_init(struct master *m, char *err, size_t errlen);
-void board_update(struct master *m);
 int board_send(struct master *m, int sock);
 void board_close(struct master *m);
 

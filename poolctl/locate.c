@@ -76,6 +76,7 @@ void poolctl_load_config(struct config *cfg, const char *opt)
 	char err[512], cwd[PATH_MAX];
 	int rc;
 
+	config_kinds_register(&jobs_config_kinds);
 	if (path != NULL) {
 		snprintf(locate.used, sizeof(locate.used), "%s", path);
 		rc = config_load(cfg, path, err, sizeof(err));
@@ -150,7 +151,8 @@ void poolctl_unreachable(const char *path, int err, const char *what, bool submi
 {
 	if (err == EACCES || err == EPERM) {
 		poolctl_warn("permission denied: cannot open %s", path);
-		locate_access_hint(path, submit ? "jobs may be submitted" : "its socket may be used");
+		locate_access_hint(path,
+		                   submit ? "jobs may be submitted" : "its socket may be used");
 	} else {
 		poolctl_warn("%s", what);
 	}

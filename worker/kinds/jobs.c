@@ -100,20 +100,20 @@ int jobs_install(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-const struct job_kind *jobs_builtin(const char *name, uint32_t code, char *err, size_t errlen)
+/* The built-in kind with this name or code, for the loader's check of
+ * the kinds the operator declares (struct config_kinds). */
+static bool jobs_builtin(const char *name, uint32_t code, const char **bname, uint32_t *bcode)
 {
 	size_t i;
 
 	for (i = 0; i < JOBS_BUILTIN; i++) {
 		if (strcmp(jobs_table[i]->name, name) == 0 || jobs_table[i]->code == code) {
-			snprintf(err, errlen,
-			         "[kind.%s] code %u: the built-in kind %s (code %u) has %s", name,
-			         code, jobs_table[i]->name, jobs_table[i]->code,
-			         jobs_table[i]->code == code ? "this code" : "this name");
-			return jobs_table[i];
+			*bname = jobs_table[i]->name;
+			*bcode = jobs_table[i]->code;
+			return true;
 		}
 	}
-	return NULL;
+	return false;
 }
 
 size_t jobs_count(void)
@@ -128,18 +128,29 @@ const struct job_kind *jobs_at(size_t i)
 
 size_t jobs_index(const struct job_kind *kind)
 {
+	uintptr_t p = (uintptr_t)kind, rows = (uintptr_t)jobs_op_rows;
 	size_t i;
+
+	/* An operator or module kind's row: its place, without a scan. */
+	if (p >= rows && p < rows + sizeof(jobs_op_rows))
+		return (p - rows) / sizeof(jobs_op_rows[0]);
 
 	for (i = 0; i < jobs_n && jobs_table[i] != kind; i++)
 		;
 	return i;
 }
 
-const struct config_section *jobs_config_section(size_t i, size_t *n)
+/* The section of the built-in kind at index i (struct config_kinds). */
+static const struct config_section *jobs_config_section(size_t i, size_t *n)
 {
 	*n = JOBS_BUILTIN;
 	return i < JOBS_BUILTIN ? jobs_table[i]->section : NULL;
 }
+
+const struct config_kinds jobs_config_kinds = {
+    .section = jobs_config_section,
+    .builtin = jobs_builtin,
+};
 
 const void *jobs_conf(const struct config *cfg, const struct job_kind *kind)
 {
@@ -154,10 +165,10 @@ const struct job_kind *jobs_by_name(const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < jobs_n; i++)
-		if (len > 0 && jobs_table[i]->name[0] == name[0] && !jobs_gone(jobs_table[i]) &&
-		    strncmp(jobs_table[i]->name, name, len) == 0 &&
-		    jobs_table[i]->name[len] == '\0')
+	for (i = 0; i < jobs_n && len > 0; i++)
+		if (jobs_table[i]->name[0] == name[0] &&
+		    strnlen(jobs_table[i]->name, len + 1) == len &&
+		    memcmp(jobs_table[i]->name, name, len) == 0 && !jobs_gone(jobs_table[i]))
 			return jobs_table[i];
 	return NULL;
 }
@@ -205,6 +216,8 @@ const struct job_kind *jobs_by_code(uint32_t code)
 			return jobs_table[i];
 	return NULL;
 }
+
+_Static_assert(JOBS_MAX <= 32, "a hello's refused mask has a bit per kind index");
 
 _Static_assert(PROTO_ARGS_MAX == CTL_LINE_MAX - 3,
                "a frame carries the arguments of the longest control line");
