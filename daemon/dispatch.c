@@ -239,9 +239,10 @@ static unsigned dispatch_share(const struct master *m)
 
 /*
  * Fills the slot with up to `take` queued jobs and files it under its new
- * load.  -1 when out of memory (the job stays queued).
+ * load; it stops at a job of a kind the slot refuses (refuse.c) unless
+ * any_kind.  -1 when out of memory (the job stays queued).
  */
-static int slot_fill(struct master *m, struct slot *s, unsigned take)
+static int slot_fill(struct master *m, struct slot *s, unsigned take, bool any_kind)
 {
 	ev_tstamp now = ev_now(m->loop);
 	struct job *j;
@@ -249,7 +250,7 @@ static int slot_fill(struct master *m, struct slot *s, unsigned take)
 
 	bucket_unlink(m, s);
 	while (take-- > 0 && (j = m->queue.head) != NULL && !journal_holds(m, j) &&
-	       (s->refused >> j->kind & 1u) == 0) {
+	       (any_kind || (s->refused >> j->kind & 1u) == 0)) {
 		jobq_pop(&m->queue);
 		if (slot_assign(s, j, now) == -1) {
 			jobq_push_front(&m->queue, j);
@@ -314,9 +315,9 @@ void dispatch_run(struct master *m)
 				continue;
 			}
 			jobq_push_front(&m->queue, j);
-			take = 1;
+			take = 0; /* this job alone, wherever refuse_pick put it */
 		}
-		if (slot_fill(m, s, take) == -1) {
+		if (slot_fill(m, s, take > 0 ? take : 1, take == 0) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
 			break;
 		}

@@ -453,7 +453,7 @@ void journal_sync_stop(struct journal_sync *js);
 static inline bool journal_holds(const struct master *m, const struct job *j)
 {
 	return m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS && j->id > m->journal.durable_id &&
-	       j->src->journaled && m->journal.fd != -1;
+	       j->src != NULL && j->src->journaled && m->journal.fd != -1;
 }
 /* fsync = always: jobs accepted and not yet known durable (at most). */
 uint64_t journal_unsynced(const struct master *m);

@@ -205,10 +205,12 @@ static void test_least_loaded(void **state)
 	assert_int_equal(f->s[1].ring_len, 1);
 	queue_jobs(f, 3, 3);
 	dispatch_run(&f->m);
-	/* 1+1 then the least-loaded each time: 2+2, then one of them 3. */
+	/* 1+1, then one of the least loaded is filled with all 3 at once (one
+	 * bucket move and one write for the three): 4+1. */
 	assert_int_equal(f->s[0].ring_len + f->s[1].ring_len, 5);
-	assert_true(f->s[0].ring_len >= 2 && f->s[1].ring_len >= 2);
-	assert_true(read_frames(f->task_rd[0], ids, 8) >= 2);
+	assert_true((f->s[0].ring_len == 4 && f->s[1].ring_len == 1) ||
+	            (f->s[0].ring_len == 1 && f->s[1].ring_len == 4));
+	assert_true(read_frames(f->task_rd[0], ids, 8) >= 1);
 }
 
 /* A full task pipe: the frame stays buffered, the writable watcher
