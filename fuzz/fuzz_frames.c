@@ -12,7 +12,8 @@
  * the reader's, keeps the partial frame as the reader does, and must see
  * the same frames and the same end.  Invariants: a frame's length is its
  * header plus len and lies within what was there; len is within the
- * limit; re-encoding the decoded frame gives back its bytes; a partial
+ * limit; re-encoding the decoded frame (its attempt number included)
+ * gives back its bytes; a partial
  * frame left over fits the reader's buffer; -1 only for a header no
  * honest peer sends.
  */
@@ -78,8 +79,8 @@ static long decode_one(bool done, const char *buf, size_t avail)
 		FUZZ_CHECK(proto_done_encode(again, sizeof(again), d.id, d.status, body, d.len) ==
 		           (size_t)n);
 	else
-		FUZZ_CHECK(proto_task_encode(again, sizeof(again), t.code, t.id, body, t.len) ==
-		           (size_t)n);
+		FUZZ_CHECK(proto_job_encode(again, sizeof(again), t.code, t.id, t.attempt, body,
+		                            t.len) == (size_t)n);
 	FUZZ_CHECK(memcmp(again, buf, (size_t)n) == 0);
 	return n;
 }
