@@ -70,6 +70,8 @@ long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, co
 	if (hdr->status != PROTO_OK && hdr->status != PROTO_FAILED &&
 	    hdr->status != PROTO_TIMEDOUT && hdr->status != PROTO_HELLO)
 		return -1;
+	if (hdr->status == PROTO_HELLO && hdr->len != sizeof(struct proto_hello))
+		return -1;
 	if (avail < sizeof(*hdr) + hdr->len)
 		return 0;
 	*msg = (const char *)buf + sizeof(*hdr);

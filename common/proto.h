@@ -48,11 +48,23 @@ struct proto_done {
 
 #define PROTO_MSG_MAX 256
 
+/*
+ * The message of a PROTO_HELLO record, exactly this size (the decoder
+ * rejects any other length).  A worker says hello once every kind's init
+ * has run: refused has bit i set for each kind index i (worker/kinds/
+ * jobs.c) whose init said this worker cannot run its jobs (a module whose
+ * init failed); the master then gives those jobs to other workers.
+ */
+struct proto_hello {
+	uint32_t refused;
+	uint32_t reserved; /* 0 */
+};
+
 enum proto_status {
 	PROTO_OK = 0,
 	PROTO_FAILED = 1,
 	PROTO_TIMEDOUT = 2,
-	PROTO_HELLO = 100, /* first record of a worker: it is up */
+	PROTO_HELLO = 100, /* first record of a worker: it is up (struct proto_hello) */
 };
 
 /*

@@ -30,6 +30,10 @@
 #include "log.h"
 #include "master.h"
 
+/* Jobs one pass may hold back because only busy workers run their kind;
+ * past it the pass ends (the rest waits for the next). */
+#define DISPATCH_HOLD_MAX 256
+
 static void bucket_insert(struct master *m, struct slot *s)
 {
 	unsigned k = s->ring_len;
@@ -226,11 +230,23 @@ static unsigned dispatch_share(const struct master *m)
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
+	struct jobq held = {0}; /* jobs whose takers are busy: back in front */
+	uint32_t blocked = 0;
+	struct slot *s;
 	struct job *j;
 
 	while (m->queue.len > 0 && m->min_load < share) {
 		j = jobq_pop(&m->queue);
-		if (slot_assign(m->bucket[m->min_load], j) == -1) {
+		s = m->bucket[m->min_load];
+		/* A slot refusing kinds (refuse.c) costs a test of a zero mask. */
+		if (s->refused != 0 && (s->refused >> j->kind & 1u) != 0 &&
+		    (s = refuse_pick(m, j->kind, share, &blocked)) == NULL) {
+			jobq_push(&held, j);
+			if (held.len >= DISPATCH_HOLD_MAX)
+				break;
+			continue;
+		}
+		if (slot_assign(s, j) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
 			jobq_push_front(&m->queue, j);
 			break;
@@ -238,6 +254,7 @@ void dispatch_run(struct master *m)
 		if (m->bucket[m->min_load] == NULL)
 			m->min_load++;
 	}
+	jobq_prepend(&m->queue, &held);
 	dispatch_flush(m);
 }
 
@@ -271,12 +288,15 @@ static void slot_kill(struct slot *s, const char *why)
 /* Handles one completion record; -1 if the worker lied. */
 static int slot_record(struct slot *s, const struct proto_done *d, const char *msg)
 {
+	struct proto_hello hello;
 	struct job *j;
 	char why[96];
 
 	if (d->status == PROTO_HELLO) {
-		if (slot_event(s, SLOT_EV_HELLO, ev_now(s->m->loop)) == -1)
+		memcpy(&hello, msg, sizeof(hello)); /* its length is checked */
+		if (slot_hello(s, hello.refused, ev_now(s->m->loop)) == -1)
 			return -1;
+		refuse_hello(s->m, s);
 		pool_slot_hello(s);
 		return 0;
 	}

@@ -91,6 +91,7 @@ struct slot {
 	uint64_t overdue_id;   /* job past its time limit; its worker was sent TERM */
 	ev_tstamp term_at;     /* when that TERM was sent */
 	bool kill_sent;
+	uint32_t refused;   /* bit i: its worker cannot run kind index i (hello) */
 	uint64_t jobs_done; /* by this slot, all processes */
 	int last_status;    /* wait status of the last process, -1 none */
 
@@ -221,6 +222,7 @@ struct master {
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
 	unsigned nbuckets;    /* inflight + 1 */
 	unsigned min_load;
+	uint32_t refuse_told; /* kinds no live worker can run, logged (refuse.c) */
 	struct slot *dirty;
 	struct jobq queue;
 	uint64_t next_id;
@@ -334,6 +336,22 @@ int slot_event(struct slot *s, enum slot_event ev, ev_tstamp now);
 /* For a job a reaped worker held: why it timed out if it is the one that
  * ran past its limit, else NULL. */
 const char *slot_overdue(const struct slot *s, const struct job *j);
+/* Its worker said hello refusing these kinds (bit i: kind index i):
+ * SLOT_EV_HELLO and the mask; 0, or -1 as slot_event. */
+int slot_hello(struct slot *s, uint32_t refused, ev_tstamp now);
+
+/* ---- refuse.c: kinds a worker cannot run (a module's init failed) ---- */
+/*
+ * For a job of kind index `kind` that the least-loaded slot refuses: the
+ * least-loaded READY slot under `share` jobs that takes the kind; NULL if
+ * none has room now but a live worker could take it (the job waits; the
+ * kind is added to *blocked, which skips the search for the rest of the
+ * pass); or, if every live worker refuses the kind, the least-loaded slot
+ * all the same (it fails the job with its init's reason; logged once).
+ */
+struct slot *refuse_pick(struct master *m, unsigned kind, unsigned share, uint32_t *blocked);
+/* A worker said hello: kinds it runs are no longer "run by no worker". */
+void refuse_hello(struct master *m, const struct slot *s);
 
 /* ---- limits.c: descriptors and processes the pool needs ---- */
 /*
@@ -405,6 +423,8 @@ struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t 
 void job_free(struct job *j);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
+/* Moves every job of from, in order, to the front of q. */
+void jobq_prepend(struct jobq *q, struct jobq *from);
 struct job *jobq_pop(struct jobq *q);
 void jobq_clear(struct jobq *q);
 

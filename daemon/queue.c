@@ -67,6 +67,19 @@ void jobq_push_front(struct jobq *q, struct job *j)
 	q->len++;
 }
 
+void jobq_prepend(struct jobq *q, struct jobq *from)
+{
+	if (from->head == NULL)
+		return;
+	from->tail->next = q->head;
+	if (q->tail == NULL)
+		q->tail = from->tail;
+	q->head = from->head;
+	q->len += from->len;
+	from->head = from->tail = NULL;
+	from->len = 0;
+}
+
 struct job *jobq_pop(struct jobq *q)
 {
 	struct job *j = q->head;

@@ -13,9 +13,8 @@
  * the same frames and the same end.  Invariants: a frame's length is its
  * header plus len and lies within what was there; len is within the
  * limit; re-encoding the decoded frame (its attempt number included)
- * gives back its bytes; a partial
- * frame left over fits the reader's buffer; -1 only for a header no
- * honest peer sends.
+ * gives back its bytes; a partial frame left over fits the reader's
+ * buffer; -1 only for a header no honest peer sends.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,7 +67,8 @@ static long decode_one(bool done, const char *buf, size_t avail)
 	if (n == -1) {
 		FUZZ_CHECK(done ? (d.len > PROTO_MSG_MAX ||
 		                   (d.status != PROTO_OK && d.status != PROTO_FAILED &&
-		                    d.status != PROTO_TIMEDOUT && d.status != PROTO_HELLO))
+		                    d.status != PROTO_TIMEDOUT && d.status != PROTO_HELLO) ||
+		                   (d.status == PROTO_HELLO && d.len != sizeof(struct proto_hello)))
 		                : t.len > PROTO_ARGS_MAX);
 		return -1;
 	}

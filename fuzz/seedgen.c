@@ -71,11 +71,24 @@ static void task(struct seed *s, uint32_t code, uint64_t id, const char *args, s
 	task_try(s, code, id, code == PROTO_CODE_REOPEN ? 0 : 1, args, len);
 }
 
-static void done(struct seed *s, uint64_t id, uint32_t status, const char *msg)
+static void done_raw(struct seed *s, uint64_t id, uint32_t status, const char *msg, size_t len)
 {
 	char buf[PROTO_FRAME_MAX];
 
-	seed_put(s, buf, proto_done_encode(buf, sizeof(buf), id, status, msg, strlen(msg)));
+	seed_put(s, buf, proto_done_encode(buf, sizeof(buf), id, status, msg, len));
+}
+
+static void done(struct seed *s, uint64_t id, uint32_t status, const char *msg)
+{
+	done_raw(s, id, status, msg, strlen(msg));
+}
+
+/* A worker's hello (it refuses no kind). */
+static void hello(struct seed *s)
+{
+	struct proto_hello h = {0};
+
+	done_raw(s, 0, PROTO_HELLO, (const char *)&h, sizeof(h));
 }
 
 /* The jobs of a typical FIFO read, as the master frames them. */
@@ -119,11 +132,11 @@ static void frames_more(struct seed *s, const char *dir)
 	seed_write(s, dir, "task-attempts");
 
 	seed_put(s, "\x01\xff", 2);
-	done(s, 0, PROTO_HELLO, "");
+	hello(s);
 	seed_write(s, dir, "done-hello");
 
 	seed_put(s, "\x01\x00", 2);
-	done(s, 0, PROTO_HELLO, "");
+	hello(s);
 	done(s, 1, PROTO_OK, "");
 	done(s, 2, PROTO_FAILED, "no such file");
 	seed_write(s, dir, "done-bytewise");
@@ -176,7 +189,7 @@ static void frames(const char *dir)
 
 	/* Completion pipe: byte 0 odd. */
 	seed_put(&s, "\x01\xff", 2);
-	done(&s, 0, PROTO_HELLO, "");
+	hello(&s);
 	done(&s, 1, PROTO_OK, "");
 	done(&s, 2, PROTO_OK, "copied 3 files, 12 KiB");
 	done(&s, 3, PROTO_FAILED, "open /etc/shadow: Permission denied");
@@ -184,7 +197,7 @@ static void frames(const char *dir)
 	seed_write(&s, dir, "done-typical");
 
 	seed_put(&s, "\x03\x00\x10\x85", 4);
-	done(&s, 0, PROTO_HELLO, "");
+	hello(&s);
 	done(&s, 1, PROTO_FAILED, big); /* cut to PROTO_MSG_MAX by the encoder */
 	done(&s, 2, PROTO_OK, "ok");
 	seed_write(&s, dir, "done-longest-small-reads");

@@ -121,6 +121,26 @@ static void test_done_rejects_lies(void **state)
 	assert_int_equal(proto_done_decode(buf, sizeof(buf), &d, &msg), -1);
 }
 
+/* A hello carries exactly a struct proto_hello: the refused kinds. */
+static void test_hello_exact_length(void **state)
+{
+	struct proto_hello h = {.refused = 1u << 5};
+	struct proto_hello got;
+	char buf[64];
+	struct proto_done d;
+	const char *msg;
+	size_t n;
+
+	n = proto_done_encode(buf, sizeof(buf), 0, PROTO_HELLO, (const char *)&h, sizeof(h));
+	assert_int_equal(proto_done_decode(buf, n, &d, &msg), (long)n);
+	memcpy(&got, msg, sizeof(got));
+	assert_int_equal(got.refused, 1u << 5);
+	n = proto_done_encode(buf, sizeof(buf), 0, PROTO_HELLO, NULL, 0);
+	assert_int_equal(proto_done_decode(buf, n, &d, &msg), -1);
+	n = proto_done_encode(buf, sizeof(buf), 0, PROTO_HELLO, "123456789", 9);
+	assert_int_equal(proto_done_decode(buf, n, &d, &msg), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +151,7 @@ int main(void)
 	    cmocka_unit_test(test_done_round_trip),
 	    cmocka_unit_test(test_done_truncates_long_message),
 	    cmocka_unit_test(test_done_rejects_lies),
+	    cmocka_unit_test(test_hello_exact_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
