@@ -22,8 +22,9 @@ struct jobopt_def {
 
 static bool jobopt_key_char(unsigned char c)
 {
+	/* strchr finds the terminating NUL too: a NUL is checked apart. */
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("._:/@+-", c) != NULL;
+	       (c != '\0' && strchr("._:/@+-", c) != NULL);
 }
 
 static int jobopt_set_key(struct jobopt *o, const char *v, size_t n, char *err, size_t errlen)

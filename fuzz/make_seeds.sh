@@ -13,9 +13,10 @@ corpus=$here/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Inputs a harness once failed on (crash-*, README.md) are kept.
 for h in fuzz_ctl fuzz_config fuzz_frames fuzz_journal; do
 	mkdir -p "$corpus/$h"
-	rm -f "$corpus/$h"/*
+	find "$corpus/$h" -type f ! -name 'crash-*' -delete
 done
 
 # ---- fuzz_ctl: a chunk script (fuzz/fuzz.h), then what the FIFO carries.

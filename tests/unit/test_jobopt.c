@@ -104,6 +104,25 @@ static void test_used(void **state)
 	assert_null(o.key);
 }
 
+/*
+ * The journal's option text is read back with jobopt_read, and a file can
+ * hold any bytes (fuzz_journal found this one): a NUL is no key character,
+ * or the key's length and the registry's C string (strlen) disagree.
+ */
+static void test_read_nul(void **state)
+{
+	static const char text[] = "key=a.b_c:d\0\0\0/etck";
+	struct jobopt o;
+	size_t used;
+	char err[100] = "";
+
+	assert_int_equal(jobopt_read(text, sizeof(text) - 1, &o), -1);
+	assert_int_equal(jobopt_parse("key=a\0b noop", 12, &o, &used, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "key holds '?'"));
+	assert_int_equal(jobopt_read("key=a.b_c:d", 11, &o), 0);
+	assert_int_equal(o.key_len, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +131,7 @@ int main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_key_limit),
 	    cmocka_unit_test(test_used),
+	    cmocka_unit_test(test_read_nul),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
