@@ -50,9 +50,11 @@ struct config {
 	unsigned idle_timeout_ms;     /* dynamic: a worker idle this long may go */
 
 	/* [control] */
-	char fifo[PATH_MAX];   /* the control FIFO */
-	char socket[PATH_MAX]; /* the status/wait Unix socket */
-	mode_t mode;           /* permission bits of both, default 0620 */
+	char fifo[PATH_MAX];       /* the control FIFO */
+	char socket[PATH_MAX];     /* the status/wait Unix socket */
+	mode_t mode;               /* permission bits of both (and of mqueue), default 0620 */
+	char mqueue[NAME_MAX + 1]; /* POSIX message queue "/NAME"; "" (none) for off */
+	unsigned mqueue_depth;     /* its mq_maxmsg when poold creates it */
 
 	/* [log] level; the job kinds' own keys ([log] file, [backup], [net]
 	 * ...) are in kind_conf, each kind's struct of its own (job.h). */

@@ -17,7 +17,7 @@
 /* Rows in the core key table (checked where the table is defined); the
  * kinds' keys follow them, numbered from CONFIG_N_KEYS on, up to
  * CONFIG_MAX_KEYS in all (config_defaults_at refuses more). */
-#define CONFIG_N_KEYS   30
+#define CONFIG_N_KEYS   32
 #define CONFIG_MAX_KEYS 256
 
 #define CONFIG_DAY_MS 86400000u
@@ -32,6 +32,10 @@ int config_parse_name(struct config *cfg, const struct config_key *k, const char
                       char *reason, size_t rlen);
 int config_parse_redis_url(struct config *cfg, const struct config_key *k, const char *value,
                            char *reason, size_t rlen);
+
+/* [control] mqueue: a POSIX message queue's name or none (config_mqueue.c). */
+int config_parse_mqueue(struct config *cfg, const struct config_key *k, const char *value,
+                        char *reason, size_t rlen);
 
 /* The index of [section] key, or -1 if there is no such key. */
 int config_key_find(const char *section, const char *key);

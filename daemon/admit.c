@@ -27,6 +27,7 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 		return ADMIT_NOMEM;
 	j->src = src;
 	j->datum = rq->datum;
+	j->pri = rq->pri;
 	if (rq->id != 0) {
 		j->id = rq->id;
 		if (rq->id > m->next_id)

@@ -170,6 +170,7 @@ static void client_wait(struct client *c)
 	int r;
 
 	fifo_drain(m);
+	source_drain_all(m);
 	dispatch_run(m);
 	c->wait_jobs = m->live;
 	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);

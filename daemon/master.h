@@ -34,6 +34,9 @@
  * bound, which worker/kinds/jobs.c asserts at compile time. */
 #define MASTER_MAX_KINDS JOBS_MAX
 
+/* Job priorities: 0 (the default) .. QUEUE_PRI_MAX, higher first (queue.c). */
+#define QUEUE_PRI_MAX 9
+
 /* One accepted job, from the FIFO line until its outcome is recorded. */
 struct job {
 	struct job *next; /* queue link */
@@ -42,6 +45,7 @@ struct job {
 	uint16_t kind;     /* index in the job table, for counters */
 	uint16_t attempts; /* times it was given to a worker */
 	uint16_t timeouts; /* times it ran past its time limit */
+	uint8_t pri;       /* priority, 0..QUEUE_PRI_MAX */
 	uint32_t len;
 	ev_tstamp accepted;         /* loop time when its line was read */
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
@@ -237,9 +241,7 @@ struct master {
 	uint64_t fifo_part_at;     /* fifo_taken when the unfinished line was first seen */
 	ev_tstamp fifo_part_since; /* ... and when; -1 when there is none */
 	struct ctl_split split;
-	ev_tstamp reject_window; /* rate limit of rejection log lines */
-	unsigned reject_logged;
-	uint64_t reject_suppressed;
+	struct log_rate reject_log; /* rejection log lines, all sources (source.c) */
 
 	/* The status/wait socket and its clients. */
 	int sock_fd;
@@ -359,6 +361,9 @@ const char *outcome_name(uint32_t status);
 int fifo_open(struct master *m, char *err, size_t errlen);
 void fifo_drain(struct master *m);
 void fifo_close(struct master *m);
+
+/* ---- sources/mqueue.c: the POSIX message queue, [control] mqueue ---- */
+int mqueue_start(struct master *m, char *err, size_t errlen);
 
 /* ---- sources/activation.c: the FIFO from systemd's socket activation ---- */
 enum activation_result {

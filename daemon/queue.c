@@ -22,6 +22,7 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->kind = kind;
 	j->attempts = 0;
 	j->timeouts = 0;
+	j->pri = 0;
 	j->len = (uint32_t)len;
 	j->src = NULL;
 	j->datum = NULL;

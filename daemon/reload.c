@@ -43,10 +43,13 @@ static void reload_keep_journal(struct master *m, struct config *next)
 static void reload_keep_control(struct master *m, struct config *next)
 {
 	if (strcmp(m->cfg.fifo, next->fifo) == 0 && strcmp(m->cfg.socket, next->socket) == 0 &&
-	    m->cfg.mode == next->mode)
+	    m->cfg.mode == next->mode && strcmp(m->cfg.mqueue, next->mqueue) == 0 &&
+	    m->cfg.mqueue_depth == next->mqueue_depth)
 		return;
 	log_warnx("reload: [control] changes need a restart; keeping %s and %s", m->cfg.fifo,
 	          m->cfg.socket);
+	memcpy(next->mqueue, m->cfg.mqueue, sizeof(next->mqueue));
+	next->mqueue_depth = m->cfg.mqueue_depth;
 	memcpy(next->fifo, m->cfg.fifo, sizeof(next->fifo));
 	memcpy(next->socket, m->cfg.socket, sizeof(next->socket));
 	next->mode = m->cfg.mode;

@@ -44,7 +44,8 @@ struct request {
 	bool json;
 	bool has_timeout;
 	unsigned timeout_ms;
-	int argc; /* submit: TASK and ARGS */
+	int argc;    /* submit: TASK and ARGS */
+	int mq_prio; /* submit --mq [--priority N]: N (default 0); -1 without --mq */
 	char **argv;
 	unsigned iterations; /* top -n */
 };
@@ -59,6 +60,7 @@ static void usage(FILE *out)
 	      "  submit TASK [ARGS...]      send one job to poold\n"
 	      "  submit -                   send one job per line of standard input\n"
 	      "  submit --redis TASK [ARGS...] | -  add jobs to the [redis] stream instead\n"
+	      "  submit --mq [--priority N] TASK [ARGS...] | -  send them to [control] mqueue\n"
 	      "  status [--json]            print poold's counters and workers\n"
 	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
@@ -160,6 +162,30 @@ static bool scale_arg_ok(const char *a)
 	return n > 0 && n <= 9 && a[n] == '\0';
 }
 
+/* submit --mq [--priority N]: N is a job priority, 0..9 (higher first). */
+static void parse_mq(struct request *req, int *argc, char ***argv)
+{
+	char *end;
+	long n;
+
+	req->mq_prio = -1;
+	if (*argc == 0 || strcmp((*argv)[0], "--mq") != 0)
+		return;
+	req->mq_prio = 0;
+	(*argc)--;
+	(*argv)++;
+	if (*argc == 0 || strcmp((*argv)[0], "--priority") != 0)
+		return;
+	if (*argc < 2)
+		poolctl_usage_error("submit --mq --priority: missing N");
+	n = strtol((*argv)[1], &end, 10);
+	if (*end != '\0' || end == (*argv)[1] || n < 0 || n > 9)
+		poolctl_usage_error("submit --mq --priority: want 0..9, not '%s'", (*argv)[1]);
+	req->mq_prio = (int)n;
+	*argc -= 2;
+	*argv += 2;
+}
+
 /* Fills req from the words after the global options; exits 64 on error. */
 static void parse_command(struct request *req, int argc, char **argv)
 {
@@ -173,6 +199,9 @@ static void parse_command(struct request *req, int argc, char **argv)
 
 		argc -= redis;
 		argv += redis;
+		parse_mq(req, &argc, &argv);
+		if (redis && req->mq_prio >= 0)
+			poolctl_usage_error("submit: --redis and --mq exclude each other");
 		if (argc == 0)
 			poolctl_usage_error("submit: missing TASK");
 		if (strcmp(argv[0], "-") == 0 && argc > 1)
@@ -266,9 +295,9 @@ static int run(const struct config *cfg, const struct request *req)
 {
 	switch (req->cmd) {
 	case CMD_SUBMIT:
-		return poolctl_submit(cfg, req->argc, req->argv);
+		return poolctl_submit(cfg, req->argc, req->argv, req->mq_prio);
 	case CMD_SUBMIT_STDIN:
-		return poolctl_submit_stdin(cfg);
+		return poolctl_submit_stdin(cfg, req->mq_prio);
 	case CMD_SUBMIT_REDIS:
 		return poolctl_submit_redis(cfg, req->argc, req->argv);
 	case CMD_SUBMIT_REDIS_STDIN:

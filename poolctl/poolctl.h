@@ -40,16 +40,19 @@ void poolctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 
 
 /*
  * `submit TASK [ARGS...]`: validates the one job made of argv[0..argc-1]
- * and writes it into the FIFO.  Returns the exit code (0 or 65).
+ * and writes it into the FIFO, or with mq_prio >= 0 (--mq) sends it to
+ * [control] mqueue as one message of that priority.  Returns the exit
+ * code (0 or 65).
  */
-int poolctl_submit(const struct config *cfg, int argc, char **argv);
+int poolctl_submit(const struct config *cfg, int argc, char **argv, int mq_prio);
 
 /*
  * `submit -`: validates each line of standard input and writes the good
- * ones into the FIFO, many whole lines per atomic write.  Returns 0, or 65
+ * ones into the FIFO, many whole lines per atomic write (or, mq_prio >= 0,
+ * one message per line to [control] mqueue).  Returns 0, or 65
  * if any line was rejected.
  */
-int poolctl_submit_stdin(const struct config *cfg);
+int poolctl_submit_stdin(const struct config *cfg, int mq_prio);
 
 /*
  * `submit --redis TASK [ARGS...]`, `submit --redis -`: the same checks,

@@ -6,10 +6,15 @@
  * whole lines packed into at most PIPE_BUF bytes, so each write is atomic
  * among concurrent writers and a line is never split; the FIFO is blocking
  * once open, so a full daemon slows us down instead of losing jobs.
+ *
+ * With --mq the same checked lines go to the [control] mqueue POSIX
+ * message queue instead, one message per line with the given priority;
+ * mq_send blocks while the queue is full (poold is at its queue limit).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <mqueue.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +34,40 @@ struct submit {
 	char cwd[PATH_MAX];
 	bool have_cwd;
 	char line[CTL_LINE_MAX + 1]; /* a rewritten or joined line */
+	mqd_t mq;                    /* --mq: the message queue; -1 for the FIFO */
+	unsigned prio;               /* --mq: the messages' priority */
+	const char *mq_name;
 };
+
+/* Opens [control] mqueue for blocking sends.  Exits 69 on failure. */
+static mqd_t mq_target(const struct config *cfg)
+{
+	mqd_t mq;
+
+	if (cfg->mqueue[0] == '\0')
+		poolctl_die(POOLD_EXIT_CONFIG, "[control] mqueue is none in %s: no message queue",
+		            cfg->source[0] ? cfg->source : "the built-in defaults");
+	mq = mq_open(cfg->mqueue, O_WRONLY | O_CLOEXEC);
+	if (mq == (mqd_t)-1 && errno == ENOENT)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "no message queue %s: is poold running?",
+		            cfg->mqueue);
+	if (mq == (mqd_t)-1)
+		poolctl_die(POOLD_EXIT_UNAVAILABLE, "cannot open message queue %s: %s%s",
+		            cfg->mqueue, strerror(errno),
+		            errno == EACCES ? " (the queue has [control] mode: ask for its group)"
+		                            : "");
+	return mq;
+}
+
+/* Sends one line (without newline) as one message; blocks while full. */
+static void mq_put(const struct submit *s, const char *line, size_t len)
+{
+	while (mq_send(s->mq, line, len, s->prio) == -1) {
+		if (errno != EINTR)
+			poolctl_die(POOLD_EXIT_UNAVAILABLE, "mq_send %s: %s", s->mq_name,
+			            strerror(errno));
+	}
+}
 
 /* Opens the FIFO for writing, refusing anything that is not a FIFO read by
  * a daemon, then makes it blocking.  Exits 69 on failure. */
@@ -152,9 +190,18 @@ static void submit_init(struct submit *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->backup = jobs_by_name("backup", strlen("backup"));
+	s->mq = (mqd_t)-1;
 }
 
-int poolctl_submit(const struct config *cfg, int argc, char **argv)
+/* --mq with priority mq_prio: the lines go to the message queue. */
+static void submit_mq(struct submit *s, const struct config *cfg, int mq_prio)
+{
+	s->mq = mq_target(cfg);
+	s->prio = (unsigned)mq_prio;
+	s->mq_name = cfg->mqueue;
+}
+
+int poolctl_submit(const struct config *cfg, int argc, char **argv, int mq_prio)
 {
 	char joined[CTL_LINE_MAX + 1], err[512];
 	const char *out;
@@ -166,6 +213,12 @@ int poolctl_submit(const struct config *cfg, int argc, char **argv)
 	len = poolctl_join(argc, argv, joined);
 	if (prepare(&s, joined, len, &out, &outlen, err, sizeof(err)) < 0)
 		poolctl_die(POOLD_EXIT_DATAERR, "rejected: %s", err);
+	if (mq_prio >= 0) {
+		submit_mq(&s, cfg, mq_prio);
+		mq_put(&s, out, outlen);
+		mq_close(s.mq);
+		return POOLD_EXIT_OK;
+	}
 	/* Back into joined, which has room for the newline; out may be joined. */
 	memmove(joined, out, outlen);
 	joined[outlen] = '\n';
@@ -211,11 +264,14 @@ static int stdin_take(const char *line, size_t len, char *err, size_t errlen, vo
 
 	if (prepare(&sj->s, line, len, &out, &outlen, err, errlen) < 0)
 		return -1;
-	batch_add(&sj->b, out, outlen);
+	if (sj->s.mq != (mqd_t)-1)
+		mq_put(&sj->s, out, outlen);
+	else
+		batch_add(&sj->b, out, outlen);
 	return 0;
 }
 
-int poolctl_submit_stdin(const struct config *cfg)
+int poolctl_submit_stdin(const struct config *cfg, int mq_prio)
 {
 	struct stdin_job *sj = malloc(sizeof(*sj)); /* 12 KiB of buffers: off the stack */
 	unsigned long lines, rejected;
@@ -223,13 +279,18 @@ int poolctl_submit_stdin(const struct config *cfg)
 	if (sj == NULL)
 		poolctl_die(POOLD_EXIT_OSERR, "out of memory");
 	submit_init(&sj->s);
+	if (mq_prio >= 0)
+		submit_mq(&sj->s, cfg, mq_prio);
 	sj->b.path = cfg->fifo;
 	sj->b.used = 0;
-	sj->b.fd = fifo_open(cfg->fifo);
+	sj->b.fd = mq_prio >= 0 ? -1 : fifo_open(cfg->fifo);
 	rejected = poolctl_stdin_lines(stdin_take, sj, &lines);
 	if (sj->b.used > 0)
 		fifo_write(sj->b.fd, sj->b.buf, sj->b.used, sj->b.path);
-	close(sj->b.fd);
+	if (sj->b.fd != -1)
+		close(sj->b.fd);
+	if (sj->s.mq != (mqd_t)-1)
+		mq_close(sj->s.mq);
 	free(sj);
 	if (rejected == 0)
 		return POOLD_EXIT_OK;
