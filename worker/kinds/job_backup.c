@@ -26,190 +26,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "backup_copy.h"
-
-enum walk_flags { WALK_CREATE = 1, WALK_FOLLOW = 2 };
-
-static const struct {
-	mode_t type;
-	const char *name;
-} backup_refused[] = {
-    {S_IFLNK, "symlink"},          {S_IFIFO, "FIFO"},         {S_IFSOCK, "socket"},
-    {S_IFCHR, "character device"}, {S_IFBLK, "block device"},
-};
-
-static bool has_dotdot(const char *p, size_t len)
-{
-	size_t i = 0, start;
-
-	while (i < len) {
-		start = i;
-		while (i < len && p[i] != '/')
-			i++;
-		if (i - start == 2 && p[start] == '.' && p[start + 1] == '.')
-			return true;
-		i++;
-	}
-	return false;
-}
+#include "pathrule.h"
 
 int job_backup_check(const char *args, size_t len, char *err, size_t errlen)
 {
-	const char *reason = NULL;
-
-	if (len == 0)
-		reason = "path is empty";
-	else if (memchr(args, '\0', len) != NULL)
-		reason = "path has a NUL byte";
-	else if (args[0] != '/')
-		reason = "path must be absolute";
-	else if (len >= PATH_MAX)
-		reason = "path is too long";
-	else if (has_dotdot(args, len))
-		reason = "path has a '..' component";
-	if (reason != NULL && err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s", reason);
-	return reason == NULL ? 0 : -1;
-}
-
-/* Drops empty and "." components and a trailing slash; out gets at most
- * len + 1 bytes, and "/" if nothing is left. */
-static void normalize(const char *in, size_t len, char *out)
-{
-	size_t i = 0, o = 0, start;
-
-	while (i < len) {
-		while (i < len && in[i] == '/')
-			i++;
-		start = i;
-		while (i < len && in[i] != '/')
-			i++;
-		if (i == start || (i - start == 1 && in[start] == '.'))
-			continue;
-		out[o++] = '/';
-		memcpy(out + o, in + start, i - start);
-		o += i - start;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-}
-
-/* The part of path below root without its leading slash ("" for the root
- * itself), or NULL: a component-wise prefix, so /a/bX is not under /a/b. */
-static const char *path_under(const char *path, const char *root)
-{
-	size_t rl = strlen(root);
-
-	while (rl > 1 && root[rl - 1] == '/')
-		rl--;
-	if (rl == 0 || root[0] != '/')
-		return NULL;
-	if (rl == 1)
-		return path + 1;
-	if (strncmp(path, root, rl) != 0 || (path[rl] != '\0' && path[rl] != '/'))
-		return NULL;
-	return path[rl] == '\0' ? path + rl : path + rl + 1;
-}
-
-/* fsync of a directory given by any fd of it, O_PATH included. */
-static int fsync_dir(int fd)
-{
-	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd < 0 || fsync(dfd) < 0)
-		return backup_close_keep_errno(dfd);
-	return close(dfd);
-}
-
-/* One step of walk_dirs: the O_PATH fd of directory name in fd.  Without
- * WALK_FOLLOW a symlink fails with ELOOP, whatever it points to. */
-static int walk_step(int fd, const char *name, int flags)
-{
-	struct stat st;
-	int next;
-
-	if ((flags & WALK_CREATE) && mkdirat(fd, name, 0750) == 0) {
-		if (fsync_dir(fd) < 0)
-			return -1;
-	} else if ((flags & WALK_CREATE) && errno != EEXIST) {
-		return -1;
-	}
-	next = openat(fd, name,
-	              O_PATH | O_CLOEXEC | ((flags & WALK_FOLLOW) ? O_DIRECTORY : O_NOFOLLOW));
-	if (next < 0 || (flags & WALK_FOLLOW))
-		return next;
-	if (fstat(next, &st) < 0)
-		return backup_close_keep_errno(next);
-	if (S_ISDIR(st.st_mode))
-		return next;
-	close(next);
-	errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
-	return -1;
-}
-
-/*
- * Opens the directory path (absolute, or relative to basefd) one
- * component at a time, creating missing ones with WALK_CREATE.  It is the
- * fallback for openat2 and the way into the backup dir, where nothing but
- * us should put symlinks.  Returns a new O_PATH fd or -1 with errno.
- */
-static int walk_dirs(int basefd, const char *path, int flags)
-{
-	char name[NAME_MAX + 1];
-	int fd, next;
-	size_t n;
-
-	fd = *path == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
-	                  : fcntl(basefd, F_DUPFD_CLOEXEC, 0);
-	while (fd >= 0) {
-		path += strspn(path, "/");
-		n = strcspn(path, "/");
-		if (n == 0)
-			break;
-		if (n > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			return backup_close_keep_errno(fd);
-		}
-		memcpy(name, path, n);
-		name[n] = '\0';
-		path += n;
-		next = walk_step(fd, name, flags);
-		backup_close_keep_errno(fd);
-		fd = next;
-	}
-	return fd;
-}
-
-/* The O_PATH fd of directory dir below rootfd with no symlink anywhere in
- * it and no way out of the root; openat2 may say EAGAIN if a rename races. */
-static int resolve_beneath(int rootfd, const char *dir)
-{
-	struct open_how how = {
-	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = -1, tries;
-
-	if (*dir == '\0')
-		return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	for (tries = 0; tries < BACKUP_TRIES; tries++) {
-		fd = (int)syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN)
-			break;
-	}
-	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-		fd = walk_dirs(rootfd, dir, 0);
-	return fd;
+	return pathrule_check(args, len, err, errlen);
 }
 
 int backup_open_dir(const char *bdir)
 {
-	return walk_dirs(AT_FDCWD, bdir, WALK_CREATE | WALK_FOLLOW);
+	return pathrule_walk(AT_FDCWD, bdir, PATHRULE_CREATE | PATHRULE_FOLLOW);
 }
 
 int backup_open_target(struct backup_op *op, bool create)
@@ -221,7 +50,7 @@ int backup_open_target(struct backup_op *op, bool create)
 	if (bfd < 0)
 		return create ? job_result(op->ctx, -1, "create %s: %s", bdir, strerror(errno))
 		              : -1;
-	tfd = walk_dirs(bfd, op->target, create ? WALK_CREATE : 0);
+	tfd = pathrule_walk(bfd, op->target, create ? PATHRULE_CREATE : 0);
 	close(bfd);
 	fd = tfd < 0 ? -1 : openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && create)
@@ -312,21 +141,12 @@ static int backup_top(struct backup_op *op, const struct backup_src *src, const 
 static int backup_source(struct backup_op *op, const struct backup_src *src)
 {
 	struct stat st;
-	size_t i;
 
 	if (fstatat(src->parent, src->name, &st, src->nofollow) < 0)
 		return job_result(op->ctx, -1, "open %s: %s", op->src, strerror(errno));
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		for (i = 0; i < sizeof(backup_refused) / sizeof(backup_refused[0]); i++) {
-			if ((st.st_mode & S_IFMT) == backup_refused[i].type)
-				break;
-		}
-		return job_result(op->ctx, -1, "refusing %s %s",
-		                  i < sizeof(backup_refused) / sizeof(backup_refused[0])
-		                      ? backup_refused[i].name
-		                      : "special file",
+	if (pathrule_refused(st.st_mode) != NULL)
+		return job_result(op->ctx, -1, "refusing %s %s", pathrule_refused(st.st_mode),
 		                  op->src);
-	}
 	if (backup_top(op, src, &st) < 0)
 		return -1;
 	if (!S_ISDIR(st.st_mode))
@@ -368,7 +188,7 @@ static int backup_from_root(struct backup_op *op, const char *root, const char *
 		return job_result(op->ctx, -1, "open allow root %s: %s", root, strerror(errno));
 	memcpy(dir, rel, dl);
 	dir[dl] = '\0';
-	dfd = resolve_beneath(rootfd, dir);
+	dfd = pathrule_beneath(rootfd, dir);
 	backup_close_keep_errno(rootfd);
 	if (dfd < 0 && errno == ELOOP)
 		return job_result(op->ctx, -1, "refusing symlink in the path of %s", op->src);
@@ -393,12 +213,12 @@ int job_backup_run(struct job_ctx *ctx, const char *args, size_t len)
 		return JOB_FAILED;
 	if (cfg == NULL || cfg->backup_dir[0] != '/')
 		return job_result(ctx, JOB_FAILED, "no [backup] dir configured");
-	normalize(args, len, op.src);
+	pathrule_normalize(args, len, op.src);
 	op.src_len = strlen(op.src);
 	if (strcmp(op.src, "/") == 0)
 		return job_result(ctx, JOB_FAILED, "refusing to back up / as a whole");
 	for (i = 0; i < cfg->n_backup_allow && i < CONFIG_MAX_BACKUP_ALLOW; i++) {
-		r = cfg->backup_allow[i] ? path_under(op.src, cfg->backup_allow[i]) : NULL;
+		r = cfg->backup_allow[i] ? pathrule_under(op.src, cfg->backup_allow[i]) : NULL;
 		if (r != NULL && (root == NULL || strlen(cfg->backup_allow[i]) > strlen(root))) {
 			root = cfg->backup_allow[i];
 			rel = r;
