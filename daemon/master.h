@@ -54,11 +54,20 @@ struct job {
 	char args[];
 };
 
-/* A FIFO of jobs; O(1) at both ends. */
-struct jobq {
+/* The jobs of one priority, oldest first; O(1) at both ends. */
+struct joblevel {
 	struct job *head;
 	struct job *tail;
 	size_t len;
+	uint64_t pass; /* stride scheduling: its next turn (queue.c) */
+};
+
+/* The master's queue: one FIFO per priority, taken by weighted turns
+ * (queue.c says how, and what it guarantees). */
+struct jobq {
+	struct joblevel lv[QUEUE_PRI_MAX + 1];
+	size_t len;     /* jobs in all levels */
+	uint64_t vtime; /* the pass of the level taken last */
 };
 
 enum slot_state {
@@ -345,6 +354,10 @@ void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
 struct job *jobq_pop(struct jobq *q);
 void jobq_clear(struct jobq *q);
+/* Every queued job, highest priority first, oldest first within one:
+ * for (j = jobq_first(q); j != NULL; j = jobq_next(q, j)). */
+struct job *jobq_first(const struct jobq *q);
+struct job *jobq_next(const struct jobq *q, const struct job *j);
 
 /* ---- outcome.c: what happens when a job ends ---- */
 void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,

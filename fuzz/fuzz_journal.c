@@ -120,7 +120,7 @@ static void check_queue(const struct records *rs)
 {
 	uint64_t *ended = malloc((rs->n + 1) * sizeof(*ended)), max_id = 0;
 	const struct job_kind *kind;
-	struct job *j = fuzz_m->queue.head;
+	struct job *j = jobq_first(&fuzz_m->queue);
 	size_t i, n_end = 0, queued = 0;
 
 	FUZZ_CHECK(ended != NULL);
@@ -145,7 +145,7 @@ static void check_queue(const struct records *rs)
 		FUZZ_CHECK(r->len == 0 || memcmp(j->args, rs->args[i], r->len) == 0);
 		max_id = r->id > max_id ? r->id : max_id;
 		queued++;
-		j = j->next;
+		j = jobq_next(&fuzz_m->queue, j);
 	}
 	FUZZ_CHECK(j == NULL);
 	FUZZ_CHECK(fuzz_m->queue.len == queued && fuzz_m->live == queued);

@@ -20,9 +20,11 @@
  * Messages are journaled when taken; unlike the FIFO's peek-then-consume
  * there is no way to look at a message without taking it, so a SIGKILL
  * between mq_receive and the journal's write loses that one message.
- * The queue is not unlinked at exit: what is sent while poold is down
- * waits for the next start (bounded by depth x 4 KiB of kernel memory);
- * `rm /dev/mqueue/NAME` (or mq_unlink) removes it.
+ * At the stop, what the queue holds is taken in (journaled) like what the
+ * FIFO holds.  The queue is not unlinked at exit: what is sent while poold
+ * is down waits for the next start (bounded by depth x 4 KiB of kernel
+ * memory); `rm /dev/mqueue/NAME` (or mq_unlink) removes it, and so does
+ * systemd's RemoveIPC= for the packaged unit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,7 +111,7 @@ static void mq_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct mq_source *q = container_of(w, struct mq_source, w);
 	struct master *m = q->src.m;
 
-	if (m->stopping) { /* what is left waits in the queue for the next start */
+	if (m->stopping) { /* drained at the stop; later messages wait in the queue */
 		ev_io_stop(loop, w);
 		return;
 	}
@@ -218,13 +220,12 @@ static void mq_room(struct source *src)
 }
 
 /* What the queue holds (its depth, at most: a sender adding more as
- * fast as we take cannot keep us here), past the limit. */
+ * fast as we take cannot keep us here), past the limit: before a `wait`
+ * and at the stop (under systemd, RemoveIPC= deletes the queue then). */
 static void mq_drain(struct source *src)
 {
 	struct mq_source *q = container_of(src, struct mq_source, src);
 
-	if (src->m->stopping)
-		return;
 	(void)mq_read(q, q->depth, true);
 	journal_after_read(src->m);
 }

@@ -5,8 +5,9 @@
 # queue refuses a non-blocking sender (EAGAIN) and blocks a blocking one
 # until there is room; a hostile sender (NUL, invalid UTF-8, empty,
 # embedded newline, random bytes, an oversized message) is refused without
-# touching the jobs around it; what is sent while poold is down runs at
-# the next start.
+# touching the jobs around it; at a stop, what the queue holds is taken
+# in (journaled) and runs after the restart; what is sent while poold is
+# down runs at the next start.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +16,7 @@ MQ=/poold-test-$$-$RANDOM
 AT_EXIT+=("\"$MQTOOL\" unlink $MQ")
 log "message queue $MQ"
 
-write_config workers=1 queue_limit=1 extra="[control]\nmqueue = $MQ"
+write_config workers=1 queue_limit=1 shutdown_timeout=1s kill_timeout=1s extra="[control]\nmqueue = $MQ"
 start_daemon
 
 # Mode and owner as the FIFO's: 0620, ours; nobody else may send.
@@ -79,6 +80,19 @@ wait_for 'grep -q " h-ok$" "$JOBLOG"' 10 "the good message after the hostile one
 grep -Eq " h-[12]$" "$JOBLOG" && fail "a message with a newline inside ran as jobs"
 dlog_has 'rejected mqueue message "log a\\x00b": NUL byte' || fail "the NUL message's rejection is not logged"
 dlog_has 'rejected mqueue message .*invalid UTF-8' || fail "the invalid UTF-8 rejection is not logged"
+
+# A stop takes in what the queue holds (journaled), with the pool held.
+expect_workers 1
+kill_worker STOP "${pids[0]}"
+fifo_send "log sh-0"
+wait_for 'grep -q "\"queued\":0" <<<"$(status_json)" && [[ $(stat_of jobs.in_flight) == 1 ]]' 10 "sh-0 on the held worker"
+for i in 1 2 3; do send 0 "log s-$i"; done
+[[ $("$MQTOOL" stat "$MQ") == *curmsgs=3 ]] || fail "the held pool took messages: $("$MQTOOL" stat "$MQ")"
+stop_daemon
+[[ $("$MQTOOL" stat "$MQ") == *curmsgs=0 ]] || fail "the stop left messages in the queue: $("$MQTOOL" stat "$MQ")"
+start_daemon
+wait_for 'grep -q " s-3$" "$JOBLOG"' 10 "the messages taken at the stop, after the restart"
+check_ids s 3 once
 
 # Sent while poold is down: waits in the queue for the next start.
 stop_daemon
