@@ -22,6 +22,32 @@
 #define CONFIG_MAX_WORKERS    4096
 #define CONFIG_REDIS_NAME_MAX 200 /* stream, group, consumer names */
 
+#define CONFIG_MAX_QUEUES   16 /* [queue.NAME] sections, the built-in two included */
+#define CONFIG_MAX_TOKENS   8  /* [token.NAME] sections */
+#define CONFIG_QUEUE_NAME   32 /* a queue's or token's name, with its NUL */
+#define CONFIG_QUEUE_KINDS  16 /* kinds a queue may name (JOBS_MAX) */
+
+/* One [queue.NAME] section (config_queue.c); queue 0 is "default" and
+ * queue 1 "long", whether the file has them or not. */
+struct config_queue {
+	char name[CONFIG_QUEUE_NAME];
+	unsigned short kinds[CONFIG_QUEUE_KINDS]; /* kind indexes it names */
+	unsigned nkinds;
+	unsigned concurrency; /* at most this many of its jobs handed out; 0: no cap */
+	double rate;          /* jobs a second (token bucket); 0: no limit */
+	unsigned burst;       /* the bucket's size; 0: max(1, rate) */
+	unsigned inflight;    /* jobs one worker holds while one of these is there; 0: [pool] */
+	char needs[CONFIG_QUEUE_NAME]; /* a [token.NAME] each job holds; "" none */
+	int token;                     /* index of needs in tokens[], -1 none */
+	unsigned seen;                 /* keys given, to refuse duplicates */
+};
+
+/* One [token.NAME] section: count units shared by the queues that need it. */
+struct config_token {
+	char name[CONFIG_QUEUE_NAME];
+	unsigned count;
+};
+
 /* When [journal] writes are made durable. */
 enum config_fsync {
 	CONFIG_FSYNC_ALWAYS,   /* before the jobs of a read are dispatched */
@@ -80,6 +106,13 @@ struct config {
 	char redis_group[CONFIG_REDIS_NAME_MAX + 1];
 	char redis_consumer[CONFIG_REDIS_NAME_MAX + 1];    /* "" (auto): HOST-HASH */
 	char redis_dead_letter[CONFIG_REDIS_NAME_MAX + 6]; /* never "" once loaded: STREAM:dead */
+
+	/* [queue.NAME] and [token.NAME] (config_queue.c) */
+	struct config_queue queues[CONFIG_MAX_QUEUES];
+	unsigned nqueues; /* at least 2 once loaded: default, long */
+	struct config_token tokens[CONFIG_MAX_TOKENS];
+	unsigned ntokens;
+	unsigned char kind_queue[CONFIG_QUEUE_KINDS]; /* by kind index: its queue */
 
 	/* By index in the kind table: the values of that kind's section
 	 * (config_section.h), NULL for a kind without one.  Owned. */

@@ -466,7 +466,8 @@ int config_defaults_at(struct config *cfg, const char *basedir, char *reason, si
 			return -1;
 		}
 	}
-	return 0;
+	config_queues_defaults(cfg);
+	return config_queues_finish(cfg, reason, rlen); /* cannot fail on the defaults */
 }
 
 int config_defaults(struct config *cfg, char *err, size_t errlen)

@@ -236,6 +236,11 @@ static void client_request(struct client *c, const char *req)
 		if (board_send(m, c->fd) == -1)
 			log_warn("status socket: sending the scoreboard");
 		client_close(c);
+	} else if (strncmp(req, "pause ", 6) == 0 || strncmp(req, "resume ", 7) == 0) {
+		char reply[128];
+
+		sched_pause(m, strchr(req, ' ') + 1, req[0] == 'p', reply, sizeof(reply));
+		client_reply_str(c, reply);
 	} else if (strcmp(req, "metrics") == 0) {
 		if (metrics_render(m, &text, &len) == -1) {
 			client_reply_str(c, "error out of memory\n");
@@ -244,7 +249,7 @@ static void client_request(struct client *c, const char *req)
 		client_reply(c, text, len);
 	} else {
 		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
-		                    "metrics, scoreboard)\n");
+		                    "pause, resume, metrics, scoreboard)\n");
 	}
 }
 

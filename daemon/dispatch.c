@@ -74,6 +74,7 @@ int dispatch_init(struct master *m)
 	m->rbuf = malloc(sizeof(((struct slot *)0)->in) + MASTER_READ_SIZE);
 	if (m->rbuf == NULL)
 		return -1;
+	sched_init(m);
 	return dispatch_resize(m, m->cfg.inflight);
 }
 
@@ -224,17 +225,21 @@ static unsigned dispatch_share(const struct master *m)
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
+	struct slot *s;
 	struct job *j;
 
-	while (m->queue.len > 0 && m->min_load < share) {
-		j = jobq_pop(&m->queue);
-		if (slot_assign(m->bucket[m->min_load], j) == -1) {
+	while (m->queue.len > 0 && m->min_load < share && (j = sched_pick(m)) != NULL) {
+		s = m->bucket[m->min_load];
+		if (slot_assign(s, j) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
+			jobq_release(&m->queue, j);
 			jobq_push_front(&m->queue, j);
 			break;
 		}
-		if (m->bucket[m->min_load] == NULL)
-			m->min_load++;
+		sched_assigned(s, j);
+		if (!sched_slot_open(s)) /* a queue's inflight: no more jobs for s */
+			bucket_unlink(m, s);
+		bucket_fix_min(m);
 	}
 	dispatch_flush(m);
 	source_room_all(m);
@@ -292,6 +297,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	if (++s->ring_head == s->ring_cap)
 		s->ring_head = 0;
 	s->ring_len--;
+	sched_left(s, j);
 	s->jobs_done++;
 	s->proc_jobs++;
 	metrics_observe(s->m, j->kind, j->sent - j->accepted, ev_now(s->m->loop) - s->head_since);
@@ -340,7 +346,7 @@ static int slot_read_once(struct slot *s)
 {
 	struct master *m = s->m;
 	char *buf = m->rbuf;
-	bool filed = s->in_bucket;
+	bool filed = s->in_bucket, held = !filed && s->lim > 0;
 	ssize_t n;
 
 	memcpy(buf, s->in, s->in_len);
@@ -355,11 +361,13 @@ static int slot_read_once(struct slot *s)
 		dispatch_slot_remove(s);
 		return -1;
 	}
-	/* Take the slot out of its bucket while its load changes. */
+	/* Take the slot out of its bucket while its load changes (one that a
+	 * queue's inflight held out may come back). */
 	if (filed)
 		bucket_unlink(m, s);
 	slot_parse(s, buf, s->in_len + (size_t)n);
-	if (filed && !s->broken && s->state == SLOT_READY)
+	if ((filed || held) && !s->in_bucket && !s->broken && s->state == SLOT_READY &&
+	    sched_slot_open(s))
 		bucket_insert(m, s);
 	bucket_fix_min(m);
 	return 1;
@@ -433,8 +441,10 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 		if (idx >= s->ring_cap)
 			idx -= s->ring_cap;
 		s->ring_len--;
+		sched_left(s, s->ring[idx]);
 		slot_give_back(s, s->ring[idx], s->ring_len == 0, how);
 	}
+	s->lim = 0;
 	s->ring_head = 0;
 	s->out_off = s->out_len = 0;
 	s->in_len = 0;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -46,6 +47,7 @@ struct job {
 	uint16_t attempts; /* times it was given to a worker */
 	uint16_t timeouts; /* times it ran past its time limit */
 	uint8_t pri;       /* priority, 0..QUEUE_PRI_MAX */
+	uint8_t lane;      /* its [queue.NAME], by index in the configuration */
 	uint32_t len;
 	ev_tstamp accepted;         /* loop time when its line was read */
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
@@ -62,12 +64,39 @@ struct joblevel {
 	uint64_t pass; /* stride scheduling: its next turn (queue.c) */
 };
 
-/* The master's queue: one FIFO per priority, taken by weighted turns
- * (queue.c says how, and what it guarantees). */
-struct jobq {
+/* Lanes of the queue: one per [queue.NAME] (config.h). */
+#define QUEUE_LANES CONFIG_MAX_QUEUES
+
+/* One [queue.NAME]: its jobs by priority and the state of its limits
+ * (queue.c says what each one holds back). */
+struct joblane {
+	char name[CONFIG_QUEUE_NAME];
 	struct joblevel lv[QUEUE_PRI_MAX + 1];
-	size_t len;     /* jobs in all levels */
 	uint64_t vtime; /* the pass of the level taken last */
+	size_t len;
+	unsigned cap;      /* concurrency: at most this many handed out; 0 none */
+	unsigned inflight; /* handed only to a worker holding fewer; 0 none */
+	int token;         /* the [token.NAME] each job holds, -1 none */
+	double rate;       /* jobs a second; 0 none */
+	double burst;      /* the bucket's size */
+	double bucket;     /* rate tokens left */
+	double filled;     /* when the bucket was last topped up */
+	bool paused;       /* poolctl pause: nothing handed out */
+	unsigned running;  /* handed out and not ended */
+	unsigned running_max;
+	uint64_t handed; /* in all */
+};
+
+/* The master's queue: lanes taken in turn, each lane's levels by weight.
+ * A zeroed one is one lane without limits. */
+struct jobq {
+	struct joblane lane[QUEUE_LANES];
+	unsigned nlanes; /* 0: as 1 */
+	unsigned next;   /* the lane to look at first */
+	unsigned token_free[CONFIG_MAX_TOKENS];
+	unsigned token_count[CONFIG_MAX_TOKENS];
+	unsigned ntokens;
+	size_t len; /* jobs in all lanes */
 };
 
 enum slot_state {
@@ -92,6 +121,7 @@ struct slot {
 	ev_tstamp started;     /* when the current process was forked */
 	unsigned early_deaths; /* consecutive deaths within a second of start */
 	bool broken;           /* protocol error or pipe gone: no more jobs */
+	unsigned lim;          /* the lowest queue inflight of its jobs; 0 none (sched.c) */
 	uint64_t proc_jobs;    /* done by the current process */
 	uint64_t recycle_at;   /* retire after this many (max_jobs_per_worker + jitter); 0 never */
 	bool recycle;          /* retiring to be replaced, not to shrink the pool */
@@ -281,6 +311,7 @@ struct master {
 	int board_fd;
 	ev_timer board_w;
 	ev_timer scaler_w;   /* dynamic mode */
+	ev_timer sched_w;    /* a queue's rate lets a held job go (sched.c) */
 	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
 
 	/* Signals and shutdown. */
@@ -343,6 +374,20 @@ bool journal_sync_ask(struct journal_sync *js);
 void journal_sync_fd(struct journal_sync *js, int fd);
 void journal_sync_stop(struct journal_sync *js);
 
+/* ---- sched.c: the queues' limits at dispatch, pause, status ---- */
+void sched_init(struct master *m);
+/* The next job for the least-loaded worker under the queues' limits. */
+struct job *sched_pick(struct master *m);
+/* j was given to s / left s (ended or given back). */
+void sched_assigned(struct slot *s, const struct job *j);
+void sched_left(struct slot *s, const struct job *j);
+/* s may take one more job (no queue's inflight holds it back). */
+bool sched_slot_open(const struct slot *s);
+/* `pause NAME` / `resume NAME`: 0 with the reply line, or -1 with an error line. */
+int sched_pause(struct master *m, const char *name, bool pause, char *reply, size_t len);
+void sched_status(const struct master *m, FILE *f, bool json);
+void sched_metrics(const struct master *m, FILE *f);
+
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
 const char *deadline_overdue(struct slot *s, const struct job *j);
@@ -354,10 +399,26 @@ void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
 struct job *jobq_pop(struct jobq *q);
 void jobq_clear(struct jobq *q);
-/* Every queued job, highest priority first, oldest first within one:
+/* Every queued job, lane by lane, highest priority first, oldest first:
  * for (j = jobq_first(q); j != NULL; j = jobq_next(q, j)). */
 struct job *jobq_first(const struct jobq *q);
 struct job *jobq_next(const struct jobq *q, const struct job *j);
+/* The lane's next job by priority (queue.c), whatever its limits. */
+struct job *jobq_lane_pop(struct jobq *q, struct joblane *ln);
+/* Lanes and their limits from cfg's [queue.NAME] and [token.NAME]. */
+void jobq_configure(struct jobq *q, const struct config *cfg);
+/*
+ * The next job a worker holding `load` jobs may get under the limits (it
+ * counts as handed out), or NULL.  When only a rate holds jobs back,
+ * *wake is set to when the first of them may go (else left alone).
+ */
+struct job *jobq_pick(struct jobq *q, unsigned load, double now, double *wake);
+/* A picked job left its worker (ended, or given back to be requeued). */
+void jobq_release(struct jobq *q, const struct job *j);
+/* The lane's inflight for a job of it: 0 when none. */
+unsigned jobq_inflight(const struct jobq *q, const struct job *j);
+/* The lane called name, or NULL. */
+struct joblane *jobq_lane(struct jobq *q, const char *name);
 
 /* ---- outcome.c: what happens when a job ends ---- */
 void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,

@@ -1,7 +1,8 @@
 /*
  * Jobs and the job queue of the master.  A job is one allocation holding
- * its arguments; the queue is one intrusive FIFO per priority (0 .. 9,
- * higher first), O(1) at both ends, taken by weighted turns (jobq_pop).  The
+ * its arguments; the queue has a lane per [queue.NAME] (queue_limits.c
+ * applies their limits) and, in each, one intrusive FIFO per priority
+ * (0 .. 9, higher first), O(1) at both ends, taken by weighted turns.  The
  * queue does not enforce [pool] queue_limit: admission does (admit.c), and
  * the sources stop reading when the queue is full (backpressure), so the
  * bound is kept where the input comes in.
@@ -46,20 +47,36 @@ static uint64_t jobq_stride(unsigned level)
 	return (uint64_t)1 << (QUEUE_PRI_MAX - level);
 }
 
+static unsigned jobq_pri(const struct job *j)
+{
+	return j->pri > QUEUE_PRI_MAX ? QUEUE_PRI_MAX : j->pri;
+}
+
+/* The job's lane (the last one if the configuration has fewer). */
+static struct joblane *jobq_lane_of(const struct jobq *q, const struct job *j)
+{
+	unsigned n = q->nlanes > 0 ? q->nlanes : 1;
+
+	return (struct joblane *)&q->lane[j->lane < n ? j->lane : n - 1];
+}
+
 /* A level that was empty joins at the current time, so it cannot bank
  * the turns it did not use while it had nothing to run. */
-static struct joblevel *jobq_level(struct jobq *q, const struct job *j)
+static struct joblevel *jobq_level(struct jobq *q, const struct job *j, struct joblane **out)
 {
-	struct joblevel *l = &q->lv[j->pri > QUEUE_PRI_MAX ? QUEUE_PRI_MAX : j->pri];
+	struct joblane *ln = jobq_lane_of(q, j);
+	struct joblevel *l = &ln->lv[jobq_pri(j)];
 
-	if (l->len == 0 && l->pass < q->vtime)
-		l->pass = q->vtime;
+	if (l->len == 0 && l->pass < ln->vtime)
+		l->pass = ln->vtime;
+	*out = ln;
 	return l;
 }
 
 void jobq_push(struct jobq *q, struct job *j)
 {
-	struct joblevel *l = jobq_level(q, j);
+	struct joblane *ln;
+	struct joblevel *l = jobq_level(q, j, &ln);
 
 	j->next = NULL;
 	if (l->tail != NULL)
@@ -68,39 +85,43 @@ void jobq_push(struct jobq *q, struct job *j)
 		l->head = j;
 	l->tail = j;
 	l->len++;
+	ln->len++;
 	q->len++;
 }
 
 void jobq_push_front(struct jobq *q, struct job *j)
 {
-	struct joblevel *l = jobq_level(q, j);
+	struct joblane *ln;
+	struct joblevel *l = jobq_level(q, j, &ln);
 
 	j->next = l->head;
 	l->head = j;
 	if (l->tail == NULL)
 		l->tail = j;
 	l->len++;
+	ln->len++;
 	q->len++;
 }
 
 /*
- * Weighted turns between priorities (stride scheduling): the non-empty
- * level with the smallest pass goes next (the higher one on a tie), and
- * its pass then grows by its stride.  So while levels stay busy, level p
- * gets 2^(p-q) turns for each of level q's, and no level starves: while
- * level p has jobs queued, at most sum over the other busy levels q of
- * (2^(q-p) + 1) jobs are taken between two of its own (level 0 behind
- * all of 1..9: at most 1,031; behind level 9 alone: at most 513).
+ * Weighted turns between priorities within a lane (stride scheduling):
+ * the non-empty level with the smallest pass goes next (the higher one on
+ * a tie), and its pass then grows by its stride.  So while levels stay
+ * busy, level p gets 2^(p-q) turns for each of level q's, and no level
+ * starves: while level p has jobs queued, at most the sum over the other
+ * busy levels q of (2^(q-p) + 1) jobs of the lane are taken between two
+ * of its own (level 0 behind all of 1..9: at most 1,031; behind level 9
+ * alone: at most 513).
  */
-struct job *jobq_pop(struct jobq *q)
+struct job *jobq_lane_pop(struct jobq *q, struct joblane *ln)
 {
 	struct joblevel *l = NULL;
-	struct job *j;
 	unsigned i = QUEUE_PRI_MAX + 1, best = 0;
+	struct job *j;
 
 	while (i-- > 0) {
-		if (q->lv[i].len > 0 && (l == NULL || q->lv[i].pass < l->pass)) {
-			l = &q->lv[i];
+		if (ln->lv[i].len > 0 && (l == NULL || ln->lv[i].pass < l->pass)) {
+			l = &ln->lv[i];
 			best = i;
 		}
 	}
@@ -111,40 +132,57 @@ struct job *jobq_pop(struct jobq *q)
 	if (l->head == NULL)
 		l->tail = NULL;
 	l->len--;
+	ln->len--;
 	q->len--;
-	q->vtime = l->pass;
+	ln->vtime = l->pass;
 	l->pass += jobq_stride(best);
 	j->next = NULL;
 	return j;
 }
 
+/* The next job of the first lane that has one, whatever the limits. */
+struct job *jobq_pop(struct jobq *q)
+{
+	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
+
+	for (i = 0; i < n; i++)
+		if (q->lane[i].len > 0)
+			return jobq_lane_pop(q, &q->lane[i]);
+	return NULL;
+}
+
+/* The first job from level `from` down, in lanes from `lane` on. */
+static struct job *jobq_scan(const struct jobq *q, unsigned lane, unsigned from)
+{
+	unsigned n = q->nlanes > 0 ? q->nlanes : 1, i;
+
+	for (; lane < n; lane++, from = QUEUE_PRI_MAX + 1)
+		for (i = from; i-- > 0;)
+			if (q->lane[lane].lv[i].head != NULL)
+				return q->lane[lane].lv[i].head;
+	return NULL;
+}
+
 struct job *jobq_first(const struct jobq *q)
 {
-	unsigned i = QUEUE_PRI_MAX + 1;
-
-	while (i-- > 0)
-		if (q->lv[i].head != NULL)
-			return q->lv[i].head;
-	return NULL;
+	return jobq_scan(q, 0, QUEUE_PRI_MAX + 1);
 }
 
 struct job *jobq_next(const struct jobq *q, const struct job *j)
 {
-	unsigned i = j->pri > QUEUE_PRI_MAX ? QUEUE_PRI_MAX : j->pri;
-
 	if (j->next != NULL)
 		return j->next;
-	while (i-- > 0)
-		if (q->lv[i].head != NULL)
-			return q->lv[i].head;
-	return NULL;
+	return jobq_scan(q, (unsigned)(jobq_lane_of(q, j) - q->lane), jobq_pri(j));
 }
 
 void jobq_clear(struct jobq *q)
 {
 	struct job *j;
+	unsigned i;
 
 	while ((j = jobq_pop(q)) != NULL)
 		job_free(j);
-	memset(q, 0, sizeof(*q));
+	for (i = 0; i < QUEUE_LANES; i++)
+		memset(q->lane[i].lv, 0, sizeof(q->lane[i].lv));
+	q->len = 0;
 }

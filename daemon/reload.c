@@ -55,6 +55,21 @@ static void reload_keep_control(struct master *m, struct config *next)
 	next->mode = m->cfg.mode;
 }
 
+/* [queue.NAME] and [token.NAME] hold jobs and counts: a restart applies them. */
+static void reload_keep_queues(struct master *m, struct config *next)
+{
+	if (m->cfg.nqueues == next->nqueues && m->cfg.ntokens == next->ntokens &&
+	    memcmp(m->cfg.queues, next->queues, sizeof(next->queues)) == 0 &&
+	    memcmp(m->cfg.tokens, next->tokens, sizeof(next->tokens)) == 0)
+		return;
+	log_warnx("reload: [queue.*] and [token.*] changes need a restart; keeping the running ones");
+	memcpy(next->queues, m->cfg.queues, sizeof(next->queues));
+	memcpy(next->tokens, m->cfg.tokens, sizeof(next->tokens));
+	memcpy(next->kind_queue, m->cfg.kind_queue, sizeof(next->kind_queue));
+	next->nqueues = m->cfg.nqueues;
+	next->ntokens = m->cfg.ntokens;
+}
+
 /* Workers being replaced or retired hold their pipes until they end. */
 static int reload_fits(struct master *m, const struct config *next, bool recycle, char *err,
                        size_t errlen)
@@ -87,6 +102,7 @@ void reload_run(struct master *m)
 	notify_config(m, NULL, false);
 	scaler_clamp(&next);
 	reload_keep_control(m, &next);
+	reload_keep_queues(m, &next);
 	reload_keep_journal(m, &next);
 	/* Again with the journal kept: a new [log] file may name the old one. */
 	if (config_check_files(&next, err, sizeof(err)) == -1) {

@@ -284,6 +284,7 @@ int status_render(struct master *m, bool json, char **text, size_t *len)
 		        m->config_path ? m->cfg.source : "built-in defaults");
 	status_counters(m, &t, f, json);
 	status_sources(m, f, json);
+	sched_status(m, f, json);
 	status_latency(m, f, json);
 	status_tasks(m, f, json);
 	status_slots(m, f, json);

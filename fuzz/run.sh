@@ -69,7 +69,7 @@ inih_libs=$(pkg-config --libs inih)
 
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
 kinds_src="$(cd "$root" && echo worker/kinds/*.c)"
-config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/config_mqueue.c common/netrule.c common/fsutil.c common/pathrule.c"
+config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/config_mqueue.c common/config_queue.c common/netrule.c common/fsutil.c common/pathrule.c"
 jobs_src="$kinds_src $config_src common/ctl.c common/log.c"
 sources() {
 	case $1 in

@@ -53,8 +53,8 @@ static void test_fifo_order(void **state)
 	}
 	assert_null(jobq_pop(&q));
 	assert_int_equal(q.len, 0);
-	assert_null(q.lv[0].head);
-	assert_null(q.lv[0].tail);
+	assert_null(q.lane[0].lv[0].head);
+	assert_null(q.lane[0].lv[0].tail);
 }
 
 static void test_push_front_requeues_first(void **state)
@@ -79,7 +79,7 @@ static void test_push_front_requeues_first(void **state)
 	/* push_front on an empty queue sets the tail too. */
 	a = job_new(1, 0, NULL, 0);
 	jobq_push_front(&q, a);
-	assert_ptr_equal(q.lv[0].tail, a);
+	assert_ptr_equal(q.lane[0].lv[0].tail, a);
 	b = job_new(1, 0, NULL, 0);
 	jobq_push(&q, b);
 	assert_ptr_equal(jobq_pop(&q), a);
@@ -97,7 +97,7 @@ static void test_clear_frees_everything(void **state)
 		jobq_push(&q, job_new(2, 1, "text", 4));
 	jobq_clear(&q);
 	assert_int_equal(q.len, 0);
-	assert_null(q.lv[0].head);
+	assert_null(q.lane[0].lv[0].head);
 }
 
 static struct job *pri_job(uint64_t id, unsigned pri)
@@ -144,7 +144,7 @@ static size_t longest_wait(struct jobq *q, unsigned level, size_t *per_level)
 	struct job *j;
 
 	while (q->len > 0) {
-		bool waiting = q->lv[level].len > 0;
+		bool waiting = q->lane[0].lv[level].len > 0;
 
 		j = jobq_pop(q);
 		per_level[j->pri]++;
