@@ -35,6 +35,8 @@ enum command {
 	CMD_SCALE,
 	CMD_METRICS,
 	CMD_TOP,
+	CMD_PAUSE,
+	CMD_RESUME,
 };
 
 /* What the command line asked for, checked before the configuration is
@@ -66,6 +68,7 @@ static void usage(FILE *out)
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
 	      "  metrics                    print the Prometheus metrics\n"
 	      "  top [-n COUNT]             a live view, refreshed every second\n"
+	      "  pause QUEUE, resume QUEUE  hold a [queue.NAME]'s jobs, let them go again\n"
 	      "tasks:",
 	      out);
 	for (i = 0; i < jobs_count(); i++)
@@ -234,6 +237,12 @@ static void parse_command(struct request *req, int argc, char **argv)
 			req->iterations = (unsigned)atoi(argv[1]);
 		else if (argc > 0)
 			poolctl_usage_error("top: want nothing or -n COUNT");
+	} else if (strcmp(name, "pause") == 0 || strcmp(name, "resume") == 0) {
+		req->cmd = name[0] == 'p' ? CMD_PAUSE : CMD_RESUME;
+		if (argc != 1 || argv[0][0] == '\0' || strlen(argv[0]) > 31 ||
+		    strspn(argv[0], "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(argv[0]))
+			poolctl_usage_error("%s: want one queue name", name);
+		req->argv = argv;
 	} else if (strcmp(name, "metrics") == 0) {
 		req->cmd = CMD_METRICS;
 		if (argc > 0)
@@ -314,6 +323,14 @@ static int run(const struct config *cfg, const struct request *req)
 	}
 	case CMD_METRICS:
 		return poolctl_ask(cfg, "metrics\n");
+	case CMD_PAUSE:
+	case CMD_RESUME: {
+		char line[64];
+
+		snprintf(line, sizeof(line), "%s %s\n", req->cmd == CMD_PAUSE ? "pause" : "resume",
+		         req->argv[0]);
+		return poolctl_ask(cfg, line);
+	}
 	case CMD_TOP:
 		return poolctl_top(cfg, req->iterations);
 	}
