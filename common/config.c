@@ -25,6 +25,7 @@
 #include "config.h"
 #include "config_values.h"
 #include "fsutil.h"
+#include "opkind.h"
 
 /* What one load keeps while inih walks the text. */
 struct config_load {
@@ -131,7 +132,8 @@ static void config_classify(struct config_load *ld, char *line)
 		return;
 	ld->have_prev = false;
 	snprintf(section, sizeof(section), "%.*s", (int)(end - p - 1), p + 1);
-	if (!config_section_known(section) && !config_queue_section(section))
+	if (!config_section_known(section) && !opkind_section(section) &&
+	    !config_queue_section(section))
 		config_fail(ld, "unknown section [%s]", section);
 }
 
@@ -165,6 +167,14 @@ static int config_handle(void *user, const char *section, const char *name, cons
 
 	if (section[0] == '\0')
 		return config_fail(ld, "key '%s' outside any section", name);
+	if (opkind_section(section)) { /* [kind.NAME]: opkind.h */
+		ld->have_prev = true;
+		if (ld->cont || value[0] == '\0')
+			return config_fail(ld, "[%s] %s: one line, not empty", section, name);
+		if (opkind_set(&ld->cfg, section, name, value, reason, sizeof(reason)) < 0)
+			return config_fail(ld, "%s", reason);
+		return 1;
+	}
 	if (config_queue_section(section) && value[0] != '\0' && !ld->cont) {
 		ld->have_prev = true;
 		if (config_queue_key(&ld->cfg, section, name, value, reason, sizeof(reason)) < 0)
@@ -326,6 +336,10 @@ static int config_check_kinds(struct config_load *ld)
 	char reason[PATH_MAX + 128];
 	size_t i, n = 1;
 
+	if (opkind_check_all(&ld->cfg, reason, sizeof(reason)) < 0) {
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, reason);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		s = jobs_config_section(i, &n);
 		if (s == NULL || s->check == NULL ||
@@ -492,6 +506,8 @@ bool config_workers_differ(const struct config *a, const struct config *b)
 	const struct config_key *k;
 	int i, n = config_key_count();
 
+	if (!opkind_same_all(a, b))
+		return true;
 	for (i = CONFIG_N_KEYS; i < n; i++) {
 		k = config_key_at(i);
 		if (k->reload == CONFIG_RELOAD_WORKERS &&

@@ -21,17 +21,21 @@
 
 #define CONFIG_MAX_WORKERS    4096
 #define CONFIG_REDIS_NAME_MAX 200 /* stream, group, consumer names */
+#define CONFIG_MAX_OPKINDS    12  /* [kind.NAME] sections; JOBS_MAX less the built-in kinds */
 
-#define CONFIG_MAX_QUEUES   16 /* [queue.NAME] sections, the built-in two included */
-#define CONFIG_MAX_TOKENS   8  /* [token.NAME] sections */
-#define CONFIG_QUEUE_NAME   32 /* a queue's or token's name, with its NUL */
-#define CONFIG_QUEUE_KINDS  16 /* kinds a queue may name (JOBS_MAX) */
+struct opkind;
+
+#define CONFIG_MAX_QUEUES  16 /* [queue.NAME] sections, the built-in two included */
+#define CONFIG_MAX_TOKENS  8  /* [token.NAME] sections */
+#define CONFIG_QUEUE_NAME  32 /* a queue's or token's name, with its NUL */
+#define CONFIG_QUEUE_KINDS 16 /* kinds a queue may name (JOBS_MAX) */
+#define CONFIG_KIND_NAME   40 /* a kind's name as a queue names it, with its NUL */
 
 /* One [queue.NAME] section (config_queue.c); queue 0 is "default" and
  * queue 1 "long", whether the file has them or not. */
 struct config_queue {
 	char name[CONFIG_QUEUE_NAME];
-	unsigned short kinds[CONFIG_QUEUE_KINDS]; /* kind indexes it names */
+	char kinds[CONFIG_QUEUE_KINDS][CONFIG_KIND_NAME]; /* kind names, built-in or [kind.*] */
 	unsigned nkinds;
 	unsigned concurrency; /* at most this many of its jobs handed out; 0: no cap */
 	double rate;          /* jobs a second (token bucket); 0: no limit */
@@ -112,12 +116,15 @@ struct config {
 	unsigned nqueues; /* at least 2 once loaded: default, long */
 	struct config_token tokens[CONFIG_MAX_TOKENS];
 	unsigned ntokens;
-	unsigned char kind_queue[CONFIG_QUEUE_KINDS]; /* by kind index: its queue */
 
 	/* By index in the kind table: the values of that kind's section
 	 * (config_section.h), NULL for a kind without one.  Owned. */
 	void **kind_conf;
 	size_t n_kind_conf;
+
+	/* [kind.NAME] sections (opkind.h), in the order of the file.  Owned. */
+	struct opkind *opkinds[CONFIG_MAX_OPKINDS];
+	unsigned n_opkinds;
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_section.h"
 #include "config_values.h"
+#include "opkind.h"
 
 /* A key of a kind's table lives in that kind's blob, any other in cfg;
  * which table k is a row of tells which (addresses compared as numbers:
@@ -89,6 +90,7 @@ void config_free(struct config *cfg)
 		free(cfg->kind_conf[i]);
 	}
 	free(cfg->kind_conf);
+	opkind_free_all(cfg);
 	cfg->kind_conf = NULL;
 	cfg->n_kind_conf = 0;
 }

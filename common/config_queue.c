@@ -17,6 +17,7 @@
 
 #include "config_values.h"
 #include "jobs.h"
+#include "opkind.h"
 
 enum { QK_KINDS, QK_CONCURRENCY, QK_RATE, QK_BURST, QK_INFLIGHT, QK_NEEDS, QK_COUNT };
 
@@ -59,10 +60,10 @@ static int config_queue_name(const char *name, char *reason, size_t rlen)
 	return 0;
 }
 
-/* `kinds = noop log`: names of the kind table, by blanks or commas. */
+/* `kinds = noop log`: kind names (built-in or [kind.NAME]), by blanks or
+ * commas; config_queues_finish checks that they exist. */
 static int config_queue_kinds(struct config_queue *q, const char *value, char *reason, size_t rlen)
 {
-	const struct job_kind *k;
 	const char *p = value;
 	size_t n;
 
@@ -71,14 +72,12 @@ static int config_queue_kinds(struct config_queue *q, const char *value, char *r
 		n = strcspn(p, " \t,");
 		if (n == 0)
 			break;
-		k = jobs_by_name(p, n);
-		if (k == NULL) {
-			snprintf(reason, rlen, "unknown kind '%.*s'", (int)(n > 40 ? 40 : n), p);
+		if (n >= CONFIG_KIND_NAME || q->nkinds == CONFIG_QUEUE_KINDS) {
+			snprintf(reason, rlen, "%s",
+			         n >= CONFIG_KIND_NAME ? "kind name too long" : "too many kinds");
 			return -1;
 		}
-		if (q->nkinds == CONFIG_QUEUE_KINDS)
-			break;
-		q->kinds[q->nkinds++] = (unsigned short)jobs_index(k);
+		snprintf(q->kinds[q->nkinds++], CONFIG_KIND_NAME, "%.*s", (int)n, p);
 		p += n;
 	}
 	return 0;
@@ -98,7 +97,8 @@ static int config_queue_rate(const char *value, double *rate, char *reason, size
 		v /= 3600;
 	else if (*end != '\0' && strcmp(end, "/s") != 0)
 		v = -1;
-	if (errno != 0 || end == value || !(v >= 0 && v <= 1e6) || !isdigit((unsigned char)*value)) {
+	if (errno != 0 || end == value || !(v >= 0 && v <= 1e6) ||
+	    !isdigit((unsigned char)*value)) {
 		snprintf(reason, rlen, "bad rate '%s' (jobs a second, or N/s, N/m, N/h)", value);
 		return -1;
 	}
@@ -147,7 +147,8 @@ static void *config_queue_find(struct config *cfg, bool token, const char *name,
 			return token ? (void *)&cfg->tokens[i] : (void *)&cfg->queues[i];
 	}
 	if (n == (token ? CONFIG_MAX_TOKENS : CONFIG_MAX_QUEUES)) {
-		snprintf(reason, rlen, "more than %d %s sections", (int)n, token ? "token" : "queue");
+		snprintf(reason, rlen, "more than %d %s sections", (int)n,
+		         token ? "token" : "queue");
 		return NULL;
 	}
 	if (token) {
@@ -198,11 +199,26 @@ int config_queue_key(struct config *cfg, const char *section, const char *key, c
 	return config_queue_value(cfg, q, k, value, reason, rlen);
 }
 
-/* After the file: every kind in one queue, every `needs` a token. */
+/* The queue before qi that names kind, or -1. */
+static int config_queue_owner(const struct config *cfg, unsigned qi, const char *kind)
+{
+	unsigned i, k;
+
+	for (i = 0; i < qi; i++)
+		for (k = 0; k < cfg->queues[i].nkinds; k++)
+			if (strcmp(cfg->queues[i].kinds[k], kind) == 0)
+				return (int)i;
+	return -1;
+}
+
+/* After the file: every kind named exists and is in one queue only, every
+ * `needs` names a token.  (Kinds no queue names go to the built-in
+ * "long" or "default": the daemon's sched.c.) */
 int config_queues_finish(struct config *cfg, char *reason, size_t rlen)
 {
-	unsigned qi, i, kind, claimed = 0;
 	struct config_queue *q;
+	const char *kind;
+	unsigned qi, i;
 
 	for (qi = 0; qi < cfg->nqueues; qi++) {
 		q = &cfg->queues[qi];
@@ -212,25 +228,26 @@ int config_queues_finish(struct config *cfg, char *reason, size_t rlen)
 		}
 		for (i = 0; i < q->nkinds; i++) {
 			kind = q->kinds[i];
-			if (claimed & (1u << kind)) {
-				snprintf(reason, rlen, "kind %s is in two queues (the second: %s)",
-				         jobs_at(kind)->name, q->name);
+			if (jobs_by_name(kind, strlen(kind)) == NULL &&
+			    opkind_find(cfg, kind) == NULL) {
+				snprintf(reason, rlen, "[queue.%s] kinds: unknown kind '%s'",
+				         q->name, kind);
 				return -1;
 			}
-			claimed |= 1u << kind;
-			cfg->kind_queue[kind] = (unsigned char)qi;
+			if (config_queue_owner(cfg, qi, kind) >= 0) {
+				snprintf(reason, rlen, "kind %s is in two queues (the second: %s)",
+				         kind, q->name);
+				return -1;
+			}
 		}
 		for (q->token = -1, i = 0; q->needs[0] != '\0' && i < cfg->ntokens; i++)
 			if (strcmp(cfg->tokens[i].name, q->needs) == 0)
 				q->token = (int)i;
 		if (q->needs[0] != '\0' && q->token < 0) {
-			snprintf(reason, rlen, "[queue.%s] needs = %s: no [token.%s]", q->name, q->needs,
-			         q->needs);
+			snprintf(reason, rlen, "[queue.%s] needs = %s: no [token.%s]", q->name,
+			         q->needs, q->needs);
 			return -1;
 		}
 	}
-	for (kind = 0; kind < jobs_count() && kind < CONFIG_QUEUE_KINDS; kind++)
-		if (!(claimed & (1u << kind)))
-			cfg->kind_queue[kind] = jobs_at(kind)->may_be_long ? 1 : 0;
 	return 0;
 }

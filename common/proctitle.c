@@ -23,8 +23,7 @@ extern char **environ;
 static struct {
 	char *start; /* argv[0] as exec placed it; NULL before proctitle_init() */
 	size_t len;  /* bytes of argv and environment strings, NULs included */
-	char **env;  /* the heap environment made here; kept, since setenv() may
-	              * later swap environ for an array of its own */
+	char *copy;  /* the heap copy of the area's strings, never freed */
 } proctitle_area;
 
 /* The end of the contiguous strings from argv[0]: each must start where
@@ -41,63 +40,42 @@ static char *proctitle_end(int argc, char **argv)
 	return end;
 }
 
-/* A heap copy of the NULL-terminated array v of n strings; NULL on ENOMEM. */
-static char **proctitle_copy(char **v, size_t n)
-{
-	char **c = calloc(n + 1, sizeof(*c));
-	size_t i;
-
-	for (i = 0; c != NULL && i < n; i++) {
-		c[i] = strdup(v[i]);
-		if (c[i] == NULL) {
-			while (i-- > 0)
-				free(c[i]);
-			free(c);
-			return NULL;
-		}
-	}
-	return c;
-}
-
-/* Frees a proctitle_copy() result. */
-static void proctitle_free(char **c)
+/* Points every string of the NULL-terminated array v (or its first n when
+ * n is not 0) that lies in [start, end) at the same place in copy. */
+static void proctitle_move(char **v, size_t n, const char *start, const char *end, char *copy)
 {
 	size_t i;
 
-	for (i = 0; c != NULL && c[i] != NULL; i++)
-		free(c[i]);
-	free(c);
+	for (i = 0; v != NULL && v[i] != NULL && (n == 0 || i < n); i++)
+		if (v[i] >= start && v[i] < end)
+			v[i] = copy + (v[i] - start);
 }
 
 int proctitle_init(int argc, char **argv)
 {
-	size_t nenv = 0;
-	char **args, **env, *start, *end, *slash;
-	int i;
+	char *start, *end, *copy, *slash;
 
 	if (argc < 1 || argv[0] == NULL || proctitle_area.start != NULL)
 		return 0;
-	while (environ != NULL && environ[nenv] != NULL)
-		nenv++;
 	start = argv[0];
 	end = proctitle_end(argc, argv);
-	args = proctitle_copy(argv, (size_t)argc);
-	env = proctitle_copy(environ, nenv);
-	if (args == NULL || env == NULL) {
-		proctitle_free(args);
-		proctitle_free(env);
+	/* One heap block for the whole area, kept for the life of the process:
+	 * argv[] and environ[] keep their arrays and point into it, so nothing
+	 * is lost when setenv() or unsetenv() later rearranges environ. */
+	copy = malloc((size_t)(end - start));
+	if (copy == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	for (i = 0; i < argc; i++)
-		argv[i] = args[i];
-	free(args); /* the array only: argv[] holds its strings now */
-	environ = proctitle_area.env = env;
+	memcpy(copy, start, (size_t)(end - start));
+	proctitle_move(argv, (size_t)argc, start, end, copy);
+	proctitle_move(environ, 0, start, end, copy);
 	program_invocation_name = argv[0];
 	slash = strrchr(argv[0], '/');
 	program_invocation_short_name = slash != NULL ? slash + 1 : argv[0];
 	proctitle_area.start = start;
 	proctitle_area.len = (size_t)(end - start);
+	proctitle_area.copy = copy;
 	return 0;
 }
 

@@ -134,6 +134,7 @@ int tpl_parse(struct tpl *t, const char *exec, char *err, size_t errlen)
 	char *out;
 	bool quoted;
 	unsigned i;
+	size_t n;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -142,11 +143,12 @@ int tpl_parse(struct tpl *t, const char *exec, char *err, size_t errlen)
 		return tpl_fail(t, err, errlen, strerror(errno));
 	out = t->buf;
 	while ((r = tpl_next(&p, out, &quoted)) == 1) {
+		n = strlen(out); /* before tpl_add cuts a placeholder's text up */
 		if (tpl_add(t, out, quoted, err, errlen) == -1) {
 			tpl_free(t);
 			return -1;
 		}
-		out += strlen(out) + 1;
+		out += n + 1;
 	}
 	if (r == -1)
 		return tpl_fail(t, err, errlen, "unclosed quote");

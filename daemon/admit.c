@@ -28,7 +28,7 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 	j->src = src;
 	j->datum = rq->datum;
 	j->pri = rq->pri;
-	j->lane = rq->kind < CONFIG_QUEUE_KINDS ? m->cfg.kind_queue[rq->kind] : 0;
+	j->lane = rq->kind < MASTER_MAX_KINDS ? m->queue.kind_lane[rq->kind] : 0;
 	if (rq->id != 0) {
 		j->id = rq->id;
 		if (rq->id > m->next_id)

@@ -67,31 +67,28 @@ static void board_slots(struct master *m, struct scoreboard *sb)
 void board_update(struct master *m)
 {
 	struct scoreboard *sb = m->board;
-	uint64_t in_flight = 0;
-	unsigned i;
+	struct census c;
 	size_t k;
 
 	if (sb == NULL)
 		return;
+	census_take(m, &c);
 	__atomic_store_n(&sb->seq, sb->seq + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	sb->accepted = sb->done = sb->failed = sb->timed_out = sb->buried = 0;
-	for (k = 0; k < jobs_count(); k++) {
-		sb->accepted += m->count.accepted[k];
-		sb->done += m->count.done[k];
-		sb->failed += m->count.failed[k];
-		sb->timed_out += m->count.timedout[k];
-		sb->buried += m->count.buried[k];
-	}
-	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i] != NULL)
-			in_flight += m->slots[i]->ring_len;
+	for (k = sb->ntasks; k < jobs_count(); k++) /* operator kinds a reload added */
+		snprintf(sb->task_names[k], sizeof(sb->task_names[k]), "%s", jobs_at(k)->name);
+	sb->ntasks = (uint32_t)jobs_count();
+	sb->accepted = c.accepted;
+	sb->done = c.done;
+	sb->failed = c.failed;
+	sb->timed_out = c.timedout;
+	sb->buried = c.buried;
 	sb->rejected = m->count.rejected;
 	sb->retried = m->count.retried;
 	sb->restarts = m->count.restarts;
-	sb->queued = m->queue.len;
-	sb->in_flight = in_flight;
-	sb->workers_wanted = m->target;
+	sb->queued = c.queued;
+	sb->in_flight = c.in_flight;
+	sb->workers_wanted = c.wanted;
 	sb->updated = ev_now(m->loop);
 	board_slots(m, sb);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

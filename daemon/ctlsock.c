@@ -7,7 +7,12 @@
  *   status json   one JSON object           (status.c)
  *   wait          "waited N failed F", then one line per failed job,
  *                 once every job accepted before the request has ended
+ *                 (answered by the settle step: ctlsock_settle)
+ *   scale N|+K|-K "workers N (was M)", or "error refused: ..."  (pool.c)
+ *   metrics       the Prometheus text format                (metrics.c)
+ *   scoreboard    one byte carrying the scoreboard's memfd   (board.c)
  *
+ * Anything else gets "error unknown request (...)".
  * Replies are queued and written when the socket is writable; the master
  * never blocks on a client.  At most m->ctl_cap clients are served at once
  * (CTLSOCK_MAX, or fewer if the descriptor limit says so: limits.c).  No
@@ -171,7 +176,6 @@ static void client_wait(struct client *c)
 
 	fifo_drain(m);
 	source_drain_all(m);
-	dispatch_run(m);
 	c->wait_jobs = m->live;
 	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);
 	if (r == -1) {
@@ -405,14 +409,10 @@ static void ctlsock_wait_done(struct waiter *w, void *arg)
 	client_wait_done(container_of(w, struct client, wait));
 }
 
-void ctlsock_job_ended(struct master *m, uint64_t id)
+/* Settle step: answers the `wait` clients whose jobs all ended. */
+void ctlsock_settle(struct master *m)
 {
-	waitset_job_ended(&m->waits, id, ctlsock_wait_done, NULL);
-}
-
-unsigned ctlsock_waiting(const struct master *m)
-{
-	return (unsigned)m->waits.waiters;
+	waitset_take_ready(&m->waits, ctlsock_wait_done, NULL);
 }
 
 /* Removes a socket file left by a daemon that is gone; refuses a live one. */

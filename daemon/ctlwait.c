@@ -72,6 +72,7 @@ int waitset_add(struct waitset *ws, struct waiter *w, uint64_t upto, uint64_t li
 	struct wait_group *g;
 
 	w->on = false;
+	w->ready = false;
 	w->upto = upto;
 	if (live == 0)
 		return 1;
@@ -92,21 +93,38 @@ int waitset_add(struct waitset *ws, struct waiter *w, uint64_t upto, uint64_t li
 	return 0;
 }
 
+/* Takes w off the list that starts at *head. */
+static void waiter_unlink(struct waiter **head, struct waiter *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		*head = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+}
+
+static void waitset_unready(struct waitset *ws, struct waiter *w)
+{
+	waiter_unlink(&ws->ready, w);
+	w->ready = false;
+}
+
 void waitset_remove(struct waitset *ws, struct waiter *w)
 {
 	size_t k = waitset_find(ws, w->upto), at;
 	struct wait_group *g;
 
+	if (w->ready) {
+		waitset_unready(ws, w);
+		return;
+	}
 	if (!w->on || k == ws->len)
 		return;
 	at = ws->first + k;
 	g = &ws->g[at];
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		g->head = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
+	waiter_unlink(&g->head, w);
 	w->on = false;
 	ws->waiters--;
 	if (g->head != NULL)
@@ -119,8 +137,7 @@ void waitset_remove(struct waitset *ws, struct waiter *w)
 	ws->len--;
 }
 
-void waitset_job_ended(struct waitset *ws, uint64_t id, void (*done)(struct waiter *, void *),
-                       void *arg)
+void waitset_mark_ended(struct waitset *ws, uint64_t id)
 {
 	size_t k = waitset_find(ws, id);
 	struct waiter *w, *next;
@@ -136,12 +153,34 @@ void waitset_job_ended(struct waitset *ws, uint64_t id, void (*done)(struct wait
 		for (w = g.head; w != NULL; w = next) {
 			next = w->next;
 			w->on = false;
+			w->ready = true;
 			ws->waiters--;
-			done(w, arg);
+			w->prev = NULL;
+			w->next = ws->ready;
+			if (ws->ready != NULL)
+				ws->ready->prev = w;
+			ws->ready = w;
 		}
 	}
 	if (ws->len == 0)
 		ws->first = 0;
+}
+
+void waitset_take_ready(struct waitset *ws, void (*done)(struct waiter *, void *), void *arg)
+{
+	struct waiter *w;
+
+	while ((w = ws->ready) != NULL) {
+		waitset_unready(ws, w);
+		done(w, arg);
+	}
+}
+
+void waitset_job_ended(struct waitset *ws, uint64_t id, void (*done)(struct waiter *, void *),
+                       void *arg)
+{
+	waitset_mark_ended(ws, id);
+	waitset_take_ready(ws, done, arg);
 }
 
 void waitset_free(struct waitset *ws)

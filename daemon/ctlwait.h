@@ -15,6 +15,7 @@ struct waiter {
 	struct waiter *prev, *next;
 	uint64_t upto; /* waits for every job with an id up to this one */
 	bool on;       /* in a group */
+	bool ready;    /* its jobs ended: on the ready list, to be answered */
 };
 
 /* The waiters that came while the same jobs were accepted. */
@@ -28,8 +29,9 @@ struct wait_group {
 struct waitset {
 	struct wait_group *g;
 	size_t first, len, cap;
-	uint64_t total;   /* sum of left over the groups */
-	uint64_t waiters; /* on any group */
+	uint64_t total;       /* sum of left over the groups */
+	uint64_t waiters;     /* on any group */
+	struct waiter *ready; /* done, not yet answered (waitset_take_ready) */
 };
 
 /*
@@ -44,8 +46,20 @@ int waitset_add(struct waitset *ws, struct waiter *w, uint64_t upto, uint64_t li
 void waitset_remove(struct waitset *ws, struct waiter *w);
 
 /*
- * A job ended.  Calls done(w, arg) for each waiter whose jobs have all
- * ended now, after taking it out (done may free it).  O(log groups).
+ * A job ended.  Moves each waiter whose jobs have all ended now to the
+ * ready list, where it stays until waitset_take_ready (or its removal).
+ * O(log groups); calls nothing, so a job's end never calls up into the
+ * socket code.
+ */
+void waitset_mark_ended(struct waitset *ws, uint64_t id);
+
+/* Takes each ready waiter off the list and calls done(w, arg) (done may
+ * free it). */
+void waitset_take_ready(struct waitset *ws, void (*done)(struct waiter *, void *), void *arg);
+
+/*
+ * waitset_mark_ended, then waitset_take_ready.  Calls done(w, arg) for each waiter whose jobs have
+ * all ended now, after taking it out (done may free it).  O(log groups).
  */
 void waitset_job_ended(struct waitset *ws, uint64_t id, void (*done)(struct waiter *, void *),
                        void *arg);

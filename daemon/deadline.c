@@ -29,9 +29,7 @@ static void deadline_check(struct master *m, struct slot *s, ev_tstamp now)
 	          "stopping pid %d",
 	          s->index, (unsigned long long)j->id, jobs_at(j->kind)->name, now - s->head_since,
 	          limit, (int)s->pid);
-	s->overdue_id = j->id;
-	s->term_at = now;
-	s->broken = true; /* no more jobs for it */
+	slot_event(s, SLOT_EV_OVERDUE, now); /* no more jobs for it */
 	dispatch_slot_remove(s);
 	kill(s->pid, SIGTERM);
 	kill(s->pid, SIGCONT); /* a stopped worker must see its TERM */
@@ -55,7 +53,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			log_warnx("worker[%u]: pid %d still there %.1f s after TERM; sending KILL",
 			          s->index, (int)s->pid, now - s->term_at);
 			kill(s->pid, SIGKILL);
-			s->kill_sent = true;
+			slot_event(s, SLOT_EV_KILL_SENT, now);
 		}
 	}
 }
@@ -64,13 +62,4 @@ void deadline_start(struct master *m)
 {
 	ev_timer_init(&m->deadline_w, deadline_cb, DEADLINE_TICK, DEADLINE_TICK);
 	ev_timer_start(m->loop, &m->deadline_w);
-}
-
-/*
- * For a job a reaped worker held: the reason it timed out if it is the
- * one that ran past its limit, else NULL.
- */
-const char *deadline_overdue(struct slot *s, const struct job *j)
-{
-	return s->overdue_id != 0 && j->id == s->overdue_id ? "ran past its time limit" : NULL;
 }

@@ -178,7 +178,7 @@ static void slot_write(struct slot *s)
 		}
 		log_warn("worker[%u]: write to task pipe", s->index);
 		ev_io_stop(s->m->loop, &s->task_w);
-		s->broken = true;
+		slot_event(s, SLOT_EV_PIPE_BROKEN, ev_now(s->m->loop));
 		dispatch_slot_remove(s);
 		return;
 	}
@@ -222,6 +222,11 @@ static unsigned dispatch_share(const struct master *m)
 	return share < m->nbuckets - 1 ? (unsigned)share : m->nbuckets - 1;
 }
 
+/*
+ * Gives queued jobs to the least-loaded READY slots within their share and
+ * writes every slot that got frames.  Called by the settle step only
+ * (settle.c); calls nothing above dispatch.
+ */
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
@@ -242,9 +247,6 @@ void dispatch_run(struct master *m)
 		bucket_fix_min(m);
 	}
 	dispatch_flush(m);
-	source_room_all(m);
-	if (m->stopping)
-		signals_check_drained(m);
 }
 
 int dispatch_send_control(struct slot *s, uint32_t code)
@@ -267,8 +269,7 @@ static void slot_kill(struct slot *s, const char *why)
 {
 	log_err("worker[%u]: pid %d %s; killing it", s->index, (int)s->pid, why);
 	s->m->count.killed++;
-	s->broken = true;
-	s->liar = true;
+	slot_event(s, SLOT_EV_LIED, ev_now(s->m->loop));
 	ev_io_stop(s->m->loop, &s->done_w);
 	dispatch_slot_remove(s);
 	if (s->pid > 0)
@@ -282,7 +283,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	char why[96];
 
 	if (d->status == PROTO_HELLO) {
-		if (s->state != SLOT_STARTING)
+		if (slot_event(s, SLOT_EV_HELLO, ev_now(s->m->loop)) == -1)
 			return -1;
 		pool_slot_hello(s);
 		return 0;
@@ -308,7 +309,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
 		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,
 		         (unsigned long long)s->proc_jobs);
-		s->recycle = true;
+		slot_event(s, SLOT_EV_RECYCLE, ev_now(s->m->loop));
 		pool_retire(s);
 	}
 	return 0;
@@ -357,7 +358,7 @@ static int slot_read_once(struct slot *s)
 		if (n == -1)
 			log_warn("worker[%u]: read completion pipe", s->index);
 		ev_io_stop(m->loop, &s->done_w);
-		s->broken = true;
+		slot_event(s, SLOT_EV_PIPE_BROKEN, ev_now(m->loop));
 		dispatch_slot_remove(s);
 		return -1;
 	}
@@ -381,7 +382,6 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	if (s->state == SLOT_RETIRING && s->ring_len == 0 && s->out_len == 0)
 		pool_retire(s);
-	dispatch_run(s->m);
 }
 
 /*
@@ -393,7 +393,7 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void slot_give_back(struct slot *s, struct job *j, bool running, const char *how)
 {
 	struct master *m = s->m;
-	const char *overdue = running ? deadline_overdue(s, j) : NULL;
+	const char *overdue = running ? slot_overdue(s, j) : NULL;
 	char why[PROTO_MSG_MAX];
 	int n;
 

@@ -182,13 +182,6 @@ void journal_flush(struct master *m, bool sync)
 		jl->dirty = false;
 }
 
-static void journal_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	struct master *m = container_of(w, struct master, journal.prepare_w);
-
-	journal_flush(m, false);
-}
-
 static void journal_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master *m = container_of(w, struct master, journal.sync_w);
@@ -211,8 +204,6 @@ void journal_start(struct master *m)
 	struct journal *jl = &m->journal;
 
 	journal_sync_start(&jl->sync, jl->fd);
-	ev_prepare_init(&jl->prepare_w, journal_prepare_cb);
-	ev_prepare_start(m->loop, &jl->prepare_w);
 	ev_init(&jl->sync_w, journal_sync_cb);
 	journal_configure(m);
 }
@@ -241,7 +232,6 @@ void journal_close(struct master *m)
 	uint64_t live;
 
 	if (jl->fd != -1) {
-		ev_prepare_stop(m->loop, &jl->prepare_w);
 		ev_timer_stop(m->loop, &jl->sync_w);
 		journal_sync_stop(&jl->sync);
 		live = source_live_journaled(m);

@@ -4,6 +4,7 @@
  * run the loop; then tear down in reverse.  poold runs in the foreground
  * (a new-style daemon: no fork into the background, no pidfile).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,17 @@ static int parse_args(int argc, char **argv, struct master *m, bool *test, bool 
 	return 0;
 }
 
+/*
+ * A start-up step failed after the status socket was opened: removes the
+ * socket file (a later start must not find a stale one it did not make)
+ * and exits.  Every failure after ctlsock_open goes through here.
+ */
+static void master_setup_fail(struct master *m, int code, const char *err)
+{
+	ctlsock_close(m);
+	fatalx(code, "%s", err);
+}
+
 /* Opens what clients talk to and starts the pool; exits on failure. */
 static void master_setup(struct master *m)
 {
@@ -85,24 +97,19 @@ static void master_setup(struct master *m)
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
 	if (ctlsock_open(m, err, sizeof(err)) == -1)
 		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
-	if (fifo_open(m, err, sizeof(err)) == -1) {
-		ctlsock_close(m);
-		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
-	}
+	if (fifo_open(m, err, sizeof(err)) == -1)
+		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	if (dispatch_init(m) == -1)
-		fatalx(POOLD_EXIT_OSERR, "out of memory");
+		master_setup_fail(m, POOLD_EXIT_OSERR, "out of memory");
 	if (board_init(m, err, sizeof(err)) == -1)
-		fatalx(POOLD_EXIT_OSERR, "%s", err);
-	if (journal_open(m, err, sizeof(err)) == -1) {
-		ctlsock_close(m);
-		fatalx(POOLD_EXIT_CANTCREAT, "%s", err);
-	}
+		master_setup_fail(m, POOLD_EXIT_OSERR, err);
+	if (journal_open(m, err, sizeof(err)) == -1)
+		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	/* After the journal: replayed jobs keep their ids, other sources' follow. */
-	if (source_start_all(m, err, sizeof(err)) == -1) {
-		ctlsock_close(m);
-		fatalx(POOLD_EXIT_CONFIG, "%s", err);
-	}
+	if (source_start_all(m, err, sizeof(err)) == -1)
+		master_setup_fail(m, POOLD_EXIT_CONFIG, err);
 	signals_start(m);
+	settle_start(m);
 	deadline_start(m);
 	scaler_start(m);
 	metrics_configure(m);
@@ -110,13 +117,14 @@ static void master_setup(struct master *m)
 	         m->fifo_activated ? " (passed by systemd)" : "", m->cfg.socket);
 	log_info("%s", jobs_describe(&m->cfg, false, what, sizeof(what)));
 	if (pool_start(m) == -1) {
-		ctlsock_close(m);
-		fatal(POOLD_EXIT_OSERR, "cannot start any worker");
+		snprintf(err, sizeof(err), "cannot start any worker: %s", strerror(errno));
+		master_setup_fail(m, POOLD_EXIT_OSERR, err);
 	}
 }
 
 static void master_teardown(struct master *m)
 {
+	settle_stop(m);
 	ev_timer_stop(m->loop, &m->deadline_w);
 	ev_timer_stop(m->loop, &m->metrics_w);
 	ev_timer_stop(m->loop, &m->scaler_w);
@@ -161,6 +169,10 @@ int main(int argc, char **argv)
 			return POOLD_EXIT_OK;
 	}
 	scaler_clamp(&m.cfg);
+	if (jobs_install(&m.cfg, err, sizeof(err)) == -1) { /* a new process: it fits */
+		log_err("%s", err);
+		return POOLD_EXIT_CONFIG;
+	}
 	if (test) {
 		log_info("configuration %s is valid", m.config_path ? m.cfg.source : "(defaults)");
 		config_free(&m.cfg);
@@ -178,6 +190,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
 	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
+	if (m.cfg.n_opkinds > 0) /* TODO(issue 11): cgroup v2 when delegated */
+		log_info(
+		    "operator kinds' limits by setrlimit: memory_max as RLIMIT_AS, tasks_max as "
+		    "RLIMIT_NPROC (per user), cpu_quota as RLIMIT_CPU, no core dumps; no cgroup");
 	proctitle_set_argv("poold: master", argc, argv);
 	master_setup(&m);
 	ev_run(m.loop, 0);

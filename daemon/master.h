@@ -96,7 +96,8 @@ struct jobq {
 	unsigned token_free[CONFIG_MAX_TOKENS];
 	unsigned token_count[CONFIG_MAX_TOKENS];
 	unsigned ntokens;
-	size_t len; /* jobs in all lanes */
+	unsigned char kind_lane[JOBS_MAX]; /* by kind index: its lane (sched.c) */
+	size_t len;                        /* jobs in all lanes */
 };
 
 enum slot_state {
@@ -210,12 +211,11 @@ struct journal {
 	int lock_fd; /* JOURNAL.lock, flocked for the life of the master; -1 if none */
 	char *buf;   /* records not yet written */
 	size_t len, cap;
-	uint64_t size;        /* bytes in the file */
-	uint64_t live_bytes;  /* bytes the live jobs' ACCEPTs take */
-	bool dirty;           /* written since the last fdatasync */
-	bool failing;         /* the last write failed (logged once) */
-	ev_prepare prepare_w; /* writes the buffer once per loop turn */
-	ev_timer sync_w;      /* fsync = interval */
+	uint64_t size;       /* bytes in the file */
+	uint64_t live_bytes; /* bytes the live jobs' ACCEPTs take */
+	bool dirty;          /* written since the last fdatasync */
+	bool failing;        /* the last write failed (logged once) */
+	ev_timer sync_w;     /* fsync = interval */
 	struct journal_sync sync;
 };
 
@@ -319,9 +319,53 @@ struct master {
 	ev_timer stop_w;     /* shutdown_timeout, then kill_timeout */
 	ev_timer deadline_w; /* checks running jobs against their time limits */
 	bool stopping;
+	ev_prepare settle_w;    /* the settle step (settle.c) */
+	ev_idle settle_again_w; /* one more turn without blocking (settle.c) */
 	ev_tstamp stop_time;
 	int stop_stage; /* 0 draining, 1 TERM sent, 2 KILL sent */
 };
+
+/* ---- census.c: the pool census that status, metrics, board and notify read ---- */
+struct census {
+	unsigned wanted;   /* workers the pool is sized for */
+	unsigned workers;  /* slots in use, any state */
+	unsigned starting; /* forked, no hello yet */
+	unsigned ready;    /* taking jobs: busy + idle */
+	unsigned busy;     /* READY and holding jobs */
+	unsigned idle;     /* READY and holding none */
+	unsigned retiring;
+	unsigned backoff;
+	unsigned holding; /* any state, holding jobs (a retiring worker finishing) */
+	uint64_t in_flight;
+	uint64_t queued;
+	uint64_t live;    /* accepted, not yet ended */
+	uint64_t waiting; /* `poolctl wait` clients not yet answered */
+	uint64_t accepted, done, failed, timedout, buried;
+	uint64_t ended; /* done + failed + timedout + buried */
+};
+/* Fills c from m in one pass over the slots. */
+void census_take(const struct master *m, struct census *c);
+
+/* ---- slot.c: a slot's state x event table (the table is in slot.c) ---- */
+enum slot_event {
+	SLOT_EV_SPAWNED,     /* a new process was forked for it */
+	SLOT_EV_HELLO,       /* its worker said hello */
+	SLOT_EV_RETIRE,      /* finish what it holds, then go */
+	SLOT_EV_SHRINK,      /* retire to make the pool smaller (not to be replaced) */
+	SLOT_EV_RECYCLE,     /* retire to be replaced (max_jobs_per_worker) */
+	SLOT_EV_DIED_YOUNG,  /* its worker died early: wait before the next start */
+	SLOT_EV_PIPE_BROKEN, /* a pipe to it failed or hit EOF */
+	SLOT_EV_LIED,        /* it sent a bad record */
+	SLOT_EV_OVERDUE,     /* its running job passed its time limit (TERM sent) */
+	SLOT_EV_KILL_SENT,   /* it was sent KILL after TERM */
+	SLOT_NEVENTS
+};
+/* Applies ev at time now: 0, or -1 if the event is refused in the slot's
+ * state (nothing changed). */
+int slot_event(struct slot *s, enum slot_event ev, ev_tstamp now);
+/* For a job a reaped worker held: why it timed out if it is the one that
+ * ran past its limit, else NULL. */
+const char *slot_overdue(const struct slot *s, const struct job *j);
 
 /* ---- limits.c: descriptors and processes the pool needs ---- */
 /*
@@ -342,6 +386,11 @@ int pool_scale(struct master *m, long target, const char *why, char *err, size_t
 void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
+
+/* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
+void settle_start(struct master *m);
+void settle_run(struct master *m);
+void settle_stop(struct master *m);
 
 /* ---- dispatch.c: least-loaded dispatch, frames out, completions in ---- */
 int dispatch_init(struct master *m);
@@ -376,6 +425,9 @@ void journal_sync_stop(struct journal_sync *js);
 
 /* ---- sched.c: the queues' limits at dispatch, pause, status ---- */
 void sched_init(struct master *m);
+/* Which lane each kind of the table goes to (at start and after a reload
+ * that may add kinds). */
+void sched_map_kinds(struct master *m);
 /* The next job for the least-loaded worker under the queues' limits. */
 struct job *sched_pick(struct master *m);
 /* j was given to s / left s (ended or given back). */
@@ -390,7 +442,6 @@ void sched_metrics(const struct master *m, FILE *f);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
-const char *deadline_overdue(struct slot *s, const struct job *j);
 
 /* ---- queue.c: jobs and the job queue ---- */
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len);
@@ -464,8 +515,7 @@ void board_close(struct master *m);
 /* Clients served at once, when the descriptor limit allows. */
 #define CTLSOCK_MAX 2048
 int ctlsock_open(struct master *m, char *err, size_t errlen);
-void ctlsock_job_ended(struct master *m, uint64_t id);
-unsigned ctlsock_waiting(const struct master *m);
+void ctlsock_settle(struct master *m);
 void ctlsock_close(struct master *m);
 
 /* ---- status.c: status as text and JSON ---- */

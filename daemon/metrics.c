@@ -103,20 +103,16 @@ static void metrics_durations(const struct master *m, FILE *f)
 
 static void metrics_pool(const struct master *m, FILE *f)
 {
-	unsigned n[5] = {0}, i;
 	static const char *const state[] = {"busy", "idle", "starting", "retiring", "backoff"};
-	uint64_t in_flight = 0;
-	const struct slot *s;
+	struct census c;
+	unsigned n[5], i;
 
-	for (i = 0; i < m->nslots; i++) {
-		if ((s = m->slots[i]) == NULL)
-			continue;
-		in_flight += s->ring_len;
-		if (s->state == SLOT_READY)
-			n[s->ring_len > 0 ? 0 : 1]++;
-		else
-			n[s->state == SLOT_STARTING ? 2 : s->state == SLOT_RETIRING ? 3 : 4]++;
-	}
+	census_take(m, &c);
+	n[0] = c.busy;
+	n[1] = c.idle;
+	n[2] = c.starting;
+	n[3] = c.retiring;
+	n[4] = c.backoff;
 	fputs("# HELP poold_workers Worker processes by state.\n# TYPE poold_workers gauge\n", f);
 	for (i = 0; i < 5; i++)
 		fprintf(f, "poold_workers{state=\"%s\"} %u\n", state[i], n[i]);
@@ -133,7 +129,7 @@ static void metrics_pool(const struct master *m, FILE *f)
 	        "# TYPE poold_worker_recycles_total counter\npoold_worker_recycles_total %llu\n"
 	        "# HELP poold_start_time_seconds When the master started, in Unix time.\n"
 	        "# TYPE poold_start_time_seconds gauge\npoold_start_time_seconds %.3f\n",
-	        m->target, m->queue.len, (unsigned long long)in_flight,
+	        c.wanted, (size_t)c.queued, (unsigned long long)c.in_flight,
 	        (unsigned long long)m->count.restarts, (unsigned long long)m->count.recycled,
 	        m->start_time);
 }

@@ -34,7 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jobs.h"
 #include "log.h"
 #include "master.h"
 
@@ -43,13 +42,10 @@
 
 static uint64_t notify_total_ended(const struct master *m)
 {
-	uint64_t n = 0;
-	size_t k;
+	struct census c;
 
-	for (k = 0; k < jobs_count(); k++)
-		n += m->count.done[k] + m->count.failed[k] + m->count.timedout[k] +
-		     m->count.buried[k];
-	return n;
+	census_take(m, &c);
+	return c.ended;
 }
 
 static void notify_send(struct master *m, const char *fmt, ...)
@@ -80,25 +76,18 @@ static void notify_send(struct master *m, const char *fmt, ...)
 static void notify_status(struct master *m, uint64_t ended, double rate)
 {
 	struct notify *n = &m->notify;
-	uint64_t busy = 0, ready = 0;
-	unsigned i;
+	struct census c;
 
 	if (n->waiting) {
 		notify_send(m, "STATUS=configuration invalid since %s, not reading the FIFO: %s",
 		            n->bad_since, n->bad);
 		return;
 	}
-	for (i = 0; i < m->nslots; i++) {
-		if (m->slots[i] == NULL || m->slots[i]->state != SLOT_READY)
-			continue;
-		ready++;
-		busy += m->slots[i]->ring_len > 0;
-	}
+	census_take(m, &c);
 	notify_send(m,
-	            "STATUS=%s: %llu workers (%llu busy, %llu idle), %zu queued, %llu done, "
+	            "STATUS=%s: %u workers (%u busy, %u idle), %zu queued, %llu done, "
 	            "%.0f jobs/s%s%s%s%s",
-	            m->stopping ? "stopping" : "running", (unsigned long long)ready,
-	            (unsigned long long)busy, (unsigned long long)(ready - busy), m->queue.len,
+	            m->stopping ? "stopping" : "running", c.ready, c.busy, c.idle, (size_t)c.queued,
 	            (unsigned long long)ended, rate,
 	            n->bad[0] != '\0' ? "; configuration on disk invalid since " : "", n->bad_since,
 	            n->bad[0] != '\0' ? ": " : "", n->bad);

@@ -77,7 +77,7 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 	j->src->ops->ended(j->src, j, status, msg, len);
 	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
 	if (m->clients != NULL)
-		ctlsock_job_ended(m, j->id);
+		waitset_mark_ended(&m->waits, j->id); /* answered by the settle step */
 	job_free(j);
 }
 

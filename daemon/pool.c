@@ -114,13 +114,8 @@ static int slot_spawn(struct slot *s)
 	s->pid = pid;
 	s->task_fd = tp[1];
 	s->done_fd = dp[0];
-	s->state = SLOT_STARTING;
-	s->broken = false;
-	s->liar = false;
-	s->recycle = false;
+	slot_event(s, SLOT_EV_SPAWNED, ev_now(m->loop));
 	s->proc_jobs = 0;
-	s->overdue_id = 0;
-	s->kill_sent = false;
 	s->recycle_at = 0;
 	if (m->cfg.max_jobs_per_worker > 0) /* up to 10% more, so recycling is spread out */
 		s->recycle_at = m->cfg.max_jobs_per_worker +
@@ -148,7 +143,7 @@ static void slot_backoff(struct slot *s)
 		delay *= 2;
 	if (delay > POOL_BACKOFF_MAX)
 		delay = POOL_BACKOFF_MAX;
-	s->state = SLOT_BACKOFF;
+	slot_event(s, SLOT_EV_DIED_YOUNG, ev_now(s->m->loop));
 	ev_timer_set(&s->backoff_w, delay, 0.);
 	ev_timer_start(s->m->loop, &s->backoff_w);
 	if (pool_log_ok(s->m))
@@ -265,7 +260,6 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		else
 			slot_start(s);
 	}
-	dispatch_run(m);
 }
 
 /*
@@ -288,9 +282,9 @@ void pool_check_ready(struct master *m)
 	notify_ready(m);
 }
 
+/* Its worker said hello (dispatch.c raised SLOT_EV_HELLO): file it. */
 void pool_slot_hello(struct slot *s)
 {
-	s->state = SLOT_READY;
 	s->idle_since = ev_now(s->m->loop);
 	dispatch_slot_ready(s);
 	log_debug("worker[%u]: ready", s->index);
@@ -300,10 +294,8 @@ void pool_slot_hello(struct slot *s)
 /* Closes the task pipe of a retiring slot once it holds nothing. */
 void pool_retire(struct slot *s)
 {
-	if (s->state != SLOT_RETIRING) {
-		s->state = SLOT_RETIRING;
-		dispatch_slot_remove(s);
-	}
+	slot_event(s, SLOT_EV_RETIRE, ev_now(s->m->loop));
+	dispatch_slot_remove(s);
 	if (s->pid == 0) {
 		slot_free(s);
 		return;
@@ -366,7 +358,8 @@ void pool_resize(struct master *m, unsigned target)
 		s = m->slots[i];
 		if (s == NULL || (s->state == SLOT_RETIRING && !s->recycle))
 			continue;
-		s->recycle = false; /* a slot being recycled just retires */
+		slot_event(s, SLOT_EV_SHRINK,
+		           ev_now(m->loop)); /* a slot being recycled just retires */
 		pool_retire(s);
 		active--;
 	}
@@ -399,7 +392,6 @@ int pool_scale(struct master *m, long target, const char *why, char *err, size_t
 	m->ready_since = ev_time();
 	pool_resize(m, (unsigned)target);
 	pool_check_ready(m);
-	dispatch_run(m);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "master.h"
 
@@ -62,10 +63,10 @@ static void reload_keep_queues(struct master *m, struct config *next)
 	    memcmp(m->cfg.queues, next->queues, sizeof(next->queues)) == 0 &&
 	    memcmp(m->cfg.tokens, next->tokens, sizeof(next->tokens)) == 0)
 		return;
-	log_warnx("reload: [queue.*] and [token.*] changes need a restart; keeping the running ones");
+	log_warnx(
+	    "reload: [queue.*] and [token.*] changes need a restart; keeping the running ones");
 	memcpy(next->queues, m->cfg.queues, sizeof(next->queues));
 	memcpy(next->tokens, m->cfg.tokens, sizeof(next->tokens));
-	memcpy(next->kind_queue, m->cfg.kind_queue, sizeof(next->kind_queue));
 	next->nqueues = m->cfg.nqueues;
 	next->ntokens = m->cfg.ntokens;
 }
@@ -114,7 +115,8 @@ void reload_run(struct master *m)
 	}
 	source_reload_all(m, &next);
 	recycle = config_workers_differ(&m->cfg, &next) || next.inflight != m->cfg.inflight;
-	if (reload_fits(m, &next, recycle, err, sizeof(err)) == -1) {
+	if (reload_fits(m, &next, recycle, err, sizeof(err)) == -1 ||
+	    jobs_install(&next, err, sizeof(err)) == -1) {
 		log_err("reload refused, keeping the running configuration and pool: %s", err);
 		config_free(&next);
 		notify_ready(m);
@@ -132,6 +134,7 @@ void reload_run(struct master *m)
 	}
 	config_free(&m->cfg);
 	m->cfg = next;
+	sched_map_kinds(m); /* kinds the reload added go to their queues */
 	log_set_level(m->verbose ? LOG_LVL_DEBUG : m->cfg.log_level);
 	journal_configure(m);
 	metrics_configure(m);
@@ -140,7 +143,6 @@ void reload_run(struct master *m)
 	m->ready_since = ev_time();
 	pool_resize(m, m->cfg.workers);
 	pool_check_ready(m);
-	dispatch_run(m);
 }
 
 /* The signals a master without a valid configuration answers. */

@@ -1,7 +1,8 @@
 /*
  * The queues' side of dispatch: what dispatch.c asks before it hands a job
  * to a worker and tells when a job leaves one, kept here so dispatch.c
- * only calls in (queue_limits.c holds the rules themselves).  Also the
+ * only calls in (queue_limits.c holds the rules themselves).  Nothing here
+ * dispatches: the settle step does, each loop turn (settle.c).  Also the
  * rate timer, `poolctl pause` / `resume`, and the queues in status and
  * metrics.
  *
@@ -18,16 +19,35 @@
 #include "log.h"
 #include "master.h"
 
+/* A rate lets a held job go now: this turn's settle step dispatches it
+ * (the timer only ends the loop's wait). */
 static void sched_rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct master *m = container_of(w, struct master, sched_w);
+}
 
-	dispatch_run(m);
+/* A kind goes to the queue whose `kinds` names it, else to "long" (1)
+ * if it may run long, else to "default" (0). */
+void sched_map_kinds(struct master *m)
+{
+	const struct config *c = &m->cfg;
+	const struct job_kind *k;
+	unsigned i, qi, ki, lane;
+
+	for (i = 0; i < jobs_count() && i < JOBS_MAX; i++) {
+		k = jobs_at(i);
+		lane = k->may_be_long ? 1 : 0;
+		for (qi = 0; qi < c->nqueues && qi < QUEUE_LANES; qi++)
+			for (ki = 0; ki < c->queues[qi].nkinds; ki++)
+				if (strcmp(c->queues[qi].kinds[ki], k->name) == 0)
+					lane = qi;
+		m->queue.kind_lane[i] = (unsigned char)lane;
+	}
 }
 
 void sched_init(struct master *m)
 {
 	jobq_configure(&m->queue, &m->cfg);
+	sched_map_kinds(m);
 	ev_init(&m->sched_w, sched_rate_cb);
 }
 
@@ -85,9 +105,7 @@ int sched_pause(struct master *m, const char *name, bool pause, char *reply, siz
 		         pause ? "paused" : "resumed", ln->len, ln->running);
 	ln->paused = pause;
 	snprintf(reply, len, "queue %s %s\n", ln->name, pause ? "paused" : "running");
-	if (!pause)
-		dispatch_run(m);
-	return 0;
+	return 0; /* resumed: the settle step dispatches its jobs */
 }
 
 /* Text: one line per lane; JSON: "queues":{"NAME":{...},...}. */
@@ -105,10 +123,12 @@ void sched_status(const struct master *m, FILE *f, bool json)
 			        "%s\"%s\":{\"state\":\"%s\",\"queued\":%zu,\"running\":%u,"
 			        "\"concurrency\":%u,\"running_max\":%u,\"handed\":%llu}",
 			        i ? "," : "", ln->name, ln->paused ? "paused" : "running", ln->len,
-			        ln->running, ln->cap, ln->running_max, (unsigned long long)ln->handed);
+			        ln->running, ln->cap, ln->running_max,
+			        (unsigned long long)ln->handed);
 		else
-			fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "", ln->name,
-			        ln->paused ? " PAUSED," : ":", ln->len, ln->running, ln->cap);
+			fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "",
+			        ln->name, ln->paused ? " PAUSED," : ":", ln->len, ln->running,
+			        ln->cap);
 	}
 	for (i = 0; !json && i < q->ntokens; i++)
 		fprintf(f, "; token %s: %u of %u free", m->cfg.tokens[i].name, q->token_free[i],

@@ -84,7 +84,6 @@ static void signals_stop(struct master *m, int sig)
 	source_drain_all(m); /* what submitters handed over is not dropped */
 	ev_timer_set(&m->stop_w, m->cfg.shutdown_timeout_ms / 1000.0, 0.);
 	ev_timer_start(m->loop, &m->stop_w);
-	dispatch_run(m);
 }
 
 static void signals_reopen(struct master *m)

@@ -11,43 +11,12 @@
 #include "jobs.h"
 #include "master.h"
 
-struct status_sums {
-	unsigned ready, starting, retiring, backoff, busy;
-	uint64_t in_flight;
-	uint64_t accepted, done, failed, timedout, buried;
-};
-
 static const char *const slot_state_names[] = {
     [SLOT_STARTING] = "starting",
     [SLOT_READY] = "ready",
     [SLOT_RETIRING] = "retiring",
     [SLOT_BACKOFF] = "backoff",
 };
-
-static void status_sum(const struct master *m, struct status_sums *t)
-{
-	const struct slot *s;
-	size_t k;
-	unsigned i;
-
-	for (i = 0; i < m->nslots; i++) {
-		if ((s = m->slots[i]) == NULL)
-			continue;
-		t->ready += s->state == SLOT_READY;
-		t->starting += s->state == SLOT_STARTING;
-		t->retiring += s->state == SLOT_RETIRING;
-		t->backoff += s->state == SLOT_BACKOFF;
-		t->busy += s->ring_len > 0;
-		t->in_flight += s->ring_len;
-	}
-	for (k = 0; k < jobs_count(); k++) {
-		t->accepted += m->count.accepted[k];
-		t->done += m->count.done[k];
-		t->failed += m->count.failed[k];
-		t->timedout += m->count.timedout[k];
-		t->buried += m->count.buried[k];
-	}
-}
 
 static const char *status_state(const struct master *m)
 {
@@ -102,7 +71,7 @@ static void status_group(FILE *f, bool json, const char *name, const struct stat
 	fputs(json ? "}" : "\n", f);
 }
 
-static void status_counters(const struct master *m, const struct status_sums *t, FILE *f, bool json)
+static void status_counters(const struct master *m, const struct census *t, FILE *f, bool json)
 {
 	const struct status_field workers[] = {
 	    {"wanted", "wanted", m->target},
@@ -110,8 +79,8 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"starting", "starting", t->starting},
 	    {"retiring", "retiring", t->retiring},
 	    {"backoff", "in back-off", t->backoff},
-	    {"busy", "busy", t->busy},
-	    {"idle", "idle", t->ready - (t->busy > t->ready ? t->ready : t->busy)},
+	    {"busy", "busy", t->holding},
+	    {"idle", "idle", t->ready - (t->holding > t->ready ? t->ready : t->holding)},
 	};
 	const struct status_field jobs[] = {
 	    {"accepted", "accepted", t->accepted},
@@ -119,7 +88,7 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	    {"failed", "failed", t->failed},
 	    {"timed_out", "timed out", t->timedout},
 	    {"rejected", "rejected", m->count.rejected},
-	    {"queued", "queued", m->queue.len},
+	    {"queued", "queued", t->queued},
 	    {"in_flight", "in flight", t->in_flight},
 	    {"retried", "retried", m->count.retried},
 	    {"buried", "buried", t->buried},
@@ -132,7 +101,7 @@ static void status_counters(const struct master *m, const struct status_sums *t,
 	};
 	const struct status_field clients[] = {
 	    {"connected", "connected", m->nclients},
-	    {"waiting", "waiting", ctlsock_waiting(m)},
+	    {"waiting", "waiting", t->waiting},
 	    {"max", "at most", m->ctl_cap},
 	};
 
@@ -267,13 +236,13 @@ static void status_slots(const struct master *m, FILE *f, bool json)
 
 int status_render(struct master *m, bool json, char **text, size_t *len)
 {
-	struct status_sums t = {0};
+	struct census t;
 	FILE *f = open_memstream(text, len);
 	double up = ev_now(m->loop) - m->start_time;
 
 	if (f == NULL)
 		return -1;
-	status_sum(m, &t);
+	census_take(m, &t);
 	if (json)
 		fprintf(f,
 		        "{\"version\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"uptime_seconds\":%.3f,",

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "jobs.h"
 #include "poolctl.h"
 
 #define LOCATE_SYSTEM_CONFIG "/etc/poold/poold.ini"
@@ -83,7 +84,7 @@ void poolctl_load_config(struct config *cfg, const char *opt)
 		         getcwd(cwd, sizeof(cwd)) != NULL ? cwd : ".", LOCATE_DEFAULT_DIR);
 		rc = config_defaults(cfg, err, sizeof(err));
 	}
-	if (rc < 0)
+	if (rc < 0 || jobs_install(cfg, err, sizeof(err)) < 0)
 		poolctl_die(POOLD_EXIT_CONFIG, "%s", err);
 }
 

@@ -25,8 +25,23 @@ static void runner_on_term(int sig)
 	runner_termed = 1;
 }
 
-/* The child's side, from fork to execve; never returns. */
-static void runner_child(const struct runner_spec *spec, int out_fd, int err_fd)
+void runner_term_catch(bool on)
+{
+	struct sigaction sa = {.sa_handler = on ? runner_on_term : SIG_DFL};
+
+	if (on)
+		runner_termed = 0;
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool runner_term_seen(void)
+{
+	return runner_termed != 0;
+}
+
+/* The child's side, from fork to execve; never returns.  in_fd -1 is
+ * /dev/null, err_fd -1 keeps the worker's stderr. */
+static void runner_child(const struct runner_spec *spec, int in_fd, int out_fd, int err_fd)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -40,8 +55,9 @@ static void runner_child(const struct runner_spec *spec, int out_fd, int err_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+	null = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 ||
+	    (err_fd >= 0 && dup2(err_fd, 2) < 0))
 		_exit(127);
 	close_range(3, ~0u, 0);
 	if (spec->lim != NULL && oplimits_apply_child(spec->lim) == -1) {
@@ -153,6 +169,17 @@ static void runner_watch(const struct runner_spec *spec, struct runner_result *r
 	}
 }
 
+pid_t runner_spawn(const struct runner_spec *spec, int in_fd, int out_fd, int err_fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		runner_child(spec, in_fd, out_fd, err_fd);
+	if (pid > 0)
+		setpgid(pid, pid); /* the child does too: whoever runs first */
+	return pid;
+}
+
 static int runner_pipes(int out[2], int err[2])
 {
 	if (pipe2(out, O_CLOEXEC) == -1)
@@ -167,7 +194,6 @@ static int runner_pipes(int out[2], int err[2])
 
 int runner_run(const struct runner_spec *spec, struct runner_result *r)
 {
-	struct sigaction sa = {.sa_handler = runner_on_term}, old;
 	int out[2], err[2], fds[3], i, flags;
 	pid_t pid;
 
@@ -176,17 +202,14 @@ int runner_run(const struct runner_spec *spec, struct runner_result *r)
 	r->timed_out = r->termed = false;
 	if (runner_pipes(out, err) == -1)
 		return -1;
-	sigaction(SIGTERM, &sa, &old);
-	pid = fork();
-	if (pid == 0)
-		runner_child(spec, out[1], err[1]);
+	runner_term_catch(true);
+	pid = runner_spawn(spec, -1, out[1], err[1]);
 	close(out[1]);
 	close(err[1]);
 	fds[0] = out[0];
 	fds[1] = err[0];
 	fds[2] = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	if (fds[2] >= 0) {
-		setpgid(pid, pid); /* the child does too: whoever runs first */
 		runner_watch(spec, r, pid, fds);
 		for (i = 0; i < 2; i++) { /* what is left in the pipes, without waiting */
 			flags = fds[i] >= 0 ? fcntl(fds[i], F_GETFL) : 0;
@@ -211,8 +234,7 @@ int runner_run(const struct runner_spec *spec, struct runner_result *r)
 	}
 	if (runner_termed)
 		r->termed = true;
-	runner_termed = 0;
-	sigaction(SIGTERM, &old, NULL);
+	runner_term_catch(false);
 	return pid > 0 && fds[2] >= 0 ? 0 : -1;
 }
 

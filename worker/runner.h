@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "oplimits.h"
 
@@ -47,6 +48,17 @@ struct runner_result {
 	char err_line[RUNNER_LINE_MAX]; /* the stderr line being read */
 	size_t err_len;
 };
+
+/* Forks and execs spec in a group of its own: in_fd (-1: /dev/null),
+ * out_fd and err_fd (-1: the worker's stderr) as its 0, 1, 2.  Returns
+ * the pid, or -1 with errno. */
+pid_t runner_spawn(const struct runner_spec *spec, int in_fd, int out_fd, int err_fd);
+
+/* While on, the worker's TERM sets a flag (runner_term_seen) instead of
+ * killing it, so what it runs is stopped first; off puts back the
+ * default (the worker then raises TERM itself). */
+void runner_term_catch(bool on);
+bool runner_term_seen(void);
 
 /* Runs spec; fills r (r->out and r->out_max set by the caller).  Returns
  * 0 once the program ended, -1 with errno if it could not be started. */

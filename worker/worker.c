@@ -175,7 +175,7 @@ static int worker_kinds_init(struct worker *w)
 		kind = jobs_at(k);
 		if (kind->state_size > 0 && (w->state[k] = calloc(1, kind->state_size)) == NULL)
 			return -1;
-		if (kind->init != NULL && kind->init(w->state[k], w->cfg->kind_conf[k]) == -1) {
+		if (kind->init != NULL && kind->init(w->state[k], jobs_conf(w->cfg, kind)) == -1) {
 			free(w->state[k]);
 			w->state[k] = NULL;
 			return -1;
@@ -219,10 +219,11 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	ctx.id = t->id;
 	ctx.msg[0] = '\0';
 	if (kind == NULL) {
-		result = job_result(&ctx, JOB_FAILED, "unknown task code %u", t->code);
+		result = job_result(&ctx, JOB_FAILED, "no kind with code %u (removed by a reload?)",
+		                    t->code);
 	} else {
 		k = jobs_index(kind);
-		ctx.conf = w->cfg->kind_conf[k];
+		ctx.conf = jobs_conf(w->cfg, kind);
 		ctx.state = w->state[k];
 		result = kind->run(&ctx, args, t->len);
 	}

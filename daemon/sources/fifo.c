@@ -255,7 +255,6 @@ static void fifo_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	if (fifo_read_some(m, false) == FIFO_FULL)
 		fifo_pause(m);
-	dispatch_run(m);
 }
 
 /* The private pipe of fifo_peek, as large as the FIFO so that one tee(2)

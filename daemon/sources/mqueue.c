@@ -117,8 +117,7 @@ static void mq_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (mq_read(q, MQ_READS_PER_WAKE, false))
 		mq_pause(q);
-	journal_after_read(m);
-	dispatch_run(m);
+	journal_after_read(m); /* the settle step dispatches them */
 }
 
 /* Opens (creating it if need be) the queue and checks it is ours. */

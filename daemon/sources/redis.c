@@ -287,7 +287,6 @@ static void redis_read_cb(redisAsyncContext *ac, void *reply, void *priv)
 		for (k = 0; k < s->element[1]->elements; k++)
 			redis_take_entry(r, s->element[1]->element[k], false);
 	}
-	dispatch_run(r->m);
 }
 
 /* Issues the next read if there is room for its entries. */

@@ -121,8 +121,6 @@ static void redis_claimed_cb(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR)
 		redis_warn(r, "redis: XCLAIM: %s", rep->str);
-	if (!c->bury && rep != NULL)
-		dispatch_run(r->m);
 	free(c);
 }
 

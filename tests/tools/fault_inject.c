@@ -11,6 +11,7 @@
  *                        can stop a backup in the middle)
  *   FAULT_FORK_FROM=N    fork() number N (1 = the first) and the
  *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN
+ *   FAULT_MEMFD=1        memfd_create() fails with EMFILE
  *
  * Never linked into poold: tests start the real binary with LD_PRELOAD.
  */
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 pid_t fork(void);
+int memfd_create(const char *name, unsigned flags);
 ssize_t write(int fd, const void *buf, size_t n);
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags);
 int fsync(int fd);
@@ -62,6 +64,19 @@ pid_t fork(void)
 		return -1;
 	}
 	return real();
+}
+
+int memfd_create(const char *name, unsigned flags)
+{
+	int (*real)(const char *, unsigned) =
+	    (int (*)(const char *, unsigned))dlsym(RTLD_NEXT, "memfd_create");
+	const char *want = getenv("FAULT_MEMFD");
+
+	if (want != NULL && strcmp(want, "1") == 0) {
+		errno = EMFILE;
+		return -1;
+	}
+	return real(name, flags);
 }
 
 ssize_t write(int fd, const void *buf, size_t n)

@@ -138,6 +138,10 @@ static void test_enum_word(void **state)
 {
 	(void)state;
 	OK("/x {1:enum:small|large}", "large", "/x|large");
+	/* A placeholder with a spec, then more elements: the spec's text
+	 * was overwritten by the next element's. */
+	OK("/x {1:enum:a|b} {2:int:1..9} -v {3:text}", "b 7 x y", "/x|b|7|-v|x y");
+	NO("/x {1:enum:a|b} {2:int:1..9} -v {3:text}", "c 7 x");
 	NO("/x {1:enum:small|large}", "larg");
 	NO("/x {1:enum:small|large}", "small|large");
 	OK("/x {1:word}", "v1.2_rc-3", "/x|v1.2_rc-3");

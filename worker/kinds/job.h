@@ -79,6 +79,11 @@ struct job_kind {
 	void (*reopen)(void *state);
 	void (*fini)(void *state);
 	void (*describe)(const void *conf, char *out, size_t len);
+	/* An operator kind's row (jobs_install): data is its struct opkind,
+	 * given to check_data (instead of check) and to run as ctx->conf;
+	 * NULL once a reload removed the kind (its row stays, for counters). */
+	const void *data;
+	int (*check_data)(const void *data, const char *args, size_t len, char *err, size_t errlen);
 };
 
 /* Sets ctx->msg with printf formatting and returns result, so a handler can
@@ -134,6 +139,8 @@ int job_backup_run(struct job_ctx *ctx, const char *args, size_t len);
 int job_backup_check(const char *args, size_t len, char *err, size_t errlen);
 int job_net_run(struct job_ctx *ctx, const char *args, size_t len);
 int job_net_check(const char *args, size_t len, char *err, size_t errlen);
+int job_op_run(struct job_ctx *ctx, const char *args, size_t len);
+int job_op_check(const void *data, const char *args, size_t len, char *err, size_t errlen);
 
 /*
  * The `log` kind's reopen hook: closes and forgets its per-worker

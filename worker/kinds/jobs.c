@@ -11,49 +11,122 @@
 
 #include "ctl.h"
 #include "jobs.h"
+#include "opkind.h"
 
-extern const struct job_kind job_kind_noop, job_kind_log, job_kind_backup, job_kind_net;
+extern const struct job_kind job_kind_noop, job_kind_log, job_kind_backup, job_kind_net,
+    job_kind_op;
 
-static const struct job_kind *const jobs_table[] = {
+/* The built-in kinds, then the operator kinds' rows (jobs_install). */
+static const struct job_kind *jobs_table[JOBS_MAX] = {
     &job_kind_noop,   /* code 1 */
     &job_kind_log,    /* code 2 */
     &job_kind_backup, /* code 3 */
     &job_kind_net,    /* code 4 */
 };
 
-#define JOBS_N (sizeof(jobs_table) / sizeof(jobs_table[0]))
+#define JOBS_BUILTIN 4
 
-_Static_assert(JOBS_N <= JOBS_MAX, "more job kinds than JOBS_MAX in jobs.h");
+_Static_assert(JOBS_BUILTIN + CONFIG_MAX_OPKINDS <= JOBS_MAX,
+               "more job kinds than JOBS_MAX in jobs.h");
+
+static size_t jobs_n = JOBS_BUILTIN; /* rows in use */
+static struct job_kind jobs_op_rows[JOBS_MAX];
+static char jobs_op_names[JOBS_MAX][OPKIND_NAME_MAX + 1];
+
+/* A row no look-up finds: an operator kind a reload removed. */
+static bool jobs_gone(const struct job_kind *kind)
+{
+	return kind->check_data != NULL && kind->data == NULL;
+}
+
+static size_t jobs_op_index(const char *name)
+{
+	size_t i;
+
+	for (i = JOBS_BUILTIN; i < jobs_n && strcmp(jobs_table[i]->name, name) != 0; i++)
+		;
+	return i;
+}
+
+int jobs_install(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct opkind *k;
+	size_t i, n = jobs_n;
+
+	for (i = 0; i < cfg->n_opkinds; i++)
+		n += jobs_op_index(cfg->opkinds[i]->name) == jobs_n;
+	if (n > JOBS_MAX) {
+		snprintf(err, errlen,
+		         "%zu job kinds made since start, over %d (removed kinds keep their "
+		         "rows): restart poold",
+		         n, JOBS_MAX);
+		return -1;
+	}
+	for (i = 0; i < cfg->n_opkinds; i++) {
+		k = cfg->opkinds[i];
+		if (jobs_op_index(k->name) < jobs_n)
+			continue;
+		jobs_op_rows[jobs_n] = job_kind_op;
+		snprintf(jobs_op_names[jobs_n], sizeof(jobs_op_names[0]), "%s", k->name);
+		jobs_op_rows[jobs_n].name = jobs_op_names[jobs_n];
+		jobs_table[jobs_n] = &jobs_op_rows[jobs_n];
+		jobs_n++;
+	}
+	for (i = JOBS_BUILTIN; i < jobs_n; i++) {
+		k = opkind_find(cfg, jobs_op_rows[i].name);
+		jobs_op_rows[i].data = k;
+		jobs_op_rows[i].code = k != NULL ? k->code : 0;
+	}
+	return 0;
+}
+
+const struct job_kind *jobs_builtin(const char *name, uint32_t code, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < JOBS_BUILTIN; i++) {
+		if (strcmp(jobs_table[i]->name, name) == 0 || jobs_table[i]->code == code) {
+			snprintf(err, errlen,
+			         "[kind.%s] code %u: the built-in kind %s (code %u) has %s", name,
+			         code, jobs_table[i]->name, jobs_table[i]->code,
+			         jobs_table[i]->code == code ? "this code" : "this name");
+			return jobs_table[i];
+		}
+	}
+	return NULL;
+}
 
 size_t jobs_count(void)
 {
-	return JOBS_N;
+	return jobs_n;
 }
 
 const struct job_kind *jobs_at(size_t i)
 {
-	return i < JOBS_N ? jobs_table[i] : NULL;
+	return i < jobs_n ? jobs_table[i] : NULL;
 }
 
 size_t jobs_index(const struct job_kind *kind)
 {
 	size_t i;
 
-	for (i = 0; i < JOBS_N && jobs_table[i] != kind; i++)
+	for (i = 0; i < jobs_n && jobs_table[i] != kind; i++)
 		;
 	return i;
 }
 
 const struct config_section *jobs_config_section(size_t i, size_t *n)
 {
-	*n = JOBS_N;
-	return i < JOBS_N ? jobs_table[i]->section : NULL;
+	*n = JOBS_BUILTIN;
+	return i < JOBS_BUILTIN ? jobs_table[i]->section : NULL;
 }
 
 const void *jobs_conf(const struct config *cfg, const struct job_kind *kind)
 {
 	size_t i = jobs_index(kind);
 
+	if (kind->check_data != NULL)
+		return kind->data;
 	return i < cfg->n_kind_conf ? cfg->kind_conf[i] : NULL;
 }
 
@@ -61,8 +134,8 @@ const struct job_kind *jobs_by_name(const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < JOBS_N; i++)
-		if (strlen(jobs_table[i]->name) == len &&
+	for (i = 0; i < jobs_n; i++)
+		if (!jobs_gone(jobs_table[i]) && strlen(jobs_table[i]->name) == len &&
 		    memcmp(jobs_table[i]->name, name, len) == 0)
 			return jobs_table[i];
 	return NULL;
@@ -74,7 +147,7 @@ const char *jobs_describe(const struct config *cfg, bool reopening, char *out, s
 	size_t i, n = 0;
 
 	out[0] = '\0';
-	for (i = 0; i < JOBS_N && n + 2 < len; i++) {
+	for (i = 0; i < jobs_n && n + 2 < len; i++) {
 		kind = jobs_table[i];
 		if (kind->describe == NULL || (reopening && kind->reopen == NULL))
 			continue;
@@ -93,7 +166,9 @@ unsigned jobs_timeout_ms(const struct job_kind *kind, const struct config *cfg)
 	unsigned ms = 0;
 	const char *conf = jobs_conf(cfg, kind);
 
-	if (kind->timeout_at != 0 && conf != NULL)
+	if (kind->check_data != NULL && kind->data != NULL)
+		ms = ((const struct opkind *)kind->data)->timeout_ms;
+	else if (kind->timeout_at != 0 && conf != NULL)
 		memcpy(&ms, conf + kind->timeout_at, sizeof(ms));
 	return ms != 0 ? ms : cfg->job_timeout_ms;
 }
@@ -102,8 +177,8 @@ const struct job_kind *jobs_by_code(uint32_t code)
 {
 	size_t i;
 
-	for (i = 0; i < JOBS_N; i++)
-		if (jobs_table[i]->code == code)
+	for (i = 0; i < jobs_n; i++)
+		if (!jobs_gone(jobs_table[i]) && jobs_table[i]->code == code)
 			return jobs_table[i];
 	return NULL;
 }
@@ -133,6 +208,9 @@ const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_
 		return NULL;
 	}
 	if (kind->check != NULL && kind->check(cl->args, cl->args_len, err, errlen) == -1)
+		return NULL;
+	if (kind->check_data != NULL &&
+	    kind->check_data(kind->data, cl->args, cl->args_len, err, errlen) == -1)
 		return NULL;
 	return kind;
 }

@@ -17,6 +17,21 @@
  * the per-kind counters of the master. */
 #define JOBS_MAX 16
 
+/*
+ * Makes the operator kinds of cfg ([kind.NAME], opkind.h) rows of the
+ * table, after the built-in ones: a kind keeps its row (its index, its
+ * counters) for the life of the process, gets its new definition when a
+ * reload changes it, and a removed one keeps a row without data that no
+ * look-up finds (its queued jobs fail "kind removed").  Called once cfg
+ * is the running configuration (master, poolctl; workers inherit it).
+ * Returns 0, or -1 with a reason if the rows ever made would exceed
+ * JOBS_MAX (the table is unchanged then).
+ */
+int jobs_install(const struct config *cfg, char *err, size_t errlen);
+
+/* The built-in kind with this name or code, with a reason in err, or NULL. */
+const struct job_kind *jobs_builtin(const char *name, uint32_t code, char *err, size_t errlen);
+
 /* Number of job kinds and the kind at index i (for per-kind counters). */
 size_t jobs_count(void);
 const struct job_kind *jobs_at(size_t i);
