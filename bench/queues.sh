@@ -25,13 +25,13 @@ trap cleanup EXIT
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
-median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-yes noop | head -n "$N" >"$W/jobs"
-yes noop | head -n $((N / 2)) >"$W/half"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++) print "noop" }' >"$W/jobs"
+head -n $((N / 2)) "$W/jobs" >"$W/half"
 
 # run SETUP: jobs/s from the first submit until `poolctl wait` returns.
 run() {
-	local extra="" t0 t1 j acc ndone
+	local extra="" t0 t1 j acc ndone sp
 	[[ $1 == queue* ]] && extra=$'[queue.q]\nkinds = noop\nconcurrency = 100000'
 	mkdir -p "$W/run"
 	rm -f "$W/run/journal"
@@ -57,8 +57,9 @@ EOC
 	plain | queue) "$B/poolctl" -c "$W/p.ini" submit - <"$W/jobs" ;;
 	queue-pri)
 		"$B/poolctl" -c "$W/p.ini" submit --mq --priority 0 - <"$W/half" &
+		sp=$!
 		"$B/poolctl" -c "$W/p.ini" submit --mq --priority 9 - <"$W/half"
-		wait %1
+		wait "$sp"
 		;;
 	mq) "$B/poolctl" -c "$W/p.ini" submit --mq - <"$W/jobs" ;;
 	esac
