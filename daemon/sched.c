@@ -108,7 +108,8 @@ int sched_pause(struct master *m, const char *name, bool pause, char *reply, siz
 	return 0; /* resumed: the settle step dispatches its jobs */
 }
 
-/* Text: one line per lane; JSON: "queues":{"NAME":{...},...}. */
+/* Text: one line, the lanes then the tokens; JSON: "queues":{"NAME":
+ * {...},...},"tokens":{"NAME":{"free","count"},...}. */
 void sched_status(const struct master *m, FILE *f, bool json)
 {
 	const struct jobq *q = &m->queue;
@@ -130,8 +131,11 @@ void sched_status(const struct master *m, FILE *f, bool json)
 			        ln->name, ln->paused ? " PAUSED," : ":", ln->len, ln->running,
 			        ln->cap);
 	}
-	for (i = 0; !json && i < q->ntokens; i++)
-		fprintf(f, "; token %s: %u of %u free", m->cfg.tokens[i].name, q->token_free[i],
+	fputs(json ? "},\"tokens\":{" : "", f);
+	for (i = 0; i < q->ntokens; i++)
+		fprintf(f,
+		        json ? "%s\"%s\":{\"free\":%u,\"count\":%u}" : "%s token %s: %u of %u free",
+		        json ? (i ? "," : "") : ";", m->cfg.tokens[i].name, q->token_free[i],
 		        q->token_count[i]);
 	fputs(json ? "}" : "\n", f);
 }

@@ -8,7 +8,7 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-write_config workers=4 extra="[queue.slow]\nkinds = log\nrate = 20\nburst = 5"
+write_config workers=4 extra="[queue.slow]\nkinds = log\nrate = 20\nburst = 5\n[token.gpu]\ncount = 2"
 start_daemon
 gen_ids r 41 | pctl submit - || fail "poolctl submit - exited $?"
 wait_accepted 41
@@ -22,4 +22,9 @@ awk -v s="$span" 'BEGIN { exit !(s >= 1.75) }' || fail "41 jobs span $span s: th
 first=$(awk '$3 ~ /^r-/ { split($1, t, "T"); split(t[2], h, ":"); print h[1] * 3600 + h[2] * 60 + h[3] }' "$JOBLOG" |
 	sort -n | awk 'NR == 1 { a = $1 } NR == 5 { printf "%.3f", $1 - a }')
 log "the burst of 5 took $first s"
+# Tokens in status and metrics (none held: no queue needs gpu).
+[[ $(stat_of tokens.gpu.free) == 2 && $(stat_of tokens.gpu.count) == 2 ]] ||
+	fail "status --json does not show [token.gpu] with 2 free"
+pctl status | grep -q "token gpu: 2 of 2 free" || fail "status does not show [token.gpu]"
+pctl metrics | grep -qx 'poold_token_free{token="gpu"} 2' || fail "metrics do not show [token.gpu]"
 true
