@@ -25,6 +25,7 @@
 #include "config.h"
 #include "config_values.h"
 #include "fsutil.h"
+#include "modkind.h"
 #include "opkind.h"
 
 /* What one load keeps while inih walks the text. */
@@ -133,7 +134,7 @@ static void config_classify(struct config_load *ld, char *line)
 	ld->have_prev = false;
 	snprintf(section, sizeof(section), "%.*s", (int)(end - p - 1), p + 1);
 	if (!config_section_known(section) && !opkind_section(section) &&
-	    !config_queue_section(section))
+	    !modkind_section(section) && !config_queue_section(section))
 		config_fail(ld, "unknown section [%s]", section);
 }
 
@@ -172,6 +173,14 @@ static int config_handle(void *user, const char *section, const char *name, cons
 		if (ld->cont || value[0] == '\0')
 			return config_fail(ld, "[%s] %s: one line, not empty", section, name);
 		if (opkind_set(&ld->cfg, section, name, value, reason, sizeof(reason)) < 0)
+			return config_fail(ld, "%s", reason);
+		return 1;
+	}
+	if (modkind_section(section)) { /* [module.NAME]: modkind.h */
+		ld->have_prev = true;
+		if (ld->cont || value[0] == '\0')
+			return config_fail(ld, "[%s] %s: one line, not empty", section, name);
+		if (modkind_set(&ld->cfg, section, name, value, reason, sizeof(reason)) < 0)
 			return config_fail(ld, "%s", reason);
 		return 1;
 	}
@@ -336,7 +345,8 @@ static int config_check_kinds(struct config_load *ld)
 	char reason[PATH_MAX + 128];
 	size_t i, n = 1;
 
-	if (opkind_check_all(&ld->cfg, reason, sizeof(reason)) < 0) {
+	if (opkind_check_all(&ld->cfg, reason, sizeof(reason)) < 0 ||
+	    modkind_check_all(&ld->cfg, reason, sizeof(reason)) < 0) {
 		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, reason);
 		return -1;
 	}
@@ -506,7 +516,7 @@ bool config_workers_differ(const struct config *a, const struct config *b)
 	const struct config_key *k;
 	int i, n = config_key_count();
 
-	if (!opkind_same_all(a, b))
+	if (!opkind_same_all(a, b) || !modkind_same_all(a, b))
 		return true;
 	for (i = CONFIG_N_KEYS; i < n; i++) {
 		k = config_key_at(i);

@@ -24,6 +24,10 @@
 #define CONFIG_MAX_OPKINDS    12  /* [kind.NAME] sections; JOBS_MAX less the built-in kinds */
 
 struct opkind;
+struct modconf;
+struct modkind;
+
+#define CONFIG_MAX_MODULES 8 /* [module.NAME] sections; their kinds count as [kind.NAME] */
 
 #define CONFIG_MAX_QUEUES  16 /* [queue.NAME] sections, the built-in two included */
 #define CONFIG_MAX_TOKENS  8  /* [token.NAME] sections */
@@ -125,6 +129,13 @@ struct config {
 	/* [kind.NAME] sections (opkind.h), in the order of the file.  Owned. */
 	struct opkind *opkinds[CONFIG_MAX_OPKINDS];
 	unsigned n_opkinds;
+
+	/* [module.NAME] sections and their kinds (modkind.h): the kinds
+	 * and the operator kinds are at most CONFIG_MAX_OPKINDS.  Owned. */
+	struct modconf *modules[CONFIG_MAX_MODULES];
+	unsigned n_modules;
+	struct modkind *modkinds[CONFIG_MAX_OPKINDS];
+	unsigned n_modkinds;
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_section.h"
 #include "config_values.h"
+#include "modkind.h"
 #include "opkind.h"
 
 /* A key of a kind's table lives in that kind's blob, any other in cfg;
@@ -91,6 +92,7 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->kind_conf);
 	opkind_free_all(cfg);
+	modkind_free_all(cfg);
 	cfg->kind_conf = NULL;
 	cfg->n_kind_conf = 0;
 }

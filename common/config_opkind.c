@@ -21,7 +21,7 @@ static const char *const opkind_keys[OPK_N] = {
     "code", "exec", "mode", "timeout", "output", "env", "memory_max", "tasks_max", "cpu_quota",
 };
 
-static bool opkind_name_ok(const char *name)
+bool opkind_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 

@@ -17,6 +17,7 @@
 
 #include "config_values.h"
 #include "jobs.h"
+#include "modkind.h"
 #include "opkind.h"
 
 enum { QK_KINDS, QK_CONCURRENCY, QK_RATE, QK_BURST, QK_INFLIGHT, QK_NEEDS, QK_COUNT };
@@ -60,7 +61,7 @@ static int config_queue_name(const char *name, char *reason, size_t rlen)
 	return 0;
 }
 
-/* `kinds = noop log`: kind names (built-in or [kind.NAME]), by blanks or
+/* `kinds = noop log`: kind names (built-in, [kind.NAME], [module.NAME]), by blanks or
  * commas; config_queues_finish checks that they exist. */
 static int config_queue_kinds(struct config_queue *q, const char *value, char *reason, size_t rlen)
 {

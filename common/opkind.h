@@ -56,6 +56,10 @@ struct opkind {
 int opkind_set(struct config *cfg, const char *section, const char *key, const char *value,
                char *reason, size_t rlen);
 
+/* True if name is a well-formed kind name: letters, digits, _ and -,
+ * starting with a letter, at most OPKIND_NAME_MAX bytes. */
+bool opkind_name_ok(const char *name);
+
 /* True if section names an operator kind ("kind.NAME", NAME well formed). */
 bool opkind_section(const char *section);
 

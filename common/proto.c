@@ -7,10 +7,21 @@
 
 #include "proto.h"
 
+_Static_assert(PROTO_ARGS_MAX <= 0xffff, "a frame's length fits its 16 bits");
+
 size_t proto_task_encode(void *buf, size_t cap, uint32_t code, uint64_t id, const void *args,
                          size_t len)
 {
-	struct proto_task hdr = {.code = code, .len = (uint32_t)len, .id = id};
+	return proto_job_encode(buf, cap, code, id, 0, args, len);
+}
+
+size_t proto_job_encode(void *buf, size_t cap, uint32_t code, uint64_t id, unsigned attempt,
+                        const void *args, size_t len)
+{
+	struct proto_task hdr = {.code = code,
+	                         .len = (uint16_t)len,
+	                         .attempt = (uint16_t)(attempt > 0xffff ? 0xffff : attempt),
+	                         .id = id};
 
 	if (len > PROTO_ARGS_MAX || cap < sizeof(hdr) + len)
 		return 0;

@@ -28,9 +28,10 @@
 #include <stdint.h>
 
 struct proto_task {
-	uint32_t code; /* job kind (worker/jobs.c) or PROTO_CODE_* */
-	uint32_t len;  /* bytes of arguments that follow */
-	uint64_t id;   /* job id, 0 for control frames */
+	uint32_t code;    /* job kind (worker/jobs.c) or PROTO_CODE_* */
+	uint16_t len;     /* bytes of arguments that follow */
+	uint16_t attempt; /* 1 the first time a job is sent, 2 after a worker died... */
+	uint64_t id;      /* job id, 0 for control frames */
 };
 
 #define PROTO_ARGS_MAX  4093 /* CTL_LINE_MAX - 3, checked in worker/jobs.c */
@@ -60,6 +61,9 @@ enum proto_status {
  */
 size_t proto_task_encode(void *buf, size_t cap, uint32_t code, uint64_t id, const void *args,
                          size_t len);
+/* The same with the job's attempt number (proto_task_encode sends 0). */
+size_t proto_job_encode(void *buf, size_t cap, uint32_t code, uint64_t id, unsigned attempt,
+                        const void *args, size_t len);
 
 /*
  * Decodes the frame at the start of buf (avail bytes).  Returns the frame

@@ -161,6 +161,28 @@ int tpl_parse(struct tpl *t, const char *exec, char *err, size_t errlen)
 	return 0;
 }
 
+int tpl_parse_schema(struct tpl *t, const char *schema, char *err, size_t errlen)
+{
+	char *exec = malloc(strlen(schema) + 3);
+	unsigned i;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (exec == NULL)
+		return tpl_fail(t, err, errlen, strerror(errno));
+	snprintf(exec, strlen(schema) + 3, "/ %s", schema); /* element 0: no program */
+	r = tpl_parse(t, exec, err, errlen);
+	free(exec);
+	for (i = 1; r == 0 && i < t->n; i++) {
+		if (t->el[i].type == TPL_LIT) {
+			snprintf(err, errlen, "'%s' is not a placeholder {N:TYPE}", t->el[i].str);
+			tpl_free(t);
+			r = -1;
+		}
+	}
+	return r;
+}
+
 void tpl_free(struct tpl *t)
 {
 	free(t->buf);

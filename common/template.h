@@ -64,6 +64,12 @@ struct tpl_argv {
  * empty, tpl_free harmless). */
 int tpl_parse(struct tpl *t, const char *exec, char *err, size_t errlen);
 
+/* Parses a native module's argument schema (poold/module.h): the same
+ * placeholders with no program and no literal; an expanded schema's
+ * argv[0] is "/" and placeholder N is argv[by_arg[N]].  0, or -1 with a
+ * reason in err. */
+int tpl_parse_schema(struct tpl *t, const char *schema, char *err, size_t errlen);
+
 void tpl_free(struct tpl *t);
 
 /* Checks a job's arguments against the template, the master's check

@@ -141,8 +141,8 @@ static int slot_assign(struct slot *s, struct job *j)
 	if (s->ring_len == 0)
 		s->head_since = ev_now(m->loop); /* an idle worker starts it at once */
 	j->sent = ev_now(m->loop);
-	s->out_len += proto_task_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code,
-	                                j->id, j->args, j->len);
+	s->out_len += proto_job_encode(s->out + s->out_len, s->out_cap - s->out_len, j->code, j->id,
+	                               j->attempts + 1u, j->args, j->len);
 	idx = s->ring_head + s->ring_len;
 	if (idx >= s->ring_cap)
 		idx -= s->ring_cap;

@@ -17,6 +17,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "master.h"
+#include "oplimits.h"
 #include "proctitle.h"
 
 static void usage(FILE *f)
@@ -24,8 +25,12 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: poold [-c FILE] [-t] [-v] [--version] [--help]\n"
+	    "       poold --check-module FILE.so\n"
 	    "  -c, --config FILE  read FILE (default: built-in defaults, files under ./poold.d)\n"
 	    "  -t, --test         check the configuration and exit (0 ok, 78 bad)\n"
+	    "      --check-module FILE.so\n"
+	    "                     report a native module's ABI, kinds and schemas, or why it\n"
+	    "                     cannot be loaded, and exit (0 ok, 78 bad)\n"
 	    "  -v, --verbose      log at debug level\n"
 	    "      --version      print the version and exit\n"
 	    "  -h, --help         print this help and exit\n");
@@ -34,9 +39,13 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct master *m, bool *test, bool *verbose)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"test", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"check-module", required_argument, NULL, 'M'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -57,6 +66,8 @@ static int parse_args(int argc, char **argv, struct master *m, bool *test, bool 
 		case 'h':
 			usage(stdout);
 			exit(POOLD_EXIT_OK);
+		case 'M':
+			exit(modcheck_run(optarg));
 		default:
 			usage(stderr);
 			return -1;
@@ -103,6 +114,8 @@ static void master_setup(struct master *m)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "out of memory");
 	if (board_init(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
+	if (job_log_setup() == -1)
+		master_setup_fail(m, POOLD_EXIT_OSERR, "log write lock: cannot create it");
 	if (journal_open(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	/* After the journal: replayed jobs keep their ids, other sources' follow. */
@@ -190,10 +203,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("poold %s starting: pid %d, %s, %u workers", POOLD_VERSION, (int)getpid(),
 	         m.config_path ? m.cfg.source : "built-in defaults", m.cfg.workers);
-	if (m.cfg.n_opkinds > 0) /* TODO(issue 11): cgroup v2 when delegated */
-		log_info(
-		    "operator kinds' limits by setrlimit: memory_max as RLIMIT_AS, tasks_max as "
-		    "RLIMIT_NPROC (per user), cpu_quota as RLIMIT_CPU, no core dumps; no cgroup");
+	(void)oplimits_setup(); /* before the first worker: it moves us */
+	oplimits_describe(err, sizeof(err));
+	log_info("%s", err);
 	proctitle_set_argv("poold: master", argc, argv);
 	master_setup(&m);
 	ev_run(m.loop, 0);

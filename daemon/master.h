@@ -552,4 +552,9 @@ void reload_run(struct master *m);
  */
 int reload_wait_valid(struct master *m, const char *err);
 
+/* ---- modcheck.c: poold --check-module FILE ---- */
+/* Reports on the module at path on stdout, or why it cannot be loaded on
+ * stderr.  Returns the exit code: 0, or 78 (POOLD_EXIT_CONFIG). */
+int modcheck_run(const char *path);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "oplimits.h"
 #include "worker.h"
 
 #define POOL_YOUNG       1.0  /* a death this soon after start counts as early */
@@ -60,6 +61,7 @@ static void slot_free(struct slot *s)
 	struct master *m = s->m;
 
 	ev_timer_stop(m->loop, &s->backoff_w);
+	oplimits_slot_remove(s->index);
 	m->slots[s->index] = NULL;
 	free(s->ring);
 	free(s->out);
@@ -92,6 +94,8 @@ static int slot_spawn(struct slot *s)
 		errno = saved;
 		return -1;
 	}
+	if (oplimits_slot_prepare(s->index) == -1)
+		log_warn("worker[%u]: cannot make its cgroup; its jobs get rlimits", s->index);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
@@ -232,6 +236,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	char how[96];
 
 	ev_child_stop(loop, w);
+	oplimits_slot_kill(s->index); /* what its jobs left, setsid or not */
 	describe_status(status, how, sizeof(how));
 	if (asked)
 		log_debug("worker[%u]: pid %d %s", s->index, (int)s->pid, how);

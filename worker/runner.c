@@ -59,11 +59,11 @@ static void runner_child(const struct runner_spec *spec, int in_fd, int out_fd, 
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    (err_fd >= 0 && dup2(err_fd, 2) < 0))
 		_exit(127);
-	close_range(3, ~0u, 0);
 	if (spec->lim != NULL && oplimits_apply_child(spec->lim) == -1) {
 		dprintf(2, "poold: cannot apply limits: %s\n", strerror(errno));
 		_exit(127);
 	}
+	close_range(3, ~0u, 0);
 	execve(spec->argv[0], spec->argv, spec->envp);
 	dprintf(2, "poold: exec %s: %s\n", spec->argv[0], strerror(errno));
 	_exit(127);
@@ -261,7 +261,7 @@ int runner_outcome(const struct runner_result *r, struct oplimits *lim, char *ms
 		snprintf(msg, len, "ran past its time limit; process group stopped");
 		return JOB_TIMEDOUT;
 	}
-	if (lim != NULL && lim->cgroup_fd >= 0 && oplimits_oom(lim)) {
+	if (lim != NULL && oplimits_oom(lim)) {
 		oplimits_bytes(lim->memory_max, bytes, sizeof(bytes));
 		snprintf(msg, len, "out of memory (memory_max %s)", bytes);
 		return JOB_FAILED;

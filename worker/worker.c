@@ -217,6 +217,7 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
 	ctx.cfg = w->cfg;
 	ctx.id = t->id;
+	ctx.attempt = t->attempt;
 	ctx.msg[0] = '\0';
 	if (kind == NULL) {
 		result = job_result(&ctx, JOB_FAILED, "no kind with code %u (removed by a reload?)",

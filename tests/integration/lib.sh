@@ -94,9 +94,14 @@ scale_us() {
 
 # wait_for CONDITION TIMEOUT [WHAT]: evaluates CONDITION (a shell command
 # string) every 50 ms until it succeeds; fails the test after TIMEOUT
-# seconds (fractions allowed).
+# seconds (fractions allowed), but never before WAIT_FLOOR (30 s): a
+# timeout only bounds how long a broken daemon keeps a test waiting, and a
+# machine at load 10 on 2 cores can be ten times slower than an idle one.
+# (A test that needs a timing property measures it and asserts it itself.)
+WAIT_FLOOR=${POOLD_TEST_WAIT_FLOOR:-30}
 wait_for() {
 	local cond=$1 timeout=${2:-10} what=${3:-$1} deadline
+	timeout=$(awk -v t="$timeout" -v f="$WAIT_FLOOR" 'BEGIN { print (t < f ? f : t) }')
 	deadline=$(($(now_us) + $(scale_us "$timeout")))
 	while :; do
 		if eval "$cond"; then
@@ -191,6 +196,34 @@ proc_age_ms() {
 	awk -v s="$start" -v u="$up" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%d", (u - s / hz) * 1000 }'
 }
 
+# blocked_in PID REGEX: PID sleeps in a kernel function that matches the
+# extended REGEX as a whole (/proc/PID/wchan): pipe_write for a writer held
+# by a full pipe (anon_pipe_write since Linux 6.x), unix_stream_read_generic for a reader of a socket.  A
+# condition for wait_for, instead of sleeping "until it surely blocked".
+blocked_in() {
+	local w
+	[[ $(proc_field "$1" 1) == S ]] || return 1
+	w=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+	[[ $w =~ ^($2)$ ]]
+}
+
+# session_comm SID COMM: the pid of the first process named COMM in the
+# session SID (a bg_run job's), empty if none.
+session_comm() {
+	session_procs "$1" | awk -v c="$2" '$3 == c { print $1; exit }'
+}
+
+# ctl_request_taken PID: true once the client PID (a poolctl that asked the
+# socket: wait, status) is waiting for its reply and the daemon has read
+# every request sent to $SOCK (no connection to it holds unread bytes):
+# its request has reached the daemon.
+ctl_request_taken() {
+	blocked_in "$1" 'unix_stream_read_generic|do_sys_poll|do_select|poll_schedule_timeout[.a-z0-9]*' ||
+		return 1
+	ss -xH state established |
+		awk -v p="$SOCK" '$4 == p { n++; if ($2 != 0) unread = 1 } END { exit !(n > 0 && !unread) }'
+}
+
 # bg_run CMD...: runs CMD in the background in a session of its own, so
 # that clean-up can stop it with everything it started.  CMD must be a
 # program, not a shell function: use bg_sh for pipelines.  The pid (also
@@ -213,9 +246,9 @@ bg_sh() {
 stream_jobs() {
 	export STREAM_FILE=$1 STREAM_CHUNKS=$2
 	bg_sh 'for i in $(seq 0 $((STREAM_CHUNKS - 1))); do
-	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p" "$STREAM_FILE"
+	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p;$(((i + 1) * 1000))q" "$STREAM_FILE"
 	sleep 0.1
-done | timeout 120 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+done | timeout 300 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
 }
 
 # expect_workers N: fills the array `pids` with the master's workers and
@@ -307,11 +340,11 @@ start_daemon() {
 	local start_line
 	[[ -f $CONF ]] || fail "start_daemon: no $CONF (call write_config first)"
 	[[ -z $MASTER_PID ]] || fail "start_daemon: a daemon is already running ($MASTER_PID)"
-	start_line=$( (wc -l <"$DLOG") 2>/dev/null || echo 0)
+	start_line=$(dlog_lines)
 	setsid "$POOLD" -c "$CONF" "$@" </dev/null >>"$DLOG" 2>&1 &
 	MASTER_PID=$!
 	SESSIONS+=("$MASTER_PID")
-	wait_for 'daemon_ready_since '"$start_line" 10 "the daemon's \"ready:\" line in $DLOG"
+	wait_for 'daemon_ready_since '"$start_line" 30 "the daemon's \"ready:\" line in $DLOG"
 	# setsid forks only when it is a process group leader, which a
 	# background command of a non-interactive shell never is; check.
 	grep -q "starting: pid $MASTER_PID," "$DLOG" ||
@@ -321,7 +354,7 @@ start_daemon() {
 # True once the daemon logged "ready:" after line FROM of $DLOG; fails the
 # test at once if the master died instead.
 daemon_ready_since() {
-	if tail -n +"$(($1 + 1))" "$DLOG" 2>/dev/null | grep -q 'ready:'; then
+	if dlog_since "$1" 'ready:'; then
 		return 0
 	fi
 	if ! alive "$MASTER_PID"; then
@@ -352,9 +385,10 @@ daemon_exit() {
 
 # ---- talking to the daemon ------------------------------------------------
 
-# pctl ARGS...: poolctl with our configuration, bounded by a timeout.
+# pctl ARGS...: poolctl with our configuration, bounded by a timeout
+# (PCTL_LIMIT seconds, 120 unless set, scaled).
 pctl() {
-	timeout -k 5 "$(awk -v k="$TIME_SCALE" 'BEGIN { print 120 * k }')" \
+	timeout -k 5 "$(awk -v s="${PCTL_LIMIT:-120}" -v k="$TIME_SCALE" 'BEGIN { print s * k }')" \
 		"$POOLCTL" -c "$CTL_CONF" "$@"
 }
 
@@ -362,7 +396,7 @@ pctl() {
 pctl_wait() {
 	local s
 	s=$(awk -v s="${1:-60}" -v k="$TIME_SCALE" 'BEGIN { printf "%d", s * k }')
-	pctl wait --timeout "${s}s" >"$T/wait.out" 2>>"$T/client.log"
+	PCTL_LIMIT=$((${1:-60} + 30)) pctl wait --timeout "${s}s" >"$T/wait.out" 2>>"$T/client.log"
 }
 
 # fifo_send LINE...: writes the lines into the FIFO, one write per call
@@ -477,7 +511,7 @@ gen_ids() {
 check_ids() {
 	local prefix=$1 n=$2 mode=${3:-once} missing dups
 	awk -v p="$prefix-" 'index($3, p) == 1 && NF == 3 { print substr($3, length(p) + 1) }' \
-		"$JOBLOG" | sort >"$T/ids.got"
+		"${IDS_LOG:-$JOBLOG}" | sort >"$T/ids.got"
 	seq 1 "$n" | sort >"$T/ids.want"
 	missing=$(sort -u "$T/ids.got" | comm -23 "$T/ids.want" - | wc -l)
 	dups=$(uniq -d "$T/ids.got" | wc -l)
@@ -493,6 +527,37 @@ check_ids() {
 	DUP_IDS=$dups
 }
 
+# joblog_check ERE: every line of $JOBLOG is a whole record (matches ERE)
+# or the fragment a writer killed in its write left on a line of its own:
+# the start of a record's header ("2026-11-22T01:23:45.123456Z job=12"),
+# or "HEADER job=N TEXT" with TEXT a proper prefix of the text of a whole
+# record of job N (its retry).  A line glued onto a fragment, torn or
+# forged is neither.  Sets JOBLOG_BAD and JOBLOG_FRAGMENTS, and writes
+# the whole records to $T/joblog.whole (for IDS_LOG= check_ids).
+joblog_check() {
+	local counts
+	grep -E -- "$1" "$JOBLOG" >"$T/joblog.whole"
+	grep -nvE -- "$1" "$JOBLOG" >"$T/joblog.other"
+	counts=$(awk '
+		function text(l) { return substr(l, index(l, " job=") + 5) }
+		FILENAME == ARGV[1] { t = text($0); id = t; sub(/ .*/, "", id)
+			all[id] = all[id] "\n" substr(t, length(id) + 2); next }
+		{
+			n = substr($0, 1, index($0, ":") - 1); l = substr($0, length(n) + 2)
+			g = l; gsub(/[0-9]/, "D", g); hdr = "DDDD-DD-DDTDD:DD:DD.DDDDDDZ job="
+			if (index(hdr, g) == 1 || (index(g, hdr) == 1 && substr(g, length(hdr) + 1) ~ /^D+$/)) {
+				frag++; next
+			}
+			if (index(g, hdr) == 1 && match(text(l), /^[0-9]+ /)) {
+				id = substr(text(l), 1, RLENGTH - 1); rest = substr(text(l), RLENGTH + 1)
+				if (index(all[id], "\n" rest) > 0) { frag++; next }
+			}
+			if (++bad <= 3) printf "bad line %d: %s\n", n, l > "/dev/stderr"
+		}
+		END { printf "%d %d\n", bad, frag }' "$T/joblog.whole" "$T/joblog.other")
+	read -r JOBLOG_BAD JOBLOG_FRAGMENTS <<<"$counts"
+}
+
 # Lines of the daemon's log matching an extended regex.
 dlog_has() {
 	grep -Eq -- "$1" "$DLOG"
@@ -502,6 +567,20 @@ dlog_has() {
 # (a ".poold-tmp.*" entry, or anything in a ".poold-tmp" directory).
 no_backup_tmp() {
 	[[ -z $(find "$1" \( -name '.poold-tmp.*' -o -path '*/.poold-tmp/*' \) -print) ]]
+}
+
+# dlog_lines: how many lines $DLOG has now, a mark for dlog_since.
+dlog_lines() {
+	local n
+	n=$(wc -l 2>/dev/null <"$DLOG") || n=0
+	echo "${n:-0}"
+}
+
+# dlog_since FROM REGEX: a line after line FROM of $DLOG matches the
+# extended REGEX.  (Not `tail | grep -q`: under pipefail, tail's SIGPIPE
+# after grep's early exit would turn a match into a failure.)
+dlog_since() {
+	grep -Eq -- "$2" < <(tail -n +"$(($1 + 1))" "$DLOG" 2>/dev/null)
 }
 
 # ---- the EXIT trap ----------------------------------------------------------
@@ -518,7 +597,7 @@ _cleanup() {
 
 	if [[ -n $MASTER_PID ]]; then
 		# A child that died must be reaped by the master promptly.
-		deadline=$(($(now_us) + $(scale_us 3)))
+		deadline=$(($(now_us) + $(scale_us 10)))
 		while z=$(zombie_children) && [[ -n $z ]] && (($(now_us) < deadline)); do
 			sleep 0.05
 		done
@@ -529,8 +608,8 @@ _cleanup() {
 				kill -CONT "$p" 2>/dev/null
 			done
 			kill -TERM "$MASTER_PID" 2>/dev/null
-			if ! wait_exit "$MASTER_PID" 20; then
-				problems+=("the master did not exit within 20 s of TERM; killed")
+			if ! wait_exit "$MASTER_PID" 30; then
+				problems+=("the master did not exit within 30 s of TERM; killed")
 				kill -KILL "$MASTER_PID" 2>/dev/null
 				wait_exit "$MASTER_PID" 5
 			elif ((WAIT_RC != 0)); then
@@ -545,7 +624,7 @@ _cleanup() {
 
 	# Nothing of any daemon's session may outlive it: no worker, no zombie.
 	for sid in "${SESSIONS[@]}"; do
-		deadline=$(($(now_us) + $(scale_us 3)))
+		deadline=$(($(now_us) + $(scale_us 10)))
 		while left=$(session_procs "$sid") && [[ -n $left ]] && (($(now_us) < deadline)); do
 			sleep 0.05
 		done

@@ -110,7 +110,7 @@ start_inst() {
 	setsid "$POOLD" -c "$(inst_dir "$name")/poold.ini" </dev/null >>"$log" 2>&1 &
 	pid=$!
 	INST_PID[$name]=$pid
-	wait_for "tail -n +$((from + 1)) '$log' | grep -q 'ready:' || ! alive $pid" 10 \
+	wait_for "grep -q 'ready:' < <(tail -n +$((from + 1)) '$log') || ! alive $pid" 30 \
 		"instance $name's \"ready:\" line"
 	alive "$pid" || fail "instance $name exited before it was ready (see $log)"
 }

@@ -94,12 +94,13 @@ json_in() {
 	jget "$j" "$1"
 }
 
-# cg_pids: the pids in poold.service's cgroup, one per line.
+# cg_pids: the pids in poold.service's cgroup and below (Delegate=: the
+# master moves into .../master, jobs run in .../slots), one per line.
 cg_pids() {
 	local cg
 	cg=$(prop poold.service ControlGroup)
 	[[ -n $cg ]] || return 0
-	sxq cat "/sys/fs/cgroup$cg/cgroup.procs" 2>/dev/null
+	sxq find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
 }
 
 # pool_is N MAIN: the service's cgroup holds exactly MAIN and N workers,

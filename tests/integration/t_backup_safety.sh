@@ -65,8 +65,8 @@ j=$(status_json)
 # Each failure with its reason, in the order sent (ids 1.. after the rejections).
 for b in "${bad[@]}"; do
 	path=${b%%|*} why=${b#*|}
-	grep -E "job [0-9]+ backup failed on worker\[[0-9]+\]: " "$DLOG" | grep -F -- "$path" |
-		grep -Eiq -- "$why" || fail "no failure with reason /$why/ for $path in the daemon log"
+	grep -Eiq -- "$why" < <(grep -E "job [0-9]+ backup failed on worker\[[0-9]+\]: " "$DLOG" |
+		grep -F -- "$path") || fail "no failure with reason /$why/ for $path in the daemon log"
 done
 
 # A safe backup still works, and only it is in the backup dir.
@@ -90,6 +90,8 @@ accepted=$(stat_of jobs.accepted)
 rc=$?
 ((rc == 65)) || fail "poolctl submit backup ../x exited $rc, not 65"
 grep -q "'\.\.'" "$T/client-dotdot.log" || fail "poolctl did not say why ../x was refused: $(cat "$T/client-dotdot.log")"
-sleep 0.2
+# `poolctl wait` first takes in every line already in the FIFO: had the
+# refused line been sent, it would be counted now.
+pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(stat_of jobs.accepted) == "$accepted" && $(stat_of jobs.rejected) == 2 ]] ||
 	fail "poolctl sent the refused line anyway"

@@ -3,6 +3,7 @@
 # started again; every job it had accepted runs after the restart
 # (at-least-once: some run twice), and with the FIFO held open meanwhile
 # (as poold.socket does) no line written by the client is lost either.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -33,7 +34,7 @@ wait_for '[[ -z $(session_procs "${SESSIONS[0]}") ]]' 20 "the old workers to exi
 start_daemon
 dlog_has "unfinished jobs of a previous run queued again" ||
 	fail "the restarted daemon replayed nothing from the journal"
-wait_exit "$submit" 60 || fail "the submitter did not finish"
+wait_exit "$submit" 180 || fail "the submitter did not finish"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 exec 9>&-
 check_ids c "$N" atleast

@@ -8,6 +8,7 @@
 # Before each kill the workers are stopped until the master reaches its
 # (small) queue_limit, so the kills land while it holds lines it has read
 # and not yet taken as jobs.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -15,6 +15,8 @@ closed_port 127.0.0.1
 fifo_send "net 127.0.0.1:$CLOSED_PORT"
 wait_accepted 301
 pctl_wait
+rc=$?
+((rc == 1)) || fail "poolctl wait exited $rc, not 1 (the net job to a closed port fails): $(cat "$T/wait.out")"
 pctl metrics >"$T/m.txt" || fail "poolctl metrics exited $?"
 for want in 'poold_jobs_total{task="log",outcome="done"} 300' \
 	'poold_jobs_total{task="net",outcome="failed"} 1' \

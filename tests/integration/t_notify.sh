@@ -21,6 +21,7 @@
 #   - a NOTIFY_SOCKET nobody listens on costs one warning, nothing more.
 #
 # Without NOTIFY_SOCKET nothing is sent at all: every other test runs so.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -43,11 +44,6 @@ listen() {
 	wait_for "grep -q 'listening on' '$err'" 10 "notify_listen to bind $1"
 	NL_START_MS=$(sed -n 's/.*(CLOCK_MONOTONIC \([0-9]*\) ms)$/\1/p' "$err")
 	[[ $NL_START_MS =~ ^[0-9]+$ ]] || fail "cannot read the listener's start time from $err"
-}
-
-# dlog_lines: the number of lines in $DLOG now (a mark for *_since).
-dlog_lines() {
-	wc -l <"$DLOG"
 }
 
 # notify_since FROM: the datagrams logged after line FROM of $DLOG, as
@@ -173,14 +169,24 @@ bad=$(texts_since "$from" 'STATUS=' | grep -Ev "^$status_re" | head -3)
 [[ -z $bad ]] || fail "STATUS= lines not of the expected form: $bad"
 texts_since "$from" 'STATUS=' | tail -1 | grep -q ' 0 queued, 100 done, ' ||
 	fail "the last STATUS= does not say 0 queued, 100 done: $(texts_since "$from" 'STATUS=' | tail -1)"
-times_since "$from" 'STATUS=' | gaps | check_gaps "STATUS= lines" 700 1500
+times_since "$from" 'STATUS=' | gaps | check_gaps "STATUS= lines" 0 1500
+smean=$(times_since "$from" 'STATUS=' | gaps | awk '{ s += $1; n++ } END { printf "%d", s / n }')
+((smean >= 800)) || fail "STATUS= every $smean ms on average, not about 1000"
 
 pings=$(count_since "$from" 'WATCHDOG=1$')
 ((pings >= 8)) || fail "only $pings WATCHDOG=1 in 3 s of STATUS= lines (one every 0.3 s expected)"
-times_since "$from" 'WATCHDOG=1$' | gaps | check_gaps "WATCHDOG=1 pings" 150 550
+# The times are those the listener read the datagrams at: on a busy
+# machine it may read two at once, so "too often" is judged on the mean
+# over the window, which that jitter does not move.  "Too rarely" allows
+# a gap late by as much as the master's loop was late with its 1 s
+# STATUS= tick in the same window (measured), so load cannot fail it but
+# a missed ping still does.
+late=$(times_since "$from" 'STATUS=' | gaps | awk '$1 > m { m = $1 } END { printf "%d", (m > 1000 ? m - 1000 : 0) }')
+times_since "$from" 'WATCHDOG=1$' | gaps | check_gaps "WATCHDOG=1 pings" 0 $((550 + late))
 mean=$(times_since "$from" 'WATCHDOG=1$' | gaps | awk '{ s += $1; n++ } END { printf "%d", s / n }')
-((mean >= 250 && mean <= 400)) || fail "WATCHDOG=1 every $mean ms on average, not about 300"
-log "STATUS= every second and WATCHDOG=1 every $mean ms"
+((mean >= 250 && mean <= 400 + late)) ||
+	fail "WATCHDOG=1 every $mean ms on average, not about 300 (the loop was up to $late ms late)"
+log "STATUS= every second and WATCHDOG=1 every $mean ms (the loop up to $late ms late)"
 
 # A wedged master sends nothing: its timers do not run.
 from=$(dlog_lines)
@@ -235,13 +241,20 @@ from=$(dlog_lines)
 wait_for 'dlog_has "watchdog: [0-9]+ jobs unfinished and none ended for .* not pinging systemd"' 5 \
 	"the master to log that it stops pinging the watchdog"
 stalled=$(dlog_lines)
-# Half a period for the last ping in flight, then nothing for over a second.
-sleep 0.2
-stalled_pings=$(count_since "$stalled" 'WATCHDOG=1$')
-wait_for '(($(count_since '"$stalled"' "STATUS=") >= 2))' 5 "STATUS= lines while the pool is wedged"
-sleep 0.3
-((stalled_pings == 0)) || fail "WATCHDOG=1 sent after the master said it stopped pinging"
-(($(count_since "$stalled" 'WATCHDOG=1$') == 0)) ||
+# One master sends both, in order, on one datagram socket: a ping sent
+# before the line above reaches the listener before the STATUS= that
+# follows the line, however late the listener reads.  So at most that one
+# ping in flight before the first STATUS= after the line, and none after
+# it for three ticks (over two seconds).
+wait_for '(($(count_since '"$stalled"' "STATUS=") >= 3))' 10 "STATUS= lines while the pool is wedged"
+notify_since "$stalled" | awk '
+	{ t = $0; sub(/^[0-9]+ [0-9]+ /, "", t) }
+	t ~ /^STATUS=/ { st++ }
+	t ~ /^WATCHDOG=1$/ { if (st) after++; else before++ }
+	END { printf "%d %d\n", before, after }' >"$T/stalled.pings"
+read -r stalled_before stalled_after <"$T/stalled.pings"
+((stalled_before <= 1)) || fail "$stalled_before WATCHDOG=1 after the master said it stopped pinging"
+((stalled_after == 0)) ||
 	fail "WATCHDOG=1 sent while every worker is stopped with jobs pending"
 last_ping=$(times_since "$start_from" 'WATCHDOG=1$' | tail -1)
 last_status=$(times_since "$stalled" 'STATUS=' | tail -1)
@@ -344,7 +357,10 @@ from=$(dlog_lines)
 NOTIFY_SOCKET=$T/nobody.sock WATCHDOG_USEC=$WATCHDOG_US start_daemon
 pctl submit noop || fail "poolctl submit exited $?"
 pctl_wait 30 || fail "poolctl wait exited $?"
-sleep 1.2 # a STATUS= and a few WATCHDOG=1 go nowhere
+# A STATUS= (every second) and a few WATCHDOG=1 go nowhere: wait until the
+# master's loop, which runs those timers, answers with an uptime past 2 s.
+wait_for 'awk -v u="$(stat_of uptime_seconds)" '"'"'BEGIN { exit !(u >= 2.2) }'"'"'' 30 \
+	"the master to be up for 2.2 s"
 stop_daemon
 ((DAEMON_RC == 0)) || fail "the master exited with code $DAEMON_RC without a notify listener"
 warnings=$(tail -n +"$((from + 1))" "$DLOG" | grep -c 'notify socket')

@@ -7,6 +7,7 @@
 #     the poold holding it is SIGKILLed, the next one claims it after
 #     claim_idle; once it has been delivered max_attempts (3) times it is
 #     moved instead ("delivered 3 times"), and never runs.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=redis_lib.sh

@@ -11,6 +11,9 @@ start_daemon
 gen_ids h "$N" >"$T/jobs.in"
 stream_jobs "$T/jobs.in" 20
 submit=$BG_PID
+seed=${POOLD_TEST_SEED:-$RANDOM}
+RANDOM=$seed
+log "seed $seed (POOLD_TEST_SEED=$seed repeats the pauses between HUPs)"
 for i in $(seq 1 25); do
 	write_config workers=$((i % 2 ? 5 : 3))
 	kill -HUP "$MASTER_PID"

@@ -4,6 +4,7 @@
 # fair shares, not all to the first worker that said hello.  The long job
 # is `net` to a loopback listener whose accept queue is full
 # (tests/tools/stall_listen.c): each one takes [net] timeout, 1 s.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 

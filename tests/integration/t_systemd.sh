@@ -26,6 +26,7 @@
 # Prints "SKIP: reason" and passes where it cannot run: not root, no
 # cgroup2, no systemd or util-linux tools, PID 1 is systemd itself, or a
 # sanitizer build (the unit's seccomp filter stops LeakSanitizer's ptrace).
+# ctest-labels: slow
 # shellcheck source=systemd_lib.sh
 . "$(dirname "$0")/systemd_lib.sh"
 

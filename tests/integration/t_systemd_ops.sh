@@ -23,6 +23,7 @@
 #     from the host's IPC namespace (the unit is not PrivateIPC=): a member
 #     of group poold submits through it with `poolctl submit --mq` and
 #     mq_send, anyone else is refused, and RemoveIPC= removes it at stop.
+# ctest-labels: slow
 SRC=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 # shellcheck source=systemd_lib.sh
 . "$(dirname "$0")/systemd_lib.sh"

@@ -17,7 +17,10 @@ kill -STOP "$stuck"
 gen_ids t 200 | pctl submit - || fail "poolctl submit - exited $?"
 wait_accepted 200
 wait_for 'dlog_has "past its limit of 1.0 s"' 10 "the master to stop the stuck worker"
-pctl_wait || true
+pctl_wait 60
+rc=$?
+((rc == 1)) || fail "poolctl wait exited $rc, not 1 (a job timed out): $(cat "$T/wait.out")"
+grep -q "^waited [0-9]* failed 1$" "$T/wait.out" || fail "wait did not report the timed-out job: $(cat "$T/wait.out")"
 j=$(status_json)
 [[ $(jget "$j" tasks.log.timed_out) == 1 ]] || fail "not exactly one job timed out: $j"
 [[ $(jget "$j" tasks.log.done) == 199 ]] || fail "the other 199 jobs did not all run: $j"

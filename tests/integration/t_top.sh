@@ -3,6 +3,7 @@
 # and each worker with the job it runs, refreshes every second from the
 # shared scoreboard, and keeps showing it while the master is stopped
 # (it reads shared memory, not the master).
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -20,14 +21,31 @@ j=$(status_json)
 done_now=$(jget "$j" jobs.done)
 held=$(slot_field "$j" 0 in_flight)
 
+# tmux runs top in a server of its own (a daemon, in its own session): its
+# pid is kept, and the server is ended at exit by that pid, whether or not
+# it is still there (it ends by itself once top exits).
 S=poold-top-$$
-tmux -L "$S" new-session -d -s "$S" -x 110 -y 30 "$POOLCTL -c $CONF top"
-AT_EXIT+=("tmux -L '$S' kill-server")
+tmux -L "$S" new-session -d -s "$S" -x 110 -y 30 "$POOLCTL -c $CONF top" ||
+	fail "tmux new-session exited $?"
+TMUX_PID=$(tmux -L "$S" display-message -p '#{pid}') || fail "tmux does not give its server's pid"
+[[ $TMUX_PID =~ ^[0-9]+$ ]] || fail "tmux gave '$TMUX_PID' as its server's pid"
+stop_tmux() { # (runs in the EXIT trap: returns 1 rather than fail)
+	alive "$TMUX_PID" || return 0
+	kill -TERM "$TMUX_PID"
+	for _ in $(seq 200); do
+		alive "$TMUX_PID" || return 0
+		sleep 0.05
+	done
+	echo "$TEST_NAME: the tmux server $TMUX_PID did not exit within 10 s of TERM" >&2
+	return 1
+}
+AT_EXIT+=(stop_tmux)
 screen() { tmux -L "$S" capture-pane -p -t "$S"; }
-wait_for 'screen | grep -q "^WORKER"' 10 "top to draw its table"
+on_screen() { grep -Eq -- "$1" < <(screen); }
+wait_for 'on_screen "^WORKER"' 30 "top to draw its table"
 # The scoreboard is rewritten ten times a second, so top's first screen may
 # predate the last jobs; it must show them within a refresh or two.
-wait_for 'screen | grep -q "jobs: 40 accepted, $done_now done"' 5 "top to show the totals"
+wait_for 'on_screen "jobs: 40 accepted, $done_now done"' 30 "top to show the totals"
 screen >"$T/screen1"
 grep -Eq "^ +0 +$stuck busy +$held +[0-9]+ log " "$T/screen1" ||
 	fail "top does not show worker 0 busy with $held log jobs: $(cat "$T/screen1")"
@@ -35,16 +53,17 @@ grep -Eq "^ +1 +${pids[1]} idle " "$T/screen1" || fail "top does not show worker
 
 # It refreshes: the running time of the stuck job grows.
 t1=$(awk '$1 == 0 { print $7 }' "$T/screen1")
-sleep 2.2
-t2=$(screen | awk '$1 == 0 { print $7 }')
-[[ ${t1%s} < ${t2%s} || ${#t2} -gt ${#t1} ]] || fail "top did not refresh ($t1 then $t2)"
+[[ $t1 =~ ^[0-9.]+s$ ]] || fail "no running time for worker 0 on the screen: $(cat "$T/screen1")"
+grew() {
+	t2=$(awk '$1 == 0 { print $7 }' < <(screen))
+	[[ $t2 =~ ^[0-9.]+s$ ]] && awk -v a="${t1%s}" -v b="${t2%s}" 'BEGIN { exit !(b > a) }'
+}
+wait_for grew 30 "the running time of worker 0's job to grow past $t1 on top's screen"
 
-# The master stopped: top still draws (from shared memory) and says so.
+# The master stopped: top still draws (from shared memory) and says so
+# (once the scoreboard is more than 2 s old).
 kill -STOP "$MASTER_PID"
-sleep 3.2
-s=$(screen)
-[[ $s == *"master not updating"* ]] || fail "top does not notice a stalled master: $s"
+wait_for 'on_screen "master not updating"' 30 "top to notice the stalled master"
 kill -CONT "$MASTER_PID"
 kill -CONT "$stuck"
 pctl_wait || fail "poolctl wait exited $?"
-true

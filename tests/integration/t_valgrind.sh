@@ -36,8 +36,11 @@ echo hello >"$ALLOW_DIR/file.txt"
 	echo "net 127.0.0.1:1"
 } | pctl submit - || fail "poolctl submit - exited $?"
 pctl_wait 120
+rc=$?
+((rc == 1)) || fail "poolctl wait exited $rc, not 1 (the net job to port 1 fails): $(cat "$T/wait.out")"
+mark=$(dlog_lines)
 kill -HUP "$MASTER_PID"
-sleep 1
+wait_for "dlog_since $mark 'reload: .* read'" 60 "the master to log the reload"
 stop_daemon TERM 60
 ((DAEMON_RC == 0)) || fail "poold under valgrind exited $DAEMON_RC: $(cat "$T"/valgrind.*.log)"
 check_ids v 2000 once

@@ -33,7 +33,12 @@ kill_worker STOP "$w"
 gen_ids r "$N" | pctl submit - || fail "poolctl submit - exited $?"
 bg_sh 'exec timeout 60 "$POOLCTL" -c "$CONF" wait >"$T/wait-bg.out" 2>>"$T/client.log"'
 waiter=$BG_PID
-sleep 0.5 # for the wait request to reach the daemon
+# Until the daemon has read the wait request (poolctl sleeps on its reply,
+# nothing unread on the socket); no guess at how long that takes.
+wait_for '[[ -n $(session_comm "$waiter" poolctl) ]]' 30 "poolctl wait to start"
+# shellcheck disable=SC2034 # used in the wait_for condition
+wpid=$(session_comm "$waiter" poolctl)
+wait_for 'ctl_request_taken "$wpid" || ! alive "$wpid"' 30 "the wait request to reach the daemon"
 alive "$waiter" || fail "poolctl wait returned while the worker was stopped: $(cat "$T/wait-bg.out")"
 kill_worker CONT "$w"
 wait_exit "$waiter" 60 || fail "poolctl wait did not return"

@@ -12,11 +12,19 @@
  *   FAULT_FORK_FROM=N    fork() number N (1 = the first) and the
  *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN
  *   FAULT_MEMFD=1        memfd_create() fails with EMFILE
+ *   FAULT_TEAR_PATH=S    the first write() of over one byte to a file whose
+ *   FAULT_TEAR_MARK=F    path contains S, among all processes (the one
+ *                        that creates file F, O_EXCL), writes only the
+ *                        first half of its bytes and then SIGKILLs its
+ *                        own process: a writer killed in its write, as
+ *                        the kernel leaves it between two pages
  *
  * Never linked into poold: tests start the real binary with LD_PRELOAD.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +87,21 @@ int memfd_create(const char *name, unsigned flags)
 	return real(name, flags);
 }
 
+/* FAULT_TEAR_*: true (once, whoever creates the mark) for this write. */
+static int fault_tear(int fd, size_t n)
+{
+	const char *mark = getenv("FAULT_TEAR_MARK");
+	int m;
+
+	if (n < 2 || mark == NULL || !fault_path("FAULT_TEAR_PATH", fd))
+		return 0;
+	m = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (m < 0)
+		return 0;
+	close(m);
+	return 1;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	ssize_t (*real)(int, const void *, size_t) =
@@ -87,6 +110,11 @@ ssize_t write(int fd, const void *buf, size_t n)
 	if (fault_eio(fd)) {
 		errno = EIO;
 		return -1;
+	}
+	if (fault_tear(fd, n)) {
+		if (real(fd, buf, n / 2) >= 0)
+			kill(getpid(), SIGKILL);
+		abort();
 	}
 	return real(fd, buf, n);
 }

@@ -511,6 +511,7 @@ static void test_concurrent_children(void **state)
 	int c, status;
 
 	snprintf(path, sizeof(path), "%s/concurrent.log", fx->dir);
+	assert_int_equal(job_log_setup(), 0); /* as the master does: the workers' lock */
 	for (c = 0; c < CHILDREN; c++) {
 		pids[c] = fork();
 		assert_true(pids[c] >= 0);

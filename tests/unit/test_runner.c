@@ -6,7 +6,7 @@
  * and the sleep it forked (checked by pid), also when the script ignores
  * TERM; leftovers of a script that ended; the memory_max rlimit.
  */
-/* test-sources: worker/runner.c worker/oplimits.c */
+/* test-sources: worker/runner.c worker/oplimits.c worker/oplimits_cg.c */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -27,6 +27,7 @@ struct job_ctx {
 	const void *conf;        /* the kind's own section (its struct), NULL if none */
 	void *state;             /* the kind's per-worker state, NULL if none */
 	uint64_t id;             /* job id, for lines the job writes */
+	unsigned attempt;        /* 1, then 2 after a worker died holding it, ... */
 	char msg[PROTO_MSG_MAX]; /* reason of a failure, or what a success found */
 };
 
@@ -148,5 +149,12 @@ int job_op_check(const void *data, const char *args, size_t len, char *err, size
  * file again.  NULL is harmless.
  */
 void job_log_reopen(void *state);
+
+/*
+ * Makes the lock that serialises the `log` kind's writes across workers
+ * (a robust mutex in shared memory, see job_log.c); the master calls it
+ * once before it forks the first worker.  Returns 0, or -1 with errno set.
+ */
+int job_log_setup(void);
 
 #endif

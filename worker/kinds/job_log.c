@@ -16,14 +16,28 @@
  * U+2060-U+2064, U+FEFF, U+FFF9-U+FFFB) become \uHHHH.  Other bytes from
  * 0x80 up pass through (UTF-8).
  *
+ * A write(2) to a regular file is not atomic against SIGKILL: the kernel
+ * copies page by page and stops between pages when a fatal signal is
+ * pending, so a worker killed in its write can leave the start of its
+ * line without the newline.  The writes of all workers are therefore
+ * serialised by one robust process-shared mutex (job_log_setup, made by
+ * the master before the first fork): the kernel marks it "owner died"
+ * when its holder dies, even by SIGKILL, so the next writer, before it
+ * writes, checks the file's last byte and starts with a newline if it is
+ * not one.  A fragment so left stays, on a line of its own, and is a
+ * prefix of the same job's whole line written by its retry.
+ *
  * It runs once per job on the hot path, so it must not allocate, stat,
  * or open and close the file per job; and like every handler it must not
  * exit or crash: every failure is a JOB_FAILED with a reason.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +94,39 @@ static struct {
 	size_t len;
 	char text[JOB_LOG_SECONDS_MAX];
 } job_log_clock;
+
+/* The workers' write lock, shared and robust (job_log_setup); NULL in a
+ * process that never made it (unit tests): writes then go unlocked. */
+static pthread_mutex_t *job_log_lock;
+
+int job_log_setup(void)
+{
+	pthread_mutexattr_t a;
+	pthread_mutex_t *m;
+	int r;
+
+	if (job_log_lock != NULL)
+		return 0;
+	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	r = pthread_mutexattr_init(&a);
+	if (r == 0) {
+		r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		if (r == 0)
+			r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+		if (r == 0)
+			r = pthread_mutex_init(m, &a);
+		pthread_mutexattr_destroy(&a);
+	}
+	if (r != 0) {
+		munmap(m, sizeof(*m));
+		errno = r;
+		return -1;
+	}
+	job_log_lock = m;
+	return 0;
+}
 
 int job_log_check(const char *args, size_t len, char *err, size_t errlen)
 {
@@ -253,37 +300,92 @@ static int job_log_open(struct job_ctx *ctx)
 		return job_result(ctx, JOB_FAILED, "no [log] file configured");
 	/* Its directory may be writable by others (/var/log): no symlink,
 	 * FIFO or second hard link planted at the name is written through. */
-	fd = fsutil_open_file(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+	fd = fsutil_open_file(path, O_RDWR | O_APPEND | O_CREAT, 0640);
+	if (fd < 0 && errno == EACCES) /* unreadable: see job_log_ends_line */
+		fd = fsutil_open_file(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
 	if (fd < 0)
 		return job_result(ctx, JOB_FAILED, "open %s: %s", path, fsutil_why(errno));
 	*(int *)ctx->state = fd;
 	return JOB_OK;
 }
 
+/* True if the file ends with a newline or is empty; false if not, or if
+ * it cannot be read (a descriptor opened write-only), which costs at most
+ * an empty line. */
+static bool job_log_ends_line(int fd)
+{
+	struct stat st;
+	char c;
+
+	if (fstat(fd, &st) == -1)
+		return false;
+	if (st.st_size == 0)
+		return true;
+	return pread(fd, &c, 1, st.st_size - 1) == 1 && c == '\n';
+}
+
 /*
- * Writes the line with one write(2), the only way lines from many workers
- * stay whole.  A failed or short write is never completed with a second
- * write of the rest (that part could land after another worker's line);
- * after a short write a lone newline is tried so the next line starts on
- * a line of its own.  On any failure the descriptor is dropped, so the
- * next job opens the file afresh (a remounted disk, a deleted file).
+ * Appends the line (n bytes, newline included) under the workers' lock
+ * and returns what write(2) returned for it.  If the lock's last holder
+ * died (a worker killed in its write, see the top of this file) and the
+ * file does not end with a newline, one goes out first, in the same
+ * write, from line[-1], which the caller must provide.  A short write is
+ * followed, still under the lock, by a lone newline (best effort) so the
+ * next line starts on a line of its own.  Without the lock (no
+ * job_log_setup: unit tests) the write goes out as it is; if locking
+ * fails, the end is checked anyway (without the lock, a writer may see
+ * another's line half copied and add an empty line: harmless).
  */
-static int job_log_write(struct job_ctx *ctx, const char *line, size_t n)
+static ssize_t job_log_append(int fd, char *line, size_t n)
+{
+	bool locked = false, check = false, nl = false;
+	ssize_t w, e;
+	int r;
+
+	if (job_log_lock != NULL) {
+		r = pthread_mutex_lock(job_log_lock);
+		locked = r == 0 || r == EOWNERDEAD;
+		check = r != 0;
+		if (r == EOWNERDEAD)
+			pthread_mutex_consistent(job_log_lock);
+	}
+	if (check && !job_log_ends_line(fd)) {
+		*--line = '\n';
+		n++;
+		nl = true;
+	}
+	do {
+		w = write(fd, line, n);
+	} while (w < 0 && errno == EINTR);
+	e = errno;
+	if (w >= 0 && w < (ssize_t)n && write(fd, "\n", 1) < 0)
+		e = errno; /* best effort: it only ends the torn line */
+	if (locked)
+		pthread_mutex_unlock(job_log_lock);
+	errno = (int)e;
+	return nl && w > 0 ? w - 1 : w;
+}
+
+/*
+ * Writes the line with one write(2) (job_log_append), the only way lines
+ * from many workers stay whole.  A failed or short write is never
+ * completed with a second write of the rest (that part could land after
+ * another worker's line).  On any failure the descriptor is dropped, so
+ * the next job opens the file afresh (a remounted disk, a deleted file).
+ * line[-1] must be writable.
+ */
+static int job_log_write(struct job_ctx *ctx, char *line, size_t n)
 {
 	const char *path = job_log_path(ctx);
 	int *log_fd = ctx->state;
-	ssize_t w, nl;
+	ssize_t w;
 	int err;
 
-	do {
-		w = write(*log_fd, line, n);
-	} while (w < 0 && errno == EINTR);
+	w = job_log_append(*log_fd, line, n);
 	if (w == (ssize_t)n)
 		return JOB_OK;
 	err = errno;
 	if (w >= 0) {
-		nl = write(*log_fd, "\n", 1);
-		(void)nl; /* best effort: it only ends the torn line */
 		job_log_reopen(log_fd);
 		return job_result(ctx, JOB_FAILED, "write %s: short write (%zd of %zu bytes)", path,
 		                  w, n);
@@ -294,7 +396,7 @@ static int job_log_write(struct job_ctx *ctx, const char *line, size_t n)
 
 int job_log_run(struct job_ctx *ctx, const char *args, size_t len)
 {
-	char line[JOB_LOG_LINE_MAX];
+	char line[1 + JOB_LOG_LINE_MAX]; /* line[0] for job_log_append */
 	size_t n;
 
 	ctx->msg[0] = '\0';
@@ -305,8 +407,8 @@ int job_log_run(struct job_ctx *ctx, const char *args, size_t len)
 		return job_result(ctx, JOB_FAILED, "no descriptor slot for [log] file");
 	if (*(int *)ctx->state < 0 && job_log_open(ctx) != JOB_OK)
 		return JOB_FAILED;
-	n = job_log_format(line, ctx->id, args, len);
-	return job_log_write(ctx, line, n);
+	n = job_log_format(line + 1, ctx->id, args, len);
+	return job_log_write(ctx, line + 1, n);
 }
 
 static void job_log_describe(const void *conf, char *out, size_t len)

@@ -45,6 +45,8 @@ static int job_op_ready(struct job_op_state *st, const struct opkind *k, struct 
 	                                                             : ctx->cfg->job_timeout_ms,
 	                            .cgroup_fd = -1};
 	st->res.pid = 0;
+	if (oplimits_cgroup_open(&st->lim, k->name) == -1 && errno != ENOTSUP)
+		log_warn("kind %s: cannot set up its cgroup; rlimits instead", k->name);
 	if (!k->resident && (st->ring = malloc(k->output > 0 ? k->output : 1)) == NULL)
 		return -1;
 	st->ready = true;

@@ -11,10 +11,11 @@
 
 #include "ctl.h"
 #include "jobs.h"
+#include "modkind.h"
 #include "opkind.h"
 
 extern const struct job_kind job_kind_noop, job_kind_log, job_kind_backup, job_kind_net,
-    job_kind_op;
+    job_kind_op, job_kind_mod;
 
 /* The built-in kinds, then the operator kinds' rows (jobs_install). */
 static const struct job_kind *jobs_table[JOBS_MAX] = {
@@ -48,13 +49,35 @@ static size_t jobs_op_index(const char *name)
 	return i;
 }
 
+/* The name of operator kind i of cfg, then of its module kinds. */
+static const char *jobs_extra_name(const struct config *cfg, size_t i)
+{
+	return i < cfg->n_opkinds ? cfg->opkinds[i]->name : cfg->modkinds[i - cfg->n_opkinds]->name;
+}
+
+/* Row i made from the operator or module kind of cfg with its name (the
+ * row's data is NULL if there is none any more). */
+static void jobs_extra_row(const struct config *cfg, size_t i)
+{
+	const struct opkind *k = opkind_find(cfg, jobs_op_names[i]);
+	const struct modkind *mk = modkind_find(cfg, jobs_op_names[i]);
+
+	if (k != NULL || mk != NULL)
+		jobs_op_rows[i] = k != NULL ? job_kind_op : job_kind_mod;
+	jobs_op_rows[i].name = jobs_op_names[i];
+	jobs_op_rows[i].data = k != NULL ? (const void *)k : (const void *)mk;
+	jobs_op_rows[i].code = k != NULL ? k->code : mk != NULL ? mk->code : 0;
+	if (mk != NULL)
+		jobs_op_rows[i].batch_done = mk->batch;
+}
+
 int jobs_install(const struct config *cfg, char *err, size_t errlen)
 {
-	const struct opkind *k;
-	size_t i, n = jobs_n;
+	size_t i, n = jobs_n, extra = cfg->n_opkinds + cfg->n_modkinds;
+	const char *name;
 
-	for (i = 0; i < cfg->n_opkinds; i++)
-		n += jobs_op_index(cfg->opkinds[i]->name) == jobs_n;
+	for (i = 0; i < extra; i++)
+		n += jobs_op_index(jobs_extra_name(cfg, i)) == jobs_n;
 	if (n > JOBS_MAX) {
 		snprintf(err, errlen,
 		         "%zu job kinds made since start, over %d (removed kinds keep their "
@@ -62,21 +85,18 @@ int jobs_install(const struct config *cfg, char *err, size_t errlen)
 		         n, JOBS_MAX);
 		return -1;
 	}
-	for (i = 0; i < cfg->n_opkinds; i++) {
-		k = cfg->opkinds[i];
-		if (jobs_op_index(k->name) < jobs_n)
+	for (i = 0; i < extra; i++) {
+		name = jobs_extra_name(cfg, i);
+		if (jobs_op_index(name) < jobs_n)
 			continue;
 		jobs_op_rows[jobs_n] = job_kind_op;
-		snprintf(jobs_op_names[jobs_n], sizeof(jobs_op_names[0]), "%s", k->name);
+		snprintf(jobs_op_names[jobs_n], sizeof(jobs_op_names[0]), "%s", name);
 		jobs_op_rows[jobs_n].name = jobs_op_names[jobs_n];
 		jobs_table[jobs_n] = &jobs_op_rows[jobs_n];
 		jobs_n++;
 	}
-	for (i = JOBS_BUILTIN; i < jobs_n; i++) {
-		k = opkind_find(cfg, jobs_op_rows[i].name);
-		jobs_op_rows[i].data = k;
-		jobs_op_rows[i].code = k != NULL ? k->code : 0;
-	}
+	for (i = JOBS_BUILTIN; i < jobs_n; i++)
+		jobs_extra_row(cfg, i);
 	return 0;
 }
 
@@ -166,8 +186,10 @@ unsigned jobs_timeout_ms(const struct job_kind *kind, const struct config *cfg)
 	unsigned ms = 0;
 	const char *conf = jobs_conf(cfg, kind);
 
-	if (kind->check_data != NULL && kind->data != NULL)
+	if (kind->run == job_op_run && kind->data != NULL)
 		ms = ((const struct opkind *)kind->data)->timeout_ms;
+	else if (kind->check_data != NULL && kind->data != NULL) /* a module kind */
+		ms = ((const struct modkind *)kind->data)->mod->timeout_ms;
 	else if (kind->timeout_at != 0 && conf != NULL)
 		memcpy(&ms, conf + kind->timeout_at, sizeof(ms));
 	return ms != 0 ? ms : cfg->job_timeout_ms;

@@ -43,6 +43,7 @@ static int op_resident_start(struct op_resident *h, const struct opkind *k,
 	h->out_fd = out[0];
 	h->len = 0;
 	h->kill_ms = kill_ms;
+	h->lim = lim;
 	h->pidfd = h->pid > 0 ? (int)syscall(SYS_pidfd_open, h->pid, 0) : -1;
 	if (h->pid > 0 && h->pidfd >= 0) {
 		log_info("kind %s: resident handler %s started, pid %d", k->name, argv[0],
@@ -75,6 +76,7 @@ void op_resident_stop(struct op_resident *h, bool now)
 		op_resident_ended(h, (int)h->kill_ms);
 	}
 	kill(-h->pid, SIGKILL); /* the group, leftovers too: the zombie holds the id */
+	oplimits_kill(h->lim);  /* and what left the group */
 	while (waitpid(h->pid, &status, 0) == -1 && errno == EINTR)
 		;
 	close(h->out_fd);

@@ -38,7 +38,8 @@
 struct op_resident {
 	pid_t pid; /* 0: not running */
 	int pidfd, in_fd, out_fd;
-	unsigned kill_ms; /* TERM to KILL when stopping it */
+	unsigned kill_ms;           /* TERM to KILL when stopping it */
+	const struct oplimits *lim; /* its cgroup, killed with it */
 	char buf[OP_RESIDENT_LINE_MAX];
 	size_t len;
 };

@@ -1,0 +1,254 @@
+/*
+ * [module.NAME] sections (modkind.h): file, code and timeout as written,
+ * then, once the whole file is read, each module's declaration read from
+ * its file (modfile.h: no code of it runs here) and made into kinds whose
+ * codes follow the section's code in the order the module declares them.
+ * A reload that changes a section, or finds a module's file changed on
+ * disk, replaces the workers (they hold the old code).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_section.h"
+#include "config_values.h"
+#include "jobs.h"
+#include "modfile.h"
+#include "modkind.h"
+
+#define MODKIND_PREFIX "module."
+
+static const char *const modkind_keys[MODK_N] = {"file", "code", "timeout"};
+
+bool modkind_section(const char *section)
+{
+	return strncmp(section, MODKIND_PREFIX, strlen(MODKIND_PREFIX)) == 0 &&
+	       opkind_name_ok(section + strlen(MODKIND_PREFIX));
+}
+
+static struct modconf *modkind_module(struct config *cfg, const char *name, char *reason,
+                                      size_t rlen)
+{
+	struct modconf *m;
+	unsigned i;
+
+	for (i = 0; i < cfg->n_modules; i++)
+		if (strcmp(cfg->modules[i]->name, name) == 0)
+			return cfg->modules[i];
+	if (cfg->n_modules == CONFIG_MAX_MODULES) {
+		snprintf(reason, rlen, "more than %d [module.NAME] sections", CONFIG_MAX_MODULES);
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		snprintf(reason, rlen, "out of memory");
+		return NULL;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	cfg->modules[cfg->n_modules++] = m;
+	return m;
+}
+
+static int modkind_value(struct config *cfg, struct modconf *m, int key, const char *v,
+                         char *reason, size_t rlen)
+{
+	unsigned long n;
+
+	switch (key) {
+	case MODK_FILE:
+		if (config_resolve(cfg->basedir, v, m->file, sizeof(m->file)) == 0)
+			return 0;
+		snprintf(reason, rlen, "path too long (more than %d characters)", PATH_MAX - 1);
+		return -1;
+	case MODK_CODE:
+		if (config_number(v, 1, 2000000000UL, &n, reason, rlen) < 0)
+			return -1;
+		m->code = (uint32_t)n;
+		return 0;
+	default: /* MODK_TIMEOUT */
+		if (config_parse_duration(v, &m->timeout_ms) == 0)
+			return 0;
+		snprintf(reason, rlen, "'%s' is not a duration (250ms, 3s, 2m, 1h)", v);
+		return -1;
+	}
+}
+
+int modkind_set(struct config *cfg, const char *section, const char *key, const char *value,
+                char *reason, size_t rlen)
+{
+	struct modconf *m;
+	int i;
+
+	for (i = 0; i < MODK_N && strcmp(modkind_keys[i], key) != 0; i++)
+		;
+	if (i == MODK_N) {
+		snprintf(reason, rlen, "unknown key '%s' in [%s]", key, section);
+		return -1;
+	}
+	m = modkind_module(cfg, section + strlen(MODKIND_PREFIX), reason, rlen);
+	if (m == NULL)
+		return -1;
+	if (m->raw[i] != NULL) {
+		snprintf(reason, rlen, "duplicate key '%s' in [%s]", key, section);
+		return -1;
+	}
+	m->raw[i] = strdup(value);
+	if (m->raw[i] == NULL) {
+		snprintf(reason, rlen, "out of memory");
+		return -1;
+	}
+	return modkind_value(cfg, m, i, value, reason, rlen);
+}
+
+const struct modkind *modkind_find(const struct config *cfg, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->n_modkinds; i++)
+		if (strcmp(cfg->modkinds[i]->name, name) == 0)
+			return cfg->modkinds[i];
+	return NULL;
+}
+
+/* Does k clash with a kind made before it (built-in, operator, module)? */
+static int modkind_clash(const struct config *cfg, const struct modkind *k, char *reason,
+                         size_t rlen)
+{
+	const struct job_kind *b;
+	char why[256];
+	unsigned i;
+
+	b = jobs_builtin(k->name, k->code, why, sizeof(why));
+	for (i = 0; b == NULL && i < cfg->n_opkinds; i++)
+		if (strcmp(cfg->opkinds[i]->name, k->name) == 0 ||
+		    cfg->opkinds[i]->code == k->code) {
+			snprintf(reason, rlen,
+			         "[module.%s] kind %s code %u: [kind.%s] (code %u) has %s",
+			         k->mod->name, k->name, k->code, cfg->opkinds[i]->name,
+			         cfg->opkinds[i]->code,
+			         cfg->opkinds[i]->code == k->code ? "this code" : "this name");
+			return -1;
+		}
+	for (i = 0; b == NULL && cfg->modkinds[i] != k; i++)
+		if (strcmp(cfg->modkinds[i]->name, k->name) == 0 ||
+		    cfg->modkinds[i]->code == k->code) {
+			snprintf(
+			    reason, rlen,
+			    "[module.%s] kind %s code %u: kind %s of [module.%s] (code %u) has %s",
+			    k->mod->name, k->name, k->code, cfg->modkinds[i]->name,
+			    cfg->modkinds[i]->mod->name, cfg->modkinds[i]->code,
+			    cfg->modkinds[i]->code == k->code ? "this code" : "this name");
+			return -1;
+		}
+	if (b != NULL)
+		snprintf(reason, rlen,
+		         "[module.%s] kind %s code %u: the built-in kind %s (code %u) has %s",
+		         k->mod->name, k->name, k->code, b->name, b->code,
+		         b->code == k->code ? "this code" : "this name");
+	return b != NULL ? -1 : 0;
+}
+
+/* Reads module m's file and makes its kinds. */
+static int modkind_load(struct config *cfg, struct modconf *m, char *reason, size_t rlen)
+{
+	struct modkind *k;
+	char why[PATH_MAX + 256];
+	unsigned i;
+
+	if (m->raw[MODK_FILE] == NULL || m->raw[MODK_CODE] == NULL) {
+		snprintf(reason, rlen, "[module.%s] needs file and code", m->name);
+		return -1;
+	}
+	if (stat(m->file, &m->st) == -1) {
+		snprintf(reason, rlen, "[module.%s] file %s: %s", m->name, m->file,
+		         strerror(errno));
+		return -1;
+	}
+	if (modfile_read(m->file, &m->decl, why, sizeof(why)) == -1) {
+		snprintf(reason, rlen, "[module.%s] %s", m->name, why);
+		return -1;
+	}
+	for (i = 0; i < m->decl.nkinds; i++) {
+		if (cfg->n_opkinds + cfg->n_modkinds == CONFIG_MAX_OPKINDS) {
+			snprintf(reason, rlen,
+			         "[module.%s]: more than %d operator and module kinds", m->name,
+			         CONFIG_MAX_OPKINDS);
+			return -1;
+		}
+		k = calloc(1, sizeof(*k));
+		if (k == NULL) {
+			snprintf(reason, rlen, "out of memory");
+			return -1;
+		}
+		cfg->modkinds[cfg->n_modkinds++] = k;
+		*k = (struct modkind){.mod = m,
+		                      .index = i,
+		                      .name = m->decl.kinds[i].name,
+		                      .code = m->code + i,
+		                      .batch = (m->decl.kinds[i].flags & POOLD_KIND_BATCH) != 0};
+		if (tpl_parse_schema(&k->tpl, m->decl.kinds[i].schema, why, sizeof(why)) == -1 ||
+		    modkind_clash(cfg, k, reason, rlen) == -1)
+			return -1; /* the schema was checked by modfile_read */
+	}
+	return 0;
+}
+
+int modkind_check_all(struct config *cfg, char *reason, size_t rlen)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->n_modules; i++)
+		if (modkind_load(cfg, cfg->modules[i], reason, rlen) == -1)
+			return -1;
+	return 0;
+}
+
+static bool modkind_same(const struct modconf *a, const struct modconf *b)
+{
+	int key;
+
+	for (key = 0; key < MODK_N; key++)
+		if ((a->raw[key] == NULL) != (b->raw[key] == NULL) ||
+		    (a->raw[key] != NULL && strcmp(a->raw[key], b->raw[key]) != 0))
+			return false;
+	return a->st.st_dev == b->st.st_dev && a->st.st_ino == b->st.st_ino &&
+	       a->st.st_size == b->st.st_size && a->st.st_mtim.tv_sec == b->st.st_mtim.tv_sec &&
+	       a->st.st_mtim.tv_nsec == b->st.st_mtim.tv_nsec;
+}
+
+bool modkind_same_all(const struct config *a, const struct config *b)
+{
+	unsigned i, j;
+
+	if (a->n_modules != b->n_modules)
+		return false;
+	for (i = 0; i < a->n_modules; i++) {
+		for (j = 0;
+		     j < b->n_modules && strcmp(a->modules[i]->name, b->modules[j]->name) != 0; j++)
+			;
+		if (j == b->n_modules || !modkind_same(a->modules[i], b->modules[j]))
+			return false;
+	}
+	return true;
+}
+
+void modkind_free_all(struct config *cfg)
+{
+	unsigned i;
+	int key;
+
+	for (i = 0; i < cfg->n_modkinds; i++) {
+		tpl_free(&cfg->modkinds[i]->tpl);
+		free(cfg->modkinds[i]);
+		cfg->modkinds[i] = NULL;
+	}
+	for (i = 0; i < cfg->n_modules; i++) {
+		for (key = 0; key < MODK_N; key++)
+			free(cfg->modules[i]->raw[key]);
+		free(cfg->modules[i]);
+		cfg->modules[i] = NULL;
+	}
+	cfg->n_modkinds = 0;
+	cfg->n_modules = 0;
+}
