@@ -21,21 +21,7 @@ wait_for '[[ $(stat_of queues.capped.queued) == 8 && $(stat_of queues.capped.run
 	"8 jobs queued and 2 handed out"
 # Bytes waiting in each stopped worker's pipes: a frame is 16 bytes of
 # header and 4 of text ("c-01").
-bytes=$(python3 - "${pids[@]}" <<'PY'
-import fcntl, os, struct, sys, termios
-total = 0
-for pid in sys.argv[1:]:
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        path = f"/proc/{pid}/fd/{fd}"
-        if not os.readlink(path).startswith("pipe:"):
-            continue
-        f = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        n = struct.unpack("i", fcntl.ioctl(f, termios.FIONREAD, b"\0\0\0\0"))[0]
-        os.close(f)
-        total += n
-print(total)
-PY
-) || fail "cannot read the workers' pipes"
+bytes=$(pipe_bytes "${pids[@]}") || fail "cannot read the workers' pipes"
 log "bytes in the stopped workers' pipes: $bytes"
 ((bytes == 40)) || fail "$bytes bytes in the workers' pipes, not 2 frames of 20 (cap 2)"
 kill -CONT "${pids[@]}"
