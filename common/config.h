@@ -99,6 +99,10 @@ struct config {
 	int journal_fsync;            /* enum config_fsync */
 	unsigned journal_interval_ms; /* with CONFIG_FSYNC_INTERVAL: the window at risk */
 
+	/* [results]: ended jobs kept for `poolctl job`, whichever bound comes first */
+	unsigned results_keep;       /* how many */
+	unsigned results_max_age_ms; /* how long; 0 no limit */
+
 	/* [metrics] */
 	char metrics_file[PATH_MAX];  /* Prometheus textfile; "" (none) for off */
 	unsigned metrics_interval_ms; /* how often it is written */

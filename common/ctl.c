@@ -95,6 +95,9 @@ int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, siz
 		snprintf(err, errlen, "empty line");
 		return -1;
 	}
+	if (jobopt_parse(line + i, len - i, &out->opt, &end, err, errlen) == -1)
+		return -1;
+	i += end;
 	end = i;
 	while (end < len && !ctl_is_blank(line[end]))
 		end++;

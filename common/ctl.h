@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobopt.h"
+
 /* A line may hold this many bytes, its newline included (PIPE_BUF, so one
  * write(2) of a whole line is atomic among concurrent FIFO writers). */
 #define CTL_LINE_MAX 4096
@@ -21,13 +23,16 @@ struct ctl_line {
 	size_t task_len;
 	const char *args; /* the rest after the separating blanks, may be empty */
 	size_t args_len;
+	struct jobopt opt; /* options before the task (jobopt.h) */
 };
 
 /*
  * Splits one line (without its newline; a trailing '\r' is dropped) into
  * task and arguments.  Rejects with a reason in err: an empty or blank
  * line, NUL bytes, control characters other than tab, and invalid UTF-8.
- * Returns 0 or -1.  *out points into line.
+ * Job options (`key=value` words) before the task go into out->opt, and
+ * a bad one is refused with its reason.  Returns 0 or -1.  *out points
+ * into line.
  */
 int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, size_t errlen);
 

@@ -6,6 +6,7 @@
  * journals, its ACCEPT record is buffered.  Sources parse and check their
  * input; they never touch the queue, the ids or the counters themselves.
  */
+#include "jobopt.h"
 #include "master.h"
 
 uint64_t queue_room(const struct master *m)
@@ -16,13 +17,15 @@ uint64_t queue_room(const struct master *m)
 enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,
                               struct job **out)
 {
+	char opts[JOBOPT_TEXT_MAX];
+	size_t optlen = rq->opt != NULL ? jobopt_format(rq->opt, opts, sizeof(opts)) : 0;
 	struct job *j;
 
 	if (out != NULL)
 		*out = NULL;
 	if (!rq->past_limit && queue_room(m) == 0)
 		return ADMIT_FULL;
-	j = job_new(rq->code, rq->kind, rq->args, rq->len);
+	j = job_new_opts(rq->code, rq->kind, rq->args, rq->len, opts, optlen);
 	if (j == NULL)
 		return ADMIT_NOMEM;
 	j->src = src;
@@ -35,7 +38,7 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 			m->next_id = rq->id;
 		m->count.replayed++;
 	} else {
-		j->id = ++m->next_id;
+		j->id = journal_next_id(m);
 	}
 	j->accepted = ev_now(m->loop);
 	m->live++;
@@ -44,6 +47,7 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 	jobq_push(&m->queue, j);
 	if (src->journaled && rq->id == 0)
 		journal_accept(m, j);
+	jobctl_admitted(m, j, rq->opt, rq->ref);
 	if (out != NULL)
 		*out = j;
 	return ADMIT_OK;

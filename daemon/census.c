@@ -49,8 +49,9 @@ void census_take(const struct master *m, struct census *c)
 		c->failed += m->count.failed[k];
 		c->timedout += m->count.timedout[k];
 		c->buried += m->count.buried[k];
+		c->cancelled += m->count.cancelled[k];
 	}
-	c->ended = c->done + c->failed + c->timedout + c->buried;
+	c->ended = c->done + c->failed + c->timedout + c->buried + c->cancelled;
 	c->wanted = m->target;
 	c->queued = m->queue.len;
 	c->live = m->live;

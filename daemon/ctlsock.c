@@ -11,6 +11,13 @@
  *   scale N|+K|-K "workers N (was M)", or "error refused: ..."  (pool.c)
  *   metrics       the Prometheus text format                (metrics.c)
  *   scoreboard    one byte carrying the scoreboard's memfd   (board.c)
+ *   job, jobs, cancel, states   the job requests of jobctl_req.c
+ *   submit LINE   a job: "id N" or "error REASON"; more "submit" lines
+ *                 may follow on the same connection, each answered in
+ *                 turn, until the client shuts down its side.  While
+ *                 [pool] queue_limit jobs are unfinished, its lines are
+ *                 left unread (the client blocks), as with the FIFO
+ *                 (ctlsubmit.c).
  *
  * Anything else gets "error unknown request (...)".
  * Replies are queued and written when the socket is writable; the master
@@ -22,7 +29,8 @@
  * in hand (waiters, replies being written) fill the table; a connection
  * beyond it gets the one line "error busy: ..." (poolctl exits 75), also
  * when the process is out of descriptors (a spare one is kept for that).
- * Waiters cost no timer and O(1) memory (ctlwait.c).
+ * Waiters cost no timer and O(1) memory (ctlwait.c).  The "submit"
+ * stream is in ctlsubmit.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,32 +42,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fsutil.h"
 #include "log.h"
+#include "ctlsock.h"
 #include "master.h"
 
 #define CTLSOCK_IDLE    5.0
-#define CTLSOCK_REQ_MAX 256
 #define CTLSOCK_BACKLOG 512
 
-struct client {
-	struct master *m;
-	struct client *prev, *next;   /* every client */
-	struct client *iprev, *inext; /* clients with no request yet, oldest first */
-	bool idle;                    /* on that list */
-	int fd;
-	ev_io io_w;
-	ev_timer idle_w;
-	char in[CTLSOCK_REQ_MAX];
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
-	bool waiting;
-	struct waiter wait;
-	uint64_t wait_jobs; /* unfinished at the request */
-};
-
 static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void client_stream(struct client *c);
+static void client_stream_sent(struct client *c);
 
 /* Takes c off the list of clients with no request yet. */
 static void client_busy(struct client *c)
@@ -88,6 +82,8 @@ static void client_close(struct client *c)
 	client_busy(c);
 	if (c->waiting)
 		waitset_remove(&m->waits, &c->wait);
+	if (c->parked)
+		m->ctl_parked--;
 	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -115,9 +111,13 @@ static void client_write(struct client *c)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
-		break;
+		client_close(c);
+		return;
 	}
-	client_close(c);
+	if (c->stream)
+		client_stream_sent(c);
+	else
+		client_close(c);
 }
 
 /* Queues a reply (taking ownership of text) and starts sending it. */
@@ -145,6 +145,33 @@ static void client_reply_str(struct client *c, const char *s)
 		return;
 	}
 	client_reply(c, copy, strlen(copy));
+}
+
+/* Takes a stream client's "submit" lines (ctlsubmit.c) and acts on
+ * what is to be done next. */
+static void client_stream(struct client *c)
+{
+	switch (ctlsubmit_take(c)) {
+	case CTLSUBMIT_CLOSE:
+		client_close(c);
+		break;
+	case CTLSUBMIT_TOO_LONG:
+		client_reply_str(c, "error request too long\n");
+		break;
+	case CTLSUBMIT_WRITE:
+		client_write(c);
+		break;
+	case CTLSUBMIT_SENT:
+		client_stream_sent(c);
+		break;
+	}
+}
+
+/* A stream client's answers are all sent: it ends after its EOF. */
+static void client_stream_sent(struct client *c)
+{
+	if (ctlsubmit_finished(c))
+		client_close(c);
 }
 
 static void client_wait_done(struct client *c)
@@ -251,21 +278,33 @@ static void client_request(struct client *c, const char *req)
 			return;
 		}
 		client_reply(c, text, len);
+	} else if ((text = jobctl_request(m, req, &len)) != NULL || len > 0) {
+		if (text == NULL)
+			client_reply_str(c, "error out of memory\n");
+		else
+			client_reply(c, text, len);
 	} else {
-		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
-		                    "pause, resume, metrics, scoreboard)\n");
+		client_reply_str(
+		    c, "error unknown request (status, status json, wait, scale, "
+		       "pause, resume, metrics, scoreboard, submit, job, jobs, cancel, states)\n");
 	}
 }
 
 /* Reads the request line; while waiting, reading only notices a hang-up. */
 static void client_read(struct client *c)
 {
+	struct master *m = c->m;
 	char *nl;
 	ssize_t n;
 
 	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n == 0 && c->stream) {
+		c->eof = true;
+		client_stream(c);
+		return;
+	}
 	if (n <= 0) {
 		client_close(c);
 		return;
@@ -273,6 +312,13 @@ static void client_read(struct client *c)
 	if (c->waiting)
 		return;
 	c->in_len += (size_t)n;
+	if (c->stream || (c->in_len >= 7 && memcmp(c->in, "submit ", 7) == 0)) {
+		client_busy(c);
+		c->stream = true;
+		client_stream(c); /* may close c */
+		dispatch_run(m);
+		return;
+	}
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl == NULL) {
 		if (c->in_len == sizeof(c->in))
@@ -412,7 +458,18 @@ static void ctlsock_wait_done(struct waiter *w, void *arg)
 /* Settle step: answers the `wait` clients whose jobs all ended. */
 void ctlsock_settle(struct master *m)
 {
+	struct client *c, *next;
+
 	waitset_take_ready(&m->waits, ctlsock_wait_done, NULL);
+	/* Room again: the submitters that waited for it go on. */
+	for (c = m->clients; m->ctl_parked > 0 && !jobctl_full(m) && c != NULL; c = next) {
+		next = c->next;
+		if (c->parked) {
+			c->parked = false;
+			m->ctl_parked--;
+			client_stream(c);
+		}
+	}
 }
 
 /* Removes a socket file left by a daemon that is gone; refuses a live one. */

@@ -7,7 +7,9 @@
  * worker a TERM, then a KILL after [pool] kill_timeout; when the worker is
  * reaped, that job is recorded as timed out and the others it held go to
  * other workers.  A stopped (SIGSTOP) worker is handled the same way, so
- * it stalls only its own jobs, and only until their limit.
+ * it stalls only its own jobs, and only until their limit.  A running job
+ * whose cancel was asked (`poolctl cancel`) is stopped the same way at the
+ * next tick, and recorded as cancelled.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,13 +24,18 @@ static void deadline_check(struct master *m, struct slot *s, ev_tstamp now)
 {
 	struct job *j = s->ring[s->ring_head];
 	double limit = jobs_timeout_ms(jobs_at(j->kind), &m->cfg) / 1000.0;
+	bool cancel = jobctl_cancel_asked(j);
 
-	if (limit <= 0 || now - s->head_since < limit)
+	if (!cancel && (limit <= 0 || now - s->head_since < limit))
 		return;
-	log_warnx("worker[%u]: job %llu %s has run %.1f s, past its limit of %.1f s; "
-	          "stopping pid %d",
-	          s->index, (unsigned long long)j->id, jobs_at(j->kind)->name, now - s->head_since,
-	          limit, (int)s->pid);
+	if (cancel)
+		log_info("worker[%u]: job %llu %s cancelled; stopping pid %d", s->index,
+		         (unsigned long long)j->id, jobs_at(j->kind)->name, (int)s->pid);
+	else
+		log_warnx("worker[%u]: job %llu %s has run %.1f s, past its limit of %.1f s; "
+		          "stopping pid %d",
+		          s->index, (unsigned long long)j->id, jobs_at(j->kind)->name,
+		          now - s->head_since, limit, (int)s->pid);
 	slot_event(s, SLOT_EV_OVERDUE, now); /* no more jobs for it */
 	dispatch_slot_remove(s);
 	kill(s->pid, SIGTERM);

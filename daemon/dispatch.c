@@ -151,6 +151,7 @@ static int slot_assign(struct slot *s, struct job *j)
 	s->ring_len++;
 	bucket_insert(m, s);
 	j->attempts++;
+	jobctl_started(m, j, s->index);
 	slot_mark_dirty(s);
 	return 0;
 }
@@ -389,6 +390,7 @@ void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
  * it counts an attempt, and if it ran past its limit it is run again
  * ([pool] timeout_retries) or recorded as timed out; it is buried once it
  * has had max_attempts; the others never ran and go back as they were.
+ * A job whose cancel was asked (jobctl.c) ends here as cancelled.
  */
 static void slot_give_back(struct slot *s, struct job *j, bool running, const char *how)
 {
@@ -397,8 +399,13 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 	char why[PROTO_MSG_MAX];
 	int n;
 
+	if (jobctl_cancel_asked(j)) {
+		outcome_record(m, j, OUTCOME_CANCELLED, "cancelled", 9, s->index);
+		return;
+	}
 	if (overdue != NULL && j->timeouts < m->cfg.timeout_retries) {
 		j->timeouts++; /* [pool] timeout_retries: once more, elsewhere */
+		jobctl_requeued(j);
 		jobq_push_front(&m->queue, j);
 		m->count.retried++;
 		return;
@@ -415,6 +422,7 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 		outcome_record(m, j, OUTCOME_BURIED, why, n > 0 ? (size_t)n : 0, s->index);
 		return;
 	}
+	jobctl_requeued(j);
 	jobq_push_front(&m->queue, j);
 	m->count.retried += running;
 }

@@ -18,9 +18,16 @@
  * fsync).  The lock that keeps a second poold away is on a separate file
  * (journal_replay.c), so a rename never takes it away.
  *
- * A record is {u32 sum, u8 type, 3 pad, u32 len, u32 code, u64 id} and len
- * bytes of arguments; sum is FNV-1a of everything after it, so a torn or
- * garbled tail (a power cut) is recognised and ignored.
+ * Job ids are never given twice by runs of the same poold: they are
+ * reserved JOURNAL_ID_BLOCK at a time by an IDS record, written and
+ * synced before the first of them is used; every compacted file starts
+ * with the current reservation, and a start continues after it.
+ *
+ * A record is {u32 sum, u8 type, u8 pad, u16 optlen, u32 len, u32 code,
+ * u64 id} and len bytes of arguments, of which an ACCEPT's last optlen are
+ * the job's option words ("key=K": jobopt_format), so a replayed job keeps
+ * its key (journals of earlier versions hold 0 there: no options); sum is FNV-1a of everything
+ * after it, so a torn or garbled tail (a power cut) is recognised and ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,16 +45,19 @@
 #include "master.h"
 
 #define JOURNAL_COMPACT_MIN (64u << 20)
+/* Ids reserved per IDS record: one write and sync per this many jobs. */
+#define JOURNAL_ID_BLOCK 4096
 
 static int journal_reserve(struct journal *jl, size_t more)
 {
 	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 
+/* Buffers one record; its last optlen bytes of args are option words. */
 static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t code,
-                        const char *args, uint32_t len)
+                        const char *args, uint32_t len, uint16_t optlen)
 {
-	struct journal_rec r = {.type = type, .len = len, .code = code, .id = id};
+	struct journal_rec r = {.type = type, .optlen = optlen, .len = len, .code = code, .id = id};
 
 	if (jl->fd == -1)
 		return;
@@ -65,14 +75,27 @@ static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t 
 
 void journal_accept(struct master *m, const struct job *j)
 {
-	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len);
-	m->journal.live_bytes += sizeof(struct journal_rec) + j->len;
+	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len + j->optlen,
+	            j->optlen);
+	m->journal.live_bytes += sizeof(struct journal_rec) + j->len + j->optlen;
 }
 
 void journal_end(struct master *m, const struct job *j)
 {
-	journal_put(&m->journal, JOURNAL_END, j->id, 0, NULL, 0);
-	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len;
+	journal_put(&m->journal, JOURNAL_END, j->id, 0, NULL, 0, 0);
+	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len + j->optlen;
+}
+
+uint64_t journal_next_id(struct master *m)
+{
+	uint64_t id = ++m->next_id;
+
+	if (id > m->id_reserved) {
+		m->id_reserved = id + JOURNAL_ID_BLOCK - 1;
+		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
+		journal_flush(m, true); /* durable before the id is given out */
+	}
+	return id;
 }
 
 static int journal_write_all(int fd, const char *buf, size_t len)
@@ -99,6 +122,8 @@ static void journal_put_live(struct master *m)
 	struct slot *s;
 
 	m->journal.live_bytes = 0;
+	if (m->id_reserved > 0)
+		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
 	for (j = jobq_first(&m->queue); j != NULL; j = jobq_next(&m->queue, j))
 		if (j->src->journaled) /* other sources keep their own jobs */
 			journal_accept(m, j);

@@ -13,12 +13,14 @@
 #define JOURNAL_MAGIC  "poold-journal-1\n"
 #define JOURNAL_ACCEPT 'A'
 #define JOURNAL_END    'E'
+#define JOURNAL_IDS    'I' /* ids up to this record's id are reserved */
 
 struct journal_rec {
 	uint32_t sum; /* FNV-1a of the rest of the record and its arguments */
-	uint8_t type; /* JOURNAL_ACCEPT or JOURNAL_END */
-	uint8_t pad[3];
-	uint32_t len; /* bytes of arguments that follow */
+	uint8_t type; /* JOURNAL_ACCEPT, JOURNAL_END or JOURNAL_IDS */
+	uint8_t pad;
+	uint16_t optlen; /* of len, the last bytes: the job's options (jobopt.h) */
+	uint32_t len;    /* bytes of arguments (and options) that follow */
 	uint32_t code;
 	uint64_t id;
 };

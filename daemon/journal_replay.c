@@ -22,6 +22,7 @@
 
 #include "fsutil.h"
 #include "jobs.h"
+#include "jobopt.h"
 #include "journal.h"
 #include "log.h"
 #include "master.h"
@@ -72,6 +73,8 @@ static void replay_mark(void *arg, const struct journal_rec *r, const char *args
 
 	if (r->type == JOURNAL_END)
 		rp->ended.cell[id_set_slot(&rp->ended, r->id)] = r->id;
+	if (r->type == JOURNAL_IDS && r->id > rp->m->id_reserved)
+		rp->m->id_reserved = r->id;
 }
 
 static void replay_queue(void *arg, const struct journal_rec *r, const char *args)
@@ -79,11 +82,18 @@ static void replay_queue(void *arg, const struct journal_rec *r, const char *arg
 	struct replay *rp = arg;
 	struct master *m = rp->m;
 	const struct job_kind *kind;
-	struct admit_req rq = {
-	    .code = r->code, .args = args, .len = r->len, .id = r->id, .past_limit = true};
+	struct jobopt opt;
+	struct admit_req rq = {.code = r->code,
+	                       .args = args,
+	                       .len = r->len - r->optlen,
+	                       .id = r->id,
+	                       .past_limit = true};
 
 	if (r->type != JOURNAL_ACCEPT || rp->ended.cell[id_set_slot(&rp->ended, r->id)] == r->id)
 		return;
+	/* Its options as they were accepted (an older journal has none). */
+	if (r->optlen > 0 && jobopt_read(args + rq.len, r->optlen, &opt) == 0)
+		rq.opt = &opt;
 	kind = jobs_by_code(r->code);
 	if (kind != NULL)
 		rq.kind = (uint16_t)jobs_index(kind);
@@ -131,6 +141,9 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 	journal_scan(p, size, replay_mark, &rp, d);
 	journal_scan(p, size, replay_queue, &rp, d);
 	free(rp.ended.cell);
+	/* New ids start after everything an earlier run may have given. */
+	if (m->id_reserved > m->next_id)
+		m->next_id = m->id_reserved;
 	journal_report(d, m->cfg.journal_file);
 	if (rp.skipped > 0)
 		log_warnx("journal: %llu jobs of unknown kinds skipped",

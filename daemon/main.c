@@ -116,6 +116,7 @@ static void master_setup(struct master *m)
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
 	if (job_log_setup() == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "log write lock: cannot create it");
+	jobctl_start(m); /* before the journal: replayed jobs are tracked */
 	if (journal_open(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	/* After the journal: replayed jobs keep their ids, other sources' follow. */
@@ -139,6 +140,7 @@ static void master_teardown(struct master *m)
 {
 	settle_stop(m);
 	ev_timer_stop(m->loop, &m->deadline_w);
+	ev_timer_stop(m->loop, &m->results_w);
 	ev_timer_stop(m->loop, &m->metrics_w);
 	ev_timer_stop(m->loop, &m->scaler_w);
 	notify_close(m);
@@ -150,6 +152,7 @@ static void master_teardown(struct master *m)
 	source_close_all(m);
 	jobq_clear(&m->queue);
 	dispatch_free(m);
+	jobctl_free(m);
 	outcome_free(m);
 	config_free(&m->cfg);
 	ev_loop_destroy(m->loop);

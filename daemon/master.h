@@ -24,6 +24,7 @@
 #include "latency.h"
 #include "log.h"
 #include "proto.h"
+#include "results.h"
 #include "source.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -53,6 +54,8 @@ struct job {
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
 	struct source *src;         /* where it came from (source.h) */
 	struct source_datum *datum; /* its source's data, or NULL; freed with the job */
+	struct result *res; /* its record for `poolctl job` (results.c); NULL if untracked */
+	uint16_t optlen;    /* bytes of job options after the arguments in args[] */
 	char args[];
 };
 
@@ -165,7 +168,10 @@ struct failure {
 };
 
 /* Outcomes the master records beside the workers' proto_status values. */
-#define OUTCOME_BURIED 3 /* its worker died on every attempt */
+#define OUTCOME_BURIED    3 /* its worker died on every attempt */
+#define OUTCOME_CANCELLED 4 /* `poolctl cancel` */
+/* outcome_record's slot for a job that never reached a worker. */
+#define OUTCOME_NO_SLOT UINT32_MAX
 
 struct counters {
 	uint64_t accepted[MASTER_MAX_KINDS];
@@ -173,6 +179,7 @@ struct counters {
 	uint64_t done[MASTER_MAX_KINDS];
 	uint64_t failed[MASTER_MAX_KINDS];
 	uint64_t timedout[MASTER_MAX_KINDS];
+	uint64_t cancelled[MASTER_MAX_KINDS];
 	uint64_t rejected; /* FIFO lines refused */
 	uint64_t retried;  /* jobs given to another worker after a death */
 	uint64_t restarts; /* workers that died and were replaced */
@@ -261,6 +268,9 @@ struct master {
 	struct slot *dirty;
 	struct jobq queue;
 	uint64_t next_id;
+	uint64_t id_reserved;   /* ids up to this one are reserved in the journal */
+	struct results results; /* live and recently ended jobs by id (results.c) */
+	ev_timer results_w;     /* drops ended jobs past [results] max_age */
 	char *rbuf;             /* completion read buffer, shared by all slots */
 	uint64_t live;          /* accepted, not yet ended */
 	struct source *sources; /* the job sources, in start order (source.c) */
@@ -292,6 +302,7 @@ struct master {
 	int ctl_spare;                         /* kept to refuse a client when out of fds */
 	ev_tstamp busy_logged;
 	struct waitset waits; /* `poolctl wait` clients (ctlwait.c) */
+	unsigned ctl_parked;  /* submitters waiting for room in the queue */
 
 	/* Outcomes reported to `poolctl wait`. */
 	struct failure *failures;
@@ -340,8 +351,8 @@ struct census {
 	uint64_t queued;
 	uint64_t live;    /* accepted, not yet ended */
 	uint64_t waiting; /* `poolctl wait` clients not yet answered */
-	uint64_t accepted, done, failed, timedout, buried;
-	uint64_t ended; /* done + failed + timedout + buried */
+	uint64_t accepted, done, failed, timedout, buried, cancelled;
+	uint64_t ended; /* done + failed + timedout + buried + cancelled */
 };
 /* Fills c from m in one pass over the slots. */
 void census_take(const struct master *m, struct census *c);
@@ -412,6 +423,9 @@ int journal_lock(struct master *m, char *err, size_t errlen);
  * compacts it.  0, or -1 with a reason in err. */
 int journal_open(struct master *m, char *err, size_t errlen);
 void journal_accept(struct master *m, const struct job *j);
+/* The next job id, never given by an earlier run of this poold: ids are
+ * reserved in blocks by a journal record written before they are used. */
+uint64_t journal_next_id(struct master *m);
 void journal_end(struct master *m, const struct job *j);
 /* After jobs were accepted from a read: write them (and fsync, if always). */
 void journal_after_read(struct master *m);
@@ -437,7 +451,10 @@ void sched_left(struct slot *s, const struct job *j);
 bool sched_slot_open(const struct slot *s);
 /* `pause NAME` / `resume NAME`: 0 with the reply line, or -1 with an error line. */
 int sched_pause(struct master *m, const char *name, bool pause, char *reply, size_t len);
-void sched_status(const struct master *m, FILE *f, bool json);
+struct json_t;
+void sched_status_text(const struct master *m, FILE *f);
+/* Adds "queues" and "tokens" to root; -1 out of memory. */
+int sched_status_json(const struct master *m, struct json_t *root);
 void sched_metrics(const struct master *m, FILE *f);
 
 /* ---- deadline.c: job time limits ---- */
@@ -445,11 +462,17 @@ void deadline_start(struct master *m);
 
 /* ---- queue.c: jobs and the job queue ---- */
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len);
+/* The same with option words (jobopt_format's text) kept after the
+ * arguments: args[len .. len + optlen), for the journal. */
+struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t len,
+                         const char *opts, size_t optlen);
 void job_free(struct job *j);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
 struct job *jobq_pop(struct jobq *q);
 void jobq_clear(struct jobq *q);
+/* Takes job id out of the queue (a cancel); NULL if it is not queued. */
+struct job *jobq_remove(struct jobq *q, uint64_t id);
 /* Every queued job, lane by lane, highest priority first, oldest first:
  * for (j = jobq_first(q); j != NULL; j = jobq_next(q, j)). */
 struct job *jobq_first(const struct jobq *q);
@@ -480,6 +503,39 @@ void outcome_free(struct master *m);
 /* "ok", "failed", "timed out" or "buried", for logs and dead letters. */
 const char *outcome_name(uint32_t status);
 
+/* ---- jobctl.c, jobctl_req.c: jobs by id (submit, job, jobs, cancel) ---- */
+void jobctl_start(struct master *m);
+/* Applies [results] after a reload. */
+void jobctl_configure(struct master *m);
+/* A job was admitted (its id set): records it for look-ups.  opt may be
+ * NULL; ref is the source's name for it (a Redis entry id) or NULL. */
+void jobctl_admitted(struct master *m, struct job *j, const struct jobopt *opt, const char *ref);
+/* The job was given to worker `worker`; it was put back in the queue. */
+void jobctl_started(struct master *m, struct job *j, unsigned worker);
+void jobctl_requeued(struct job *j);
+/* Records the outcome; the record may be forgotten at once (keep = 0). */
+void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
+/* A cancel was asked for this job, which a worker holds. */
+bool jobctl_cancel_asked(const struct job *j);
+/* Cancels job id (queued: ended now; running: its worker is stopped).
+ * 0, or -1 when it is unknown or ended; msg says which either way. */
+int jobctl_cancel(struct master *m, uint64_t id, char *msg, size_t msglen);
+/* Admits one control line sent over the socket; *id gets its id.  0, or
+ * -1 with the reason in err.  The caller checks jobctl_full() first. */
+int jobctl_submit(struct master *m, const char *line, size_t len, uint64_t *id, char *err,
+                  size_t errlen);
+/* [pool] queue_limit jobs are unfinished: admit no more for now. */
+bool jobctl_full(const struct master *m);
+/*
+ * The socket's job requests (jobctl_req.c): "job ID|key=KEY [json]",
+ * "jobs [state=S] [kind=K] [limit=N] [json]", "cancel ID...",
+ * "states ID...".  Returns the reply, malloc'd, or NULL if req is none of
+ * these (or out of memory: *len is then 1).
+ */
+char *jobctl_request(struct master *m, const char *req, size_t *len);
+void jobctl_free(struct master *m);
+
+/* ---- fifo.c: the control FIFO ---- */
 /* ---- sources/fifo.c: the control FIFO, the source of journaled jobs ---- */
 /* Opens the FIFO and adds m->fifo_src to the sources; 0, or -1 with a
  * reason in err. */

@@ -47,8 +47,9 @@ void metrics_observe(struct master *m, unsigned kind, double queued, double ran)
 
 static void metrics_jobs(const struct master *m, FILE *f)
 {
-	static const char *const outcome[] = {"done", "failed", "timed_out", "buried"};
-	const uint64_t *by[] = {m->count.done, m->count.failed, m->count.timedout, m->count.buried};
+	static const char *const outcome[] = {"done", "failed", "timed_out", "buried", "cancelled"};
+	const uint64_t *by[] = {m->count.done, m->count.failed, m->count.timedout, m->count.buried,
+	                        m->count.cancelled};
 	size_t k, o;
 
 	fputs(

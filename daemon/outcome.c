@@ -28,6 +28,8 @@ const char *outcome_name(uint32_t status)
 		return "timed out";
 	case OUTCOME_BURIED:
 		return "buried";
+	case OUTCOME_CANCELLED:
+		return "cancelled";
 	default:
 		return "failed";
 	}
@@ -56,26 +58,38 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
                     unsigned slot)
 {
 	const char *name = jobs_at(j->kind)->name;
+	const char *key = j->res != NULL ? j->res->key : NULL;
+	char where[64];
 
+	/* The client's key is echoed, so its own name finds the line. */
+	snprintf(where, sizeof(where), "%s%s%s", key ? " key=" : "", key ? key : "",
+	         slot == OUTCOME_NO_SLOT ? " while queued" : "");
+	if (slot != OUTCOME_NO_SLOT)
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), " on worker[%u]",
+		         slot);
 	if (status == PROTO_OK) {
 		m->count.done[j->kind]++;
-		log_debug("job %llu %s ok on worker[%u]%s%.*s", (unsigned long long)j->id, name,
-		          slot, len ? ": " : "", (int)len, msg);
+		log_debug("job %llu %s ok%s%s%.*s", (unsigned long long)j->id, name, where,
+		          len ? ": " : "", (int)len, msg);
 	} else {
 		if (status == PROTO_TIMEDOUT)
 			m->count.timedout[j->kind]++;
 		else if (status == OUTCOME_BURIED)
 			m->count.buried[j->kind]++;
+		else if (status == OUTCOME_CANCELLED)
+			m->count.cancelled[j->kind]++;
 		else
 			m->count.failed[j->kind]++;
-		log_warnx("job %llu %s %s on worker[%u]: %.*s", (unsigned long long)j->id, name,
-		          outcome_name(status), slot, (int)len, msg);
+		log_msg(status == OUTCOME_CANCELLED ? LOG_LVL_NOTICE : LOG_LVL_WARNING,
+		        "job %llu %s %s%s: %.*s", (unsigned long long)j->id, name,
+		        outcome_name(status), where, (int)len, msg);
 		outcome_keep_failure(m, j, msg, len);
 	}
 	m->live--;
 	j->src->live--;
 	j->src->ops->ended(j->src, j, status, msg, len);
 	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
+	jobctl_ended(m, j, status, msg, len);
 	if (m->clients != NULL)
 		waitset_mark_ended(&m->waits, j->id); /* answered by the settle step */
 	job_free(j);

@@ -14,7 +14,13 @@
 
 struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 {
-	struct job *j = malloc(sizeof(*j) + len);
+	return job_new_opts(code, kind, args, len, NULL, 0);
+}
+
+struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t len,
+                         const char *opts, size_t optlen)
+{
+	struct job *j = malloc(sizeof(*j) + len + optlen);
 
 	if (j == NULL)
 		return NULL;
@@ -28,8 +34,12 @@ struct job *job_new(uint32_t code, uint16_t kind, const char *args, size_t len)
 	j->len = (uint32_t)len;
 	j->src = NULL;
 	j->datum = NULL;
+	j->res = NULL;
+	j->optlen = (uint16_t)optlen;
 	if (len > 0)
 		memcpy(j->args, args, len);
+	if (optlen > 0)
+		memcpy(j->args + len, opts, optlen);
 	return j;
 }
 
@@ -173,6 +183,41 @@ struct job *jobq_next(const struct jobq *q, const struct job *j)
 	if (j->next != NULL)
 		return j->next;
 	return jobq_scan(q, (unsigned)(jobq_lane_of(q, j) - q->lane), jobq_pri(j));
+}
+
+/* Unlinks job id from the level l of lane ln; NULL if it is not there. */
+static struct job *jobq_unlink(struct jobq *q, struct joblane *ln, struct joblevel *l, uint64_t id)
+{
+	struct job *j, *prev = NULL;
+
+	for (j = l->head; j != NULL; prev = j, j = j->next) {
+		if (j->id != id)
+			continue;
+		if (prev != NULL)
+			prev->next = j->next;
+		else
+			l->head = j->next;
+		if (l->tail == j)
+			l->tail = prev;
+		l->len--;
+		ln->len--;
+		q->len--;
+		j->next = NULL;
+		return j;
+	}
+	return NULL;
+}
+
+struct job *jobq_remove(struct jobq *q, uint64_t id)
+{
+	unsigned n = q->nlanes > 0 ? q->nlanes : 1, i, p;
+	struct job *j;
+
+	for (i = 0; i < n; i++)
+		for (p = 0; p <= QUEUE_PRI_MAX && q->lane[i].len > 0; p++)
+			if ((j = jobq_unlink(q, &q->lane[i], &q->lane[i].lv[p], id)) != NULL)
+				return j;
+	return NULL;
 }
 
 void jobq_clear(struct jobq *q)

@@ -137,6 +137,7 @@ void reload_run(struct master *m)
 	sched_map_kinds(m); /* kinds the reload added go to their queues */
 	log_set_level(m->verbose ? LOG_LVL_DEBUG : m->cfg.log_level);
 	journal_configure(m);
+	jobctl_configure(m);
 	metrics_configure(m);
 	/* READY=1 again once the wanted number of workers is up. */
 	m->ready = false;

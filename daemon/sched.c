@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "log.h"
 #include "master.h"
 
@@ -108,36 +110,61 @@ int sched_pause(struct master *m, const char *name, bool pause, char *reply, siz
 	return 0; /* resumed: the settle step dispatches its jobs */
 }
 
-/* Text: one line, the lanes then the tokens; JSON: "queues":{"NAME":
- * {...},...},"tokens":{"NAME":{"free","count"},...}. */
-void sched_status(const struct master *m, FILE *f, bool json)
+/* One line: the lanes, then the tokens. */
+void sched_status_text(const struct master *m, FILE *f)
 {
 	const struct jobq *q = &m->queue;
 	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
 	const struct joblane *ln;
 
-	fputs(json ? ",\"queues\":{" : "queues:", f);
+	fputs("queues:", f);
 	for (i = 0; i < n; i++) {
 		ln = &q->lane[i];
-		if (json)
-			fprintf(f,
-			        "%s\"%s\":{\"state\":\"%s\",\"queued\":%zu,\"running\":%u,"
-			        "\"concurrency\":%u,\"running_max\":%u,\"handed\":%llu}",
-			        i ? "," : "", ln->name, ln->paused ? "paused" : "running", ln->len,
-			        ln->running, ln->cap, ln->running_max,
-			        (unsigned long long)ln->handed);
-		else
-			fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "",
-			        ln->name, ln->paused ? " PAUSED," : ":", ln->len, ln->running,
-			        ln->cap);
+		fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "", ln->name,
+		        ln->paused ? " PAUSED," : ":", ln->len, ln->running, ln->cap);
 	}
-	fputs(json ? "},\"tokens\":{" : "", f);
 	for (i = 0; i < q->ntokens; i++)
-		fprintf(f,
-		        json ? "%s\"%s\":{\"free\":%u,\"count\":%u}" : "%s token %s: %u of %u free",
-		        json ? (i ? "," : "") : ";", m->cfg.tokens[i].name, q->token_free[i],
+		fprintf(f, "; token %s: %u of %u free", m->cfg.tokens[i].name, q->token_free[i],
 		        q->token_count[i]);
-	fputs(json ? "}" : "\n", f);
+	fputc('\n', f);
+}
+
+/* Sets obj[key] = v (owned); -1 if anything is NULL or fails. */
+static int sched_set(json_t *obj, const char *key, json_t *v)
+{
+	return obj != NULL && v != NULL && json_object_set_new(obj, key, v) == 0 ? 0 : -1;
+}
+
+/* "queues":{"NAME":{"state","queued","running","concurrency","running_max",
+ * "handed"},...},"tokens":{"NAME":{"free","count"},...} into root. */
+int sched_status_json(const struct master *m, json_t *root)
+{
+	const struct jobq *q = &m->queue;
+	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
+	json_t *qs = json_object(), *ts = json_object(), *o;
+	const struct joblane *ln;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		ln = &q->lane[i];
+		o = json_object();
+		rc |= sched_set(o, "state", json_string(ln->paused ? "paused" : "running"));
+		rc |= sched_set(o, "queued", json_integer((json_int_t)ln->len));
+		rc |= sched_set(o, "running", json_integer(ln->running));
+		rc |= sched_set(o, "concurrency", json_integer(ln->cap));
+		rc |= sched_set(o, "running_max", json_integer(ln->running_max));
+		rc |= sched_set(o, "handed", json_integer((json_int_t)ln->handed));
+		rc |= sched_set(qs, ln->name, o);
+	}
+	for (i = 0; i < q->ntokens; i++) {
+		o = json_object();
+		rc |= sched_set(o, "free", json_integer(q->token_free[i]));
+		rc |= sched_set(o, "count", json_integer(q->token_count[i]));
+		rc |= sched_set(ts, m->cfg.tokens[i].name, o);
+	}
+	rc |= sched_set(root, "queues", qs);
+	rc |= sched_set(root, "tokens", ts);
+	return rc;
 }
 
 void sched_metrics(const struct master *m, FILE *f)

@@ -20,6 +20,7 @@
 
 struct config;
 struct job;
+struct jobopt;
 struct master;
 struct source;
 
@@ -126,6 +127,9 @@ struct admit_req {
 	bool past_limit;            /* taken even at the limit (FIFO drain, replay) */
 	struct source_datum *datum; /* the source's per-job data, or NULL; the
 	                             * job owns it once admitted */
+	const struct jobopt *opt;   /* the job's options (jobopt.h), or NULL */
+	const char *ref;            /* the source's own name for it (a stream
+	                             * entry's ID), shown by `poolctl job`; or NULL */
 };
 
 /* How many more jobs [pool] queue_limit lets in now (0: full). */
@@ -135,8 +139,11 @@ uint64_t queue_room(const struct master *m);
  * Admits one job of src: applies the queue limit (unless past_limit),
  * makes the job, gives it its id (replayed jobs keep theirs, and later
  * ids follow them), queues it, counts it (accepted per kind, the source's
- * live jobs, replayed ones), and journals it if src journals and it is
- * not a replay.  ADMIT_OK with the job in *out (may be NULL), or why not;
+ * live jobs, replayed ones), journals it (with its options) if src
+ * journals and it is not a replay, and records it for look-ups by id and
+ * key (jobctl_admitted): the one place the results registry learns of a
+ * job.  New ids are reserved in the journal first (journal_next_id), so
+ * no later run gives one again.  ADMIT_OK with the job in *out (may be NULL), or why not;
  * on failure the datum stays the caller's.
  */
 enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,

@@ -70,7 +70,7 @@ inih_libs=$(pkg-config --libs inih)
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
 kinds_src="$(cd "$root" && echo worker/kinds/*.c worker/runner.c worker/oplimits.c)"
 config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/config_mqueue.c common/config_queue.c common/netrule.c common/fsutil.c common/pathrule.c common/config_opkind.c common/template.c common/template_value.c"
-jobs_src="$kinds_src $config_src common/ctl.c common/log.c"
+jobs_src="$kinds_src $config_src common/ctl.c common/jobopt.c common/log.c"
 sources() {
 	case $1 in
 	fuzz_ctl) echo "$jobs_src common/proto.c" ;;

@@ -146,11 +146,11 @@ static void locate_access_hint(const char *path, const char *act)
 		             (unsigned)(st.st_mode & 07777), act, who);
 }
 
-void poolctl_unreachable(const char *path, int err, const char *what, bool fifo)
+void poolctl_unreachable(const char *path, int err, const char *what, bool submit)
 {
 	if (err == EACCES || err == EPERM) {
 		poolctl_warn("permission denied: cannot open %s", path);
-		locate_access_hint(path, fifo ? "jobs may be submitted" : "its socket may be used");
+		locate_access_hint(path, submit ? "jobs may be submitted" : "its socket may be used");
 	} else {
 		poolctl_warn("%s", what);
 	}

@@ -30,13 +30,21 @@ enum command {
 	CMD_SUBMIT_STDIN,
 	CMD_SUBMIT_REDIS,
 	CMD_SUBMIT_REDIS_STDIN,
+	CMD_SUBMIT_FIFO,
+	CMD_SUBMIT_FIFO_STDIN,
+	CMD_SUBMIT_MQ,
+	CMD_SUBMIT_MQ_STDIN,
+	CMD_PAUSE,
+	CMD_RESUME,
 	CMD_STATUS,
 	CMD_WAIT,
 	CMD_SCALE,
 	CMD_METRICS,
 	CMD_TOP,
-	CMD_PAUSE,
-	CMD_RESUME,
+	CMD_JOB,
+	CMD_JOBS,
+	CMD_CANCEL,
+	CMD_WAIT_IDS,
 };
 
 /* What the command line asked for, checked before the configuration is
@@ -46,10 +54,13 @@ struct request {
 	bool json;
 	bool has_timeout;
 	unsigned timeout_ms;
-	int argc;    /* submit: TASK and ARGS */
-	int mq_prio; /* submit --mq [--priority N]: N (default 0); -1 without --mq */
+	int argc; /* submit: TASK and ARGS */
 	char **argv;
 	unsigned iterations; /* top -n */
+	bool quiet;          /* submit --quiet */
+	unsigned mq_prio;    /* submit --mq --priority N */
+	bool no_progress;    /* wait --no-progress */
+	char query[512];     /* jobs: the request line */
 };
 
 static void usage(FILE *out)
@@ -59,16 +70,21 @@ static void usage(FILE *out)
 	fputs("usage: poolctl [-c FILE] COMMAND [ARGS...]\n"
 	      "       poolctl -h | --help | --version\n"
 	      "commands:\n"
-	      "  submit TASK [ARGS...]      send one job to poold\n"
-	      "  submit -                   send one job per line of standard input\n"
+	      "  submit [--quiet] [key=K] TASK [ARGS...]  send one job, print its id\n"
+	      "  submit [--quiet] -         one job per line of standard input, an id each\n"
+	      "  submit --fifo TASK [ARGS...] | -   into the FIFO, no ids (bulk, crash-tolerant)\n"
+	      "  submit --mq [--priority N] TASK [ARGS...] | -  to [control] mqueue, no ids\n"
+	      "  pause QUEUE, resume QUEUE  hold a [queue.NAME]'s jobs, let them go again\n"
 	      "  submit --redis TASK [ARGS...] | -  add jobs to the [redis] stream instead\n"
-	      "  submit --mq [--priority N] TASK [ARGS...] | -  send them to [control] mqueue\n"
 	      "  status [--json]            print poold's counters and workers\n"
 	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
+	      "  wait [--timeout D] [--no-progress] ID...  wait until those jobs have ended\n"
+	      "  job ID|key=K [--json]      what became of one job\n"
+	      "  jobs [--state S] [--kind K] [--limit N] [--json]  live and recent jobs\n"
+	      "  cancel ID...               cancel queued or running jobs\n"
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
 	      "  metrics                    print the Prometheus metrics\n"
 	      "  top [-n COUNT]             a live view, refreshed every second\n"
-	      "  pause QUEUE, resume QUEUE  hold a [queue.NAME]'s jobs, let them go again\n"
 	      "tasks:",
 	      out);
 	for (i = 0; i < jobs_count(); i++)
@@ -133,21 +149,40 @@ void poolctl_usage_error(const char *fmt, ...)
 	exit(POOLD_EXIT_USAGE);
 }
 
-/* `wait [--timeout DURATION]` or `wait --timeout=DURATION`. */
+/* A job id: digits only. */
+static bool id_ok(const char *a)
+{
+	size_t n = strspn(a, "0123456789");
+
+	return n > 0 && n <= 20 && a[n] == '\0';
+}
+
+/* `wait [--timeout DURATION] [--no-progress] [ID...]`. */
 static void parse_wait(struct request *req, int argc, char **argv)
 {
 	const char *value = NULL;
+	int i, n = 0;
 
-	if (argc == 0)
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+			value = argv[++i];
+		else if (strcmp(argv[i], "--timeout") == 0)
+			poolctl_usage_error("wait: --timeout needs a DURATION");
+		else if (strncmp(argv[i], "--timeout=", 10) == 0)
+			value = argv[i] + 10;
+		else if (strcmp(argv[i], "--no-progress") == 0)
+			req->no_progress = true;
+		else if (id_ok(argv[i]))
+			argv[n++] = argv[i];
+		else
+			poolctl_usage_error("wait: unexpected argument '%s'", argv[i]);
+	}
+	req->argc = n;
+	req->argv = argv;
+	if (n > 0)
+		req->cmd = CMD_WAIT_IDS;
+	if (value == NULL)
 		return;
-	if (argc == 1 && strcmp(argv[0], "--timeout") == 0)
-		poolctl_usage_error("wait: --timeout needs a DURATION");
-	if (argc == 2 && strcmp(argv[0], "--timeout") == 0)
-		value = argv[1];
-	else if (argc == 1 && strncmp(argv[0], "--timeout=", 10) == 0)
-		value = argv[0] + 10;
-	else
-		poolctl_usage_error("wait: unexpected argument '%s'", argv[0]);
 	if (config_parse_duration(value, &req->timeout_ms) < 0)
 		poolctl_usage_error("wait: bad duration '%s' (like 500ms, 30s, 2m; at most a day)",
 		                    value);
@@ -165,28 +200,59 @@ static bool scale_arg_ok(const char *a)
 	return n > 0 && n <= 9 && a[n] == '\0';
 }
 
-/* submit --mq [--priority N]: N is a job priority, 0..9 (higher first). */
-static void parse_mq(struct request *req, int *argc, char ***argv)
+/* `jobs [--state S] [--kind K] [--limit N] [--json]` into req->query. */
+static void parse_jobs(struct request *req, int argc, char **argv)
 {
-	char *end;
-	long n;
+	static const char *const opts[] = {"--state", "state",   "--kind",
+	                                   "kind",    "--limit", "limit"};
+	size_t n = (size_t)snprintf(req->query, sizeof(req->query), "jobs");
+	int i, k;
 
-	req->mq_prio = -1;
-	if (*argc == 0 || strcmp((*argv)[0], "--mq") != 0)
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			req->json = true;
+			continue;
+		}
+		for (k = 0; k < 6 && strcmp(argv[i], opts[k]) != 0; k += 2)
+			;
+		if (k == 6 || i + 1 == argc || strlen(argv[i + 1]) > 60 || strchr(argv[i + 1], ' '))
+			poolctl_usage_error("jobs: want --state S, --kind K, --limit N, --json");
+		n += (size_t)snprintf(req->query + n, sizeof(req->query) - n, " %s=%s", opts[k + 1],
+		                      argv[++i]);
+	}
+	snprintf(req->query + n, sizeof(req->query) - n, "%s\n", req->json ? " json" : "");
+}
+
+/* `job ID|key=K [--json]` and `cancel ID...`. */
+static void parse_job(struct request *req, int argc, char **argv, bool cancel)
+{
+	int i;
+
+	if (cancel) {
+		if (argc == 0)
+			poolctl_usage_error("cancel: want one or more job ids");
+		for (i = 0; i < argc; i++)
+			if (!id_ok(argv[i]))
+				poolctl_usage_error("cancel: '%s' is not a job id", argv[i]);
+		req->cmd = CMD_CANCEL;
+		req->argc = argc;
+		req->argv = argv;
 		return;
-	req->mq_prio = 0;
-	(*argc)--;
-	(*argv)++;
-	if (*argc == 0 || strcmp((*argv)[0], "--priority") != 0)
-		return;
-	if (*argc < 2)
-		poolctl_usage_error("submit --mq --priority: missing N");
-	n = strtol((*argv)[1], &end, 10);
-	if (*end != '\0' || end == (*argv)[1] || n < 0 || n > 9)
-		poolctl_usage_error("submit --mq --priority: want 0..9, not '%s'", (*argv)[1]);
-	req->mq_prio = (int)n;
-	*argc -= 2;
-	*argv += 2;
+	}
+	req->json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if (argc != 1 + req->json || (!id_ok(argv[0]) && strncmp(argv[0], "key=", 4) != 0) ||
+	    strlen(argv[0]) > 200)
+		poolctl_usage_error("job: want an id or key=KEY, and maybe --json");
+	req->cmd = CMD_JOB;
+	snprintf(req->query, sizeof(req->query), "job %s%s\n", argv[0], req->json ? " json" : "");
+}
+
+/* submit --mq --priority N: a job priority, 0..9 (higher first). */
+static unsigned parse_priority(const char *a)
+{
+	if (a[0] < '0' || a[0] > '9' || a[1] != '\0')
+		poolctl_usage_error("submit --mq --priority: want 0..9, not '%s'", a);
+	return (unsigned)(a[0] - '0');
 }
 
 /* Fills req from the words after the global options; exits 64 on error. */
@@ -198,13 +264,24 @@ static void parse_command(struct request *req, int argc, char **argv)
 	argc--;
 	argv++;
 	if (strcmp(name, "submit") == 0) {
-		bool redis = argc > 0 && strcmp(argv[0], "--redis") == 0;
+		bool redis = false, fifo = false, mq = false;
 
-		argc -= redis;
-		argv += redis;
-		parse_mq(req, &argc, &argv);
-		if (redis && req->mq_prio >= 0)
-			poolctl_usage_error("submit: --redis and --mq exclude each other");
+		for (; argc > 0 && strncmp(argv[0], "--", 2) == 0; argc--, argv++) {
+			if (strcmp(argv[0], "--quiet") == 0)
+				req->quiet = true;
+			else if (strcmp(argv[0], "--redis") == 0)
+				redis = true;
+			else if (strcmp(argv[0], "--fifo") == 0)
+				fifo = true;
+			else if (strcmp(argv[0], "--mq") == 0)
+				mq = true;
+			else if (strcmp(argv[0], "--priority") == 0 && argc > 1 && mq)
+				req->mq_prio = parse_priority(argv[1]), argc--, argv++;
+			else
+				poolctl_usage_error("submit: unknown option '%s'", argv[0]);
+		}
+		if (redis + fifo + mq > 1)
+			poolctl_usage_error("submit: --redis, --fifo and --mq exclude each other");
 		if (argc == 0)
 			poolctl_usage_error("submit: missing TASK");
 		if (strcmp(argv[0], "-") == 0 && argc > 1)
@@ -213,6 +290,10 @@ static void parse_command(struct request *req, int argc, char **argv)
 		if (redis)
 			req->cmd =
 			    req->cmd == CMD_SUBMIT ? CMD_SUBMIT_REDIS : CMD_SUBMIT_REDIS_STDIN;
+		if (fifo)
+			req->cmd = req->cmd == CMD_SUBMIT ? CMD_SUBMIT_FIFO : CMD_SUBMIT_FIFO_STDIN;
+		if (mq)
+			req->cmd = req->cmd == CMD_SUBMIT ? CMD_SUBMIT_MQ : CMD_SUBMIT_MQ_STDIN;
 		req->argc = argc;
 		req->argv = argv;
 	} else if (strcmp(name, "status") == 0) {
@@ -237,6 +318,11 @@ static void parse_command(struct request *req, int argc, char **argv)
 			req->iterations = (unsigned)atoi(argv[1]);
 		else if (argc > 0)
 			poolctl_usage_error("top: want nothing or -n COUNT");
+	} else if (strcmp(name, "job") == 0 || strcmp(name, "cancel") == 0) {
+		parse_job(req, argc, argv, name[0] == 'c');
+	} else if (strcmp(name, "jobs") == 0) {
+		req->cmd = CMD_JOBS;
+		parse_jobs(req, argc, argv);
 	} else if (strcmp(name, "pause") == 0 || strcmp(name, "resume") == 0) {
 		req->cmd = name[0] == 'p' ? CMD_PAUSE : CMD_RESUME;
 		if (argc != 1 || argv[0][0] == '\0' || strlen(argv[0]) > 31 ||
@@ -304,9 +390,13 @@ static int run(const struct config *cfg, const struct request *req)
 {
 	switch (req->cmd) {
 	case CMD_SUBMIT:
-		return poolctl_submit(cfg, req->argc, req->argv, req->mq_prio);
+		return poolctl_submit(cfg, req->argc, req->argv, req->quiet);
 	case CMD_SUBMIT_STDIN:
-		return poolctl_submit_stdin(cfg, req->mq_prio);
+		return poolctl_submit_stdin(cfg, req->quiet);
+	case CMD_SUBMIT_FIFO:
+		return poolctl_submit_fifo(cfg, req->argc, req->argv);
+	case CMD_SUBMIT_FIFO_STDIN:
+		return poolctl_submit_fifo_stdin(cfg);
 	case CMD_SUBMIT_REDIS:
 		return poolctl_submit_redis(cfg, req->argc, req->argv);
 	case CMD_SUBMIT_REDIS_STDIN:
@@ -323,6 +413,10 @@ static int run(const struct config *cfg, const struct request *req)
 	}
 	case CMD_METRICS:
 		return poolctl_ask(cfg, "metrics\n");
+	case CMD_SUBMIT_MQ:
+		return poolctl_submit_mq(cfg, req->argc, req->argv, req->mq_prio);
+	case CMD_SUBMIT_MQ_STDIN:
+		return poolctl_submit_mq_stdin(cfg, req->mq_prio);
 	case CMD_PAUSE:
 	case CMD_RESUME: {
 		char line[64];
@@ -333,6 +427,14 @@ static int run(const struct config *cfg, const struct request *req)
 	}
 	case CMD_TOP:
 		return poolctl_top(cfg, req->iterations);
+	case CMD_JOB:
+	case CMD_JOBS:
+		return poolctl_ask(cfg, req->query);
+	case CMD_CANCEL:
+		return poolctl_cancel(cfg, req->argc, req->argv);
+	case CMD_WAIT_IDS:
+		return poolctl_wait_ids(cfg, req->argc, req->argv, req->has_timeout,
+		                        req->timeout_ms, !req->no_progress);
 	}
 	poolctl_die(POOLD_EXIT_SOFTWARE, "unhandled command %d", (int)req->cmd);
 }

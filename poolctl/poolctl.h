@@ -10,10 +10,12 @@
 #ifndef POOLCTL_H
 #define POOLCTL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
+#include "ctl.h"
 
 /* Joins TASK and ARGS with single spaces into line (CTL_LINE_MAX + 1
  * bytes); returns the length.  Exits 65 if the line would be too long. */
@@ -40,19 +42,16 @@ void poolctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 
 
 /*
  * `submit TASK [ARGS...]`: validates the one job made of argv[0..argc-1]
- * and writes it into the FIFO, or with mq_prio >= 0 (--mq) sends it to
- * [control] mqueue as one message of that priority.  Returns the exit
- * code (0 or 65).
+ * and writes it into the FIFO.  Returns the exit code (0 or 65).
  */
-int poolctl_submit(const struct config *cfg, int argc, char **argv, int mq_prio);
+int poolctl_submit(const struct config *cfg, int argc, char **argv, bool quiet);
 
 /*
  * `submit -`: validates each line of standard input and writes the good
- * ones into the FIFO, many whole lines per atomic write (or, mq_prio >= 0,
- * one message per line to [control] mqueue).  Returns 0, or 65
+ * ones into the FIFO, many whole lines per atomic write.  Returns 0, or 65
  * if any line was rejected.
  */
-int poolctl_submit_stdin(const struct config *cfg, int mq_prio);
+int poolctl_submit_stdin(const struct config *cfg, bool quiet);
 
 /*
  * `submit --redis TASK [ARGS...]`, `submit --redis -`: the same checks,
@@ -60,6 +59,42 @@ int poolctl_submit_stdin(const struct config *cfg, int mq_prio);
  * Return 0 or 65; exit 69 if Redis cannot be reached, 78 if the
  * configuration has no [redis] url.
  */
+/*
+ * `submit --fifo TASK [ARGS...]`, `submit --fifo -`: the same checks, the
+ * jobs written into the control FIFO with no answer (no ids): the bulk,
+ * crash-tolerant path.  Exit codes as for submit.
+ */
+int poolctl_submit_fifo(const struct config *cfg, int argc, char **argv);
+int poolctl_submit_fifo_stdin(const struct config *cfg);
+
+/*
+ * `submit --mq [--priority N] TASK [ARGS...]`, `submit --mq ... -`: the
+ * same checks, each job sent as one message of priority N to [control]
+ * mqueue (submit_mq.c); no ids.  Exit codes as for --fifo; 78 if the
+ * configuration has no [control] mqueue.
+ */
+int poolctl_submit_mq(const struct config *cfg, int argc, char **argv, unsigned prio);
+int poolctl_submit_mq_stdin(const struct config *cfg, unsigned prio);
+
+/* State of one submit run: where relative backup paths are resolved, and
+ * room for a line rewritten with such a path. */
+struct poolctl_submit {
+	const struct job_kind *backup; /* the kind whose argument is a path */
+	char cwd[PATH_MAX];
+	bool have_cwd;
+	char line[CTL_LINE_MAX + 1]; /* a rewritten or joined line */
+};
+
+void poolctl_submit_init(struct poolctl_submit *s);
+/*
+ * Checks one job line (without its newline) exactly as the daemon will
+ * (jobs_check_line) and returns what to send: *out is line itself, or
+ * s->line when a relative backup path was made absolute first.  Returns 0,
+ * or -1 with a reason in err.
+ */
+int poolctl_submit_prepare(struct poolctl_submit *s, const char *line, size_t len, const char **out,
+                           size_t *outlen, char *err, size_t errlen);
+
 int poolctl_submit_redis(const struct config *cfg, int argc, char **argv);
 int poolctl_submit_redis_stdin(const struct config *cfg);
 
@@ -72,16 +107,18 @@ int poolctl_submit_redis_stdin(const struct config *cfg);
 void poolctl_load_config(struct config *cfg, const char *opt);
 
 /*
- * The daemon cannot be reached through path (the FIFO when fifo, else the
- * socket) for errno err: prints `what` (or, for EACCES and EPERM, who may
- * get through and how to become one), then which configuration named the
- * path, and exits 69.
+ * The daemon cannot be reached through path (to submit jobs when submit:
+ * the FIFO, or the socket for `submit`) for errno err: prints `what` (or, for EACCES and EPERM, who
+ * may get through and how to become one), then which configuration named the path, and exits 69.
  */
-void poolctl_unreachable(const char *path, int err, const char *what, bool fifo)
+void poolctl_unreachable(const char *path, int err, const char *what, bool submit)
     __attribute__((noreturn));
 
 /* Connects to the daemon's socket; exits 69 if that cannot be done. */
 int poolctl_connect(const char *path);
+/* The same; submit: a refusal says who may submit jobs (not only who may
+ * use the socket). */
+int poolctl_connect_as(const char *path, bool submit);
 
 /*
  * `top [-n N]`: a live view of the pool from the shared scoreboard,
@@ -102,5 +139,17 @@ int poolctl_ask(const struct config *cfg, const char *request);
  * none failed, 1 if some did), or exits 75 after timeout_ms if has_timeout.
  */
 int poolctl_wait(const struct config *cfg, bool has_timeout, unsigned timeout_ms);
+
+/* `cancel ID...`: 0 if every id was cancelled, 1 if any was unknown or
+ * had ended (each said on stderr). */
+int poolctl_cancel(const struct config *cfg, int argc, char **argv);
+
+/*
+ * `wait ID... [--timeout D] [--no-progress]`: until every id has ended; 0
+ * if all were done, 1 if any was not (listed), 75 at the timeout.  A
+ * progress line on a terminal unless progress is false.
+ */
+int poolctl_wait_ids(const struct config *cfg, int argc, char **argv, bool has_timeout,
+                     unsigned timeout_ms, bool progress);
 
 #endif

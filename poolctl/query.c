@@ -85,6 +85,11 @@ static int socket_address(const char *path, struct sockaddr_un *sun, int *dirfd)
 
 int poolctl_connect(const char *path)
 {
+	return poolctl_connect_as(path, false);
+}
+
+int poolctl_connect_as(const char *path, bool submit)
+{
 	struct sockaddr_un sun;
 	char why[PATH_MAX + 128];
 	int fd, dirfd, rc, err;
@@ -102,7 +107,7 @@ int poolctl_connect(const char *path)
 	else if (rc < 0)
 		snprintf(why, sizeof(why), "cannot connect to %s: %s", path, strerror(err));
 	if (rc < 0)
-		poolctl_unreachable(path, err, why, false);
+		poolctl_unreachable(path, err, why, submit);
 	if (dirfd >= 0)
 		close(dirfd);
 	return fd;

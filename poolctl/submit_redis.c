@@ -68,8 +68,9 @@ static int redis_append(redisContext *c, const struct config *cfg, const char *l
 
 	if (jobs_check_line(line, len, &cl, err, errlen) == NULL)
 		return -1;
-	argv[4] = cl.task;
-	lens[4] = cl.task_len;
+	/* Job options travel in the task field, before the name, as on a line. */
+	argv[4] = line + (size_t)(cl.opt.key != NULL ? 0 : cl.task - line);
+	lens[4] = (size_t)(cl.task + cl.task_len - argv[4]);
 	if (cl.args_len > 0) {
 		argv[argc] = "args";
 		lens[argc++] = 4;

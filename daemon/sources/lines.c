@@ -24,6 +24,7 @@ enum admit_result source_admit_line(struct source *src, const char *line, size_t
 	rq.kind = (uint16_t)jobs_index(kind);
 	rq.args = cl.args;
 	rq.len = cl.args_len;
+	rq.opt = &cl.opt;
 	r = queue_admit(src->m, src, &rq, NULL);
 	if (r == ADMIT_FULL) /* not after the source checked the room */
 		snprintf(err, errlen, "queue full");

@@ -225,6 +225,7 @@ static void redis_uid(const redisReply *fields, char *out)
 static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
                         const struct job_kind *kind, const struct ctl_line *cl, const char *uid)
 {
+	char ref[REDIS_EID_MAX];
 	size_t ulen = strlen(uid);
 	struct redis_job *x = malloc(sizeof(*x) + ulen + 1);
 	struct admit_req rq = {.code = kind->code,
@@ -232,8 +233,11 @@ static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
 	                       .args = cl->args,
 	                       .len = cl->args_len,
 	                       .past_limit = true,
-	                       .datum = x != NULL ? &x->base : NULL};
+	                       .datum = x != NULL ? &x->base : NULL,
+	                       .opt = &cl->opt,
+	                       .ref = ref};
 
+	redis_eid_format(eid, ref);
 	if (x == NULL || queue_admit(r->m, &r->src, &rq, NULL) != ADMIT_OK) {
 		free(x);
 		log_warnx("redis: out of memory; an entry stays pending");

@@ -240,15 +240,17 @@ bg_sh() {
 	bg_run bash -c "$1"
 }
 
-# stream_jobs FILE CHUNKS: submits FILE in the background through
-# `poolctl submit -`, in CHUNKS slices of 1000 lines 0.1 s apart, so jobs
-# are still coming while the test acts; the submitter's pid is in BG_PID.
+# stream_jobs FILE CHUNKS [--fifo]: submits FILE in the background through
+# `poolctl submit -` (answered over the socket; with --fifo written into
+# the FIFO, answerless, as tests of the FIFO's durability need), in CHUNKS
+# slices of 1000 lines 0.1 s apart, so jobs are still coming while the
+# test acts; the submitter's pid is in BG_PID.
 stream_jobs() {
-	export STREAM_FILE=$1 STREAM_CHUNKS=$2
+	export STREAM_FILE=$1 STREAM_CHUNKS=$2 STREAM_VIA=${3:-}
 	bg_sh 'for i in $(seq 0 $((STREAM_CHUNKS - 1))); do
 	sed -n "$((i * 1000 + 1)),$(((i + 1) * 1000))p;$(((i + 1) * 1000))q" "$STREAM_FILE"
 	sleep 0.1
-done | timeout 300 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+done | timeout 300 "$POOLCTL" -c "$CONF" submit $STREAM_VIA - 2>>"$T/client-submit.log"'
 }
 
 # expect_workers N: fills the array `pids` with the master's workers and

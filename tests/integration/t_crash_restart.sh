@@ -2,7 +2,8 @@
 # The journal: the master is SIGKILLed in the middle of 100,000 jobs and
 # started again; every job it had accepted runs after the restart
 # (at-least-once: some run twice), and with the FIFO held open meanwhile
-# (as poold.socket does) no line written by the client is lost either.
+# (as poold.socket does) no line written by the client is lost either
+# (`poolctl submit --fifo -`: the FIFO path, whose lines outlive a master).
 # ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,7 @@ start_daemon
 exec 9<>"$FIFO"
 
 gen_ids c "$N" >"$T/jobs.in"
-stream_jobs "$T/jobs.in" 100
+stream_jobs "$T/jobs.in" 100 --fifo
 submit=$BG_PID
 wait_for '(( $(stat_of jobs.accepted) >= 30000 ))' 20 "30,000 jobs accepted"
 # Stop the workers so that accepted jobs pile up unfinished, then kill

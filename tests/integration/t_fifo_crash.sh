@@ -1,7 +1,8 @@
 #!/bin/bash
 # Crash durability of FIFO lines: the FIFO is held open by another process
 # (this shell, as systemd's ListenFIFO= does) and handed to every master
-# through LISTEN_PID/LISTEN_FDS, a writer streams numbered `log` lines, and
+# through LISTEN_PID/LISTEN_FDS, a writer streams numbered `log` lines
+# (`poolctl submit --fifo -`: into the FIFO, answerless), and
 # the master is SIGKILLed many times at random (seeded) moments and started
 # again.  A line that left the FIFO must already be in the journal, so
 # every line runs at least once (duplicates are allowed, losses are not).
@@ -40,7 +41,7 @@ gen_ids k "$N" >"$T/jobs.in"
 bg_sh 'for ((i = 0; i < '"$N"'; i += 200)); do
 	sed -n "$((i + 1)),$((i + 200))p" "$T/jobs.in"
 	sleep 0.1
-done | timeout 300 "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+done | timeout 300 "$POOLCTL" -c "$CONF" submit --fifo - 2>>"$T/client-submit.log"'
 submit=$BG_PID
 
 lines() { wc -l <"$JOBLOG" 2>/dev/null || echo 0; }

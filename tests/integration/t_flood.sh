@@ -17,12 +17,12 @@ write_config workers=2 queue_limit=10000
 start_daemon
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$MASTER_PID/status"; }
 
-head -n "$N" < <(yes noop) | pctl submit - || fail "poolctl submit - exited $?"
+head -n "$N" < <(yes noop) | pctl submit --fifo - || fail "poolctl submit --fifo - exited $?"
 pctl_wait 120 || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 rss1=$(rss)
 
 export FLOOD
-bg_sh 'head -n "$FLOOD" < <(yes noop) | "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+bg_sh 'head -n "$FLOOD" < <(yes noop) | "$POOLCTL" -c "$CONF" submit --fifo - 2>>"$T/client-submit.log"'
 flood=$BG_PID
 peak=$rss1 queued_max=0
 deadline=$(($(now_us) + $(scale_us 240)))

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Journal damage (issue 15, item 4).  200 jobs accepted and unfinished
 # when the master and its worker are SIGKILLed; one byte of the first
-# record is then damaged (offset and value random, seeded and printed).
+# job's record (the first ACCEPT: an id reservation record may come
+# before it) is then damaged (offset and value random, seeded and printed).
 # The restart must replay every valid record after the damage (199
 # jobs, each run once), keep the damaged file aside byte for byte, and
 # say at error level what was lost.  A torn tail (the last record cut
@@ -41,8 +42,18 @@ start_daemon
 crash dmg 200
 cp "$J" "$T/journal.clean"
 
-# One byte of the first record (job 1: a header and "dmg-1") changed.
-off=$((MAGIC_LEN + RANDOM % (REC_LEN + 5)))
+# rec_type OFF, rec_len OFF: a record's type byte and argument length.
+rec_type() { od -An -tu1 -j "$(($1 + 4))" -N1 "$J" | tr -d ' '; }
+rec_len() { od -An -tu4 -j "$(($1 + 8))" -N4 "$J" | tr -d ' '; }
+
+# One byte of the first ACCEPT record (job 1: a header and "dmg-1") changed.
+first=$MAGIC_LEN
+while [[ $(rec_type "$first") != 65 ]]; do # 'A'
+	first=$((first + REC_LEN + $(rec_len "$first")))
+	((first < 4096)) || fail "no ACCEPT record near the start of the journal"
+done
+log "the first ACCEPT record is at byte $first"
+off=$((first + RANDOM % (REC_LEN + 5)))
 old=$(od -An -tu1 -j "$off" -N1 "$J" | tr -d ' ')
 new=$(((old + 1 + RANDOM % 255) % 256))
 printf "$(printf '\\%03o' "$new")" | dd of="$J" bs=1 seek="$off" conv=notrunc status=none
@@ -51,7 +62,7 @@ cmp -s "$J" "$T/journal.clean" && fail "the test did not change the journal"
 cp "$J" "$T/journal.damaged"
 
 start_daemon
-dlog_has "journal: $J is damaged: [0-9]+ bytes in 1 places \(the first at byte $MAGIC_LEN\) could not be read and are lost, at least 1 records; 199 valid records after the damage recovered" ||
+dlog_has "journal: $J is damaged: [0-9]+ bytes in 1 places \(the first at byte $first\) could not be read and are lost, at least 1 records; 199 valid records after the damage recovered" ||
 	fail "no error line saying what the damage cost"
 dlog_has '199 unfinished jobs of a previous run queued again' || fail "199 jobs were not replayed"
 kept=("$J".damaged-*)

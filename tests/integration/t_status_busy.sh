@@ -10,7 +10,7 @@ write_config workers=2 inflight=4 queue_limit=100
 start_daemon
 expect_workers 2
 kill -STOP "${pids[@]}"
-bg_sh 'head -n 50000 < <(yes noop) | "$POOLCTL" -c "$CONF" submit - 2>>"$T/client-submit.log"'
+bg_sh 'head -n 50000 < <(yes noop) | "$POOLCTL" -c "$CONF" submit --fifo - 2>>"$T/client-submit.log"'
 submit=$BG_PID
 wait_for '[[ $(stat_of jobs.queued) -ge 92 ]]' 10 "the queue to fill (100 unfinished, 8 of them in flight)"
 writer=$(session_comm "$submit" poolctl)

@@ -29,10 +29,15 @@ kill -TERM "$master"
 wait_for 'dlog_has "signal TERM: stopping"' 10 "the master to log that it is stopping"
 grep -q '"state":"stopping"' <<<"$(status_json)" || fail "status does not say stopping: $(status_json)"
 
-# The FIFO is closed at once: a new job is refused, not lost.
-pctl submit noop 2>>"$T/client.log"
+# The FIFO is closed at once, and the socket takes no job: a new job is
+# refused, not lost, with exit 69 (unavailable, not a bad job) either way.
+pctl submit --fifo noop 2>>"$T/client.log"
 rc=$?
-((rc == 69)) || fail "poolctl submit during the stop exited $rc, not 69 (daemon unavailable)"
+((rc == 69)) || fail "poolctl submit --fifo during the stop exited $rc, not 69 (daemon unavailable)"
+pctl submit noop 2>"$T/submit.err"
+rc=$?
+((rc == 69)) || fail "poolctl submit during the stop exited $rc, not 69: $(<"$T/submit.err")"
+grep -q "refused: unavailable: poold is stopping" "$T/submit.err" || fail "submit said: $(<"$T/submit.err")"
 
 for p in "${pids[@]}"; do
 	kill -CONT "$p"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # `poolctl wait` as scripts use it: with nothing to wait for it returns 0
 # at once; with --timeout it gives up (exit 75) while a job cannot end;
-# and `poolctl submit - <jobs && poolctl wait` returns only once every job
+# and `poolctl submit --fifo - <jobs && poolctl wait` returns only once every job
 # that submit sent has ended -- also when the daemon's queue is full and
 # part of them still sits in the FIFO, unread (backpressure).
 # shellcheck source=lib.sh
@@ -24,13 +24,13 @@ rc=$?
 kill_worker CONT "$w"
 pctl_wait 10 || fail "poolctl wait after the worker continued exited $?"
 
-# submit, then wait: 2,000 lines fit in the FIFO's pipe buffer, so submit
+# submit --fifo, then wait: 2,000 lines fit in the FIFO's pipe buffer, so submit
 # returns while the daemon (10 jobs queued at most) has read few of them.
 # The worker is stopped until the wait request is in, so that this is so
 # however fast the machine.
 N=2000
 kill_worker STOP "$w"
-gen_ids r "$N" | pctl submit - || fail "poolctl submit - exited $?"
+gen_ids r "$N" | pctl submit --fifo - || fail "poolctl submit --fifo - exited $?"
 bg_sh 'exec timeout 60 "$POOLCTL" -c "$CONF" wait >"$T/wait-bg.out" 2>>"$T/client.log"'
 waiter=$BG_PID
 # Until the daemon has read the wait request (poolctl sleeps on its reply,

@@ -18,6 +18,11 @@
  *                        first half of its bytes and then SIGKILLs its
  *                        own process: a writer killed in its write, as
  *                        the kernel leaves it between two pages
+ *   FAULT_STOP_PATH=S    the same, once among all processes (the one that
+ *   FAULT_STOP_MARK=F    creates F), but the writer SIGSTOPs itself just
+ *                        before the write (then writes it all when it is
+ *                        continued): a writer stopped while it holds
+ *                        whatever it took before writing
  *
  * Never linked into poold: tests start the real binary with LD_PRELOAD.
  */
@@ -87,13 +92,14 @@ int memfd_create(const char *name, unsigned flags)
 	return real(name, flags);
 }
 
-/* FAULT_TEAR_*: true (once, whoever creates the mark) for this write. */
-static int fault_tear(int fd, size_t n)
+/* FAULT_TEAR_* or FAULT_STOP_* (the names of the two variables): true
+ * (once, whoever creates the mark) for this write. */
+static int fault_once(const char *path_var, const char *mark_var, int fd, size_t n)
 {
-	const char *mark = getenv("FAULT_TEAR_MARK");
+	const char *mark = getenv(mark_var);
 	int m;
 
-	if (n < 2 || mark == NULL || !fault_path("FAULT_TEAR_PATH", fd))
+	if (n < 2 || mark == NULL || !fault_path(path_var, fd))
 		return 0;
 	m = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (m < 0)
@@ -111,11 +117,13 @@ ssize_t write(int fd, const void *buf, size_t n)
 		errno = EIO;
 		return -1;
 	}
-	if (fault_tear(fd, n)) {
+	if (fault_once("FAULT_TEAR_PATH", "FAULT_TEAR_MARK", fd, n)) {
 		if (real(fd, buf, n / 2) >= 0)
 			kill(getpid(), SIGKILL);
 		abort();
 	}
+	if (fault_once("FAULT_STOP_PATH", "FAULT_STOP_MARK", fd, n))
+		kill(getpid(), SIGSTOP);
 	return real(fd, buf, n);
 }
 

@@ -5,10 +5,11 @@
  * source and in all, replayed), and the journal: a source that journals
  * gets an ACCEPT record in a real file, a replay and another source do
  * not.  A real libev loop, a real temporary file read back with
- * journal_scan.
+ * journal_scan.  Admission is also where the results registry learns of
+ * a job, with its options (a key), which the ACCEPT record carries.
  */
 /* clang-format off */
-/* test-sources: daemon/admit.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
+/* test-sources: daemon/admit.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jobopt.h"
 #include "journal.h"
 #include "master.h"
 
@@ -44,6 +46,7 @@ static int setup(void **state)
 	fx->m.cfg.queue_limit = 3;
 	fx->m.journal.fd = -1;
 	fx->m.journal.lock_fd = -1;
+	results_init(&fx->m.results, 100, 0);
 	fx->journaled = (struct source){.ops = &test_ops, .journaled = true};
 	fx->other = (struct source){.ops = &test_ops};
 	source_add(&fx->m, &fx->journaled);
@@ -57,6 +60,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	jobq_clear(&fx->m.queue);
+	results_free(&fx->m.results);
 	if (fx->m.journal.fd >= 0)
 		close(fx->m.journal.fd);
 	free(fx->m.journal.buf);
@@ -153,20 +157,45 @@ static void test_counts(void **state)
 
 struct seen {
 	unsigned n;
+	uint64_t reserved; /* the IDS record's id */
 	uint64_t id[8];
-	char args[8][16];
+	char args[8][16], opts[8][16];
 };
 
 static void collect(void *arg, const struct journal_rec *r, const char *args)
 {
 	struct seen *s = arg;
+	size_t alen = r->len - r->optlen;
 
+	if (r->type == JOURNAL_IDS) {
+		assert_int_equal(s->n, 0); /* before the first id is used */
+		s->reserved = r->id;
+		return;
+	}
 	assert_int_equal(r->type, JOURNAL_ACCEPT);
 	assert_true(s->n < 8 && r->len < 16);
 	s->id[s->n] = r->id;
-	memcpy(s->args[s->n], args, r->len);
-	s->args[s->n][r->len] = '\0';
+	memcpy(s->args[s->n], args, alen);
+	s->args[s->n][alen] = '\0';
+	memcpy(s->opts[s->n], args + alen, r->optlen);
+	s->opts[s->n][r->optlen] = '\0';
 	s->n++;
+}
+
+/* Admits "two" to the journaled source with key=k2, as a FIFO line's
+ * options would be. */
+static void admit_keyed(struct fixture *fx)
+{
+	struct jobopt opt = {.key = "k2", .key_len = 2};
+	struct admit_req rq = {.code = 11, .kind = 1, .args = "two", .len = 3, .opt = &opt};
+	struct job *j;
+	struct result *res;
+
+	assert_int_equal(queue_admit(&fx->m, &fx->journaled, &rq, &j), ADMIT_OK);
+	res = results_find_key(&fx->m.results, "k2", 2);
+	assert_non_null(res);
+	assert_ptr_equal(res, j->res);
+	assert_int_equal(res->id, j->id);
 }
 
 static void test_journal(void **state)
@@ -192,7 +221,7 @@ static void test_journal(void **state)
 	admit(fx, &fx->journaled, 1, "one", 0, false, ADMIT_OK);
 	admit(fx, &fx->other, 1, "elsewhere", 0, false, ADMIT_OK);    /* not journaled */
 	admit(fx, &fx->journaled, 1, "replayed", 30, true, ADMIT_OK); /* already in it */
-	admit(fx, &fx->journaled, 1, "two", 0, false, ADMIT_OK);
+	admit_keyed(fx);
 	admit(fx, &fx->journaled, 1, "full", 0, false, ADMIT_FULL); /* limit 4: refused */
 	journal_flush(&fx->m, true);
 
@@ -204,10 +233,15 @@ static void test_journal(void **state)
 	free(p);
 	assert_int_equal(d.bytes + d.tail, 0);
 	assert_int_equal(seen.n, 2);
+	assert_true(seen.reserved >= 31); /* every id given is reserved */
 	assert_int_equal(seen.id[0], 1);
 	assert_string_equal(seen.args[0], "one");
+	assert_string_equal(seen.opts[0], "");
 	assert_int_equal(seen.id[1], 31);
 	assert_string_equal(seen.args[1], "two");
+	assert_string_equal(seen.opts[1], "key=k2");
+	assert_non_null(results_find(&fx->m.results, 1)); /* every source's jobs */
+	assert_non_null(results_find(&fx->m.results, 2));
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* test-sources: common/ctl.c */
+/* test-sources: common/ctl.c common/jobopt.c */
 /*
  * Control lines: the parser's rejections (each with its message) and the
  * splitter fed from a real pipe, with overlong lines between good ones.

@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -98,6 +99,11 @@ static struct {
 /* The workers' write lock, shared and robust (job_log_setup); NULL in a
  * process that never made it (unit tests): writes then go unlocked. */
 static pthread_mutex_t *job_log_lock;
+
+/* How long a writer waits for the lock, and then how long it does without
+ * (job_log_lock_take). */
+#define JOB_LOG_LOCK_WAIT_MS 200
+#define JOB_LOG_LOCK_SKIP_MS 1000
 
 int job_log_setup(void)
 {
@@ -325,6 +331,41 @@ static bool job_log_ends_line(int fd)
 }
 
 /*
+ * Takes the workers' write lock, waiting at most JOB_LOG_LOCK_WAIT_MS.  A
+ * holder that is stopped (SIGSTOP, a debugger) keeps the lock; rather than
+ * let one stopped worker stall every log job of the pool, a writer that
+ * waited that long gives up and, for the next JOB_LOG_LOCK_SKIP_MS, writes
+ * without the lock, checking the file's end before each line (a fragment
+ * is then still ended; two writers may both add a newline: an empty
+ * line).  Returns what pthread_mutex_clocklock() returned, ETIMEDOUT while
+ * skipping.
+ */
+static int job_log_lock_take(void)
+{
+	static struct timespec skip_until;
+	struct timespec now, until;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < skip_until.tv_sec ||
+	    (now.tv_sec == skip_until.tv_sec && now.tv_nsec < skip_until.tv_nsec))
+		return ETIMEDOUT;
+	r = pthread_mutex_trylock(job_log_lock);
+	if (r != EBUSY)
+		return r;
+	until = now;
+	until.tv_nsec += JOB_LOG_LOCK_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	r = pthread_mutex_clocklock(job_log_lock, CLOCK_MONOTONIC, &until);
+	if (r == ETIMEDOUT) {
+		skip_until = until;
+		skip_until.tv_sec += JOB_LOG_LOCK_SKIP_MS / 1000;
+	}
+	return r;
+}
+
+/*
  * Appends the line (n bytes, newline included) under the workers' lock
  * and returns what write(2) returned for it.  If the lock's last holder
  * died (a worker killed in its write, see the top of this file) and the
@@ -343,7 +384,7 @@ static ssize_t job_log_append(int fd, char *line, size_t n)
 	int r;
 
 	if (job_log_lock != NULL) {
-		r = pthread_mutex_lock(job_log_lock);
+		r = job_log_lock_take();
 		locked = r == 0 || r == EOWNERDEAD;
 		check = r != 0;
 		if (r == EOWNERDEAD)

@@ -1,0 +1,309 @@
+/*
+ * The control socket's job requests: a job's record (`poolctl job`), a
+ * listing (`poolctl jobs`), cancels, and the states of a list of ids
+ * (what `poolctl wait ID...` polls).  Text for people, JSON through
+ * jansson for programs (job fields carry arbitrary text).  Reads the
+ * registry and calls jobctl_cancel; owns nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "jobs.h"
+#include "master.h"
+
+/* Jobs listed by `jobs` unless limit= says otherwise, and at most. */
+#define JOBCTL_LIST_DEFAULT 50
+#define JOBCTL_LIST_MAX     100000
+
+/* "2024-05-01T12:00:00.123Z", or "-" for 0. */
+static void jobctl_time(double t, char *out, size_t len)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&s, &tm) == NULL) {
+		snprintf(out, len, "-");
+		return;
+	}
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((t - (double)s) * 1000));
+}
+
+/* Queue wait and run time so far (or in all, once ended); -1 if none. */
+static void jobctl_spans(const struct result *r, double now, double *wait, double *run)
+{
+	double end = r->ended > 0 ? r->ended : now;
+
+	*wait = r->started > 0 ? r->started - r->accepted : end - r->accepted;
+	*run = r->started > 0 ? end - r->started : -1;
+}
+
+static json_t *jobctl_json(const struct result *r, double now)
+{
+	json_t *o = json_object();
+	double wait, run;
+
+	jobctl_spans(r, now, &wait, &run);
+	json_object_set_new(o, "id", json_integer((json_int_t)r->id));
+	json_object_set_new(o, "kind", json_string(jobs_at(r->kind)->name));
+	json_object_set_new(o, "args", json_stringn(r->text, r->args_len));
+	json_object_set_new(o, "args_truncated", json_boolean(r->args_cut));
+	json_object_set_new(o, "key", r->key ? json_string(r->key) : json_null());
+	json_object_set_new(o, "state", json_string(results_state_name(r->state)));
+	json_object_set_new(o, "worker", r->started > 0 ? json_integer(r->worker) : json_null());
+	json_object_set_new(o, "attempt", json_integer(r->attempt));
+	json_object_set_new(o, "accepted", json_real(r->accepted));
+	json_object_set_new(o, "started", r->started > 0 ? json_real(r->started) : json_null());
+	json_object_set_new(o, "ended", r->ended > 0 ? json_real(r->ended) : json_null());
+	json_object_set_new(o, "queue_wait_seconds", json_real(wait));
+	json_object_set_new(o, "run_seconds", run >= 0 ? json_real(run) : json_null());
+	json_object_set_new(o, "reason", r->reason ? json_string(r->reason) : json_null());
+	json_object_set_new(o, "redis_id", r->ref ? json_string(r->ref) : json_null());
+	json_object_set_new(o, "cancel_asked", json_boolean(r->cancel));
+	return o;
+}
+
+static void jobctl_text(FILE *f, const struct result *r, double now)
+{
+	char ta[80], ts[80], te[80];
+	double wait, run;
+
+	jobctl_spans(r, now, &wait, &run);
+	jobctl_time(r->accepted, ta, sizeof(ta));
+	jobctl_time(r->started, ts, sizeof(ts));
+	jobctl_time(r->ended, te, sizeof(te));
+	fprintf(f, "job %llu\nkind: %s\narguments: %.*s%s\nkey: %s\n", (unsigned long long)r->id,
+	        jobs_at(r->kind)->name, (int)r->args_len, r->text, r->args_cut ? "..." : "",
+	        r->key ? r->key : "-");
+	if (r->state == RESULT_RUNNING)
+		fprintf(f, "state: running on worker %u, attempt %u%s\n", r->worker, r->attempt,
+		        r->cancel ? " (cancel asked)" : "");
+	else
+		fprintf(f, "state: %s\n", results_state_name(r->state));
+	fprintf(f, "accepted: %s\nstarted: %s\nended: %s\nqueue wait: %.3f s\n", ta, ts, te, wait);
+	if (run >= 0)
+		fprintf(f, "run time: %.3f s\n", run);
+	if (r->reason != NULL)
+		fprintf(f, "reason: %s\n", r->reason);
+	if (r->ref != NULL)
+		fprintf(f, "redis entry: %s\n", r->ref);
+}
+
+static int jobctl_parse_id(const char *s, uint64_t *id)
+{
+	char *end;
+
+	errno = 0;
+	*id = strtoull(s, &end, 10);
+	return s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0 && *id > 0 ? 0 : -1;
+}
+
+/* "job ID [json]", "job key=KEY [json]". */
+static void jobctl_req_job(struct master *m, char *arg, FILE *f)
+{
+	char *sp = strchr(arg, ' ');
+	bool json = sp != NULL && strcmp(sp, " json") == 0;
+	const struct result *r = NULL;
+	uint64_t id;
+	json_t *o;
+	char *s;
+
+	if (sp != NULL)
+		*sp = '\0';
+	if (strncmp(arg, "key=", 4) == 0)
+		r = results_find_key(&m->results, arg + 4, strlen(arg + 4));
+	else if (jobctl_parse_id(arg, &id) == 0)
+		r = results_find(&m->results, id);
+	else {
+		fprintf(f, "error bad request: job wants an id or key=KEY\n");
+		return;
+	}
+	if (r == NULL) {
+		fprintf(f, "error unknown job %s (never accepted, or no longer kept)\n", arg);
+		return;
+	}
+	if (!json) {
+		jobctl_text(f, r, ev_now(m->loop));
+		return;
+	}
+	o = jobctl_json(r, ev_now(m->loop));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	fprintf(f, "%s\n", s != NULL ? s : "null");
+	free(s);
+}
+
+struct jobctl_filter {
+	int state; /* -1 any */
+	int kind;  /* -1 any */
+	unsigned long limit;
+	bool json;
+};
+
+/* Parses "state=S kind=K limit=N json" words; -1 with the reason in f. */
+static int jobctl_filter_parse(char *arg, struct jobctl_filter *fl, FILE *f)
+{
+	const struct job_kind *k;
+	char *w, *save = NULL;
+
+	*fl = (struct jobctl_filter){-1, -1, JOBCTL_LIST_DEFAULT, false};
+	for (w = strtok_r(arg, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+		if (strcmp(w, "json") == 0) {
+			fl->json = true;
+		} else if (strncmp(w, "state=", 6) == 0) {
+			fl->state = results_state_by_name(w + 6);
+			if (fl->state == -1)
+				break;
+		} else if (strncmp(w, "kind=", 5) == 0) {
+			k = jobs_by_name(w + 5, strlen(w + 5));
+			if (k == NULL)
+				break;
+			fl->kind = (int)jobs_index(k);
+		} else if (strncmp(w, "limit=", 6) == 0) {
+			fl->limit = strtoul(w + 6, NULL, 10);
+			if (fl->limit == 0 || fl->limit > JOBCTL_LIST_MAX)
+				break;
+		} else {
+			break;
+		}
+	}
+	if (w == NULL)
+		return 0;
+	fprintf(f, "error bad request: '%s' (state=S kind=K limit=1..%d json)\n", w,
+	        JOBCTL_LIST_MAX);
+	return -1;
+}
+
+static bool jobctl_match(const struct result *r, const struct jobctl_filter *fl)
+{
+	return (fl->state == -1 || r->state == fl->state) &&
+	       (fl->kind == -1 || r->kind == fl->kind);
+}
+
+/* One listed job: a table row or an array element. */
+static void jobctl_list_one(FILE *f, json_t *arr, const struct result *r, double now)
+{
+	char ta[80];
+
+	if (arr != NULL) {
+		json_array_append_new(arr, jobctl_json(r, now));
+		return;
+	}
+	jobctl_time(r->accepted, ta, sizeof(ta));
+	fprintf(f, "%-10llu %-8s %-10s %-24s %-16s %.*s%s\n", (unsigned long long)r->id,
+	        jobs_at(r->kind)->name, results_state_name(r->state), ta, r->key ? r->key : "-",
+	        (int)(r->args_len > 40 ? 40 : r->args_len), r->text, r->args_len > 40 ? "..." : "");
+}
+
+/* "jobs [state=S] [kind=K] [limit=N] [json]": live jobs, newest first,
+ * then ended ones, most recently ended first. */
+static void jobctl_req_jobs(struct master *m, char *arg, FILE *f)
+{
+	const struct results *rs = &m->results;
+	const struct result *r, *lists[2] = {rs->live_last, rs->ended_last};
+	struct jobctl_filter fl;
+	unsigned long n = 0;
+	json_t *arr = NULL;
+	char *s;
+	int i;
+
+	if (jobctl_filter_parse(arg, &fl, f) == -1)
+		return;
+	if (fl.json)
+		arr = json_array();
+	else
+		fprintf(f, "%-10s %-8s %-10s %-24s %-16s %s\n", "ID", "KIND", "STATE", "ACCEPTED",
+		        "KEY", "ARGUMENTS");
+	for (i = 0; i < 2; i++)
+		for (r = lists[i]; r != NULL && n < fl.limit; r = r->prev)
+			if (jobctl_match(r, &fl)) {
+				jobctl_list_one(f, arr, r, ev_now(m->loop));
+				n++;
+			}
+	if (arr == NULL)
+		return;
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	fprintf(f, "%s\n", s != NULL ? s : "[]");
+	free(s);
+}
+
+/* "cancel ID...": one line per id, "ok ..." or "error ...". */
+static void jobctl_req_cancel(struct master *m, char *arg, FILE *f)
+{
+	char *w, *save = NULL, msg[160];
+	uint64_t id;
+
+	for (w = strtok_r(arg, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+		if (jobctl_parse_id(w, &id) == -1) {
+			fprintf(f, "error %s: not a job id\n", w);
+			continue;
+		}
+		if (jobctl_cancel(m, id, msg, sizeof(msg)) == 0)
+			fprintf(f, "ok %s\n", msg);
+		else
+			fprintf(f, "error %s\n", msg);
+	}
+}
+
+/* "states ID...": "ID STATE [reason]" per id; STATE "unknown" if none. */
+static void jobctl_req_states(struct master *m, char *arg, FILE *f)
+{
+	char *w, *save = NULL;
+	const struct result *r;
+	uint64_t id;
+
+	for (w = strtok_r(arg, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+		r = jobctl_parse_id(w, &id) == 0 ? results_find(&m->results, id) : NULL;
+		if (r == NULL)
+			fprintf(f, "%s unknown\n", w);
+		else
+			fprintf(f, "%s %s%s%s\n", w,
+			        r->state == RESULT_TIMEDOUT ? "timed_out"
+			                                    : results_state_name(r->state),
+			        r->reason ? " " : "", r->reason ? r->reason : "");
+	}
+}
+
+char *jobctl_request(struct master *m, const char *req, size_t *len)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(struct master *m, char *arg, FILE *f);
+	} reqs[] = {
+	    {"job ", jobctl_req_job},
+	    {"jobs", jobctl_req_jobs},
+	    {"cancel ", jobctl_req_cancel},
+	    {"states ", jobctl_req_states},
+	};
+	char *text = NULL, *arg;
+	size_t i, n;
+	FILE *f;
+
+	*len = 0;
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		n = strlen(reqs[i].name);
+		if (strncmp(req, reqs[i].name, n) != 0 ||
+		    (req[n] != '\0' && req[n] != ' ' && reqs[i].name[n - 1] != ' '))
+			continue;
+		arg = strdup(req + n);
+		f = arg != NULL ? open_memstream(&text, len) : NULL;
+		if (f != NULL) {
+			reqs[i].fn(m, arg + strspn(arg, " "), f);
+			if (fclose(f) != 0) {
+				free(text);
+				text = NULL;
+			}
+		}
+		free(arg);
+		if (text == NULL)
+			*len = 1;
+		return text;
+	}
+	return NULL;
+}

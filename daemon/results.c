@@ -1,0 +1,269 @@
+/*
+ * The results registry (results.h).  Two chained hash tables share one
+ * size: by id and by key (a job without a key is not in the second).
+ * Records sit on one of two lists: live in accept order, ended in end
+ * order, so the oldest ended record is always at the head and expiry is
+ * O(1) per record dropped.  The tables double when they hold more
+ * records than heads and never shrink: their size follows the peak of
+ * keep + live jobs, a bound, not the number of jobs ever seen.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+
+static const char *const results_names[RESULT_NSTATES] = {
+    [RESULT_QUEUED] = "queued",       [RESULT_RUNNING] = "running",    [RESULT_DONE] = "done",
+    [RESULT_FAILED] = "failed",       [RESULT_TIMEDOUT] = "timed out", [RESULT_BURIED] = "buried",
+    [RESULT_CANCELLED] = "cancelled",
+};
+
+const char *results_state_name(enum result_state st)
+{
+	return st < RESULT_NSTATES ? results_names[st] : "unknown";
+}
+
+int results_state_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < RESULT_NSTATES; i++)
+		if (strcmp(name, results_names[i]) == 0 ||
+		    (i == RESULT_TIMEDOUT && strcmp(name, "timed_out") == 0))
+			return i;
+	return -1;
+}
+
+static size_t results_hash_id(uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 17);
+}
+
+/* FNV-1a. */
+static size_t results_hash_key(const char *key, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
+	return (size_t)h;
+}
+
+void results_init(struct results *r, size_t keep, double max_age)
+{
+	memset(r, 0, sizeof(*r));
+	results_configure(r, keep, max_age);
+}
+
+void results_configure(struct results *r, size_t keep, double max_age)
+{
+	r->keep = keep;
+	r->max_age = max_age;
+}
+
+static void results_link(struct results *r, struct result *res)
+{
+	size_t h = results_hash_id(res->id) & r->mask;
+
+	res->hnext = r->ids[h];
+	r->ids[h] = res;
+	if (res->key != NULL) {
+		h = results_hash_key(res->key, strlen(res->key)) & r->mask;
+		res->knext = r->keys[h];
+		r->keys[h] = res;
+	}
+}
+
+/* Doubles both tables (or makes them); -1 when out of memory. */
+static int results_grow(struct results *r)
+{
+	size_t n = r->ids == NULL ? 64 : 2 * (r->mask + 1), i;
+	struct result **ids = calloc(n, sizeof(*ids)), **keys = calloc(n, sizeof(*keys));
+	struct result *res, *next;
+	struct result **old = r->ids;
+	size_t old_n = r->ids == NULL ? 0 : r->mask + 1;
+
+	if (ids == NULL || keys == NULL) {
+		free(ids);
+		free(keys);
+		return -1;
+	}
+	free(r->keys);
+	r->ids = ids;
+	r->keys = keys;
+	r->mask = n - 1;
+	for (i = 0; i < old_n; i++)
+		for (res = old[i]; res != NULL; res = next) {
+			next = res->hnext;
+			results_link(r, res);
+		}
+	free(old);
+	return 0;
+}
+
+/* Unlinks res from the chain that starts at *pp (through hnext or knext). */
+static void results_unchain(struct result **pp, struct result *res, bool by_key)
+{
+	while (*pp != NULL && *pp != res)
+		pp = by_key ? &(*pp)->knext : &(*pp)->hnext;
+	if (*pp != NULL)
+		*pp = by_key ? res->knext : res->hnext;
+}
+
+static void results_list_remove(struct result **first, struct result **last, struct result *res)
+{
+	if (res->prev != NULL)
+		res->prev->next = res->next;
+	else
+		*first = res->next;
+	if (res->next != NULL)
+		res->next->prev = res->prev;
+	else
+		*last = res->prev;
+	res->prev = res->next = NULL;
+}
+
+static void results_list_append(struct result **first, struct result **last, struct result *res)
+{
+	res->next = NULL;
+	res->prev = *last;
+	if (*last != NULL)
+		(*last)->next = res;
+	else
+		*first = res;
+	*last = res;
+}
+
+struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const char *args,
+                           size_t len, const char *key, size_t key_len, const char *ref, double now)
+{
+	size_t keep_args = len > RESULTS_TEXT_MAX ? RESULTS_TEXT_MAX : len;
+	size_t ref_len = ref != NULL ? strnlen(ref, RESULTS_TEXT_MAX) : 0;
+	struct result *res;
+	char *p;
+
+	if ((r->ids == NULL || r->count + 1 > r->mask + 1) && results_grow(r) == -1 &&
+	    r->ids == NULL)
+		return NULL;
+	res = calloc(1, sizeof(*res) + keep_args + key_len + 1 + ref_len + 1);
+	if (res == NULL)
+		return NULL;
+	res->id = id;
+	res->kind = kind;
+	res->state = RESULT_QUEUED;
+	res->accepted = now;
+	res->args_len = (uint32_t)keep_args;
+	res->args_cut = keep_args < len;
+	if (keep_args > 0)
+		memcpy(res->text, args, keep_args);
+	p = res->text + keep_args;
+	if (key != NULL) {
+		memcpy(p, key, key_len);
+		res->key = p;
+	}
+	p += key_len + 1;
+	if (ref != NULL) {
+		memcpy(p, ref, ref_len);
+		res->ref = p;
+	}
+	results_link(r, res);
+	results_list_append(&r->live_first, &r->live_last, res);
+	r->count++;
+	return res;
+}
+
+void results_started(struct result *res, unsigned worker, unsigned attempt, double now)
+{
+	res->state = RESULT_RUNNING;
+	res->worker = worker;
+	res->attempt = (uint16_t)attempt;
+	res->started = now;
+}
+
+void results_requeued(struct result *res)
+{
+	res->state = RESULT_QUEUED;
+}
+
+/* Forgets the oldest ended record. */
+static void results_drop_oldest(struct results *r)
+{
+	struct result *res = r->ended_first;
+
+	results_list_remove(&r->ended_first, &r->ended_last, res);
+	results_unchain(&r->ids[results_hash_id(res->id) & r->mask], res, false);
+	if (res->key != NULL)
+		results_unchain(&r->keys[results_hash_key(res->key, strlen(res->key)) & r->mask],
+		                res, true);
+	r->nended--;
+	r->count--;
+	free(res->reason);
+	free(res);
+}
+
+void results_ended(struct results *r, struct result *res, enum result_state st, const char *reason,
+                   size_t len, double now)
+{
+	if (len > RESULTS_TEXT_MAX)
+		len = RESULTS_TEXT_MAX;
+	res->state = (uint8_t)st;
+	res->ended = now;
+	res->reason = len > 0 ? strndup(reason, len) : NULL;
+	results_list_remove(&r->live_first, &r->live_last, res);
+	results_list_append(&r->ended_first, &r->ended_last, res);
+	r->nended++;
+	results_expire(r, now);
+}
+
+void results_expire(struct results *r, double now)
+{
+	while (r->nended > r->keep)
+		results_drop_oldest(r);
+	while (r->max_age > 0 && r->ended_first != NULL && now - r->ended_first->ended > r->max_age)
+		results_drop_oldest(r);
+}
+
+struct result *results_find(const struct results *r, uint64_t id)
+{
+	struct result *res;
+
+	if (r->ids == NULL)
+		return NULL;
+	for (res = r->ids[results_hash_id(id) & r->mask]; res != NULL; res = res->hnext)
+		if (res->id == id)
+			return res;
+	return NULL;
+}
+
+struct result *results_find_key(const struct results *r, const char *key, size_t len)
+{
+	struct result *res, *best = NULL;
+
+	if (r->keys == NULL)
+		return NULL;
+	for (res = r->keys[results_hash_key(key, len) & r->mask]; res != NULL; res = res->knext)
+		if (strlen(res->key) == len && memcmp(res->key, key, len) == 0 &&
+		    (best == NULL || res->id > best->id))
+			best = res;
+	return best;
+}
+
+void results_free(struct results *r)
+{
+	struct result *res, *next;
+
+	for (res = r->live_first; res != NULL; res = next) {
+		next = res->next;
+		free(res->reason);
+		free(res);
+	}
+	for (res = r->ended_first; res != NULL; res = next) {
+		next = res->next;
+		free(res->reason);
+		free(res);
+	}
+	free(r->ids);
+	free(r->keys);
+	memset(r, 0, sizeof(*r));
+}

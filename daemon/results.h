@@ -1,0 +1,95 @@
+/*
+ * The results registry: every live job and the recently ended ones, by id
+ * (and by the client's key), for `poolctl job`, `jobs`, `wait ID` and
+ * `cancel`.  Ended jobs are kept up to `keep` of them and for at most
+ * `max_age` seconds, whichever comes first: memory is bounded by
+ * keep + the live jobs (themselves bounded by [pool] queue_limit), each
+ * record holding at most RESULTS_TEXT_MAX bytes of arguments and reason.
+ * Knows nothing of the master: times are passed in, the caller owns the
+ * struct results.
+ */
+#ifndef POOLD_RESULTS_H
+#define POOLD_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes of arguments, reason and source reference kept per job. */
+#define RESULTS_TEXT_MAX 256
+
+enum result_state {
+	RESULT_QUEUED,
+	RESULT_RUNNING, /* held by a worker */
+	RESULT_DONE,
+	RESULT_FAILED,
+	RESULT_TIMEDOUT,
+	RESULT_BURIED,
+	RESULT_CANCELLED,
+	RESULT_NSTATES,
+};
+
+struct result {
+	struct result *hnext;       /* chain of the id table */
+	struct result *knext;       /* chain of the key table */
+	struct result *prev, *next; /* the live list or the ended list, oldest first */
+	uint64_t id;
+	uint16_t kind;
+	uint16_t attempt;
+	uint8_t state; /* enum result_state */
+	bool args_cut; /* the arguments were longer than what is kept */
+	bool cancel;   /* a cancel was asked while it ran */
+	unsigned worker;
+	double accepted, started, ended; /* 0 when not (yet) */
+	char *reason;                    /* malloc'd when ended; may be NULL */
+	const char *key;                 /* in text[], NULL if none */
+	const char *ref;                 /* the source's name for it, in text[]; NULL */
+	uint32_t args_len;
+	char text[]; /* args (not NUL-terminated), key NUL, ref NUL */
+};
+
+struct results {
+	struct result **ids, **keys; /* chained hash tables, power-of-two sizes */
+	size_t mask;                 /* both tables have mask + 1 heads */
+	size_t count;                /* records held */
+	struct result *live_first, *live_last;
+	struct result *ended_first, *ended_last; /* oldest ended first */
+	size_t nended;
+	size_t keep;    /* ended records kept at most; 0 keeps none */
+	double max_age; /* seconds an ended record is kept; 0 no limit */
+};
+
+/* Names for states ("queued", "running", "done", "failed", "timed out",
+ * "buried", "cancelled") and the reverse (-1 if unknown). */
+const char *results_state_name(enum result_state st);
+int results_state_by_name(const char *name);
+
+void results_init(struct results *r, size_t keep, double max_age);
+/* Applies new bounds (a reload); the excess goes at the next expiry. */
+void results_configure(struct results *r, size_t keep, double max_age);
+
+/*
+ * Records an accepted job as queued.  key and ref may be NULL.  Returns
+ * the record (owned by r), or NULL when out of memory (the job runs
+ * untracked).
+ */
+struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const char *args,
+                           size_t len, const char *key, size_t key_len, const char *ref,
+                           double now);
+/* The job was given to worker `worker` for attempt `attempt`. */
+void results_started(struct result *res, unsigned worker, unsigned attempt, double now);
+/* Back in the queue (its worker died, a retry). */
+void results_requeued(struct result *res);
+/* The job ended: moves it to the ended list and applies the bounds. */
+void results_ended(struct results *r, struct result *res, enum result_state st, const char *reason,
+                   size_t len, double now);
+/* Drops ended records past max_age or over keep. */
+void results_expire(struct results *r, double now);
+
+/* Look-ups; NULL if unknown or forgotten.  By key: the newest job with it. */
+struct result *results_find(const struct results *r, uint64_t id);
+struct result *results_find_key(const struct results *r, const char *key, size_t len);
+
+void results_free(struct results *r);
+
+#endif

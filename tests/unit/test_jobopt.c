@@ -1,0 +1,118 @@
+/* test-sources: common/jobopt.c common/ctl.c */
+/*
+ * Job options before the task name: parsed the same way for every intake
+ * (through ctl_parse), never confused with a task or its arguments, and
+ * every rejection carries its reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "jobopt.h"
+
+static void parse_ok(const char *line, struct ctl_line *cl)
+{
+	char err[200] = "";
+
+	assert_int_equal(ctl_parse(line, strlen(line), cl, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+}
+
+static void parse_refused(const char *line, const char *reason)
+{
+	struct ctl_line cl;
+	char err[200] = "";
+
+	assert_int_equal(ctl_parse(line, strlen(line), &cl, err, sizeof(err)), -1);
+	if (strstr(err, reason) == NULL)
+		fail_msg("'%s': reason '%s' lacks '%s'", line, err, reason);
+}
+
+static void test_key_before_task(void **state)
+{
+	struct ctl_line cl;
+
+	parse_ok("key=nightly backup /etc", &cl);
+	assert_int_equal(cl.opt.key_len, 7);
+	assert_memory_equal(cl.opt.key, "nightly", 7);
+	assert_int_equal(cl.task_len, 6);
+	assert_memory_equal(cl.task, "backup", 6);
+	assert_int_equal(cl.args_len, 4);
+	assert_memory_equal(cl.args, "/etc", 4);
+	parse_ok(" \tkey=a:b/c@d.e_f+g-h \t noop", &cl);
+	assert_int_equal(cl.opt.key_len, 15);
+	assert_int_equal(cl.task_len, 4);
+	assert_int_equal(cl.args_len, 0);
+}
+
+static void test_no_options(void **state)
+{
+	struct ctl_line cl;
+
+	parse_ok("log a=b c=d", &cl);
+	assert_null(cl.opt.key);
+	assert_int_equal(cl.task_len, 3);
+	/* '=' in the arguments belongs to them. */
+	assert_int_equal(cl.args_len, 7);
+	assert_memory_equal(cl.args, "a=b c=d", 7);
+}
+
+static void test_refusals(void **state)
+{
+	parse_refused("pri=high noop", "unknown job option 'pri' (known: key=)");
+	parse_refused("=x noop", "unknown job option ''");
+	parse_refused("key= noop", "key must be 1 to 128 bytes");
+	parse_refused("key=a key=b noop", "option key given twice");
+	parse_refused("key=a", "job options but no task");
+	parse_refused("key=a   ", "job options but no task");
+	parse_refused("key=a\"b noop", "key holds '\"'");
+	parse_refused("key=a\xc3\xa9 noop", "key holds '?'");
+}
+
+static void test_key_limit(void **state)
+{
+	char line[JOBOPT_KEY_MAX + 16];
+	struct ctl_line cl;
+
+	memcpy(line, "key=", 4);
+	memset(line + 4, 'k', JOBOPT_KEY_MAX);
+	strcpy(line + 4 + JOBOPT_KEY_MAX, " noop");
+	parse_ok(line, &cl);
+	assert_int_equal(cl.opt.key_len, JOBOPT_KEY_MAX);
+	memset(line + 4, 'k', JOBOPT_KEY_MAX + 1);
+	strcpy(line + 5 + JOBOPT_KEY_MAX, " noop");
+	parse_refused(line, "key must be 1 to 128 bytes");
+}
+
+/* jobopt_parse on its own: *used points at the task. */
+static void test_used(void **state)
+{
+	const char *s = "key=x  log hi";
+	struct jobopt o;
+	size_t used = 99;
+	char err[100];
+
+	assert_int_equal(jobopt_parse(s, strlen(s), &o, &used, err, sizeof(err)), 0);
+	assert_int_equal(used, 7);
+	assert_int_equal(jobopt_parse("noop", 4, &o, &used, err, sizeof(err)), 0);
+	assert_int_equal(used, 0);
+	assert_null(o.key);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_key_before_task),
+	    cmocka_unit_test(test_no_options),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_key_limit),
+	    cmocka_unit_test(test_used),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

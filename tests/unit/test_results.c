@@ -1,0 +1,129 @@
+/* test-sources: daemon/results.c */
+/*
+ * The results registry: look-up by id and key through every state, and
+ * the retention bounds (keep, max_age, whichever first) holding the
+ * record count to keep + live however many jobs pass.  Seeded random
+ * end order, seed printed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "results.h"
+
+static void test_states_and_lookup(void **state)
+{
+	struct results r;
+	struct result *res;
+	char big[1000];
+
+	results_init(&r, 10, 0);
+	res = results_add(&r, 7, 2, "hello", 5, "nightly", 7, "1-0", 1.0);
+	assert_non_null(res);
+	assert_ptr_equal(results_find(&r, 7), res);
+	assert_null(results_find(&r, 8));
+	assert_string_equal(results_state_name(res->state), "queued");
+	assert_string_equal(res->key, "nightly");
+	assert_string_equal(res->ref, "1-0");
+	results_started(res, 3, 1, 2.0);
+	assert_string_equal(results_state_name(res->state), "running");
+	assert_int_equal(res->worker, 3);
+	results_requeued(res);
+	assert_int_equal(res->state, RESULT_QUEUED);
+	results_started(res, 4, 2, 2.5);
+	results_ended(&r, res, RESULT_FAILED, "boom", 4, 3.0);
+	assert_ptr_equal(results_find(&r, 7), res);
+	assert_string_equal(res->reason, "boom");
+	assert_int_equal(res->attempt, 2);
+	assert_ptr_equal(results_find_key(&r, "nightly", 7), res);
+	assert_null(results_find_key(&r, "nightl", 6));
+	/* A newer job with the same key is the one found by it. */
+	memset(big, 'a', sizeof(big));
+	res = results_add(&r, 9, 0, big, sizeof(big), "nightly", 7, NULL, 4.0);
+	assert_ptr_equal(results_find_key(&r, "nightly", 7), res);
+	assert_true(res->args_cut);
+	assert_int_equal(res->args_len, RESULTS_TEXT_MAX);
+	assert_null(res->ref);
+	assert_int_equal(results_state_by_name("timed_out"), RESULT_TIMEDOUT);
+	assert_int_equal(results_state_by_name("cancelled"), RESULT_CANCELLED);
+	assert_int_equal(results_state_by_name("nope"), -1);
+	results_free(&r);
+}
+
+/* Many jobs through a small registry: at most keep ended, all live kept. */
+static void test_keep_bound(void **state)
+{
+	unsigned seed = (unsigned)time(NULL);
+	struct result *live[64] = {0};
+	struct results r;
+	uint64_t id;
+	size_t peak_mask = 0;
+
+	printf("seed %u\n", seed);
+	srand(seed);
+	results_init(&r, 100, 0);
+	for (id = 1; id <= 200000; id++) {
+		unsigned i = (unsigned)rand() % 64;
+
+		if (live[i] != NULL) {
+			results_ended(&r, live[i], RESULT_DONE, NULL, 0, (double)id);
+			live[i] = NULL;
+		}
+		live[i] = results_add(&r, id, 0, "x", 1, NULL, 0, NULL, (double)id);
+		assert_non_null(live[i]);
+		assert_true(r.nended <= 100);
+		assert_true(r.count <= 100 + 64);
+	}
+	peak_mask = r.mask;
+	assert_true(peak_mask + 1 <= 512); /* the tables follow the bound */
+	assert_non_null(results_find(&r, 200000));
+	assert_null(results_find(&r, 1));
+	/* The 100 most recently ended are there. */
+	assert_non_null(results_find(&r, r.ended_last->id));
+	results_free(&r);
+}
+
+static void test_max_age(void **state)
+{
+	struct results r;
+	struct result *a, *b;
+
+	results_init(&r, 1000, 60);
+	a = results_add(&r, 1, 0, NULL, 0, "k", 1, NULL, 0);
+	b = results_add(&r, 2, 0, NULL, 0, NULL, 0, NULL, 0);
+	results_ended(&r, a, RESULT_DONE, NULL, 0, 10);
+	results_ended(&r, b, RESULT_CANCELLED, "cancelled", 9, 50);
+	results_expire(&r, 70);
+	assert_non_null(results_find(&r, 1));
+	results_expire(&r, 70.5);
+	assert_null(results_find(&r, 1));
+	assert_null(results_find_key(&r, "k", 1));
+	assert_non_null(results_find(&r, 2));
+	results_expire(&r, 111);
+	assert_null(results_find(&r, 2));
+	assert_int_equal(r.count, 0);
+	/* keep = 0: an ended job is forgotten at once. */
+	results_configure(&r, 0, 0);
+	a = results_add(&r, 3, 0, NULL, 0, NULL, 0, NULL, 0);
+	results_ended(&r, a, RESULT_DONE, NULL, 0, 1);
+	assert_null(results_find(&r, 3));
+	results_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_states_and_lookup),
+	    cmocka_unit_test(test_keep_bound),
+	    cmocka_unit_test(test_max_age),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
