@@ -70,15 +70,17 @@ static struct joblane *jobq_lane_of(const struct jobq *q, const struct job *j)
 	return (struct joblane *)&q->lane[j->lane < n ? j->lane : n - 1];
 }
 
-/* A level that was empty joins at the current time, so it cannot bank
- * the turns it did not use while it had nothing to run. */
+/* A level that was empty joins one stride after the current time: it
+ * cannot bank the turns it did not use while it had nothing to run, and
+ * a higher level that joins with it goes first. */
 static struct joblevel *jobq_level(struct jobq *q, const struct job *j, struct joblane **out)
 {
 	struct joblane *ln = jobq_lane_of(q, j);
 	struct joblevel *l = &ln->lv[jobq_pri(j)];
+	uint64_t join = ln->vtime + jobq_stride(jobq_pri(j));
 
-	if (l->len == 0 && l->pass < ln->vtime)
-		l->pass = ln->vtime;
+	if (l->len == 0 && l->pass < join)
+		l->pass = join;
 	*out = ln;
 	return l;
 }

@@ -4,7 +4,9 @@
 # message queue; once the worker runs again the priority-9 jobs go first,
 # yet no priority-0 job waits behind more than 513 others (the bound
 # daemon/queue.c states for level 0 against level 9: 2^9 + 1), and each
-# level keeps its own order.
+# level keeps its own order.  Then the job option pri= through the FIFO,
+# across a SIGKILL of the master: the journal keeps each job's priority,
+# so after the restart the pri=9 jobs run before the older pri=0 ones.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -41,4 +43,27 @@ worst=$(cat "$T/gap")
 log "priority 9 first; a priority-0 job waited behind at most $worst others"
 ((worst <= 513)) || fail "a priority-0 job waited behind $worst jobs (bound 513)"
 ((worst >= 400)) || fail "a priority-0 job waited behind only $worst jobs: not weighted"
+
+# pri= through the FIFO, kept by the journal across a SIGKILL.
+expect_workers 1
+kill_worker STOP "${pids[0]}"
+fifo_send "log k-hold"
+wait_accepted 2022
+{
+	seq -f 'log k-lo%g' 1 3
+	seq -f 'pri=9 log k-hi%g' 1 3
+} | pctl submit --fifo - || fail "submit --fifo with pri= failed"
+wait_accepted 2028
+kill -KILL "$MASTER_PID"
+wait_exit "$MASTER_PID" 10 || fail "the master did not die of SIGKILL"
+kill -KILL "${pids[0]}" # its stopped worker, of our daemon's session
+MASTER_PID=
+start_daemon
+dlog_has "unfinished jobs of a previous run queued again" || fail "nothing replayed after SIGKILL"
+pctl_wait || fail "poolctl wait after the restart"
+order=$(awk '$3 ~ /^k-/ { printf "%s ", $3 }' "$JOBLOG")
+log "after SIGKILL and restart: $order"
+[[ $order == *"k-hi1 k-hi2 k-hi3 "*"k-lo1 k-lo2 k-lo3 "* ]] ||
+	fail "order after the restart '$order': the pri=9 jobs did not go first"
+[[ $(grep -c " k-" "$JOBLOG") == 7 ]] || fail "not every k- job ran once"
 true
