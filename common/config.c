@@ -351,7 +351,7 @@ static int config_check_kinds(struct config_load *ld)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		s = jobs_config_section(i, &n);
+		s = config_kind_section(i, &n);
 		if (s == NULL || s->check == NULL ||
 		    s->check(&ld->cfg, ld->cfg.kind_conf[i], reason, sizeof(reason)) == 0)
 			continue;

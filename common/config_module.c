@@ -13,7 +13,6 @@
 
 #include "config_section.h"
 #include "config_values.h"
-#include "jobs.h"
 #include "modfile.h"
 #include "modkind.h"
 
@@ -115,12 +114,13 @@ const struct modkind *modkind_find(const struct config *cfg, const char *name)
 static int modkind_clash(const struct config *cfg, const struct modkind *k, char *reason,
                          size_t rlen)
 {
-	const struct job_kind *b;
-	char why[256];
+	const char *bname = NULL;
+	uint32_t bcode = 0;
+	bool b;
 	unsigned i;
 
-	b = jobs_builtin(k->name, k->code, why, sizeof(why));
-	for (i = 0; b == NULL && i < cfg->n_opkinds; i++)
+	b = config_kind_builtin(k->name, k->code, &bname, &bcode);
+	for (i = 0; !b && i < cfg->n_opkinds; i++)
 		if (strcmp(cfg->opkinds[i]->name, k->name) == 0 ||
 		    cfg->opkinds[i]->code == k->code) {
 			snprintf(reason, rlen,
@@ -130,7 +130,7 @@ static int modkind_clash(const struct config *cfg, const struct modkind *k, char
 			         cfg->opkinds[i]->code == k->code ? "this code" : "this name");
 			return -1;
 		}
-	for (i = 0; b == NULL && cfg->modkinds[i] != k; i++)
+	for (i = 0; !b && cfg->modkinds[i] != k; i++)
 		if (strcmp(cfg->modkinds[i]->name, k->name) == 0 ||
 		    cfg->modkinds[i]->code == k->code) {
 			snprintf(
@@ -141,12 +141,12 @@ static int modkind_clash(const struct config *cfg, const struct modkind *k, char
 			    cfg->modkinds[i]->code == k->code ? "this code" : "this name");
 			return -1;
 		}
-	if (b != NULL)
+	if (b)
 		snprintf(reason, rlen,
 		         "[module.%s] kind %s code %u: the built-in kind %s (code %u) has %s",
-		         k->mod->name, k->name, k->code, b->name, b->code,
-		         b->code == k->code ? "this code" : "this name");
-	return b != NULL ? -1 : 0;
+		         k->mod->name, k->name, k->code, bname, bcode,
+		         bcode == k->code ? "this code" : "this name");
+	return b ? -1 : 0;
 }
 
 /* Reads module m's file and makes its kinds. */

@@ -11,7 +11,6 @@
 
 #include "config_section.h"
 #include "config_values.h"
-#include "jobs.h"
 #include "opkind.h"
 
 #define OPKIND_PREFIX       "kind."
@@ -208,6 +207,19 @@ int opkind_set(struct config *cfg, const char *section, const char *key, const c
 	return opkind_value(k, i, value, reason, rlen);
 }
 
+/* Refuses k if it takes a built-in kind's name or code. */
+static int opkind_builtin(const struct opkind *k, char *reason, size_t rlen)
+{
+	const char *bname;
+	uint32_t bcode;
+
+	if (!config_kind_builtin(k->name, k->code, &bname, &bcode))
+		return 0;
+	snprintf(reason, rlen, "[kind.%s] code %u: the built-in kind %s (code %u) has %s", k->name,
+	         k->code, bname, bcode, bcode == k->code ? "this code" : "this name");
+	return -1;
+}
+
 int opkind_check_all(const struct config *cfg, char *reason, size_t rlen)
 {
 	const struct opkind *k;
@@ -219,7 +231,7 @@ int opkind_check_all(const struct config *cfg, char *reason, size_t rlen)
 			snprintf(reason, rlen, "[kind.%s] needs code and exec", k->name);
 			return -1;
 		}
-		if (jobs_builtin(k->name, k->code, reason, rlen) != NULL)
+		if (opkind_builtin(k, reason, rlen) < 0)
 			return -1;
 		for (j = 0; j < i; j++) {
 			if (cfg->opkinds[j]->code == k->code) {

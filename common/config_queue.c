@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "config_values.h"
-#include "jobs.h"
 #include "modkind.h"
 #include "opkind.h"
 
@@ -200,6 +199,16 @@ int config_queue_key(struct config *cfg, const char *section, const char *key, c
 	return config_queue_value(cfg, q, k, value, reason, rlen);
 }
 
+/* A built-in kind (code 0 is none's: the name decides), or one of cfg's. */
+static bool config_queue_kind_known(const struct config *cfg, const char *kind)
+{
+	const char *bname;
+	uint32_t bcode;
+
+	return config_kind_builtin(kind, 0, &bname, &bcode) || opkind_find(cfg, kind) != NULL ||
+	       modkind_find(cfg, kind) != NULL;
+}
+
 /* The queue before qi that names kind, or -1. */
 static int config_queue_owner(const struct config *cfg, unsigned qi, const char *kind)
 {
@@ -229,8 +238,7 @@ int config_queues_finish(struct config *cfg, char *reason, size_t rlen)
 		}
 		for (i = 0; i < q->nkinds; i++) {
 			kind = q->kinds[i];
-			if (jobs_by_name(kind, strlen(kind)) == NULL &&
-			    opkind_find(cfg, kind) == NULL) {
+			if (!config_queue_kind_known(cfg, kind)) {
 				snprintf(reason, rlen, "[queue.%s] kinds: unknown kind '%s'",
 				         q->name, kind);
 				return -1;

@@ -4,15 +4,16 @@
  * which struct config holds opaquely in kind_conf[].  The loader of
  * config.c reads a kind's keys with the kind's own parsers, runs its
  * checks, and compares two loads by each key's reload policy, without
- * knowing any of them by name.  The kinds are found through
- * jobs_config_section(), defined by the kind table (worker/kinds/jobs.c),
- * which every program that loads a configuration links.
+ * knowing any of them by name.  The kinds are handed in by the program
+ * that loads a configuration (config_kinds_register): common/ never
+ * names the kind table (worker/kinds/jobs.c), it sits below it.
  */
 #ifndef POOLD_CONFIG_SECTION_H
 #define POOLD_CONFIG_SECTION_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -61,11 +62,24 @@ struct config_section {
 };
 
 /*
- * The section of the kind at index i of the kind table, NULL for a kind
- * without settings; *n gets the number of kinds.  Defined in
- * worker/kinds/jobs.c.
+ * The job kinds as the loader sees them.  section: the section of the
+ * kind at index i of the kind table, NULL for a kind without settings;
+ * *n gets the number of kinds.  builtin: true if a kind the operator
+ * declares ([kind.NAME], [module.NAME]) would take a built-in kind's name
+ * or code, with that kind's name and code in *bname and *bcode.
  */
-const struct config_section *jobs_config_section(size_t i, size_t *n);
+struct config_kinds {
+	const struct config_section *(*section)(size_t i, size_t *n);
+	bool (*builtin)(const char *name, uint32_t code, const char **bname, uint32_t *bcode);
+};
+
+/*
+ * Makes kinds the kinds every later load, comparison and release sees
+ * (the kind table's: jobs_config_kinds in worker/kinds/jobs.h).  Called
+ * once by a program before it loads a configuration; until then the
+ * loader knows no kind's keys.  kinds must outlive every configuration.
+ */
+void config_kinds_register(const struct config_kinds *kinds);
 
 /* The struct k's value lives in: its kind's blob, or cfg itself. */
 void *config_blob(struct config *cfg, const struct config_key *k);

@@ -382,7 +382,7 @@ int config_key_count(void)
 	int count = CONFIG_N_KEYS;
 
 	for (i = 0; i < n; i++) {
-		s = jobs_config_section(i, &n);
+		s = config_kind_section(i, &n);
 		count += s != NULL ? (int)s->nkeys : 0;
 	}
 	return count;
@@ -397,7 +397,7 @@ const struct config_key *config_key_at(int key)
 		return &config_keys[key];
 	k = (size_t)key - CONFIG_N_KEYS;
 	for (i = 0; i < n; i++) {
-		s = jobs_config_section(i, &n);
+		s = config_kind_section(i, &n);
 		if (s != NULL && k < s->nkeys)
 			return &s->keys[k];
 		k -= s != NULL ? s->nkeys : 0;

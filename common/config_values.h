@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "config_section.h"
@@ -69,6 +70,12 @@ void config_key_clear(struct config *cfg, int key);
 /* Reads one value (not empty) of the key into cfg.  Returns 0, or -1
  * with a reason ("0 out of range 1..4096") in reason. */
 int config_key_parse(struct config *cfg, int key, const char *value, char *reason, size_t rlen);
+
+/* The registered kinds' section at index i (NULL for none) and their
+ * count in *n (0 before config_kinds_register), and whether name or code
+ * is a built-in kind's (struct config_kinds; config_kinds.c). */
+const struct config_section *config_kind_section(size_t i, size_t *n);
+bool config_kind_builtin(const char *name, uint32_t code, const char **bname, uint32_t *bcode);
 
 /* Gives each kind with settings a zeroed blob in cfg (config_kinds.c).
  * Returns 0, or -1 with a reason (what was allocated stays for

@@ -64,7 +64,7 @@ static void board_slots(struct master *m, struct scoreboard *sb)
 	sb->nslots = n;
 }
 
-void board_update(struct master *m)
+static void board_update(struct master *m)
 {
 	struct scoreboard *sb = m->board;
 	struct census c;

@@ -30,10 +30,6 @@
 #include "log.h"
 #include "master.h"
 
-/* A job whose worker died this many times is not tried again. */
-#define DISPATCH_MAX_ATTEMPTS 3
-#define DISPATCH_BURIED       "its worker died on each of 3 attempts"
-
 static void bucket_insert(struct master *m, struct slot *s)
 {
 	unsigned k = s->ring_len;

@@ -112,6 +112,7 @@ static void master_setup(struct master *m)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	if (dispatch_init(m) == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "out of memory");
+	sched_map_kinds(m); /* before the journal's replay admits jobs */
 	if (board_init(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
 	if (job_log_setup() == -1)
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
 		log_warn("no process titles");
 	if (parse_args(argc, argv, &m, &test, &verbose) == -1)
 		return POOLD_EXIT_USAGE;
+	config_kinds_register(&jobs_config_kinds);
 	r = m.config_path ? config_load(&m.cfg, m.config_path, err, sizeof(err))
 	                  : config_defaults(&m.cfg, err, sizeof(err));
 	if (r == -1) {

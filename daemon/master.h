@@ -400,7 +400,6 @@ void pool_free(struct master *m);
 
 /* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
 void settle_start(struct master *m);
-void settle_run(struct master *m);
 void settle_stop(struct master *m);
 
 /* ---- dispatch.c: least-loaded dispatch, frames out, completions in ---- */
@@ -563,7 +562,6 @@ void scaler_start(struct master *m);
 
 /* ---- board.c: the shared-memory scoreboard ---- */
 int board_init(struct master *m, char *err, size_t errlen);
-void board_update(struct master *m);
 int board_send(struct master *m, int sock);
 void board_close(struct master *m);
 

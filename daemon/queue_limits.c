@@ -26,6 +26,8 @@ void jobq_configure(struct jobq *q, const struct config *cfg)
 	unsigned i;
 
 	q->nlanes = cfg->nqueues > 0 ? cfg->nqueues : 1;
+	for (i = 0; i < QUEUE_LANES; i++)
+		q->lane[i].token = -1;
 	for (i = 0; i < cfg->nqueues && i < QUEUE_LANES; i++) {
 		cq = &cfg->queues[i];
 		ln = &q->lane[i];
@@ -41,6 +43,13 @@ void jobq_configure(struct jobq *q, const struct config *cfg)
 	q->ntokens = cfg->ntokens;
 	for (i = 0; i < cfg->ntokens; i++)
 		q->token_free[i] = q->token_count[i] = cfg->tokens[i].count;
+}
+
+/* The lane's token, or -1 (none, or a zeroed queue that was never
+ * configured). */
+static int jobq_token(const struct jobq *q, const struct joblane *ln)
+{
+	return ln->token >= 0 && (unsigned)ln->token < q->ntokens ? ln->token : -1;
 }
 
 /* Tops the rate bucket up to now; true if it holds a whole job. */
@@ -73,7 +82,7 @@ static bool jobq_lane_open(struct jobq *q, struct joblane *ln, unsigned load, do
 		return false;
 	if (ln->inflight > 0 && load >= ln->inflight)
 		return false;
-	if (ln->token >= 0 && q->token_free[ln->token] == 0)
+	if (jobq_token(q, ln) >= 0 && q->token_free[ln->token] == 0)
 		return false;
 	return jobq_rate_ok(ln, now, wake);
 }
@@ -93,7 +102,7 @@ struct job *jobq_pick(struct jobq *q, unsigned load, double now, double *wake)
 		if (ln->running > ln->running_max)
 			ln->running_max = ln->running;
 		ln->handed++;
-		if (ln->token >= 0)
+		if (jobq_token(q, ln) >= 0)
 			q->token_free[ln->token]--;
 		if (ln->rate > 0)
 			ln->bucket -= 1;
@@ -109,7 +118,7 @@ void jobq_release(struct jobq *q, const struct job *j)
 
 	if (ln->running > 0)
 		ln->running--;
-	if (ln->token >= 0 && q->token_free[ln->token] < q->token_count[ln->token])
+	if (jobq_token(q, ln) >= 0 && q->token_free[ln->token] < q->token_count[ln->token])
 		q->token_free[ln->token]++;
 }
 

@@ -30,6 +30,8 @@
  */
 #include "master.h"
 
+static void settle_run(struct master *m);
+
 static void settle_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	settle_run(container_of(w, struct master, settle_w));
@@ -41,7 +43,7 @@ static void settle_again_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	ev_idle_stop(loop, w);
 }
 
-void settle_run(struct master *m)
+static void settle_run(struct master *m)
 {
 	unsigned pending;
 

@@ -22,7 +22,7 @@ void source_add(struct master *m, struct source *src)
 	*pp = src;
 }
 
-void source_remove(struct master *m, struct source *src)
+static void source_remove(struct master *m, struct source *src)
 {
 	struct source **pp;
 

@@ -92,7 +92,6 @@ int source_start_all(struct master *m, char *err, size_t errlen);
 
 /* ---- source.c: the master's list of sources ---- */
 void source_add(struct master *m, struct source *src);
-void source_remove(struct master *m, struct source *src);
 /* Calls every source's room op (after jobs ended). */
 void source_room_all(struct master *m);
 void source_reload_all(struct master *m, struct config *next);

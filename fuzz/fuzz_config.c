@@ -79,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	FUZZ_CHECK(text != NULL);
+	config_kinds_register(&jobs_config_kinds);
 	memcpy(text, data, size);
 	text[size] = '\0';
 	memset(&cfg, 0xa5, sizeof(cfg));

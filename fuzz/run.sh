@@ -62,28 +62,35 @@ fi
 cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-	-Wno-unused-parameter
-	-I"$root/common" -I"$root/worker" -I"$root/worker/kinds" -I"$root/daemon" -I"$here")
+	-Wno-unused-parameter -I"$here")
 inih_cflags=$(pkg-config --cflags inih)
 inih_libs=$(pkg-config --libs inih)
 
 # What each harness is built from besides fuzz/<harness>.c, and its flags.
-kinds_src="$(cd "$root" && echo worker/kinds/*.c worker/runner.c worker/oplimits.c)"
-config_src="common/config.c common/config_kinds.c common/config_values.c common/config_redis.c common/config_mqueue.c common/config_queue.c common/netrule.c common/fsutil.c common/pathrule.c common/config_opkind.c common/template.c common/template_value.c"
-jobs_src="$kinds_src $config_src common/ctl.c common/jobopt.c common/log.c"
+kinds_src="$(cd "$root" && echo worker/kinds/*.c worker/runner.c worker/oplimits.c worker/oplimits_cg.c)"
+jobs_src="$kinds_src $(cd "$root" && echo common/*.c)"
 sources() {
 	case $1 in
-	fuzz_ctl) echo "$jobs_src common/proto.c" ;;
+	fuzz_ctl) echo "$jobs_src" ;;
 	fuzz_config) echo "$jobs_src" ;;
 	fuzz_frames) echo "common/proto.c" ;;
-	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c daemon/admit.c daemon/source.c common/buf.c" ;;
+	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c daemon/admit.c daemon/source.c" ;;
 	*) return 1 ;;
 	esac
 }
+# Include directories as the build gives the parts linked (CMakeLists.txt).
+incs() {
+	local d dirs="common common/include"
+	case $1 in
+	fuzz_ctl | fuzz_config) dirs="$dirs worker/kinds worker" ;;
+	fuzz_journal) dirs="$dirs worker/kinds worker daemon" ;;
+	esac
+	for d in $dirs; do echo "-I$root/$d"; done
+}
 libs() {
 	case $1 in
-	fuzz_config | fuzz_ctl) echo "$inih_libs" ;;
-	fuzz_journal) echo "-lev $inih_libs" ;;
+	fuzz_config | fuzz_ctl) echo "$inih_libs -ldl" ;;
+	fuzz_journal) echo "-lev $inih_libs -ldl" ;;
 	esac
 }
 # Longest input: over CTL_LINE_MAX for the splitter, several frames and
@@ -106,7 +113,7 @@ build_one() {
 	fi
 	echo "== build $h ($cc)"
 	# shellcheck disable=SC2046,SC2086 # the pkg-config words are meant to split
-	"$cc" "${cflags[@]}" $inih_cflags "$here/$h.c" "${src[@]}" -o "$bin" $(libs "$h")
+	"$cc" "${cflags[@]}" $(incs "$h") $inih_cflags "$here/$h.c" "${src[@]}" -o "$bin" $(libs "$h")
 }
 
 for h in $harnesses; do

@@ -76,6 +76,7 @@ void poolctl_load_config(struct config *cfg, const char *opt)
 	char err[512], cwd[PATH_MAX];
 	int rc;
 
+	config_kinds_register(&jobs_config_kinds);
 	if (path != NULL) {
 		snprintf(locate.used, sizeof(locate.used), "%s", path);
 		rc = config_load(cfg, path, err, sizeof(err));

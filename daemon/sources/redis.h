@@ -13,6 +13,7 @@
 
 #include <hiredis/async.h>
 
+#include "log.h"
 #include "master.h"
 
 /* "MS-SEQ", each part up to 20 digits, and a NUL. */
@@ -115,9 +116,7 @@ struct redis_source {
 	size_t nsnap;
 
 	/* Per-entry warnings: at most REDIS_WARNS a second. */
-	ev_tstamp warn_window;
-	unsigned warned;
-	uint64_t warn_suppressed;
+	struct log_rate warn_rate;
 
 	/* Room to build one command of up to REDIS_IDS_PER_CMD IDs. */
 	const char *argv[8 + REDIS_IDS_PER_CMD];
@@ -129,6 +128,11 @@ struct redis_source {
 /* Starts the Redis source if [redis] url is set (connecting in the
  * background); 0, or -1 with a reason in err (a host that does not resolve). */
 int redis_start(struct master *m, char *err, size_t errlen);
+
+/* ---- redis_conn.c (calls nothing of the other redis files) ---- */
+/* The back-off between connection attempts: from MIN, doubling to MAX. */
+#define REDIS_BACKOFF_MIN 0.1
+#define REDIS_BACKOFF_MAX 5.0
 /* Sends one command; 0, or -1 if the context refused it (it is going). */
 int redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv,
                const size_t *lens);
@@ -137,6 +141,7 @@ size_t redis_capacity(const struct redis_source *r);
 /* Drops both connections (one of them hiredis is freeing: dying) and
  * schedules the next attempt; says so once per outage. */
 void redis_lost(struct redis_source *r, const redisAsyncContext *dying, const char *why);
+/* XGROUP CREATE at the stream's end, creating the stream if need be. */
 void redis_create_group(struct redis_source *r);
 /* A warning about one entry, rate-limited. */
 void redis_warn(struct redis_source *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

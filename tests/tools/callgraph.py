@@ -9,10 +9,7 @@ line, and with --edges every edge.  With --allow "a b" a component made
 of exactly the files a and b is allowed (dispatch <-> pool); the exit
 status is 1 if any other circle exists, so a test can fail on a new one.
 
---allow-also "a b c" allows one more such component (a known one that
-another change removes).
-
-usage: callgraph.py [--edges] [--allow "dispatch pool"] [--allow-also "..."] OBJDIR
+usage: callgraph.py [--edges] [--allow "dispatch pool"] OBJDIR
 """
 import os
 import subprocess
@@ -86,9 +83,8 @@ def sccs(edges):
 def main(argv):
     show_edges = "--edges" in argv
     allowed = []
-    for opt in ("--allow", "--allow-also"):
-        if opt in argv:
-            allowed.append(set(argv[argv.index(opt) + 1].split()))
+    if "--allow" in argv:
+        allowed.append(set(argv[argv.index("--allow") + 1].split()))
     objdir = argv[-1]
     edges = graph(objdir)
     if not edges:

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "jobs.h"
 #include "log.h"
 
 #include "config_testlib.h"
@@ -548,5 +549,6 @@ int main(void)
 	    cmocka_unit_test(test_example_ini),
 	};
 
+	config_kinds_register(&jobs_config_kinds);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

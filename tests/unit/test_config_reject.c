@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "config_testlib.h"
+#include "jobs.h"
 
 static void test_reject_syntax(void **state)
 {
@@ -378,5 +379,6 @@ int main(void)
 	    cmocka_unit_test(test_reject_bad_redis),
 	};
 
+	config_kinds_register(&jobs_config_kinds);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

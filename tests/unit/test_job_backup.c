@@ -1281,5 +1281,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_at_names_escaped, setup, teardown),
 	};
 
+	config_kinds_register(&jobs_config_kinds);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "jobs.h"
 
 #define CHILDREN    8
 #define CHILD_LINES 2000
@@ -551,5 +552,6 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_children),
 	};
 
+	config_kinds_register(&jobs_config_kinds);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

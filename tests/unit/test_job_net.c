@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "jobs.h"
 #include "netrule.h"
 
 #define FILLERS 8
@@ -489,5 +490,6 @@ int main(void)
 	    cmocka_unit_test(test_timeout),
 	};
 
+	config_kinds_register(&jobs_config_kinds);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void test_sections_well_formed(void **state)
 	size_t i, j, n;
 
 	for (i = 0; i < jobs_count(); i++) {
-		s = jobs_config_section(i, &n);
+		s = jobs_config_kinds.section(i, &n);
 		assert_int_equal(n, jobs_count());
 		if (s == NULL) {
 			assert_int_equal(jobs_at(i)->timeout_at, 0);
@@ -157,5 +157,6 @@ int main(void)
 	    cmocka_unit_test(test_log_state_hooks),
 	};
 
+	config_kinds_register(&jobs_config_kinds);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,8 +132,6 @@ struct job_net_conf { /* [net] */
 };
 
 /* The handlers, one per file, for their unit tests. */
-int job_noop_run(struct job_ctx *ctx, const char *args, size_t len);
-int job_noop_check(const char *args, size_t len, char *err, size_t errlen);
 int job_log_run(struct job_ctx *ctx, const char *args, size_t len);
 int job_log_check(const char *args, size_t len, char *err, size_t errlen);
 int job_backup_run(struct job_ctx *ctx, const char *args, size_t len);
@@ -141,7 +139,6 @@ int job_backup_check(const char *args, size_t len, char *err, size_t errlen);
 int job_net_run(struct job_ctx *ctx, const char *args, size_t len);
 int job_net_check(const char *args, size_t len, char *err, size_t errlen);
 int job_op_run(struct job_ctx *ctx, const char *args, size_t len);
-int job_op_check(const void *data, const char *args, size_t len, char *err, size_t errlen);
 
 /*
  * The `log` kind's reopen hook: closes and forgets its per-worker

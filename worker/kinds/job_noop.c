@@ -6,7 +6,7 @@
 
 #include "job.h"
 
-int job_noop_check(const char *args, size_t len, char *err, size_t errlen)
+static int job_noop_check(const char *args, size_t len, char *err, size_t errlen)
 {
 	if (len > 0) {
 		snprintf(err, errlen, "noop takes no arguments");
@@ -15,7 +15,7 @@ int job_noop_check(const char *args, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-int job_noop_run(struct job_ctx *ctx, const char *args, size_t len)
+static int job_noop_run(struct job_ctx *ctx, const char *args, size_t len)
 {
 	ctx->msg[0] = '\0';
 	return JOB_OK;

@@ -26,7 +26,7 @@ struct job_op_state {
 	struct tpl_argv av;
 };
 
-int job_op_check(const void *data, const char *args, size_t len, char *err, size_t errlen)
+static int job_op_check(const void *data, const char *args, size_t len, char *err, size_t errlen)
 {
 	const struct opkind *k = data;
 

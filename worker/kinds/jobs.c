@@ -100,20 +100,20 @@ int jobs_install(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-const struct job_kind *jobs_builtin(const char *name, uint32_t code, char *err, size_t errlen)
+/* The built-in kind with this name or code, for the loader's check of
+ * the kinds the operator declares (struct config_kinds). */
+static bool jobs_builtin(const char *name, uint32_t code, const char **bname, uint32_t *bcode)
 {
 	size_t i;
 
 	for (i = 0; i < JOBS_BUILTIN; i++) {
 		if (strcmp(jobs_table[i]->name, name) == 0 || jobs_table[i]->code == code) {
-			snprintf(err, errlen,
-			         "[kind.%s] code %u: the built-in kind %s (code %u) has %s", name,
-			         code, jobs_table[i]->name, jobs_table[i]->code,
-			         jobs_table[i]->code == code ? "this code" : "this name");
-			return jobs_table[i];
+			*bname = jobs_table[i]->name;
+			*bcode = jobs_table[i]->code;
+			return true;
 		}
 	}
-	return NULL;
+	return false;
 }
 
 size_t jobs_count(void)
@@ -135,11 +135,17 @@ size_t jobs_index(const struct job_kind *kind)
 	return i;
 }
 
-const struct config_section *jobs_config_section(size_t i, size_t *n)
+/* The section of the built-in kind at index i (struct config_kinds). */
+static const struct config_section *jobs_config_section(size_t i, size_t *n)
 {
 	*n = JOBS_BUILTIN;
 	return i < JOBS_BUILTIN ? jobs_table[i]->section : NULL;
 }
+
+const struct config_kinds jobs_config_kinds = {
+    .section = jobs_config_section,
+    .builtin = jobs_builtin,
+};
 
 const void *jobs_conf(const struct config *cfg, const struct job_kind *kind)
 {

@@ -29,8 +29,9 @@
  */
 int jobs_install(const struct config *cfg, char *err, size_t errlen);
 
-/* The built-in kind with this name or code, with a reason in err, or NULL. */
-const struct job_kind *jobs_builtin(const char *name, uint32_t code, char *err, size_t errlen);
+/* The built-in kinds as the configuration loader sees them: a program
+ * hands them to config_kinds_register before it loads a configuration. */
+extern const struct config_kinds jobs_config_kinds;
 
 /* Number of job kinds and the kind at index i (for per-kind counters). */
 size_t jobs_count(void);
