@@ -102,6 +102,7 @@ struct config {
 	/* [results]: ended jobs kept for `poolctl job`, whichever bound comes first */
 	unsigned results_keep;       /* how many */
 	unsigned results_max_age_ms; /* how long; 0 no limit */
+	unsigned results_output_kib; /* operator kinds' output kept, all jobs */
 
 	/* [metrics] */
 	char metrics_file[PATH_MAX];  /* Prometheus textfile; "" (none) for off */

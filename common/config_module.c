@@ -17,6 +17,7 @@
 #include "modkind.h"
 
 #define MODKIND_PREFIX "module."
+#define MODKIND_SCHEMA "schema."
 
 static const char *const modkind_keys[MODK_N] = {"file", "code", "timeout"};
 
@@ -73,6 +74,33 @@ static int modkind_value(struct config *cfg, struct modconf *m, int key, const c
 	}
 }
 
+/* schema.KIND = SCHEMA: kept as written, checked once the file is read. */
+static int modkind_narrow_set(struct modconf *m, const char *kind, const char *value, char *reason,
+                              size_t rlen)
+{
+	struct modnarrow *n;
+	unsigned i;
+
+	for (i = 0; i < m->n_narrow && strcmp(m->narrow[i].kind, kind) != 0; i++)
+		;
+	if (i < m->n_narrow || m->n_narrow == POOLD_MODULE_KINDS_MAX) {
+		snprintf(reason, rlen, "%s key 'schema.%s' in [module.%s]",
+		         i < m->n_narrow ? "duplicate" : "one too many", kind, m->name);
+		return -1;
+	}
+	n = &m->narrow[m->n_narrow];
+	n->kind = strdup(kind);
+	n->schema = strdup(value);
+	if (n->kind == NULL || n->schema == NULL) {
+		free(n->kind);
+		free(n->schema);
+		snprintf(reason, rlen, "out of memory");
+		return -1;
+	}
+	m->n_narrow++;
+	return 0;
+}
+
 int modkind_set(struct config *cfg, const char *section, const char *key, const char *value,
                 char *reason, size_t rlen)
 {
@@ -81,13 +109,15 @@ int modkind_set(struct config *cfg, const char *section, const char *key, const 
 
 	for (i = 0; i < MODK_N && strcmp(modkind_keys[i], key) != 0; i++)
 		;
-	if (i == MODK_N) {
+	if (i == MODK_N && strncmp(key, MODKIND_SCHEMA, strlen(MODKIND_SCHEMA)) != 0) {
 		snprintf(reason, rlen, "unknown key '%s' in [%s]", key, section);
 		return -1;
 	}
 	m = modkind_module(cfg, section + strlen(MODKIND_PREFIX), reason, rlen);
 	if (m == NULL)
 		return -1;
+	if (i == MODK_N)
+		return modkind_narrow_set(m, key + strlen(MODKIND_SCHEMA), value, reason, rlen);
 	if (m->raw[i] != NULL) {
 		snprintf(reason, rlen, "duplicate key '%s' in [%s]", key, section);
 		return -1;
@@ -149,6 +179,48 @@ static int modkind_clash(const struct config *cfg, const struct modkind *k, char
 	return b ? -1 : 0;
 }
 
+static bool modkind_declares(const struct modconf *m, const char *kind)
+{
+	unsigned i;
+
+	for (i = 0; i < m->decl.nkinds && strcmp(m->decl.kinds[i].name, kind) != 0; i++)
+		;
+	return i < m->decl.nkinds;
+}
+
+/*
+ * The operator's schema.KIND for kind k, if any, replaces the module's
+ * declared schema once it is found narrower (template.h tpl_narrower):
+ * the master then refuses lines outside it, and the worker checks paths
+ * under its roots.
+ */
+static int modkind_narrow(const struct modconf *m, struct modkind *k, char *reason, size_t rlen)
+{
+	struct tpl t;
+	char why[256];
+	unsigned i;
+
+	for (i = 0; i < m->n_narrow && strcmp(m->narrow[i].kind, k->name) != 0; i++)
+		;
+	if (i == m->n_narrow)
+		return 0;
+	if (tpl_parse_schema(&t, m->narrow[i].schema, why, sizeof(why)) == -1) {
+		snprintf(reason, rlen, "[module.%s] schema.%s: %s", m->name, k->name, why);
+		return -1;
+	}
+	if (tpl_narrower(&k->tpl, &t, why, sizeof(why)) == -1) {
+		snprintf(reason, rlen,
+		         "[module.%s] schema.%s = %s: not narrower than the module's \"%s\": %s",
+		         m->name, k->name, m->narrow[i].schema, m->decl.kinds[k->index].schema,
+		         why);
+		tpl_free(&t);
+		return -1;
+	}
+	tpl_free(&k->tpl);
+	k->tpl = t;
+	return 0;
+}
+
 /* Reads module m's file and makes its kinds. */
 static int modkind_load(struct config *cfg, struct modconf *m, char *reason, size_t rlen)
 {
@@ -188,9 +260,16 @@ static int modkind_load(struct config *cfg, struct modconf *m, char *reason, siz
 		                      .code = m->code + i,
 		                      .batch = (m->decl.kinds[i].flags & POOLD_KIND_BATCH) != 0};
 		if (tpl_parse_schema(&k->tpl, m->decl.kinds[i].schema, why, sizeof(why)) == -1 ||
-		    modkind_clash(cfg, k, reason, rlen) == -1)
+		    modkind_clash(cfg, k, reason, rlen) == -1 ||
+		    modkind_narrow(m, k, reason, rlen) == -1)
 			return -1; /* the schema was checked by modfile_read */
 	}
+	for (i = 0; i < m->n_narrow; i++)
+		if (!modkind_declares(m, m->narrow[i].kind)) {
+			snprintf(reason, rlen, "[module.%s] schema.%s: the module has no kind %s",
+			         m->name, m->narrow[i].kind, m->narrow[i].kind);
+			return -1;
+		}
 	return 0;
 }
 
@@ -208,9 +287,17 @@ static bool modkind_same(const struct modconf *a, const struct modconf *b)
 {
 	int key;
 
+	unsigned i;
+
 	for (key = 0; key < MODK_N; key++)
 		if ((a->raw[key] == NULL) != (b->raw[key] == NULL) ||
 		    (a->raw[key] != NULL && strcmp(a->raw[key], b->raw[key]) != 0))
+			return false;
+	if (a->n_narrow != b->n_narrow)
+		return false;
+	for (i = 0; i < a->n_narrow; i++)
+		if (strcmp(a->narrow[i].kind, b->narrow[i].kind) != 0 ||
+		    strcmp(a->narrow[i].schema, b->narrow[i].schema) != 0)
 			return false;
 	return a->st.st_dev == b->st.st_dev && a->st.st_ino == b->st.st_ino &&
 	       a->st.st_size == b->st.st_size && a->st.st_mtim.tv_sec == b->st.st_mtim.tv_sec &&
@@ -246,6 +333,10 @@ void modkind_free_all(struct config *cfg)
 	for (i = 0; i < cfg->n_modules; i++) {
 		for (key = 0; key < MODK_N; key++)
 			free(cfg->modules[i]->raw[key]);
+		for (key = 0; key < (int)cfg->modules[i]->n_narrow; key++) {
+			free(cfg->modules[i]->narrow[key].kind);
+			free(cfg->modules[i]->narrow[key].schema);
+		}
 		free(cfg->modules[i]);
 		cfg->modules[i] = NULL;
 	}

@@ -351,6 +351,8 @@ static const struct config_key config_keys[] = {
      CONFIG_LIVE},
     {"results", "max_age", "1h", config_parse_time, NULL, CONFIG_AT(results_max_age_ms), 0,
      CONFIG_DAY_MS, CONFIG_LIVE},
+    {"results", "output_kib", "16384", config_parse_count, NULL, CONFIG_AT(results_output_kib), 0,
+     1048576, CONFIG_LIVE},
     {"metrics", "file", "none", config_parse_opt_path, NULL, CONFIG_AT(metrics_file), 0, 0,
      CONFIG_LIVE},
     {"metrics", "interval", "15s", config_parse_time, NULL, CONFIG_AT(metrics_interval_ms), 100,

@@ -18,7 +18,7 @@
 /* Rows in the core key table (checked where the table is defined); the
  * kinds' keys follow them, numbered from CONFIG_N_KEYS on, up to
  * CONFIG_MAX_KEYS in all (config_defaults_at refuses more). */
-#define CONFIG_N_KEYS   34
+#define CONFIG_N_KEYS   35
 #define CONFIG_MAX_KEYS 256
 
 #define CONFIG_DAY_MS 86400000u

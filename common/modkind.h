@@ -30,6 +30,12 @@ struct modconf {
 	struct stat st;      /* the file when read: a reload compares it */
 	struct poold_module decl;
 	char *raw[MODK_N]; /* owned: each value as written, NULL if unset */
+	/* schema.KIND keys: the operator's narrower schema of a kind. */
+	unsigned n_narrow;
+	struct modnarrow {
+		char *kind;   /* owned */
+		char *schema; /* owned */
+	} narrow[POOLD_MODULE_KINDS_MAX];
 };
 
 /* One kind of a module: a row of the kind table. */
@@ -45,7 +51,8 @@ struct modkind {
 /* True if section names a module ("module.NAME", NAME well formed). */
 bool modkind_section(const char *section);
 
-/* Sets key of [module.NAME] in cfg.  0, or -1 with a reason. */
+/* Sets key of [module.NAME] in cfg (file, code, timeout, schema.KIND).
+ * 0, or -1 with a reason. */
 int modkind_set(struct config *cfg, const char *section, const char *key, const char *value,
                 char *reason, size_t rlen);
 

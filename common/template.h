@@ -81,6 +81,14 @@ int tpl_check(const struct tpl *t, const char *args, size_t len, char *err, size
 int tpl_expand(const struct tpl *t, const char *args, size_t len, struct tpl_argv *out, char *err,
                size_t errlen);
 
+/*
+ * Is narrow a narrowing of wide: the same placeholders with the same
+ * types, each int range within wide's, each enum a subset of wide's,
+ * each path root at or under wide's, so that every line narrow accepts
+ * wide accepts too?  Returns 0, or -1 with the first difference in err.
+ */
+int tpl_narrower(const struct tpl *wide, const struct tpl *narrow, char *err, size_t errlen);
+
 /* The template's placeholders in words ("1:int 2:path"), for log lines. */
 void tpl_describe(const struct tpl *t, char *out, size_t len);
 

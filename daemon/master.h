@@ -135,6 +135,7 @@ struct slot {
 	uint64_t overdue_id;   /* job past its time limit; its worker was sent TERM */
 	ev_tstamp term_at;     /* when that TERM was sent */
 	bool kill_sent;
+	uint32_t refused;   /* bit i: its worker cannot run kind index i (hello) */
 	uint64_t jobs_done; /* by this slot, all processes */
 	int last_status;    /* wait status of the last process, -1 none */
 
@@ -150,7 +151,7 @@ struct slot {
 	size_t out_off, out_len, out_cap;
 
 	/* Completion bytes read and not yet decoded. */
-	char in[2 * (sizeof(struct proto_done) + PROTO_MSG_MAX)];
+	char in[PROTO_DONE_MAX];
 	size_t in_len;
 
 	/* Load buckets (dispatch.c) and the list of slots with frames to write. */
@@ -265,6 +266,7 @@ struct master {
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
 	unsigned nbuckets;    /* inflight + 1 */
 	unsigned min_load;
+	uint32_t refuse_told; /* kinds no live worker can run, logged (refuse.c) */
 	struct slot *dirty;
 	struct jobq queue;
 	uint64_t next_id;
@@ -377,6 +379,22 @@ int slot_event(struct slot *s, enum slot_event ev, ev_tstamp now);
 /* For a job a reaped worker held: why it timed out if it is the one that
  * ran past its limit, else NULL. */
 const char *slot_overdue(const struct slot *s, const struct job *j);
+/* Its worker said hello refusing these kinds (bit i: kind index i):
+ * SLOT_EV_HELLO and the mask; 0, or -1 as slot_event. */
+int slot_hello(struct slot *s, uint32_t refused, ev_tstamp now);
+
+/* ---- refuse.c: kinds a worker cannot run (a module's init failed) ---- */
+/*
+ * For a job of kind index `kind` that the least-loaded slot refuses: the
+ * least-loaded READY slot under `share` jobs that takes the kind; NULL if
+ * none has room now but a live worker could take it (the job waits; the
+ * kind is added to *blocked, which skips the search for the rest of the
+ * pass); or, if every live worker refuses the kind, the least-loaded slot
+ * all the same (it fails the job with its init's reason; logged once).
+ */
+struct slot *refuse_pick(struct master *m, unsigned kind, unsigned share, uint32_t *blocked);
+/* A worker said hello: kinds it runs are no longer "run by no worker". */
+void refuse_hello(struct master *m, const struct slot *s);
 
 /* ---- limits.c: descriptors and processes the pool needs ---- */
 /*
@@ -488,6 +506,9 @@ void jobq_configure(struct jobq *q, const struct config *cfg);
 struct job *jobq_pick(struct jobq *q, unsigned load, double now, double *wake);
 /* A picked job left its worker (ended, or given back to be requeued). */
 void jobq_release(struct jobq *q, const struct job *j);
+/* A picked job that no worker took: released, and counted neither as
+ * handed out nor against the rate (then jobq_push_front it back). */
+void jobq_unpick(struct jobq *q, const struct job *j);
 /* The lane's inflight for a job of it: 0 when none. */
 unsigned jobq_inflight(const struct jobq *q, const struct job *j);
 /* The lane called name, or NULL. */
@@ -515,6 +536,8 @@ void jobctl_requeued(struct job *j);
 /* Records the outcome; the record may be forgotten at once (keep = 0). */
 void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
 /* A cancel was asked for this job, which a worker holds. */
+/* A worker sent the job's kept output (before its outcome_record). */
+void jobctl_output(struct master *m, struct job *j, const char *out, size_t len);
 bool jobctl_cancel_asked(const struct job *j);
 /* Cancels job id (queued: ended now; running: its worker is stopped).
  * 0, or -1 when it is unknown or ended; msg says which either way. */

@@ -122,6 +122,18 @@ void jobq_release(struct jobq *q, const struct job *j)
 		q->token_free[ln->token]++;
 }
 
+void jobq_unpick(struct jobq *q, const struct job *j)
+{
+	unsigned n = q->nlanes > 0 ? q->nlanes : 1;
+	struct joblane *ln = &q->lane[j->lane < n ? j->lane : n - 1];
+
+	jobq_release(q, j);
+	if (ln->handed > 0)
+		ln->handed--;
+	if (ln->rate > 0)
+		ln->bucket += 1;
+}
+
 unsigned jobq_inflight(const struct jobq *q, const struct job *j)
 {
 	unsigned n = q->nlanes > 0 ? q->nlanes : 1;

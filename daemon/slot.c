@@ -1,7 +1,7 @@
 /*
  * A slot's state machine, the s6/runit way: a table of state x event.
  * Every write of a slot's state and of its flags (broken, liar, recycle,
- * kill_sent, overdue_id) happens here; pool.c, dispatch.c and deadline.c
+ * kill_sent, overdue_id, refused) happens here; pool.c, dispatch.c and deadline.c
  * raise events.  Pure: no I/O, no call into another daemon file (the
  * callers do the side effects: buckets, pipes, timers, signals).
  *
@@ -83,10 +83,20 @@ int slot_event(struct slot *s, enum slot_event ev, ev_tstamp now)
 	slot_flag(&s->kill_sent, SLOT_F_KILL_SENT, r);
 	if (r->clear & SLOT_F_OVERDUE)
 		s->overdue_id = 0;
+	if (ev == SLOT_EV_SPAWNED)
+		s->refused = 0; /* a new process says anew what it refuses */
 	if ((r->set & SLOT_F_OVERDUE) && s->ring_len > 0) {
 		s->overdue_id = s->ring[s->ring_head]->id;
 		s->term_at = now;
 	}
+	return 0;
+}
+
+int slot_hello(struct slot *s, uint32_t refused, ev_tstamp now)
+{
+	if (slot_event(s, SLOT_EV_HELLO, now) == -1)
+		return -1;
+	s->refused = refused;
 	return 0;
 }
 

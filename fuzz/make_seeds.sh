@@ -99,7 +99,7 @@ cfg bad-syntax '[pool\nworkers = 4\n'
 cfg bad-net-timeout '[net]\ntimeout = 0\n'
 
 # ---- fuzz_frames and fuzz_journal: from the real encoders.
-cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Wno-unused-parameter -I"$root/common" -I"$root/worker" -I"$root/daemon" \
+cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Wno-unused-parameter -I"$root/common" -I"$root/common/include" -I"$root/worker" -I"$root/daemon" \
 	"$here/seedgen.c" "$root/common/proto.c" "$root/daemon/journal.c" "$root/daemon/journal_scan.c" "$root/daemon/journal_sync.c" "$root/common/buf.c" \
 	"$root/daemon/queue.c" "$root/common/log.c" "$root/common/fsutil.c" \
 	-lev -o "$tmp/seedgen"

@@ -63,11 +63,35 @@ static void task(struct seed *s, uint32_t code, uint64_t id, const char *args, s
 	seed_put(s, buf, n);
 }
 
-static void done(struct seed *s, uint64_t id, uint32_t status, const char *msg)
+static void done_raw(struct seed *s, uint64_t id, uint32_t status, const char *msg, size_t len)
 {
 	char buf[PROTO_FRAME_MAX];
 
-	seed_put(s, buf, proto_done_encode(buf, sizeof(buf), id, status, msg, strlen(msg)));
+	seed_put(s, buf, proto_done_encode(buf, sizeof(buf), id, status, msg, len));
+}
+
+static void done(struct seed *s, uint64_t id, uint32_t status, const char *msg)
+{
+	done_raw(s, id, status, msg, strlen(msg));
+}
+
+/* A worker's hello (it refuses no kind). */
+static void hello(struct seed *s)
+{
+	struct proto_hello h = {0};
+
+	done_raw(s, 0, PROTO_HELLO, (const char *)&h, sizeof(h));
+}
+
+/* A record with an operator kind's output after its message. */
+static void done_out(struct seed *s, uint64_t id, uint32_t status, const char *msg, const char *out,
+                     size_t out_len)
+{
+	char buf[PROTO_DONE_MAX];
+
+	seed_put(
+	    s, buf,
+	    proto_done_encode_out(buf, sizeof(buf), id, status, msg, strlen(msg), out, out_len));
 }
 
 /* The jobs of a typical FIFO read, as the master frames them. */
@@ -104,11 +128,11 @@ static void frames_more(struct seed *s, const char *dir)
 	seed_write(s, dir, "task-bytewise");
 
 	seed_put(s, "\x01\xff", 2);
-	done(s, 0, PROTO_HELLO, "");
+	hello(s);
 	seed_write(s, dir, "done-hello");
 
 	seed_put(s, "\x01\x00", 2);
-	done(s, 0, PROTO_HELLO, "");
+	hello(s);
 	done(s, 1, PROTO_OK, "");
 	done(s, 2, PROTO_FAILED, "no such file");
 	seed_write(s, dir, "done-bytewise");
@@ -161,7 +185,7 @@ static void frames(const char *dir)
 
 	/* Completion pipe: byte 0 odd. */
 	seed_put(&s, "\x01\xff", 2);
-	done(&s, 0, PROTO_HELLO, "");
+	hello(&s);
 	done(&s, 1, PROTO_OK, "");
 	done(&s, 2, PROTO_OK, "copied 3 files, 12 KiB");
 	done(&s, 3, PROTO_FAILED, "open /etc/shadow: Permission denied");
@@ -169,7 +193,7 @@ static void frames(const char *dir)
 	seed_write(&s, dir, "done-typical");
 
 	seed_put(&s, "\x03\x00\x10\x85", 4);
-	done(&s, 0, PROTO_HELLO, "");
+	hello(&s);
 	done(&s, 1, PROTO_FAILED, big); /* cut to PROTO_MSG_MAX by the encoder */
 	done(&s, 2, PROTO_OK, "ok");
 	seed_write(&s, dir, "done-longest-small-reads");
@@ -185,6 +209,20 @@ static void frames(const char *dir)
 	seed_put(&s, "\x01\xff", 2);
 	seed_put(&s, &badd, sizeof(badd));
 	seed_write(&s, dir, "done-len-over-limit");
+
+	seed_put(&s, "\x02\x40", 2);
+	done_out(&s, 1, PROTO_OK, "", "out line\nerr line\n", 18);
+	done(&s, 2, PROTO_OK, "");
+	done_out(&s, 3, PROTO_FAILED, "exit 3: it broke", big, sizeof(big) - 1);
+	done_out(&s, 4, PROTO_OK, "", "bad \xff\x1b utf8", 15);
+	seed_write(&s, dir, "done-output");
+
+	badd.len = 0;
+	badd.out_len = PROTO_OUT_MAX + 1;
+	seed_put(&s, "\x01\xff", 2);
+	seed_put(&s, &badd, sizeof(badd));
+	seed_write(&s, dir, "done-out-len-over-limit");
+	badd.out_len = 0;
 
 	seed_put(&s, "\x01\x7f", 2);
 	done(&s, 1, PROTO_OK, "partial record");

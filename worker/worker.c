@@ -39,6 +39,12 @@ struct worker {
 	int task_fd;
 	int done_fd;
 	void **state; /* by kind index: the kind's per-worker state, or NULL */
+	/* The kind of the last job, looked up once per run of the same code
+	 * (the table does not change in a worker). */
+	uint32_t last_code;
+	const struct job_kind *last_kind;
+	const void *last_conf;
+	void *last_state;
 	size_t in_len;
 	size_t out_len;
 	unsigned since_check;        /* batched jobs since the clock was read */
@@ -160,13 +166,15 @@ static void worker_reopen(struct worker *w)
 }
 
 /*
- * Gives each kind its per-worker state and runs its init hook.  Returns
- * 0, or -1 with errno set (what was made is left for worker_kinds_fini).
+ * Gives each kind its per-worker state and runs its init hook; the kinds
+ * whose init refused go in the hello.  Returns 0, or -1 with errno set
+ * (what was made is left for worker_kinds_fini).
  */
-static int worker_kinds_init(struct worker *w)
+static int worker_kinds_init(struct worker *w, struct proto_hello *hello)
 {
 	const struct job_kind *kind;
 	size_t k;
+	int r;
 
 	w->state = calloc(jobs_count(), sizeof(*w->state));
 	if (w->state == NULL)
@@ -175,7 +183,10 @@ static int worker_kinds_init(struct worker *w)
 		kind = jobs_at(k);
 		if (kind->state_size > 0 && (w->state[k] = calloc(1, kind->state_size)) == NULL)
 			return -1;
-		if (kind->init != NULL && kind->init(w->state[k], jobs_conf(w->cfg, kind)) == -1) {
+		r = kind->init != NULL ? kind->init(w->state[k], jobs_conf(w->cfg, kind)) : 0;
+		if (r == JOB_INIT_REFUSED)
+			hello->refused |= 1u << k;
+		if (r == -1) {
 			free(w->state[k]);
 			w->state[k] = NULL;
 			return -1;
@@ -200,40 +211,59 @@ static void worker_kinds_fini(struct worker *w)
 	w->state = NULL;
 }
 
+/* The kind with this code (w->last_kind, NULL if none) and its section
+ * and state. */
+static const struct job_kind *worker_kind(struct worker *w, uint32_t code)
+{
+	const struct job_kind *kind;
+
+	if (w->last_kind != NULL && w->last_code == code)
+		return w->last_kind;
+	kind = jobs_by_code(code);
+	if (kind != NULL) {
+		w->last_code = code;
+		w->last_conf = jobs_conf(w->cfg, kind);
+		w->last_state = w->state[jobs_index(kind)];
+	}
+	w->last_kind = kind;
+	return kind;
+}
+
 /* Runs one job and queues its completion record. */
 static int worker_job(struct worker *w, const struct proto_task *t, const char *args)
 {
-	const struct job_kind *kind = jobs_by_code(t->code);
+	const struct job_kind *kind;
 	struct job_ctx ctx; /* not zeroed: 256 bytes per job for nothing */
 	int result;
-
-	size_t k;
 
 	if (t->code == PROTO_CODE_REOPEN) {
 		worker_reopen(w);
 		return 0;
 	}
+	kind = worker_kind(w, t->code);
 	if (w->out_len == 0)
 		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
 	ctx.cfg = w->cfg;
 	ctx.id = t->id;
 	ctx.attempt = t->attempt;
+	ctx.batch_start = &w->batch_start;
 	ctx.msg[0] = '\0';
+	ctx.out = NULL;
+	ctx.out_len = 0;
 	if (kind == NULL) {
 		result = job_result(&ctx, JOB_FAILED, "no kind with code %u (removed by a reload?)",
 		                    t->code);
 	} else {
-		k = jobs_index(kind);
-		ctx.conf = jobs_conf(w->cfg, kind);
-		ctx.state = w->state[k];
+		ctx.conf = w->last_conf;
+		ctx.state = w->last_state;
 		result = kind->run(&ctx, args, t->len);
 	}
-	w->out_len += proto_done_encode(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
-	                                (uint32_t)result, ctx.msg, strlen(ctx.msg));
+	w->out_len +=
+	    proto_done_encode_out(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
+	                          (uint32_t)result, ctx.msg, strlen(ctx.msg), ctx.out, ctx.out_len);
 	/* A job with effects reports at once: if this worker is killed next,
 	 * only the job it was running can run again elsewhere. */
-	if ((kind != NULL && !kind->batch_done) ||
-	    sizeof(w->out) - w->out_len < sizeof(struct proto_done) + PROTO_MSG_MAX ||
+	if ((kind != NULL && !kind->batch_done) || sizeof(w->out) - w->out_len < PROTO_DONE_MAX ||
 	    (++w->since_check % WORKER_CHECK_EVERY == 0 &&
 	     worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS))
 		return worker_flush(w);
@@ -300,6 +330,7 @@ static void worker_title(unsigned slot)
 int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd)
 {
 	struct worker *w;
+	struct proto_hello hello = {0};
 	char name[32];
 	int code;
 
@@ -318,14 +349,15 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	w->cfg = cfg;
 	w->task_fd = task_fd;
 	w->done_fd = done_fd;
-	w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO, NULL, 0);
-	if (worker_flush(w) == -1) {
-		code = POOLD_EXIT_OSERR;
-	} else if (worker_kinds_init(w) == -1) {
+	/* Hello once every kind is set up: it says which kinds this worker
+	 * refuses, before the master sends it any job. */
+	if (worker_kinds_init(w, &hello) == -1) {
 		log_warn("job kinds' set-up");
 		code = POOLD_EXIT_OSERR;
 	} else {
-		code = worker_loop(w);
+		w->out_len = proto_done_encode(w->out, sizeof(w->out), 0, PROTO_HELLO,
+		                               (const char *)&hello, sizeof(hello));
+		code = worker_flush(w) == -1 ? POOLD_EXIT_OSERR : worker_loop(w);
 	}
 	if (worker_flush(w) == -1 && code == POOLD_EXIT_OK)
 		code = POOLD_EXIT_OSERR;

@@ -24,13 +24,13 @@ wait_accepted 1
 # 1,000 waiters, each a poolctl process.
 N=1000
 export N
+mkdir -p "$T/waiters"
 bg_sh 'pids=()
 for i in $(seq 1 "$N"); do
 	"$POOLCTL" -c "$CONF" wait >"$T/waiters/$i.out" 2>>"$T/client-waiters.log" &
 	pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; echo $?; done >"$T/waiters.rc"'
-mkdir -p "$T/waiters"
 waiters=$BG_PID
 # (A waiter that already gave up has written to its log: go on to fail.)
 wait_for '[[ $(stat_of clients.waiting) -ge $N || -s $T/client-waiters.log ]] 2>/dev/null' 240 \

@@ -37,19 +37,26 @@ REAL_POOLD=$POOLD
 POOLD=$T/activate
 
 gen_ids k "$N" >"$T/jobs.in"
-# 200 lines every 0.1 s, so lines keep coming across all the restarts.
+# 200 lines every 0.1 s, so lines keep coming across all the restarts; and
+# never past the line number in $T/limit, which the kill loop raises, so
+# the writer is still writing at every kill however slow or fast the
+# machine is (the last raise lets it finish).
+set_limit() { echo "$1" >"$T/limit.new" && mv "$T/limit.new" "$T/limit"; }
+set_limit 1000
 bg_sh 'for ((i = 0; i < '"$N"'; i += 200)); do
+	while ((i >= $(<"$T/limit"))); do sleep 0.05; done
 	sed -n "$((i + 1)),$((i + 200))p" "$T/jobs.in"
 	sleep 0.1
-done | timeout 300 "$POOLCTL" -c "$CONF" submit --fifo - 2>>"$T/client-submit.log"'
+done | timeout 600 "$POOLCTL" -c "$CONF" submit --fifo - 2>>"$T/client-submit.log"'
 submit=$BG_PID
 
 lines() { wc -l <"$JOBLOG" 2>/dev/null || echo 0; }
 for k in $(seq 1 "$KILLS"); do
 	start_daemon
 	target=$(($(lines) + 100 + RANDOM % 1000))
+	set_limit $((target + 1000))
 	wait_for "(( \$(lines) >= $target )) || ! alive $submit" 60 "$target lines in $JOBLOG"
-	alive "$submit" || fail "the writer finished before kill $k: make N larger"
+	alive "$submit" || fail "the writer ended before kill $k (see $T/client-submit.log)"
 	# Stop the workers so that the master fills up to queue_limit and
 	# holds lines it has read but not yet taken as jobs, then kill it.
 	expect_workers 2
@@ -64,6 +71,7 @@ for k in $(seq 1 "$KILLS"); do
 	wait_for '[[ -z $(session_procs '"$sid"') ]]' 20 "the workers of master $sid to exit"
 done
 log "$KILLS kills done at $(lines) lines in $JOBLOG"
+set_limit "$N"
 start_daemon
 wait_exit "$submit" 120 || fail "the writer did not finish"
 ((WAIT_RC == 0)) || fail "poolctl submit - exited $WAIT_RC"

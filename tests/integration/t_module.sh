@@ -8,7 +8,8 @@
 # exit 78 with the reason); the daemon runs their jobs and the shipped
 # checksum module's (compared with sha256sum); a crashing module is a
 # worker death (retried, buried after max_attempts) and a failing init
-# fails only that kind's jobs, logged once per worker; a HUP with a new
+# fails only that kind's jobs (no worker can run it), logged once per
+# worker and once by the master; a HUP with a new
 # build of a module replaces the workers and the new code answers.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -97,8 +98,10 @@ dlog_has "margs ok on worker\[[01]\]: id [0-9]* attempt 1 args 2: 7 hello  world
 	fail "margs did not see its arguments, id, attempt and deadline"
 dlog_has "mbadinit failed on worker\[[01]\]: module crash: init of mbadinit failed: the license server is unreachable" ||
 	fail "mbadinit's job did not fail with the init's reason"
-n=$(grep -c "init of mbadinit failed.*this worker fails mbadinit jobs" "$DLOG")
+n=$(grep -c "init of mbadinit failed.*this worker takes no mbadinit jobs" "$DLOG")
 ((n == 2)) || fail "the init failure logged $n times, not once per worker (2)"
+n=$(grep -c "master: no worker can run mbadinit jobs" "$DLOG")
+((n == 1)) || fail "no worker can run mbadinit: said $n times, not once"
 [[ $(stat_of tasks.noop.done) == 1 ]] || fail "noop did not run beside the modules"
 
 # A crash is a worker death: retried once, then buried; the pool serves on.

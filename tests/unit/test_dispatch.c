@@ -1,5 +1,5 @@
 /* clang-format off */
-/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c common/buf.c common/proto.c common/log.c */
+/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c daemon/refuse.c common/buf.c common/proto.c common/log.c */
 /* clang-format on */
 /*
  * Dispatch with real pipes and a real libev loop: two READY slots whose
@@ -51,9 +51,17 @@ void jobctl_started(struct master *m, struct job *j, unsigned worker)
 void jobctl_requeued(struct job *j)
 {
 }
+void jobctl_output(struct master *m, struct job *j, const char *out, size_t len)
+{
+}
 bool jobctl_cancel_asked(const struct job *j)
 {
 	return false;
+}
+
+const struct job_kind *jobs_at(size_t i)
+{
+	return NULL;
 }
 
 struct fixture {
@@ -262,6 +270,57 @@ static void test_completions_in_order(void **state)
 	assert_int_equal(f->m.min_load, 0);
 }
 
+/* Queues n jobs of kind index kind with ids from first on. */
+static void queue_kind(struct fixture *f, uint64_t first, unsigned n, uint16_t kind)
+{
+	struct job *j;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		j = job_new(1, kind, "", 0);
+		assert_non_null(j);
+		j->id = first + i;
+		jobq_push(&f->m.queue, j);
+		f->m.live++;
+	}
+}
+
+/* A slot whose worker refuses kind 1 gets none of its jobs while the other
+ * has room; once the other is full they wait, in order, and the rest of
+ * the queue goes on; if every worker refuses, they go all the same. */
+static void test_refused_kind(void **state)
+{
+	struct fixture *f = *state;
+	struct slot *slots[2] = {&f->s[0], &f->s[1]};
+	unsigned i;
+
+	f->m.slots = slots;
+	f->m.nslots = 2;
+	f->m.target = 1; /* share = inflight */
+	f->s[0].refused = 1u << 1;
+	queue_kind(f, 1, 6, 1); /* 4 fit in slot 1, 2 wait */
+	queue_kind(f, 7, 2, 0);
+	dispatch_run(&f->m);
+	assert_int_equal(f->s[1].ring_len, 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(f->s[1].ring[i]->id, i + 1);
+	assert_int_equal(f->s[0].ring_len, 2); /* kind 0 passed the held ones */
+	assert_int_equal(f->s[0].ring[0]->id, 7);
+	assert_int_equal(f->m.queue.len, 2);
+	assert_int_equal(jobq_first(&f->m.queue)->id, 5);
+	assert_int_equal(jobq_next(&f->m.queue, jobq_first(&f->m.queue))->id, 6);
+	/* The held ones count neither as running nor as handed out. */
+	assert_int_equal(f->m.queue.lane[0].running, 6);
+	assert_int_equal(f->m.queue.lane[0].handed, 6);
+	/* Nobody takes kind 1 any more: they go to the least-loaded slot. */
+	f->s[1].refused = 1u << 1;
+	dispatch_run(&f->m);
+	assert_int_equal(f->m.queue.len, 0);
+	assert_int_equal(f->s[0].ring_len, 4);
+	f->m.slots = NULL;
+	f->m.nslots = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +328,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_least_loaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_completions_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_kind, setup, teardown),
 	};
 
 	log_init("test");

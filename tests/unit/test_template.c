@@ -247,6 +247,54 @@ static void test_path(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* narrower(WIDE, NARROW): tpl_narrower's answer, its reason in err. */
+static char narrow_err[256];
+
+static int narrower(const char *wide, const char *narrow)
+{
+	struct tpl w, n;
+	int r;
+
+	assert_int_equal(tpl_parse_schema(&w, wide, narrow_err, sizeof(narrow_err)), 0);
+	assert_int_equal(tpl_parse_schema(&n, narrow, narrow_err, sizeof(narrow_err)), 0);
+	r = tpl_narrower(&w, &n, narrow_err, sizeof(narrow_err));
+	tpl_free(&w);
+	tpl_free(&n);
+	return r;
+}
+
+static void test_narrower(void **state)
+{
+	const char *wide = "{1:enum:sha256|sha512} {2:path:/srv} {3:int:1..100} {4:word}";
+
+	assert_int_equal(narrower(wide, wide), 0);
+	assert_int_equal(
+	    narrower(wide, "{1:enum:sha512} {2:path:/srv/data} {3:int:5..10} {4:word}"), 0);
+	/* The order of the placeholders in the text does not matter, their numbers do. */
+	assert_int_equal(narrower(wide, "{4:word} {3:int:1..100} {2:path:/srv} {1:enum:sha256}"),
+	                 0);
+	assert_int_equal(
+	    narrower(wide, "{1:enum:sha256|md5} {2:path:/srv} {3:int:1..100} {4:word}"), -1);
+	assert_string_equal(narrow_err,
+	                    "placeholder 1: its words are not a subset of the module's");
+	assert_int_equal(narrower(wide, "{1:enum:sha256} {2:path:/srvx} {3:int:1..100} {4:word}"),
+	                 -1);
+	assert_string_equal(narrow_err, "placeholder 2: its root is not under the module's");
+	assert_int_equal(narrower(wide, "{1:enum:sha256} {2:path:/} {3:int:1..100} {4:word}"), -1);
+	assert_int_equal(narrower(wide, "{1:enum:sha256} {2:path:/srv} {3:int:0..100} {4:word}"),
+	                 -1);
+	assert_string_equal(narrow_err, "placeholder 3: its range is not within the module's");
+	assert_int_equal(narrower(wide, "{1:enum:sha256} {2:path:/srv} {3:int:1..101} {4:word}"),
+	                 -1);
+	assert_int_equal(narrower(wide, "{1:enum:sha256} {2:path:/srv} {3:int:1..100} {4:text}"),
+	                 -1);
+	assert_string_equal(narrow_err, "placeholder 4: its type is not the module's");
+	assert_int_equal(narrower(wide, "{1:enum:sha256} {2:path:/srv} {3:int:1..100}"), -1);
+	assert_string_equal(narrow_err, "3 placeholders, the module declares 4");
+	assert_int_equal(narrower("{1:path:/}", "{1:path:/var/lib/poold}"), 0);
+	assert_int_equal(narrower("", ""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +302,7 @@ int main(void)
 	    cmocka_unit_test(test_int),           cmocka_unit_test(test_enum_word),
 	    cmocka_unit_test(test_text_rest),     cmocka_unit_test(test_counts_and_nul),
 	    cmocka_unit_test(test_overlong),      cmocka_unit_test(test_path),
+	    cmocka_unit_test(test_narrower),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config.h"
 #include "config_section.h"
@@ -24,11 +25,16 @@
 
 struct job_ctx {
 	const struct config *cfg;
-	const void *conf;        /* the kind's own section (its struct), NULL if none */
-	void *state;             /* the kind's per-worker state, NULL if none */
-	uint64_t id;             /* job id, for lines the job writes */
-	unsigned attempt;        /* 1, then 2 after a worker died holding it, ... */
+	const void *conf; /* the kind's own section (its struct), NULL if none */
+	void *state;      /* the kind's per-worker state, NULL if none */
+	uint64_t id;      /* job id, for lines the job writes */
+	unsigned attempt; /* 1, then 2 after a worker died holding it, ... */
+	/* CLOCK_MONOTONIC when the worker began the run of jobs this one came
+	 * in (at or before its start; the job itself when it reports alone). */
+	const struct timespec *batch_start;
 	char msg[PROTO_MSG_MAX]; /* reason of a failure, or what a success found */
+	const char *out;         /* operator kinds: the job's kept output (in the */
+	size_t out_len;          /* kind's state), sent back; 0 for the others */
 };
 
 /* What a handler returns; the values are the proto_status sent back. */
@@ -59,13 +65,15 @@ typedef int (*job_check_fn)(const char *args, size_t len, char *err, size_t errl
  * timeout_at is the offset of the kind's job_timeout in its section's
  * struct (0: none, [pool] job_timeout applies).  A worker gives each kind
  * state_size zeroed bytes of state (none if 0: NULL), calls init once
- * after its hello and before the first job, reopen when the master asks
+ * before its hello and its first job, reopen when the master asks
  * (SIGUSR1: logrotate) and fini (if it has state) before it exits; each
- * hook may be NULL.  init returns 0, or -1 with errno set (the worker
- * then exits).  describe, if set, says in a
- * few words what the kind uses ("job log /var/log/poold/jobs.log"), for
- * the master's log lines.
+ * hook may be NULL.  init returns 0; JOB_INIT_REFUSED if this worker
+ * cannot run the kind's jobs (its hello tells the master, which sends
+ * them to other workers); or -1 with errno set (the worker then exits).  describe, if set, says in
+ * a few words what the kind uses ("job log /var/log/poold/jobs.log"), for the master's log lines.
  */
+#define JOB_INIT_REFUSED 1
+
 struct job_kind {
 	uint32_t code;
 	const char *name;

@@ -4,10 +4,11 @@
  * modkind.  The master checks a job's arguments against the kind's
  * schema (the declaration it read from the file, never the module's
  * code).  A worker loads the module in the kind's init hook, after fork,
- * and calls the module's init; if either fails, the worker logs it once
- * and fails that kind's jobs at once with the reason, serving the other
- * kinds as before.  Each job is checked again (paths on the filesystem)
- * and handed to the module's run through struct poold_api.
+ * and calls the module's init; if either fails, the worker logs it once,
+ * refuses the kind in its hello (the master gives its jobs to other
+ * workers) and fails at once, with the reason, any job of the kind it
+ * gets all the same, serving the other kinds as before.  Each job is checked again (paths on the
+ * filesystem) and handed to the module's run through struct poold_api.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -34,7 +35,6 @@ struct poold_job {
 	struct job_ctx *ctx;
 	const struct modkind *k;
 	struct job_mod_state *st;
-	uint64_t deadline_ns;
 };
 
 int job_mod_open(const char *path, const struct poold_module *want, struct job_mod_lib *lib,
@@ -90,7 +90,9 @@ static int job_mod_check(const void *data, const char *args, size_t len, char *e
 }
 
 /* Loads the kind's module in this worker and runs its init; never fails
- * the worker: a kind that cannot start keeps its reason for its jobs. */
+ * the worker: a kind that cannot start is refused in the hello (the
+ * master sends its jobs to other workers) and keeps its reason for the
+ * jobs it gets all the same (no worker of the pool can run them). */
 static int job_mod_init(void *state, const void *conf)
 {
 	struct job_mod_state *st = state;
@@ -112,8 +114,8 @@ static int job_mod_init(void *state, const void *conf)
 		snprintf(st->why, sizeof(st->why), "module %.32s: init of %.32s failed: %.150s",
 		         k->mod->name, k->name, err[0] != '\0' ? err : "no reason given");
 	}
-	log_warnx("%s; this worker fails %s jobs", st->why, k->name);
-	return 0;
+	log_warnx("%s; this worker takes no %s jobs", st->why, k->name);
+	return JOB_INIT_REFUSED;
 }
 
 static void job_mod_fini(void *state)
@@ -159,9 +161,19 @@ static void job_mod_result(poold_job *job, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Read only when a module asks: most never do, and a clock read per job
+ * is a tenth of a no-op job.  Counted from the start of the worker's run
+ * of jobs this one came in, so never later than the master's own. */
 static uint64_t job_mod_deadline(poold_job *job)
 {
-	return job->deadline_ns;
+	const struct timespec *t = job->ctx->batch_start;
+	unsigned ms = job->k->mod->timeout_ms;
+
+	if (ms == 0)
+		ms = job->ctx->cfg->job_timeout_ms;
+	if (ms == 0 || t == NULL)
+		return 0;
+	return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec + (uint64_t)ms * 1000000u;
 }
 
 static void *job_mod_mstate(poold_job *job)
@@ -186,8 +198,6 @@ static int job_mod_run(struct job_ctx *ctx, const char *args, size_t len)
 	const struct modkind *k = ctx->conf;
 	struct job_mod_state *st = ctx->state;
 	struct poold_job job = {.ctx = ctx, .k = k, .st = st};
-	unsigned ms;
-	struct timespec now;
 	char why[PROTO_MSG_MAX - 16];
 	int r;
 
@@ -195,14 +205,10 @@ static int job_mod_run(struct job_ctx *ctx, const char *args, size_t len)
 		return job_result(ctx, JOB_FAILED, "kind removed by a reload");
 	if (st->ops == NULL)
 		return job_result(ctx, JOB_FAILED, "%s", st->why);
-	if (tpl_expand(&k->tpl, args, len, &st->av, why, sizeof(why)) == -1)
+	/* Without placeholders there is nothing to split or check again (the
+	 * master refused any argument); arg() gives NULL. */
+	if (k->tpl.nargs > 0 && tpl_expand(&k->tpl, args, len, &st->av, why, sizeof(why)) == -1)
 		return job_result(ctx, JOB_FAILED, "refused: %s", why);
-	ms = k->mod->timeout_ms != 0 ? k->mod->timeout_ms : ctx->cfg->job_timeout_ms;
-	if (ms != 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		job.deadline_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec +
-		                  (uint64_t)ms * 1000000u;
-	}
 	r = st->ops->run(&job, &job_mod_api);
 	if (r != POOLD_OK && r != POOLD_FAILED && r != POOLD_TIMEDOUT)
 		return job_result(ctx, JOB_FAILED, "module %s: %s returned %d, not a result",

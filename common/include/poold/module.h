@@ -91,7 +91,9 @@ struct poold_api {
 	 * reason of a failure, or what a success found. */
 	void (*result)(poold_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	/* CLOCK_MONOTONIC time in ns at which the master stops the job
-	 * (SIGTERM to the worker), 0 if it has no time limit. */
+	 * (SIGTERM to the worker), 0 if it has no time limit; never later
+	 * than the master's (it may be a few ms earlier: it counts from when
+	 * the worker began the run of batched jobs this one came in). */
 	uint64_t (*deadline_ns)(poold_job *job);
 	/* What this kind's init stored for this worker, or NULL. */
 	void *(*state)(poold_job *job);
@@ -103,8 +105,9 @@ struct poold_kind_ops {
 	 * another worker, buried after [pool] max_attempts). */
 	int (*run)(poold_job *job, const struct poold_api *api);
 	/* Once per worker before its first job of the kind; may store state.
-	 * Returns 0, or -1 with a reason in err: the worker then fails this
-	 * kind's jobs with that reason and keeps serving the others. */
+	 * Returns 0, or -1 with a reason in err: the worker then refuses this
+	 * kind (the master sends its jobs to other workers; if none can run
+	 * it, they fail with that reason) and keeps serving the others. */
 	int (*init)(void **state, char *err, size_t errlen);
 	/* When the worker exits, if init succeeded. */
 	void (*fini)(void *state);
