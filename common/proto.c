@@ -8,6 +8,8 @@
 #include "proto.h"
 
 _Static_assert(PROTO_ARGS_MAX <= 0xffff, "a frame's length fits its 16 bits");
+_Static_assert(PROTO_MSG_MAX <= 0xffff && PROTO_OUT_MAX <= 0xffff,
+               "a record's lengths fit their 16 bits");
 
 size_t proto_task_encode(void *buf, size_t cap, uint32_t code, uint64_t id, const void *args,
                          size_t len)
@@ -47,17 +49,30 @@ long proto_task_decode(const void *buf, size_t avail, struct proto_task *hdr, co
 size_t proto_done_encode(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
                          size_t len)
 {
+	return proto_done_encode_out(buf, cap, id, status, msg, len, NULL, 0);
+}
+
+size_t proto_done_encode_out(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
+                             size_t len, const char *out, size_t out_len)
+{
 	struct proto_done hdr = {.id = id, .status = status};
 
 	if (len > PROTO_MSG_MAX)
 		len = PROTO_MSG_MAX;
-	hdr.len = (uint32_t)len;
-	if (cap < sizeof(hdr) + len)
+	if (out_len > PROTO_OUT_MAX) {
+		out += out_len - PROTO_OUT_MAX;
+		out_len = PROTO_OUT_MAX;
+	}
+	hdr.len = (uint16_t)len;
+	hdr.out_len = (uint16_t)out_len;
+	if (cap < sizeof(hdr) + len + out_len)
 		return 0;
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (len > 0)
 		memcpy((char *)buf + sizeof(hdr), msg, len);
-	return sizeof(hdr) + len;
+	if (out_len > 0)
+		memcpy((char *)buf + sizeof(hdr) + len, out, out_len);
+	return sizeof(hdr) + len + out_len;
 }
 
 long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, const char **msg)
@@ -65,15 +80,16 @@ long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, co
 	if (avail < sizeof(*hdr))
 		return 0;
 	memcpy(hdr, buf, sizeof(*hdr));
-	if (hdr->len > PROTO_MSG_MAX)
+	if (hdr->len > PROTO_MSG_MAX || hdr->out_len > PROTO_OUT_MAX)
 		return -1;
 	if (hdr->status != PROTO_OK && hdr->status != PROTO_FAILED &&
 	    hdr->status != PROTO_TIMEDOUT && hdr->status != PROTO_HELLO)
 		return -1;
-	if (hdr->status == PROTO_HELLO && hdr->len != sizeof(struct proto_hello))
+	if (hdr->status == PROTO_HELLO &&
+	    (hdr->len != sizeof(struct proto_hello) || hdr->out_len != 0))
 		return -1;
-	if (avail < sizeof(*hdr) + hdr->len)
+	if (avail < sizeof(*hdr) + hdr->len + hdr->out_len)
 		return 0;
 	*msg = (const char *)buf + sizeof(*hdr);
-	return (long)(sizeof(*hdr) + hdr->len);
+	return (long)(sizeof(*hdr) + hdr->len + hdr->out_len);
 }

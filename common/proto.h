@@ -12,9 +12,13 @@
  *
  * Worker -> master, on the worker's own completion pipe: a struct
  * proto_done header followed by `len` bytes of message (the reason of a
- * failure, or what a successful job found).  The master never trusts a
- * length from a worker: proto_done_decode rejects anything over
- * PROTO_MSG_MAX, and the master kills a worker that sends it.
+ * failure, or what a successful job found), then `out_len` bytes of the
+ * job's kept output (operator kinds: the last bytes of stdout and stderr,
+ * or a resident handler's message; 0 for every built-in kind, so the
+ * header of a noop record stays 16 bytes).  The master never trusts a
+ * length from a worker: proto_done_decode rejects a len over
+ * PROTO_MSG_MAX or an out_len over PROTO_OUT_MAX, and the master kills a
+ * worker that sends it.
  *
  * All integers are in host byte order: both ends are the same binary on
  * the same machine.  Decoders copy with memcpy, so buffers need no
@@ -41,12 +45,15 @@ struct proto_task {
 #define PROTO_CODE_REOPEN 0xffffff01u /* every kind's reopen hook (SIGUSR1) */
 
 struct proto_done {
-	uint64_t id;     /* job id; 0 with PROTO_HELLO */
-	uint32_t status; /* enum proto_status */
-	uint32_t len;    /* bytes of message that follow */
+	uint64_t id;      /* job id; 0 with PROTO_HELLO */
+	uint32_t status;  /* enum proto_status */
+	uint16_t len;     /* bytes of message that follow */
+	uint16_t out_len; /* bytes of output after the message */
 };
 
-#define PROTO_MSG_MAX 256
+#define PROTO_MSG_MAX  256
+#define PROTO_OUT_MAX  4096 /* the last bytes of a job's output sent back */
+#define PROTO_DONE_MAX (sizeof(struct proto_done) + PROTO_MSG_MAX + PROTO_OUT_MAX)
 
 /*
  * The message of a PROTO_HELLO record, exactly this size (the decoder
@@ -86,9 +93,15 @@ size_t proto_job_encode(void *buf, size_t cap, uint32_t code, uint64_t id, unsig
 long proto_task_decode(const void *buf, size_t avail, struct proto_task *hdr, const char **args);
 
 /* The same two for completion records; len is capped at PROTO_MSG_MAX (a
- * longer message is truncated by the encoder, rejected by the decoder). */
+ * longer message is truncated by the encoder, rejected by the decoder).
+ * proto_done_encode sends no output; proto_done_encode_out sends the last
+ * out_len bytes of out, at most PROTO_OUT_MAX (the first ones are cut).
+ * The decoder's output, if any, is the hdr->out_len bytes at
+ * *msg + hdr->len. */
 size_t proto_done_encode(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
                          size_t len);
+size_t proto_done_encode_out(void *buf, size_t cap, uint64_t id, uint32_t status, const char *msg,
+                             size_t len, const char *out, size_t out_len);
 long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, const char **msg);
 
 #endif

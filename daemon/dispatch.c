@@ -74,6 +74,7 @@ int dispatch_init(struct master *m)
 	m->rbuf = malloc(sizeof(((struct slot *)0)->in) + MASTER_READ_SIZE);
 	if (m->rbuf == NULL)
 		return -1;
+	sched_init(m);
 	return dispatch_resize(m, m->cfg.inflight);
 }
 
@@ -223,6 +224,24 @@ static unsigned dispatch_share(const struct master *m)
 }
 
 /*
+ * The slot for j: the least-loaded one, or if it refuses j's kind
+ * (refuse.c) another under the share and under j's queue's inflight (the
+ * limit sched_pick checked against the least-loaded); NULL to hold j.  A
+ * pool where no worker refuses anything pays a test of a zero mask.
+ */
+static struct slot *dispatch_slot_for(struct master *m, const struct job *j, unsigned share,
+                                      uint32_t *blocked)
+{
+	struct slot *s = m->bucket[m->min_load];
+	unsigned lim;
+
+	if (s->refused == 0 || (s->refused >> j->kind & 1u) == 0)
+		return s;
+	lim = jobq_inflight(&m->queue, j);
+	return refuse_pick(m, j->kind, lim > 0 && lim < share ? lim : share, blocked);
+}
+
+/*
  * Gives queued jobs to the least-loaded READY slots within their share and
  * writes every slot that got frames.  Called by the settle step only
  * (settle.c); calls nothing above dispatch.
@@ -230,31 +249,37 @@ static unsigned dispatch_share(const struct master *m)
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
-	struct jobq held = {0}; /* jobs whose takers are busy: back in front */
+	struct job *held = NULL; /* jobs whose takers are busy, last first */
+	unsigned nheld = 0;
 	uint32_t blocked = 0;
 	struct slot *s;
 	struct job *j;
 
-	while (m->queue.len > 0 && m->min_load < share) {
-		j = jobq_pop(&m->queue);
-		s = m->bucket[m->min_load];
-		/* A slot refusing kinds (refuse.c) costs a test of a zero mask. */
-		if (s->refused != 0 && (s->refused >> j->kind & 1u) != 0 &&
-		    (s = refuse_pick(m, j->kind, share, &blocked)) == NULL) {
-			jobq_push(&held, j);
-			if (held.len >= DISPATCH_HOLD_MAX)
+	while (m->queue.len > 0 && m->min_load < share && (j = sched_pick(m)) != NULL) {
+		if ((s = dispatch_slot_for(m, j, share, &blocked)) == NULL) {
+			jobq_unpick(&m->queue, j); /* its queue's limits: free now */
+			j->next = held;
+			held = j;
+			if (++nheld >= DISPATCH_HOLD_MAX)
 				break;
 			continue;
 		}
 		if (slot_assign(s, j) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
+			jobq_unpick(&m->queue, j);
 			jobq_push_front(&m->queue, j);
 			break;
 		}
-		if (m->bucket[m->min_load] == NULL)
-			m->min_load++;
+		sched_assigned(s, j);
+		if (!sched_slot_open(s)) /* a queue's inflight: no more jobs for s */
+			bucket_unlink(m, s);
+		bucket_fix_min(m);
 	}
-	jobq_prepend(&m->queue, &held);
+	while (held != NULL) { /* back in front, in their order */
+		j = held;
+		held = j->next;
+		jobq_push_front(&m->queue, j);
+	}
 	dispatch_flush(m);
 }
 
@@ -310,12 +335,15 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	if (++s->ring_head == s->ring_cap)
 		s->ring_head = 0;
 	s->ring_len--;
+	sched_left(s, j);
 	s->jobs_done++;
 	s->proc_jobs++;
 	metrics_observe(s->m, j->kind, j->sent - j->accepted, ev_now(s->m->loop) - s->head_since);
 	s->head_since = ev_now(s->m->loop); /* the next job starts now */
 	if (s->ring_len == 0)
 		s->idle_since = s->head_since;
+	if (d->out_len > 0)
+		jobctl_output(s->m, j, msg + d->len, d->out_len);
 	outcome_record(s->m, j, d->status, msg, d->len, s->index);
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
 		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,
@@ -348,46 +376,52 @@ static int slot_parse(struct slot *s, char *buf, size_t len)
 	return 0;
 }
 
-/*
- * Reads and handles what one read(2) brings from the slot's completion
- * pipe.  Returns 1 after records, 0 when nothing is there (EAGAIN), -1 at
- * EOF or an error (the worker is gone or going; its child watcher
- * follows).
- */
-static int slot_read_once(struct slot *s)
+/* What one read of a completion pipe brought (slot_read_once). */
+enum slot_read {
+	SLOT_READ_RECORDS, /* bytes, handled */
+	SLOT_READ_AGAIN,   /* nothing there (EAGAIN) */
+	SLOT_READ_GONE,    /* EOF or an error: the worker is gone or going, its
+	                    * child watcher follows */
+};
+
+/* Reads and handles what one read(2) brings from the slot's completion
+ * pipe. */
+static enum slot_read slot_read_once(struct slot *s)
 {
 	struct master *m = s->m;
 	char *buf = m->rbuf;
-	bool filed = s->in_bucket;
+	bool filed = s->in_bucket, held = !filed && s->lim > 0;
 	ssize_t n;
 
 	memcpy(buf, s->in, s->in_len);
 	n = read(s->done_fd, buf + s->in_len, MASTER_READ_SIZE);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
+		return SLOT_READ_AGAIN;
 	if (n <= 0) {
 		if (n == -1)
 			log_warn("worker[%u]: read completion pipe", s->index);
 		ev_io_stop(m->loop, &s->done_w);
 		slot_event(s, SLOT_EV_PIPE_BROKEN, ev_now(m->loop));
 		dispatch_slot_remove(s);
-		return -1;
+		return SLOT_READ_GONE;
 	}
-	/* Take the slot out of its bucket while its load changes. */
+	/* Take the slot out of its bucket while its load changes (one that a
+	 * queue's inflight held out may come back). */
 	if (filed)
 		bucket_unlink(m, s);
 	slot_parse(s, buf, s->in_len + (size_t)n);
-	if (filed && !s->broken && s->state == SLOT_READY)
+	if ((filed || held) && !s->in_bucket && !s->broken && s->state == SLOT_READY &&
+	    sched_slot_open(s))
 		bucket_insert(m, s);
 	bucket_fix_min(m);
-	return 1;
+	return SLOT_READ_RECORDS;
 }
 
 void dispatch_done_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct slot *s = container_of(w, struct slot, done_w);
 
-	if (slot_read_once(s) != 1)
+	if (slot_read_once(s) != SLOT_READ_RECORDS)
 		return;
 	if (s->state == SLOT_RETIRING && s->ring_len == 0 && s->out_len == 0)
 		pool_retire(s);
@@ -447,7 +481,7 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 
 	/* Completions the worker sent before it died still count: libev may
 	 * report the death before the pipe's last records were read. */
-	while (s->done_fd != -1 && !s->liar && slot_read_once(s) == 1)
+	while (s->done_fd != -1 && !s->liar && slot_read_once(s) == SLOT_READ_RECORDS)
 		;
 	ev_io_stop(m->loop, &s->task_w);
 	ev_io_stop(m->loop, &s->done_w);
@@ -457,8 +491,10 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 		if (idx >= s->ring_cap)
 			idx -= s->ring_cap;
 		s->ring_len--;
+		sched_left(s, s->ring[idx]);
 		slot_give_back(s, s->ring[idx], s->ring_len == 0, how);
 	}
+	s->lim = 0;
 	s->ring_head = 0;
 	s->out_off = s->out_len = 0;
 	s->in_len = 0;

@@ -24,6 +24,7 @@ static void jobctl_expire_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void jobctl_start(struct master *m)
 {
 	results_init(&m->results, m->cfg.results_keep, m->cfg.results_max_age_ms / 1000.0);
+	results_output_bound(&m->results, (size_t)m->cfg.results_output_kib * 1024);
 	ev_timer_init(&m->results_w, jobctl_expire_cb, JOBCTL_EXPIRE_TICK, JOBCTL_EXPIRE_TICK);
 	ev_timer_start(m->loop, &m->results_w);
 }
@@ -31,6 +32,7 @@ void jobctl_start(struct master *m)
 void jobctl_configure(struct master *m)
 {
 	results_configure(&m->results, m->cfg.results_keep, m->cfg.results_max_age_ms / 1000.0);
+	results_output_bound(&m->results, (size_t)m->cfg.results_output_kib * 1024);
 	results_expire(&m->results, ev_now(m->loop));
 }
 
@@ -76,6 +78,12 @@ void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *
 	j->res = NULL;
 	if (res != NULL)
 		results_ended(&m->results, res, jobctl_state(status), msg, len, ev_now(m->loop));
+}
+
+void jobctl_output(struct master *m, struct job *j, const char *out, size_t len)
+{
+	if (j->res != NULL)
+		results_output(&m->results, j->res, out, len);
 }
 
 bool jobctl_cancel_asked(const struct job *j)

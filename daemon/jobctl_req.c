@@ -15,6 +15,7 @@
 
 #include "jobs.h"
 #include "master.h"
+#include "textesc.h"
 
 /* Jobs listed by `jobs` unless limit= says otherwise, and at most. */
 #define JOBCTL_LIST_DEFAULT 50
@@ -43,6 +44,20 @@ static void jobctl_spans(const struct result *r, double now, double *wait, doubl
 	*run = r->started > 0 ? end - r->started : -1;
 }
 
+/* A JSON string of len bytes of text, invalid UTF-8 replaced by U+FFFD
+ * (jansson takes only valid UTF-8); NULL text is null. */
+static json_t *jobctl_json_text(const char *text, size_t len)
+{
+	char *fixed;
+	json_t *v;
+
+	if (text == NULL || (fixed = malloc(3 * len + 1)) == NULL)
+		return json_null();
+	v = json_stringn(fixed, textesc_utf8(fixed, text, len));
+	free(fixed);
+	return v != NULL ? v : json_null();
+}
+
 static json_t *jobctl_json(const struct result *r, double now)
 {
 	json_t *o = json_object();
@@ -51,7 +66,7 @@ static json_t *jobctl_json(const struct result *r, double now)
 	jobctl_spans(r, now, &wait, &run);
 	json_object_set_new(o, "id", json_integer((json_int_t)r->id));
 	json_object_set_new(o, "kind", json_string(jobs_at(r->kind)->name));
-	json_object_set_new(o, "args", json_stringn(r->text, r->args_len));
+	json_object_set_new(o, "args", jobctl_json_text(r->text, r->args_len));
 	json_object_set_new(o, "args_truncated", json_boolean(r->args_cut));
 	json_object_set_new(o, "key", r->key ? json_string(r->key) : json_null());
 	json_object_set_new(o, "state", json_string(results_state_name(r->state)));
@@ -62,7 +77,8 @@ static json_t *jobctl_json(const struct result *r, double now)
 	json_object_set_new(o, "ended", r->ended > 0 ? json_real(r->ended) : json_null());
 	json_object_set_new(o, "queue_wait_seconds", json_real(wait));
 	json_object_set_new(o, "run_seconds", run >= 0 ? json_real(run) : json_null());
-	json_object_set_new(o, "reason", r->reason ? json_string(r->reason) : json_null());
+	json_object_set_new(o, "reason",
+	                    jobctl_json_text(r->reason, r->reason ? strlen(r->reason) : 0));
 	json_object_set_new(o, "redis_id", r->ref ? json_string(r->ref) : json_null());
 	json_object_set_new(o, "cancel_asked", json_boolean(r->cancel));
 	return o;
@@ -92,6 +108,29 @@ static void jobctl_text(FILE *f, const struct result *r, double now)
 		fprintf(f, "reason: %s\n", r->reason);
 	if (r->ref != NULL)
 		fprintf(f, "redis entry: %s\n", r->ref);
+}
+
+/* The kept output, each line escaped (textesc.h) after two blanks. */
+static void jobctl_text_output(FILE *f, const struct result *r)
+{
+	const char *p = r->output, *end = p + r->output_len, *nl;
+	char *line = malloc(4 * (size_t)r->output_len + 1);
+
+	if (r->output_dropped)
+		fprintf(f, "output: dropped (over [results] output_kib)\n");
+	if (r->output == NULL || line == NULL) {
+		free(line);
+		return;
+	}
+	fprintf(f, "output (last %u bytes):\n", (unsigned)r->output_len);
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		line[textesc_escape(line, p, (size_t)(nl - p))] = '\0';
+		fprintf(f, "  %s\n", line);
+	}
+	free(line);
 }
 
 static int jobctl_parse_id(const char *s, uint64_t *id)
@@ -129,9 +168,12 @@ static void jobctl_req_job(struct master *m, char *arg, FILE *f)
 	}
 	if (!json) {
 		jobctl_text(f, r, ev_now(m->loop));
+		jobctl_text_output(f, r);
 		return;
 	}
 	o = jobctl_json(r, ev_now(m->loop));
+	json_object_set_new(o, "output", jobctl_json_text(r->output, r->output_len));
+	json_object_set_new(o, "output_dropped", json_boolean(r->output_dropped));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	fprintf(f, "%s\n", s != NULL ? s : "null");

@@ -26,8 +26,8 @@
  * A record is {u32 sum, u8 type, u8 pad, u16 optlen, u32 len, u32 code,
  * u64 id} and len bytes of arguments, of which an ACCEPT's last optlen are
  * the job's option words ("key=K": jobopt_format), so a replayed job keeps
- * its key (journals of earlier versions hold 0 there: no options); sum is FNV-1a of everything after it, so a torn or
- * garbled tail (a power cut) is recognised and ignored.
+ * its key (journals of earlier versions hold 0 there: no options); sum is FNV-1a of everything
+ * after it, so a torn or garbled tail (a power cut) is recognised and ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,7 +124,7 @@ static void journal_put_live(struct master *m)
 	m->journal.live_bytes = 0;
 	if (m->id_reserved > 0)
 		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
-	for (j = m->queue.head; j != NULL; j = j->next)
+	for (j = jobq_first(&m->queue); j != NULL; j = jobq_next(&m->queue, j))
 		if (j->src->journaled) /* other sources keep their own jobs */
 			journal_accept(m, j);
 	for (i = 0; i < m->nslots; i++) {

@@ -37,8 +37,8 @@ bool journal_rec_at(const char *p, size_t size, size_t off, struct journal_rec *
 	memcpy(r, p + off, sizeof(*r));
 	/* The cheap tests first: the resync calls this at every offset. */
 	return (r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS) &&
-	       r->len <= PROTO_ARGS_MAX && r->optlen <= r->len && size - off - sizeof(*r) >= r->len &&
-	       journal_sum(r, p + off + sizeof(*r)) == r->sum;
+	       r->len <= PROTO_ARGS_MAX && r->optlen <= r->len &&
+	       size - off - sizeof(*r) >= r->len && journal_sum(r, p + off + sizeof(*r)) == r->sum;
 }
 
 void journal_scan(const char *p, size_t size,

@@ -53,7 +53,13 @@ static size_t results_hash_key(const char *key, size_t len)
 void results_init(struct results *r, size_t keep, double max_age)
 {
 	memset(r, 0, sizeof(*r));
+	r->output_max = RESULTS_OUTPUT_DEFAULT;
 	results_configure(r, keep, max_age);
+}
+
+void results_output_bound(struct results *r, size_t bytes)
+{
+	r->output_max = bytes;
 }
 
 void results_configure(struct results *r, size_t keep, double max_age)
@@ -191,6 +197,9 @@ static void results_drop_oldest(struct results *r)
 {
 	struct result *res = r->ended_first;
 
+	if (r->output_from == res)
+		r->output_from = res->next;
+	r->output_bytes -= res->output_len;
 	results_list_remove(&r->ended_first, &r->ended_last, res);
 	results_unchain(&r->ids[results_hash_id(res->id) & r->mask], res, false);
 	if (res->key != NULL)
@@ -199,7 +208,41 @@ static void results_drop_oldest(struct results *r)
 	r->nended--;
 	r->count--;
 	free(res->reason);
+	free(res->output);
 	free(res);
+}
+
+void results_output(const struct results *r, struct result *res, const char *out, size_t len)
+{
+	if (len > r->output_max) { /* its last bytes, as the worker cut it */
+		out += len - r->output_max;
+		len = r->output_max;
+	}
+	free(res->output);
+	res->output = len > 0 ? malloc(len) : NULL;
+	res->output_len = res->output != NULL ? (uint32_t)len : 0;
+	if (res->output != NULL)
+		memcpy(res->output, out, len);
+}
+
+/* Drops the output of the oldest ended jobs holding some while the ended
+ * jobs hold more than output_max bytes of it.  Outputs go in end order,
+ * so output_from only moves forward: O(1) per output dropped. */
+static void results_output_trim(struct results *r)
+{
+	struct result *res = r->output_from != NULL ? r->output_from : r->ended_first;
+
+	while (r->output_bytes > r->output_max && res != NULL) {
+		if (res->output != NULL) {
+			r->output_bytes -= res->output_len;
+			free(res->output);
+			res->output = NULL;
+			res->output_len = 0;
+			res->output_dropped = true;
+		}
+		res = res->next;
+	}
+	r->output_from = res != NULL ? res : r->ended_last;
 }
 
 void results_ended(struct results *r, struct result *res, enum result_state st, const char *reason,
@@ -213,7 +256,9 @@ void results_ended(struct results *r, struct result *res, enum result_state st, 
 	results_list_remove(&r->live_first, &r->live_last, res);
 	results_list_append(&r->ended_first, &r->ended_last, res);
 	r->nended++;
+	r->output_bytes += res->output_len;
 	results_expire(r, now);
+	results_output_trim(r);
 }
 
 void results_expire(struct results *r, double now)
@@ -252,17 +297,16 @@ struct result *results_find_key(const struct results *r, const char *key, size_t
 void results_free(struct results *r)
 {
 	struct result *res, *next;
+	struct result *lists[2] = {r->live_first, r->ended_first};
+	int i;
 
-	for (res = r->live_first; res != NULL; res = next) {
-		next = res->next;
-		free(res->reason);
-		free(res);
-	}
-	for (res = r->ended_first; res != NULL; res = next) {
-		next = res->next;
-		free(res->reason);
-		free(res);
-	}
+	for (i = 0; i < 2; i++)
+		for (res = lists[i]; res != NULL; res = next) {
+			next = res->next;
+			free(res->reason);
+			free(res->output);
+			free(res);
+		}
 	free(r->ids);
 	free(r->keys);
 	memset(r, 0, sizeof(*r));

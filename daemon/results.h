@@ -5,6 +5,9 @@
  * `max_age` seconds, whichever comes first: memory is bounded by
  * keep + the live jobs (themselves bounded by [pool] queue_limit), each
  * record holding at most RESULTS_TEXT_MAX bytes of arguments and reason.
+ * The kept output of operator kinds (at most PROTO_OUT_MAX bytes a job)
+ * has a bound of its own, output_max bytes for all ended jobs together:
+ * past it the oldest ended jobs' output is dropped (their records stay).
  * Knows nothing of the master: times are passed in, the caller owns the
  * struct results.
  */
@@ -42,8 +45,11 @@ struct result {
 	unsigned worker;
 	double accepted, started, ended; /* 0 when not (yet) */
 	char *reason;                    /* malloc'd when ended; may be NULL */
-	const char *key;                 /* in text[], NULL if none */
-	const char *ref;                 /* the source's name for it, in text[]; NULL */
+	char *output;                    /* kept output, malloc'd; NULL if none */
+	uint32_t output_len;
+	bool output_dropped; /* it had output, dropped for output_max */
+	const char *key;     /* in text[], NULL if none */
+	const char *ref;     /* the source's name for it, in text[]; NULL */
 	uint32_t args_len;
 	char text[]; /* args (not NUL-terminated), key NUL, ref NUL */
 };
@@ -55,9 +61,15 @@ struct results {
 	struct result *live_first, *live_last;
 	struct result *ended_first, *ended_last; /* oldest ended first */
 	size_t nended;
-	size_t keep;    /* ended records kept at most; 0 keeps none */
-	double max_age; /* seconds an ended record is kept; 0 no limit */
+	size_t keep;                /* ended records kept at most; 0 keeps none */
+	double max_age;             /* seconds an ended record is kept; 0 no limit */
+	size_t output_max;          /* bytes of output kept for all ended jobs */
+	size_t output_bytes;        /* bytes of output the ended records hold */
+	struct result *output_from; /* none before it holds output; NULL: the oldest */
 };
+
+/* output_max unless results_output_bound says otherwise. */
+#define RESULTS_OUTPUT_DEFAULT (16u << 20)
 
 /* Names for states ("queued", "running", "done", "failed", "timed out",
  * "buried", "cancelled") and the reverse (-1 if unknown). */
@@ -67,6 +79,8 @@ int results_state_by_name(const char *name);
 void results_init(struct results *r, size_t keep, double max_age);
 /* Applies new bounds (a reload); the excess goes at the next expiry. */
 void results_configure(struct results *r, size_t keep, double max_age);
+/* The bound of the ended jobs' output, in bytes (0 keeps none). */
+void results_output_bound(struct results *r, size_t bytes);
 
 /*
  * Records an accepted job as queued.  key and ref may be NULL.  Returns
@@ -80,6 +94,8 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 void results_started(struct result *res, unsigned worker, unsigned attempt, double now);
 /* Back in the queue (its worker died, a retry). */
 void results_requeued(struct result *res);
+/* The job's output (before results_ended); kept if it fits output_max. */
+void results_output(const struct results *r, struct result *res, const char *out, size_t len);
 /* The job ended: moves it to the ended list and applies the bounds. */
 void results_ended(struct results *r, struct result *res, enum result_state st, const char *reason,
                    size_t len, double now);

@@ -67,6 +67,8 @@ static void scaler_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		scaler_grow(m);
 		return;
 	}
+	if (m->spawn_rate > 1 && m->queue.len == 0)
+		log_info("dynamic: no job waits; the spawn rate starts again at 1");
 	m->spawn_rate = 1;
 	if (m->queue.len == 0)
 		scaler_shrink(m, ev_now(loop));

@@ -93,8 +93,7 @@ static void status_group(struct status_out *o, json_t *parent, const char *name,
 		fputc('\n', o->f);
 }
 
-static void status_counters(const struct master *m, const struct census *t,
-                            struct status_out *o)
+static void status_counters(const struct master *m, const struct census *t, struct status_out *o)
 {
 	const struct status_field workers[] = {
 	    {"wanted", "wanted", m->target},
@@ -230,8 +229,8 @@ static json_t *status_slot_json(const struct slot *s)
 {
 	return json_pack("{s:I,s:i,s:s,s:I,s:I,s:i}", "index", (json_int_t)s->index, "pid",
 	                 (int)s->pid, "state", slot_state_names[s->state], "in_flight",
-	                 (json_int_t)s->ring_len, "done", (json_int_t)s->jobs_done,
-	                 "last_status", s->last_status);
+	                 (json_int_t)s->ring_len, "done", (json_int_t)s->jobs_done, "last_status",
+	                 s->last_status);
 }
 
 static void status_slots(const struct master *m, struct status_out *o)
@@ -265,7 +264,8 @@ static void status_slots(const struct master *m, struct status_out *o)
 static json_t *status_head_json(struct master *m, double up)
 {
 	return json_pack("{s:s,s:i,s:s,s:f}", "version", POOLD_VERSION, "pid", (int)getpid(),
-	                 "state", status_state(m), "uptime_seconds", (double)(long long)(up * 1000 + 0.5) / 1000);
+	                 "state", status_state(m), "uptime_seconds",
+	                 (double)(long long)(up * 1000 + 0.5) / 1000);
 }
 
 int status_render(struct master *m, bool json, char **text, size_t *len)
@@ -288,6 +288,9 @@ int status_render(struct master *m, bool json, char **text, size_t *len)
 	if (!o.nomem) {
 		status_counters(m, &t, &o);
 		status_sources(m, &o);
+		if (o.js != NULL ? sched_status_json(m, o.js) == -1
+		                 : (sched_status_text(m, o.f), false))
+			o.nomem = true;
 		status_latency(m, &o);
 		status_tasks(m, &o);
 		status_slots(m, &o);

@@ -9,11 +9,11 @@
  * small model written differently from the code under test: the splitter
  * against a cut at each newline, the parser against a table-driven UTF-8
  * check (Unicode table 3-7), a plain trim and a word-by-word reading of
- * the job options before the task (jobopt.h); the options an accepted
- * line carries must fit beside its arguments in a journal record and
- * read back the same.  Each line is copied into a
- * buffer of its exact size first, so a read past its end is an ASan
- * report rather than a read of the next line.  The whole stream is also
+ * the job options before the task (key= and pri=, jobopt.h); the options
+ * an accepted line carries must fit beside its arguments in a journal
+ * record and read back the same.  Each line is copied into a buffer of
+ * its exact size first, so a read past its end is an ASan report rather
+ * than a read of the next line.  The whole stream is also
  * checked as one line, the way poolctl checks an argument of any length,
  * and an accepted line must fit a task frame.  Never runs a job.
  */
@@ -98,6 +98,7 @@ static size_t model_utf8(const uint8_t *s, size_t avail)
 struct model_line {
 	size_t task, task_len, args, args_len;
 	size_t key, key_len; /* key_len 0: no key= option */
+	int pri;             /* pri=N, or -1 */
 };
 
 /* True if s[0..n) is a valid value of key= (jobopt.h): 1 to
@@ -116,26 +117,42 @@ static bool model_key(const uint8_t *s, size_t n)
 	return true;
 }
 
+/* One option word s[w..we) holding '=': "key=VALUE" with a valid value
+ * or "pri=D" with one decimal digit, each at most once. */
+static bool model_option(const uint8_t *s, size_t w, size_t we, struct model_line *ml)
+{
+	if (we - w >= 4 && memcmp(s + w, "key=", 4) == 0) {
+		if (ml->key_len > 0 || !model_key(s + w + 4, we - w - 4))
+			return false;
+		ml->key = w + 4;
+		ml->key_len = we - w - 4;
+		return true;
+	}
+	if (we - w == 5 && memcmp(s + w, "pri=", 4) == 0 && ml->pri < 0 && s[w + 4] >= '0' &&
+	    s[w + 4] <= '9') {
+		ml->pri = s[w + 4] - '0';
+		return true;
+	}
+	return false;
+}
+
 /* The option words before the task, from the first word at *b up to
- * the line's trimmed end e: each word holding '=' must be "key=VALUE"
- * with a valid value, given once, and a task must follow.  Moves *b to
- * the task. */
+ * the line's trimmed end e: each word holding '=' must be a valid
+ * option, and a task must follow.  Moves *b to the task. */
 static bool model_options(const uint8_t *s, size_t *b, size_t e, struct model_line *ml)
 {
 	size_t w = *b, we;
 
 	ml->key = 0;
 	ml->key_len = 0;
+	ml->pri = -1;
 	for (;;) {
 		for (we = w; we < e && s[we] != ' ' && s[we] != '\t'; we++)
 			;
 		if (memchr(s + w, '=', we - w) == NULL)
 			break;
-		if (we - w < 4 || memcmp(s + w, "key=", 4) != 0 || ml->key_len > 0 ||
-		    !model_key(s + w + 4, we - w - 4))
+		if (!model_option(s, w, we, ml))
 			return false;
-		ml->key = w + 4;
-		ml->key_len = we - w - 4;
 		for (w = we; w < e && (s[w] == ' ' || s[w] == '\t'); w++)
 			;
 		if (w == e)
@@ -196,13 +213,14 @@ static void check_options(const struct ctl_line *cl)
 	struct jobopt back;
 	size_t n = jobopt_format(&cl->opt, text, sizeof(text));
 
-	FUZZ_CHECK((n == 0) == (cl->opt.key == NULL));
+	FUZZ_CHECK((n == 0) == (cl->opt.key == NULL && !cl->opt.has_pri));
 	FUZZ_CHECK(cl->args_len + n <= PROTO_ARGS_MAX);
 	if (n == 0)
 		return;
 	FUZZ_CHECK(jobopt_read(text, n, &back) == 0);
 	FUZZ_CHECK(back.key_len == cl->opt.key_len &&
-	           memcmp(back.key, cl->opt.key, back.key_len) == 0);
+	           (back.key_len == 0 || memcmp(back.key, cl->opt.key, back.key_len) == 0));
+	FUZZ_CHECK(back.has_pri == cl->opt.has_pri && back.pri == cl->opt.pri);
 }
 
 /* One line: the parser against the model, then the full acceptance check. */
@@ -229,6 +247,7 @@ static void check_line(const uint8_t *bytes, size_t len)
 		FUZZ_CHECK(ml.key_len == 0
 		               ? cl.opt.key == NULL
 		               : cl.opt.key == line + ml.key && cl.opt.key_len == ml.key_len);
+		FUZZ_CHECK(ml.pri < 0 ? !cl.opt.has_pri : cl.opt.has_pri && cl.opt.pri == ml.pri);
 	} else {
 		check_err(err, sizeof(err));
 	}

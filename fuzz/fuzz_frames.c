@@ -27,7 +27,7 @@
 /* The reader's buffers: worker.c's `in`, and what dispatch.c reads into
  * after the slot's partial record (slot `in`, then MASTER_READ_SIZE). */
 #define TASK_BUF_SIZE      (64 * 1024 + PROTO_FRAME_MAX)
-#define DONE_PARTIAL_SIZE  (2 * (sizeof(struct proto_done) + PROTO_MSG_MAX))
+#define DONE_PARTIAL_SIZE  PROTO_DONE_MAX
 #define DONE_READ_SIZE     (64 * 1024)
 #define FRAMES_MAX_RECORDS 4096
 
@@ -41,7 +41,7 @@ struct frames {
 /* Decodes one frame at buf and checks what the decoder says about it. */
 static long decode_one(bool done, const char *buf, size_t avail)
 {
-	char again[PROTO_FRAME_MAX];
+	char again[PROTO_FRAME_MAX > PROTO_DONE_MAX ? PROTO_FRAME_MAX : PROTO_DONE_MAX];
 	struct proto_task t = {0};
 	struct proto_done d = {0};
 	const char *body = NULL;
@@ -50,7 +50,7 @@ static long decode_one(bool done, const char *buf, size_t avail)
 
 	if (done) {
 		n = proto_done_decode(buf, avail, &d, &body);
-		blen = d.len;
+		blen = (size_t)d.len + d.out_len; /* message, then output */
 	} else {
 		n = proto_task_decode(buf, avail, &t, &body);
 		blen = t.len;
@@ -59,25 +59,28 @@ static long decode_one(bool done, const char *buf, size_t avail)
 	if (n == 0) {
 		/* A header is there only if its length fits; then what is left
 		 * must fit the reader's buffer too. */
-		FUZZ_CHECK(avail < hlen || (blen <= (done ? PROTO_MSG_MAX : PROTO_ARGS_MAX) &&
-		                            avail < hlen + blen));
+		FUZZ_CHECK(avail < hlen ||
+		           ((done ? d.len <= PROTO_MSG_MAX && d.out_len <= PROTO_OUT_MAX
+		                  : blen <= PROTO_ARGS_MAX) &&
+		            avail < hlen + blen));
 		return 0;
 	}
 	FUZZ_CHECK(avail >= hlen);
 	if (n == -1) {
-		FUZZ_CHECK(done ? (d.len > PROTO_MSG_MAX ||
+		FUZZ_CHECK(done ? (d.len > PROTO_MSG_MAX || d.out_len > PROTO_OUT_MAX ||
 		                   (d.status != PROTO_OK && d.status != PROTO_FAILED &&
 		                    d.status != PROTO_TIMEDOUT && d.status != PROTO_HELLO) ||
-		                   (d.status == PROTO_HELLO && d.len != sizeof(struct proto_hello)))
+		                   (d.status == PROTO_HELLO &&
+		                    (d.len != sizeof(struct proto_hello) || d.out_len != 0)))
 		                : t.len > PROTO_ARGS_MAX);
 		return -1;
 	}
 	FUZZ_CHECK((size_t)n == hlen + blen && (size_t)n <= avail);
 	FUZZ_CHECK(body == buf + hlen);
-	FUZZ_CHECK(blen <= (done ? PROTO_MSG_MAX : PROTO_ARGS_MAX));
+	FUZZ_CHECK(blen <= (done ? PROTO_MSG_MAX + PROTO_OUT_MAX : PROTO_ARGS_MAX));
 	if (done)
-		FUZZ_CHECK(proto_done_encode(again, sizeof(again), d.id, d.status, body, d.len) ==
-		           (size_t)n);
+		FUZZ_CHECK(proto_done_encode_out(again, sizeof(again), d.id, d.status, body, d.len,
+		                                 body + d.len, d.out_len) == (size_t)n);
 	else
 		FUZZ_CHECK(proto_job_encode(again, sizeof(again), t.code, t.id, t.attempt, body,
 		                            t.len) == (size_t)n);

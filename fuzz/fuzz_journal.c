@@ -16,9 +16,9 @@
  * record (ACCEPT, END or the id reservation IDS), damage skipped before
  * a later record (which must not start a valid one at its first byte) or
  * the torn tail, and the queue holds exactly the ACCEPTs of known kinds
- * without an END for their id, in file order, with their arguments and
- * their options (the last optlen bytes of an ACCEPT, also in the
- * registry of results); new ids start after every id queued or reserved.
+ * without an END for their id, by priority (pri=) and in file order
+ * within one, with their arguments and their options (the last optlen bytes of an ACCEPT, also in
+ * the registry of results); new ids start after every id queued or reserved.
  */
 #include "../daemon/journal_replay.c"
 
@@ -117,24 +117,32 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A queued job against its ACCEPT: id, kind, the arguments without the
- * option text, and the options as they read (jobopt_read; text that
- * does not read is dropped), kept after the arguments and in the job's
- * record of the registry. */
+/* The options of an ACCEPT as replay reads them (jobopt_read; text that
+ * does not read counts as none); false if it has none. */
+static bool rec_opts(const struct journal_rec *r, const char *args, struct jobopt *o)
+{
+	if (r->optlen > 0 && jobopt_read(args + r->len - r->optlen, r->optlen, o) == 0)
+		return true;
+	memset(o, 0, sizeof(*o));
+	return false;
+}
+
+/* A queued job against its ACCEPT: id, kind, priority, the arguments
+ * without the option text, and the options kept after the arguments and
+ * in the job's record of the registry. */
 static void check_job(const struct job *j, const struct journal_rec *r, const char *args)
 {
 	uint32_t alen = r->len - r->optlen;
 	char text[JOBOPT_TEXT_MAX];
-	struct jobopt o = {0};
+	struct jobopt o;
 	size_t n = 0;
 
+	if (rec_opts(r, args, &o))
+		n = jobopt_format(&o, text, sizeof(text));
 	FUZZ_CHECK(j->id == r->id && j->code == r->code && j->len == alen);
 	FUZZ_CHECK(j->kind == jobs_index(jobs_by_code(r->code)));
+	FUZZ_CHECK(j->pri == (o.has_pri ? o.pri : 0));
 	FUZZ_CHECK(alen == 0 || memcmp(j->args, args, alen) == 0);
-	if (r->optlen > 0 && jobopt_read(args + alen, r->optlen, &o) == 0)
-		n = jobopt_format(&o, text, sizeof(text));
-	else
-		o.key = NULL; /* what a failed read left is not used */
 	FUZZ_CHECK(j->optlen == n && (n == 0 || memcmp(j->args + alen, text, n) == 0));
 	FUZZ_CHECK(j->res != NULL && j->res->id == j->id);
 	FUZZ_CHECK(o.key == NULL ? j->res->key == NULL
@@ -142,13 +150,26 @@ static void check_job(const struct job *j, const struct journal_rec *r, const ch
 	                               memcmp(j->res->key, o.key, o.key_len) == 0);
 }
 
-/* The queue must hold the ACCEPTs of known kinds that have no END; new
- * ids start after every id queued and every reservation ('I'). */
+/* True if the record is an ACCEPT that replay queues: a known kind, an
+ * id (0 is never given; the set of ended ids uses it for a free cell)
+ * and no END for it. */
+static bool queued(const struct journal_rec *r, const uint64_t *ended, size_t n_end)
+{
+	return r->type == JOURNAL_ACCEPT && r->id != 0 &&
+	       bsearch(&r->id, ended, n_end, sizeof(*ended), cmp_u64) == NULL &&
+	       jobs_by_code(r->code) != NULL;
+}
+
+/* The queue must hold the ACCEPTs that replay queues, by priority
+ * (highest first, jobopt pri=), in file order within one; new ids start
+ * after every id queued and every reservation ('I'). */
 static void check_queue(const struct records *rs)
 {
 	uint64_t *ended = malloc((rs->n + 1) * sizeof(*ended)), max_id = 0;
-	struct job *j = fuzz_m->queue.head;
-	size_t i, n_end = 0, queued = 0;
+	struct job *j = jobq_first(&fuzz_m->queue);
+	size_t i, n_end = 0, n = 0;
+	struct jobopt o;
+	int pri;
 
 	FUZZ_CHECK(ended != NULL);
 	for (i = 0; i < rs->n; i++) {
@@ -158,24 +179,22 @@ static void check_queue(const struct records *rs)
 			max_id = rs->rec[i].id;
 	}
 	qsort(ended, n_end, sizeof(*ended), cmp_u64);
-	for (i = 0; i < rs->n; i++) {
-		const struct journal_rec *r = &rs->rec[i];
-
-		/* Id 0 is never given to a job; the set of ended ids uses it
-		 * for a free cell. */
-		if (r->type != JOURNAL_ACCEPT || r->id == 0 ||
-		    bsearch(&r->id, ended, n_end, sizeof(*ended), cmp_u64) != NULL ||
-		    jobs_by_code(r->code) == NULL)
-			continue;
-		FUZZ_CHECK(j != NULL);
-		check_job(j, r, rs->args[i]);
-		max_id = r->id > max_id ? r->id : max_id;
-		queued++;
-		j = j->next;
-	}
+	for (pri = QUEUE_PRI_MAX; pri >= 0; pri--)
+		for (i = 0; i < rs->n; i++) {
+			if (!queued(&rs->rec[i], ended, n_end))
+				continue;
+			rec_opts(&rs->rec[i], rs->args[i], &o);
+			if ((o.has_pri ? o.pri : 0) != pri)
+				continue;
+			FUZZ_CHECK(j != NULL);
+			check_job(j, &rs->rec[i], rs->args[i]);
+			max_id = rs->rec[i].id > max_id ? rs->rec[i].id : max_id;
+			n++;
+			j = jobq_next(&fuzz_m->queue, j);
+		}
 	FUZZ_CHECK(j == NULL);
-	FUZZ_CHECK(fuzz_m->queue.len == queued && fuzz_m->live == queued);
-	FUZZ_CHECK(fuzz_m->count.replayed == queued);
+	FUZZ_CHECK(fuzz_m->queue.len == n && fuzz_m->live == n);
+	FUZZ_CHECK(fuzz_m->count.replayed == n);
 	FUZZ_CHECK(fuzz_m->next_id == max_id);
 	free(ended);
 }

@@ -50,6 +50,8 @@ ctl bad-unterminated '\x00' 'noop\nlog tail without a newline'
 ctl good-key '\x00' 'key=nightly backup /etc\nkey=a.b_c:d/e@f+g-0 log x\n\t key=K \t noop\n'
 ctl good-key-numeric '\x00' 'key=web:42 2 text by code\nkey=x log a=b c=d\n'
 ctl bad-key '\x00' 'key= noop\nkey=a key=b noop\nkey=a\nkey=a \t\nkey=a!b noop\nKEY=a noop\nprio=1 noop\n=x noop\nkey=a=b noop\n'
+ctl good-pri '\x00' 'pri=7 key=k1 log hi\npri=0 noop\nkey=a pri=9 backup /etc\n'
+ctl bad-pri '\x00' 'pri=10 noop\npri= noop\npri=a noop\npri=1 pri=2 noop\npri=-1 noop\n'
 k128=$(head -c 128 /dev/zero | tr '\0' k)
 ctl edge-key-longest '\x00' "key=$k128 noop\\nkey=${k128}k noop\\n"
 a4091=$(head -c 4091 /dev/zero | tr '\0' a)

@@ -91,6 +91,17 @@ static void hello(struct seed *s)
 	done_raw(s, 0, PROTO_HELLO, (const char *)&h, sizeof(h));
 }
 
+/* A record with an operator kind's output after its message. */
+static void done_out(struct seed *s, uint64_t id, uint32_t status, const char *msg, const char *out,
+                     size_t out_len)
+{
+	char buf[PROTO_DONE_MAX];
+
+	seed_put(
+	    s, buf,
+	    proto_done_encode_out(buf, sizeof(buf), id, status, msg, strlen(msg), out, out_len));
+}
+
 /* The jobs of a typical FIFO read, as the master frames them. */
 static void tasks_typical(struct seed *s)
 {
@@ -214,6 +225,20 @@ static void frames(const char *dir)
 	seed_put(&s, &badd, sizeof(badd));
 	seed_write(&s, dir, "done-len-over-limit");
 
+	seed_put(&s, "\x02\x40", 2);
+	done_out(&s, 1, PROTO_OK, "", "out line\nerr line\n", 18);
+	done(&s, 2, PROTO_OK, "");
+	done_out(&s, 3, PROTO_FAILED, "exit 3: it broke", big, sizeof(big) - 1);
+	done_out(&s, 4, PROTO_OK, "", "bad \xff\x1b utf8", 15);
+	seed_write(&s, dir, "done-output");
+
+	badd.len = 0;
+	badd.out_len = PROTO_OUT_MAX + 1;
+	seed_put(&s, "\x01\xff", 2);
+	seed_put(&s, &badd, sizeof(badd));
+	seed_write(&s, dir, "done-out-len-over-limit");
+	badd.out_len = 0;
+
 	seed_put(&s, "\x01\x7f", 2);
 	done(&s, 1, PROTO_OK, "partial record");
 	s.len -= 4;
@@ -311,6 +336,14 @@ static void journal_ids_opts(const char *dir)
 	jaccept(4, 2, "no options");
 	jend(3);
 	journal_seed(dir, "options", 0, 0);
+
+	/* pri=N: replayed by priority, in file order within one. */
+	jaccept(1, 2, "default");
+	jaccept_opts(2, 2, "low", "pri=1");
+	jaccept_opts(3, 2, "high", "key=h pri=9");
+	jaccept_opts(4, 2, "low again", "pri=1");
+	jaccept_opts(5, 3, "/etc", "pri=0");
+	journal_seed(dir, "priorities", 0, 0);
 
 	/* Option text that does not read: the job is replayed without it. */
 	jaccept_opts(1, 2, "x", "key=a!b");

@@ -81,7 +81,8 @@ static void wait_answer(const char *line, void *arg)
 	if (strncmp(st, "queued", 6) == 0 || strncmp(st, "running", 7) == 0)
 		return;
 	w->nended++;
-	w->ended[i] = strcmp(st, "done") == 0 ? 1 : 2;
+	/* "done" alone or with the job's message ("done handled it") */
+	w->ended[i] = strncmp(st, "done", 4) == 0 && (st[4] == '\0' || st[4] == ' ') ? 1 : 2;
 	if (w->ended[i] == 2) {
 		w->nbad++;
 		/* The answer's one-word state, as people read it. */

@@ -151,7 +151,8 @@ void poolctl_unreachable(const char *path, int err, const char *what, bool submi
 {
 	if (err == EACCES || err == EPERM) {
 		poolctl_warn("permission denied: cannot open %s", path);
-		locate_access_hint(path, submit ? "jobs may be submitted" : "its socket may be used");
+		locate_access_hint(path,
+		                   submit ? "jobs may be submitted" : "its socket may be used");
 	} else {
 		poolctl_warn("%s", what);
 	}

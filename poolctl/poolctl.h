@@ -67,6 +67,15 @@ int poolctl_submit_stdin(const struct config *cfg, bool quiet);
 int poolctl_submit_fifo(const struct config *cfg, int argc, char **argv);
 int poolctl_submit_fifo_stdin(const struct config *cfg);
 
+/*
+ * `submit --mq [--priority N] TASK [ARGS...]`, `submit --mq ... -`: the
+ * same checks, each job sent as one message of priority N to [control]
+ * mqueue (submit_mq.c); no ids.  Exit codes as for --fifo; 78 if the
+ * configuration has no [control] mqueue.
+ */
+int poolctl_submit_mq(const struct config *cfg, int argc, char **argv, unsigned prio);
+int poolctl_submit_mq_stdin(const struct config *cfg, unsigned prio);
+
 /* State of one submit run: where relative backup paths are resolved, and
  * room for a line rewritten with such a path. */
 struct poolctl_submit {
@@ -83,8 +92,8 @@ void poolctl_submit_init(struct poolctl_submit *s);
  * s->line when a relative backup path was made absolute first.  Returns 0,
  * or -1 with a reason in err.
  */
-int poolctl_submit_prepare(struct poolctl_submit *s, const char *line, size_t len,
-                           const char **out, size_t *outlen, char *err, size_t errlen);
+int poolctl_submit_prepare(struct poolctl_submit *s, const char *line, size_t len, const char **out,
+                           size_t *outlen, char *err, size_t errlen);
 
 int poolctl_submit_redis(const struct config *cfg, int argc, char **argv);
 int poolctl_submit_redis_stdin(const struct config *cfg);
@@ -99,9 +108,8 @@ void poolctl_load_config(struct config *cfg, const char *opt);
 
 /*
  * The daemon cannot be reached through path (to submit jobs when submit:
- * the FIFO, or the socket for `submit`) for errno err: prints `what` (or, for EACCES and EPERM, who may
- * get through and how to become one), then which configuration named the
- * path, and exits 69.
+ * the FIFO, or the socket for `submit`) for errno err: prints `what` (or, for EACCES and EPERM, who
+ * may get through and how to become one), then which configuration named the path, and exits 69.
  */
 void poolctl_unreachable(const char *path, int err, const char *what, bool submit)
     __attribute__((noreturn));

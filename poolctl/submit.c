@@ -59,8 +59,8 @@ static size_t absolute_backup(struct poolctl_submit *s, const char *line, const 
 	return (size_t)n;
 }
 
-int poolctl_submit_prepare(struct poolctl_submit *s, const char *line, size_t len, const char **out, size_t *outlen,
-                   char *err, size_t errlen)
+int poolctl_submit_prepare(struct poolctl_submit *s, const char *line, size_t len, const char **out,
+                           size_t *outlen, char *err, size_t errlen)
 {
 	struct ctl_line cl;
 	uint32_t code;

@@ -248,6 +248,8 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	ctx.attempt = t->attempt;
 	ctx.batch_start = &w->batch_start;
 	ctx.msg[0] = '\0';
+	ctx.out = NULL;
+	ctx.out_len = 0;
 	if (kind == NULL) {
 		result = job_result(&ctx, JOB_FAILED, "no kind with code %u (removed by a reload?)",
 		                    t->code);
@@ -256,12 +258,12 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 		ctx.state = w->last_state;
 		result = kind->run(&ctx, args, t->len);
 	}
-	w->out_len += proto_done_encode(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
-	                                (uint32_t)result, ctx.msg, strlen(ctx.msg));
+	w->out_len +=
+	    proto_done_encode_out(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
+	                          (uint32_t)result, ctx.msg, strlen(ctx.msg), ctx.out, ctx.out_len);
 	/* A job with effects reports at once: if this worker is killed next,
 	 * only the job it was running can run again elsewhere. */
-	if ((kind != NULL && !kind->batch_done) ||
-	    sizeof(w->out) - w->out_len < sizeof(struct proto_done) + PROTO_MSG_MAX ||
+	if ((kind != NULL && !kind->batch_done) || sizeof(w->out) - w->out_len < PROTO_DONE_MAX ||
 	    (++w->since_check % WORKER_CHECK_EVERY == 0 &&
 	     worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS))
 		return worker_flush(w);

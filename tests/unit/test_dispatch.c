@@ -1,5 +1,5 @@
 /* clang-format off */
-/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c daemon/refuse.c common/buf.c common/proto.c common/log.c */
+/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c daemon/refuse.c common/buf.c common/proto.c common/log.c */
 /* clang-format on */
 /*
  * Dispatch with real pipes and a real libev loop: two READY slots whose
@@ -49,6 +49,9 @@ void jobctl_started(struct master *m, struct job *j, unsigned worker)
 {
 }
 void jobctl_requeued(struct job *j)
+{
+}
+void jobctl_output(struct master *m, struct job *j, const char *out, size_t len)
 {
 }
 bool jobctl_cancel_asked(const struct job *j)
@@ -304,8 +307,11 @@ static void test_refused_kind(void **state)
 	assert_int_equal(f->s[0].ring_len, 2); /* kind 0 passed the held ones */
 	assert_int_equal(f->s[0].ring[0]->id, 7);
 	assert_int_equal(f->m.queue.len, 2);
-	assert_int_equal(f->m.queue.head->id, 5);
-	assert_int_equal(f->m.queue.tail->id, 6);
+	assert_int_equal(jobq_first(&f->m.queue)->id, 5);
+	assert_int_equal(jobq_next(&f->m.queue, jobq_first(&f->m.queue))->id, 6);
+	/* The held ones count neither as running nor as handed out. */
+	assert_int_equal(f->m.queue.lane[0].running, 6);
+	assert_int_equal(f->m.queue.lane[0].handed, 6);
 	/* Nobody takes kind 1 any more: they go to the least-loaded slot. */
 	f->s[1].refused = 1u << 1;
 	dispatch_run(&f->m);

@@ -64,7 +64,10 @@ static void test_no_options(void **state)
 
 static void test_refusals(void **state)
 {
-	parse_refused("pri=high noop", "unknown job option 'pri' (known: key=)");
+	parse_refused("prio=7 noop", "unknown job option 'prio' (known: key= pri=)");
+	parse_refused("pri=high noop", "pri must be 0 to 9 (higher first)");
+	parse_refused("pri=10 noop", "pri must be 0 to 9 (higher first)");
+	parse_refused("pri=1 pri=2 noop", "option pri given twice");
 	parse_refused("=x noop", "unknown job option ''");
 	parse_refused("key= noop", "key must be 1 to 128 bytes");
 	parse_refused("key=a key=b noop", "option key given twice");
@@ -123,6 +126,29 @@ static void test_read_nul(void **state)
 	assert_int_equal(o.key_len, 7);
 }
 
+/* pri=N: parsed, and written back (the journal keeps it) with the key. */
+static void test_pri(void **state)
+{
+	struct ctl_line cl;
+	struct jobopt o;
+	char buf[JOBOPT_TEXT_MAX];
+	size_t n;
+
+	parse_ok("pri=7 key=k1 log hi", &cl);
+	assert_true(cl.opt.has_pri);
+	assert_int_equal(cl.opt.pri, 7);
+	n = jobopt_format(&cl.opt, buf, sizeof(buf));
+	assert_int_equal(n, strlen("key=k1 pri=7"));
+	assert_memory_equal(buf, "key=k1 pri=7", n);
+	assert_int_equal(jobopt_read(buf, n, &o), 0);
+	assert_true(o.has_pri && o.pri == 7 && o.key_len == 2);
+	parse_ok("pri=0 noop", &cl);
+	n = jobopt_format(&cl.opt, buf, sizeof(buf));
+	assert_memory_equal(buf, "pri=0", n);
+	parse_ok("noop", &cl);
+	assert_false(cl.opt.has_pri);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +158,7 @@ int main(void)
 	    cmocka_unit_test(test_key_limit),
 	    cmocka_unit_test(test_used),
 	    cmocka_unit_test(test_read_nul),
+	    cmocka_unit_test(test_pri),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

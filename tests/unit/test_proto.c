@@ -121,6 +121,39 @@ static void test_done_rejects_lies(void **state)
 	assert_int_equal(proto_done_decode(buf, sizeof(buf), &d, &msg), -1);
 }
 
+/* The output after the message: sent whole, or its last PROTO_OUT_MAX
+ * bytes; a length over PROTO_OUT_MAX is refused from the header alone. */
+static void test_done_output(void **state)
+{
+	static char out[PROTO_OUT_MAX + 10], buf[PROTO_DONE_MAX];
+	struct proto_done d, lie = {.id = 1, .status = PROTO_OK, .out_len = PROTO_OUT_MAX + 1};
+	const char *msg;
+	size_t n, i;
+
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (char)('a' + i % 26);
+	n = proto_done_encode_out(buf, sizeof(buf), 5, PROTO_FAILED, "exit 3", 6, "two\n", 4);
+	assert_int_equal(n, sizeof(struct proto_done) + 10);
+	assert_int_equal(proto_done_decode(buf, n, &d, &msg), (long)n);
+	assert_int_equal(d.len, 6);
+	assert_int_equal(d.out_len, 4);
+	assert_memory_equal(msg + d.len, "two\n", 4);
+	assert_int_equal(proto_done_decode(buf, n - 1, &d, &msg), 0);
+	n = proto_done_encode_out(buf, sizeof(buf), 6, PROTO_OK, "", 0, out, sizeof(out));
+	assert_int_equal(n, sizeof(struct proto_done) + PROTO_OUT_MAX);
+	assert_int_equal(proto_done_decode(buf, n, &d, &msg), (long)n);
+	assert_memory_equal(msg, out + 10, PROTO_OUT_MAX);
+	assert_int_equal(proto_done_encode_out(buf, n - 1, 6, PROTO_OK, "", 0, out, sizeof(out)),
+	                 0);
+	memcpy(buf, &lie, sizeof(lie));
+	assert_int_equal(proto_done_decode(buf, sizeof(lie), &d, &msg), -1);
+	/* A hello carries no output. */
+	n = proto_done_encode_out(buf, sizeof(buf), 0, PROTO_HELLO, "12345678", 8, "x", 1);
+	assert_int_equal(proto_done_decode(buf, n, &d, &msg), -1);
+	/* No output: the 16-byte header of every built-in kind's record. */
+	assert_int_equal(sizeof(struct proto_done), 16);
+}
+
 /* A hello carries exactly a struct proto_hello: the refused kinds. */
 static void test_hello_exact_length(void **state)
 {
@@ -145,6 +178,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_task_round_trip),
+	    cmocka_unit_test(test_done_output),
 	    cmocka_unit_test(test_task_partial_needs_more),
 	    cmocka_unit_test(test_task_limits),
 	    cmocka_unit_test(test_task_stream_of_frames),

@@ -117,12 +117,52 @@ static void test_max_age(void **state)
 	results_free(&r);
 }
 
+/* The ended jobs' output stays within output_max bytes in all: the
+ * oldest outputs go first (their records stay), a single output over it
+ * keeps its last bytes, and the count kept follows keep's drops. */
+static void test_output_bound(void **state)
+{
+	struct results r;
+	struct result *res;
+	char out[300];
+	uint64_t id;
+
+	memset(out, 'o', sizeof(out));
+	results_init(&r, 1000, 0);
+	results_output_bound(&r, 1000);
+	for (id = 1; id <= 50; id++) {
+		res = results_add(&r, id, 0, "a", 1, NULL, 0, NULL, 1.0);
+		results_output(&r, res, out, 100 + id % 3);
+		results_ended(&r, res, RESULT_DONE, NULL, 0, 2.0);
+		assert_true(r.output_bytes <= 1000);
+	}
+	assert_int_equal(r.nended, 50);
+	assert_null(results_find(&r, 1)->output);
+	assert_true(results_find(&r, 1)->output_dropped);
+	assert_int_equal(results_find(&r, 50)->output_len, 102);
+	assert_false(results_find(&r, 50)->output_dropped);
+	results_output_bound(&r, 200);
+	res = results_add(&r, 51, 0, "a", 1, NULL, 0, NULL, 1.0);
+	memcpy(out + sizeof(out) - 4, "tail", 4);
+	results_output(&r, res, out, sizeof(out));
+	assert_int_equal(res->output_len, 200);
+	assert_memory_equal(res->output + 196, "tail", 4);
+	results_ended(&r, res, RESULT_FAILED, "exit 1", 6, 3.0);
+	assert_int_equal(r.output_bytes, 200);
+	assert_null(results_find(&r, 50)->output);
+	results_configure(&r, 0, 0);
+	results_expire(&r, 4.0);
+	assert_int_equal(r.output_bytes, 0);
+	results_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_states_and_lookup),
 	    cmocka_unit_test(test_keep_bound),
 	    cmocka_unit_test(test_max_age),
+	    cmocka_unit_test(test_output_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

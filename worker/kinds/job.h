@@ -33,6 +33,8 @@ struct job_ctx {
 	 * in (at or before its start; the job itself when it reports alone). */
 	const struct timespec *batch_start;
 	char msg[PROTO_MSG_MAX]; /* reason of a failure, or what a success found */
+	const char *out;         /* operator kinds: the job's kept output (in the */
+	size_t out_len;          /* kind's state), sent back; 0 for the others */
 };
 
 /* What a handler returns; the values are the proto_status sent back. */
@@ -77,7 +79,8 @@ struct job_kind {
 	const char *name;
 	job_run_fn run;
 	job_check_fn check;
-	bool batch_done; /* no effects: its completion may wait for a batch */
+	bool batch_done;  /* no effects: its completion may wait for a batch */
+	bool may_be_long; /* can run for seconds: its built-in queue is "long" */
 	const struct config_section *section;
 	size_t timeout_at;
 	size_t state_size;

@@ -44,6 +44,7 @@
 
 #include "fsutil.h"
 #include "job.h"
+#include "textesc.h"
 
 /* "2026-11-22T01:23:45" is 19 bytes; a five-digit year would add one. */
 #define JOB_LOG_SECONDS_MAX 32
@@ -102,8 +103,8 @@ static pthread_mutex_t *job_log_lock;
 
 /* How long a writer waits for the lock, and then how long it does without
  * (job_log_lock_take). */
-#define JOB_LOG_LOCK_WAIT_MS 200
-#define JOB_LOG_LOCK_SKIP_MS 1000
+#define JOB_LOG_LOCK_WAIT_MS 500
+#define JOB_LOG_LOCK_SKIP_MS 5000
 
 int job_log_setup(void)
 {
@@ -212,65 +213,6 @@ static size_t job_log_u64(char *out, uint64_t v)
 	return n;
 }
 
-/* If s starts with one of the characters the top of this file escapes as
- * \uHHHH, returns the length of its UTF-8 form and sets *cp; else 0. */
-static size_t job_log_special(const unsigned char *s, size_t avail, unsigned *cp)
-{
-	if (avail >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
-		*cp = s[1]; /* U+0080..U+009F */
-		return 2;
-	}
-	if (avail >= 2 && s[0] == 0xd8 && s[1] == 0x9c) {
-		*cp = 0x061c;
-		return 2;
-	}
-	if (avail < 3 || (s[0] != 0xe2 && s[0] != 0xef) || (s[1] & 0xc0) != 0x80 ||
-	    (s[2] & 0xc0) != 0x80)
-		return 0;
-	*cp = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3fu);
-	if ((*cp >= 0x200b && *cp <= 0x200f) || (*cp >= 0x2028 && *cp <= 0x202e) ||
-	    (*cp >= 0x2060 && *cp <= 0x2069) || *cp == 0xfeff || (*cp >= 0xfff9 && *cp <= 0xfffb))
-		return 3;
-	return 0;
-}
-
-/* Copies len bytes of text into out, escaped as the top of this file
- * says; out needs 4 * len bytes (\uHHHH replaces at least two bytes).
- * Returns the bytes written. */
-static size_t job_log_escape(char *out, const char *text, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, n = 0, k;
-	unsigned char c;
-	unsigned cp;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)text[i];
-		if (c >= 0x80 &&
-		    (k = job_log_special((const unsigned char *)text + i, len - i, &cp))) {
-			out[n++] = '\\';
-			out[n++] = 'u';
-			for (int sh = 12; sh >= 0; sh -= 4)
-				out[n++] = hex[(cp >> sh) & 0xf];
-			i += k - 1;
-			continue;
-		}
-		if (c >= 0x20 && c != 0x7f && c != '\\') {
-			out[n++] = (char)c;
-			continue;
-		}
-		out[n++] = '\\';
-		if (c == '\\' || c == '\t') {
-			out[n++] = c == '\t' ? 't' : '\\';
-			continue;
-		}
-		out[n++] = 'x';
-		out[n++] = hex[c >> 4];
-		out[n++] = hex[c & 0xf];
-	}
-	return n;
-}
-
 /* Builds the whole line into line (JOB_LOG_LINE_MAX bytes; len is at most
  * PROTO_ARGS_MAX); returns its length. */
 static size_t job_log_format(char *line, uint64_t id, const char *text, size_t len)
@@ -282,7 +224,7 @@ static size_t job_log_format(char *line, uint64_t id, const char *text, size_t l
 	n += 5;
 	n += job_log_u64(line + n, id);
 	line[n++] = ' ';
-	n += job_log_escape(line + n, text, len);
+	n += textesc_escape(line + n, text, len);
 	line[n++] = '\n';
 	return n;
 }
@@ -335,9 +277,12 @@ static bool job_log_ends_line(int fd)
  * holder that is stopped (SIGSTOP, a debugger) keeps the lock; rather than
  * let one stopped worker stall every log job of the pool, a writer that
  * waited that long gives up and, for the next JOB_LOG_LOCK_SKIP_MS, writes
- * without the lock, checking the file's end before each line (a fragment
- * is then still ended; two writers may both add a newline: an empty
- * line).  Returns what pthread_mutex_clocklock() returned, ETIMEDOUT while
+ * without the lock, as O_APPEND alone does: lines stay whole among live
+ * writers (the kernel serialises appends), and only a writer killed
+ * mid-write in that time could leave a fragment that the next line joins.
+ * (Checking the file's end without the lock is no cure: a write in
+ * progress looks like a fragment, and a newline put first makes an empty
+ * line.)  Returns what pthread_mutex_clocklock() returned, ETIMEDOUT while
  * skipping.
  */
 static int job_log_lock_take(void)
@@ -386,7 +331,9 @@ static ssize_t job_log_append(int fd, char *line, size_t n)
 	if (job_log_lock != NULL) {
 		r = job_log_lock_take();
 		locked = r == 0 || r == EOWNERDEAD;
-		check = r != 0;
+		/* A holder that died may have left a fragment: end it.  Past the
+		 * wait, write as O_APPEND alone would (see job_log_lock_take). */
+		check = r != 0 && r != ETIMEDOUT;
 		if (r == EOWNERDEAD)
 			pthread_mutex_consistent(job_log_lock);
 	}

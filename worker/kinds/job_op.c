@@ -24,6 +24,7 @@ struct job_op_state {
 	struct oplimits lim;
 	struct op_resident res;
 	struct tpl_argv av;
+	char kept[PROTO_OUT_MAX + 1]; /* the output sent back, oldest byte first */
 };
 
 static int job_op_check(const void *data, const char *args, size_t len, char *err, size_t errlen)
@@ -103,8 +104,11 @@ static int job_op_once(struct job_ctx *ctx, const struct opkind *k, struct job_o
 	if (r.termed) /* the master's time limit, or a stop: the tree is gone */
 		raise(SIGTERM);
 	result = runner_outcome(&r, &st->lim, ctx->msg, sizeof(ctx->msg));
-	if (r.out_total > 0)
+	if (r.out_total > 0) {
 		job_op_log_output(ctx, k, &r);
+		ctx->out = st->kept;
+		ctx->out_len = runner_output(&r, st->kept, sizeof(st->kept));
+	}
 	return result;
 }
 
@@ -139,6 +143,7 @@ const struct job_kind job_kind_op = {
     .run = job_op_run,
     .check_data = job_op_check,
     .batch_done = false,
+    .may_be_long = true,
     .state_size = sizeof(struct job_op_state),
     .fini = job_op_fini,
 };

@@ -43,6 +43,7 @@ static int op_resident_start(struct op_resident *h, const struct opkind *k,
 	h->out_fd = out[0];
 	h->len = 0;
 	h->kill_ms = kill_ms;
+	h->out_max = k->output < PROTO_OUT_MAX ? k->output : PROTO_OUT_MAX;
 	h->lim = lim;
 	h->pidfd = h->pid > 0 ? (int)syscall(SYS_pidfd_open, h->pid, 0) : -1;
 	if (h->pid > 0 && h->pidfd >= 0) {
@@ -131,16 +132,24 @@ static int op_resident_send(struct op_resident *h, const struct opkind *k,
 	return 0;
 }
 
-/* Reads until a whole line is in h->buf; 1 with it, 0 at EOF, -1 when
- * the handler ended (pidfd), -2 for a line too long. */
-static int op_resident_line(struct op_resident *h)
+/* What op_resident_line() found. */
+enum op_resident_read {
+	OP_RESIDENT_LINE,     /* a whole line is in h->buf */
+	OP_RESIDENT_EOF,      /* its stdout closed */
+	OP_RESIDENT_ENDED,    /* the handler ended (pidfd) */
+	OP_RESIDENT_TOO_LONG, /* a line longer than h->buf */
+};
+
+/* Reads until a whole line is in h->buf, the handler's stdout closes or
+ * the handler ends. */
+static enum op_resident_read op_resident_line(struct op_resident *h)
 {
 	struct pollfd p[2];
 	ssize_t n;
 
 	while (memchr(h->buf, '\n', h->len) == NULL) {
 		if (h->len == sizeof(h->buf))
-			return -2;
+			return OP_RESIDENT_TOO_LONG;
 		p[0] = (struct pollfd){.fd = h->out_fd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = h->pidfd, .events = POLLIN};
 		if (poll(p, 2, -1) == -1) {
@@ -149,13 +158,13 @@ static int op_resident_line(struct op_resident *h)
 			continue;
 		}
 		if (p[0].revents == 0 && p[1].revents != 0)
-			return -1;
+			return OP_RESIDENT_ENDED;
 		n = read(h->out_fd, h->buf + h->len, sizeof(h->buf) - h->len);
 		if (n == 0)
-			return 0;
+			return OP_RESIDENT_EOF;
 		h->len += n > 0 ? (size_t)n : 0;
 	}
-	return 1;
+	return OP_RESIDENT_LINE;
 }
 
 /* The answer's verb and message into ctx; -1 for garbage. */
@@ -179,6 +188,20 @@ static int op_resident_answer(const char *line, struct job_ctx *ctx)
 	return -1;
 }
 
+/* The answer's message (after its verb and blank), its last out_max
+ * bytes, as the job's kept output. */
+static void op_resident_keep(struct op_resident *h, struct job_ctx *ctx)
+{
+	const char *sp = strchr(h->buf, ' ');
+	size_t n = sp != NULL ? strlen(sp + 1) : 0;
+
+	if (n > h->out_max)
+		n = h->out_max;
+	memcpy(h->kept, sp != NULL ? sp + 1 + strlen(sp + 1) - n : h->kept, n);
+	ctx->out = h->kept;
+	ctx->out_len = n;
+}
+
 static int op_resident_fail(struct op_resident *h, struct job_ctx *ctx, const char *what)
 {
 	op_resident_stop(h, true);
@@ -198,6 +221,7 @@ static int op_resident_take(struct op_resident *h, struct job_ctx *ctx)
 		h->buf[i] = (h->buf[i] >= 0x20 && h->buf[i] != 0x7f) ? h->buf[i] : '?';
 	snprintf(shown, sizeof(shown), "answered garbage '%.60s'", h->buf);
 	r = op_resident_answer(h->buf, ctx);
+	op_resident_keep(h, ctx);
 	memmove(h->buf, h->buf + n + 1, h->len - n - 1);
 	h->len -= n + 1;
 	return r == -1 ? op_resident_fail(h, ctx, shown) : r;
@@ -214,14 +238,20 @@ static int op_resident_job(struct op_resident *h, const struct opkind *k, const 
 	r = op_resident_send(h, k, av, ctx);
 	if (r == JOB_FAILED)
 		return r; /* a value the protocol cannot carry */
-	if (r == 0)
-		r = op_resident_line(h);
-	if (r == 1)
-		return op_resident_take(h, ctx);
-	if (r == -2)
-		return op_resident_fail(h, ctx, "answered a line too long");
-	if (r == 0 && !op_resident_ended(h, (int)h->kill_ms))
-		return op_resident_fail(h, ctx, "closed its stdout");
+	if (r == 0) {     /* sent; r == -1: EPIPE, it closed its stdin or died */
+		switch (op_resident_line(h)) {
+		case OP_RESIDENT_LINE:
+			return op_resident_take(h, ctx);
+		case OP_RESIDENT_TOO_LONG:
+			return op_resident_fail(h, ctx, "answered a line too long");
+		case OP_RESIDENT_EOF:
+			if (!op_resident_ended(h, (int)h->kill_ms))
+				return op_resident_fail(h, ctx, "closed its stdout");
+			break;
+		case OP_RESIDENT_ENDED:
+			break;
+		}
+	}
 	op_resident_died(h, k, ctx->id); /* does not return */
 	return JOB_FAILED;
 }

@@ -42,6 +42,8 @@ struct op_resident {
 	const struct oplimits *lim; /* its cgroup, killed with it */
 	char buf[OP_RESIDENT_LINE_MAX];
 	size_t len;
+	size_t out_max;           /* the kind's `output`, at most PROTO_OUT_MAX */
+	char kept[PROTO_OUT_MAX]; /* the last answer's message, its last bytes */
 };
 
 /* Sends the job (av: its expanded template) to the handler, starting it
