@@ -133,7 +133,8 @@ static void config_classify(struct config_load *ld, char *line)
 		return;
 	ld->have_prev = false;
 	snprintf(section, sizeof(section), "%.*s", (int)(end - p - 1), p + 1);
-	if (!config_section_known(section) && !opkind_section(section) && !modkind_section(section))
+	if (!config_section_known(section) && !opkind_section(section) &&
+	    !modkind_section(section) && !config_queue_section(section))
 		config_fail(ld, "unknown section [%s]", section);
 }
 
@@ -181,6 +182,12 @@ static int config_handle(void *user, const char *section, const char *name, cons
 			return config_fail(ld, "[%s] %s: one line, not empty", section, name);
 		if (modkind_set(&ld->cfg, section, name, value, reason, sizeof(reason)) < 0)
 			return config_fail(ld, "%s", reason);
+		return 1;
+	}
+	if (config_queue_section(section) && value[0] != '\0' && !ld->cont) {
+		ld->have_prev = true;
+		if (config_queue_key(&ld->cfg, section, name, value, reason, sizeof(reason)) < 0)
+			return config_fail(ld, "[%s] %s: %s", section, name, reason);
 		return 1;
 	}
 	k = config_key_find(section, name);
@@ -358,6 +365,7 @@ static int config_check_kinds(struct config_load *ld)
 static int config_check(struct config_load *ld)
 {
 	const struct config *c = &ld->cfg;
+	char reason[256];
 
 	if (config_check_redis(ld) < 0)
 		return -1;
@@ -374,6 +382,10 @@ static int config_check(struct config_load *ld)
 	}
 	if (config_check_kinds(ld) < 0)
 		return -1;
+	if (config_queues_finish(&ld->cfg, reason, sizeof(reason)) < 0) {
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, reason);
+		return -1;
+	}
 	return config_check_files_at(ld);
 }
 

@@ -29,6 +29,33 @@ struct modkind;
 
 #define CONFIG_MAX_MODULES 8 /* [module.NAME] sections; their kinds count as [kind.NAME] */
 
+#define CONFIG_MAX_QUEUES  16 /* [queue.NAME] sections, the built-in two included */
+#define CONFIG_MAX_TOKENS  8  /* [token.NAME] sections */
+#define CONFIG_QUEUE_NAME  32 /* a queue's or token's name, with its NUL */
+#define CONFIG_QUEUE_KINDS 16 /* kinds a queue may name (JOBS_MAX) */
+#define CONFIG_KIND_NAME   40 /* a kind's name as a queue names it, with its NUL */
+
+/* One [queue.NAME] section (config_queue.c); queue 0 is "default" and
+ * queue 1 "long", whether the file has them or not. */
+struct config_queue {
+	char name[CONFIG_QUEUE_NAME];
+	char kinds[CONFIG_QUEUE_KINDS][CONFIG_KIND_NAME]; /* kind names, built-in or [kind.*] */
+	unsigned nkinds;
+	unsigned concurrency; /* at most this many of its jobs handed out; 0: no cap */
+	double rate;          /* jobs a second (token bucket); 0: no limit */
+	unsigned burst;       /* the bucket's size; 0: max(1, rate) */
+	unsigned inflight;    /* jobs one worker holds while one of these is there; 0: [pool] */
+	char needs[CONFIG_QUEUE_NAME]; /* a [token.NAME] each job holds; "" none */
+	int token;                     /* index of needs in tokens[], -1 none */
+	unsigned seen;                 /* keys given, to refuse duplicates */
+};
+
+/* One [token.NAME] section: count units shared by the queues that need it. */
+struct config_token {
+	char name[CONFIG_QUEUE_NAME];
+	unsigned count;
+};
+
 /* When [journal] writes are made durable. */
 enum config_fsync {
 	CONFIG_FSYNC_ALWAYS,   /* before the jobs of a read are dispatched */
@@ -57,9 +84,11 @@ struct config {
 	unsigned idle_timeout_ms;     /* dynamic: a worker idle this long may go */
 
 	/* [control] */
-	char fifo[PATH_MAX];   /* the control FIFO */
-	char socket[PATH_MAX]; /* the status/wait Unix socket */
-	mode_t mode;           /* permission bits of both, default 0620 */
+	char fifo[PATH_MAX];       /* the control FIFO */
+	char socket[PATH_MAX];     /* the status/wait Unix socket */
+	mode_t mode;               /* permission bits of both (and of mqueue), default 0620 */
+	char mqueue[NAME_MAX + 1]; /* POSIX message queue "/NAME"; "" (none) for off */
+	unsigned mqueue_depth;     /* its mq_maxmsg when poold creates it */
 
 	/* [log] level; the job kinds' own keys ([log] file, [backup], [net]
 	 * ...) are in kind_conf, each kind's struct of its own (job.h). */
@@ -90,6 +119,12 @@ struct config {
 	char redis_group[CONFIG_REDIS_NAME_MAX + 1];
 	char redis_consumer[CONFIG_REDIS_NAME_MAX + 1];    /* "" (auto): HOST-HASH */
 	char redis_dead_letter[CONFIG_REDIS_NAME_MAX + 6]; /* never "" once loaded: STREAM:dead */
+
+	/* [queue.NAME] and [token.NAME] (config_queue.c) */
+	struct config_queue queues[CONFIG_MAX_QUEUES];
+	unsigned nqueues; /* at least 2 once loaded: default, long */
+	struct config_token tokens[CONFIG_MAX_TOKENS];
+	unsigned ntokens;
 
 	/* By index in the kind table: the values of that kind's section
 	 * (config_section.h), NULL for a kind without one.  Owned. */

@@ -336,6 +336,10 @@ static const struct config_key config_keys[] = {
     {"control", "socket", "poold.d/control.sock", config_parse_path, NULL, CONFIG_AT(socket), 0, 0,
      CONFIG_RESTART},
     {"control", "mode", "0620", config_parse_mode, NULL, CONFIG_AT(mode), 0, 0, CONFIG_RESTART},
+    {"control", "mqueue", "none", config_parse_mqueue, NULL, CONFIG_AT(mqueue), 0, 0,
+     CONFIG_RESTART},
+    {"control", "mqueue_depth", "10", config_parse_count, NULL, CONFIG_AT(mqueue_depth), 1, 65536,
+     CONFIG_RESTART},
     {"log", "level", "info", config_parse_level, NULL, CONFIG_AT(log_level), 0, 0, CONFIG_LIVE},
     {"journal", "file", "poold.d/journal", config_parse_path, NULL, CONFIG_AT(journal_file), 0, 0,
      CONFIG_RESTART},
@@ -468,7 +472,8 @@ int config_defaults_at(struct config *cfg, const char *basedir, char *reason, si
 			return -1;
 		}
 	}
-	return 0;
+	config_queues_defaults(cfg);
+	return config_queues_finish(cfg, reason, rlen); /* cannot fail on the defaults */
 }
 
 int config_defaults(struct config *cfg, char *err, size_t errlen)

@@ -18,7 +18,7 @@
 /* Rows in the core key table (checked where the table is defined); the
  * kinds' keys follow them, numbered from CONFIG_N_KEYS on, up to
  * CONFIG_MAX_KEYS in all (config_defaults_at refuses more). */
-#define CONFIG_N_KEYS   33
+#define CONFIG_N_KEYS   35
 #define CONFIG_MAX_KEYS 256
 
 #define CONFIG_DAY_MS 86400000u
@@ -33,6 +33,20 @@ int config_parse_name(struct config *cfg, const struct config_key *k, const char
                       char *reason, size_t rlen);
 int config_parse_redis_url(struct config *cfg, const struct config_key *k, const char *value,
                            char *reason, size_t rlen);
+
+/* [control] mqueue: a POSIX message queue's name or none (config_mqueue.c). */
+int config_parse_mqueue(struct config *cfg, const struct config_key *k, const char *value,
+                        char *reason, size_t rlen);
+
+/* [queue.NAME] and [token.NAME] (config_queue.c): named sections whose
+ * keys config.c hands over as they come; the built-in queues default and
+ * long; the checks once the whole file is read (kinds to queues, needs to
+ * tokens).  0, or -1 with a reason. */
+bool config_queue_section(const char *section);
+int config_queue_key(struct config *cfg, const char *section, const char *key, const char *value,
+                     char *reason, size_t rlen);
+void config_queues_defaults(struct config *cfg);
+int config_queues_finish(struct config *cfg, char *reason, size_t rlen);
 
 /* The index of [section] key, or -1 if there is no such key. */
 int config_key_find(const char *section, const char *key);

@@ -22,8 +22,9 @@ struct jobopt_def {
 
 static bool jobopt_key_char(unsigned char c)
 {
+	/* strchr finds the terminating NUL too: a NUL is checked apart. */
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("._:/@+-", c) != NULL;
+	       (c != '\0' && strchr("._:/@+-", c) != NULL);
 }
 
 static int jobopt_set_key(struct jobopt *o, const char *v, size_t n, char *err, size_t errlen)
@@ -51,8 +52,26 @@ static bool jobopt_key_given(const struct jobopt *o)
 	return o->key != NULL;
 }
 
+/* pri=N: one digit, 0 (the default) to 9, higher first. */
+static int jobopt_set_pri(struct jobopt *o, const char *v, size_t n, char *err, size_t errlen)
+{
+	if (n != 1 || v[0] < '0' || v[0] > '9') {
+		snprintf(err, errlen, "pri must be 0 to 9 (higher first)");
+		return -1;
+	}
+	o->has_pri = true;
+	o->pri = (unsigned char)(v[0] - '0');
+	return 0;
+}
+
+static bool jobopt_pri_given(const struct jobopt *o)
+{
+	return o->has_pri;
+}
+
 static const struct jobopt_def jobopt_table[] = {
     {"key", jobopt_set_key, jobopt_key_given},
+    {"pri", jobopt_set_pri, jobopt_pri_given},
 };
 
 #define JOBOPT_N (sizeof(jobopt_table) / sizeof(jobopt_table[0]))
@@ -139,9 +158,12 @@ int jobopt_read(const char *s, size_t len, struct jobopt *o)
 
 size_t jobopt_format(const struct jobopt *o, char *buf, size_t size)
 {
-	int n = 0;
+	int n = 0, k = 0;
 
 	if (o->key != NULL)
 		n = snprintf(buf, size, "key=%.*s", (int)o->key_len, o->key);
+	if (n >= 0 && (size_t)n < size && o->has_pri)
+		k = snprintf(buf + n, size - (size_t)n, "%spri=%u", n > 0 ? " " : "", o->pri);
+	n += k > 0 ? k : 0;
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }

@@ -10,16 +10,19 @@
 #ifndef POOLD_JOBOPT_H
 #define POOLD_JOBOPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest key a client may choose. */
 #define JOBOPT_KEY_MAX 128
 /* Room jobopt_format needs for every option at its longest. */
-#define JOBOPT_TEXT_MAX (JOBOPT_KEY_MAX + 8)
+#define JOBOPT_TEXT_MAX (JOBOPT_KEY_MAX + 16)
 
 struct jobopt {
 	const char *key; /* key=...: the client's name for the job; NULL if none */
 	size_t key_len;
+	bool has_pri;      /* pri=N given */
+	unsigned char pri; /* pri=N: 0..9, higher first (the master's queue.c) */
 };
 
 /*

@@ -53,6 +53,8 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 		return ADMIT_NOMEM;
 	j->src = src;
 	j->datum = rq->datum;
+	j->pri = rq->opt != NULL && rq->opt->has_pri ? rq->opt->pri : rq->pri;
+	j->lane = rq->kind < MASTER_MAX_KINDS ? m->queue.kind_lane[rq->kind] : 0;
 	if (rq->id != 0) {
 		j->id = rq->id;
 		if (rq->id > m->next_id)

@@ -202,6 +202,7 @@ static void client_wait(struct client *c)
 	int r;
 
 	fifo_drain(m);
+	source_drain_all(m);
 	c->wait_jobs = m->live;
 	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);
 	if (r == -1) {
@@ -266,6 +267,11 @@ static void client_request(struct client *c, const char *req)
 		if (board_send(m, c->fd) == -1)
 			log_warn("status socket: sending the scoreboard");
 		client_close(c);
+	} else if (strncmp(req, "pause ", 6) == 0 || strncmp(req, "resume ", 7) == 0) {
+		char reply[128];
+
+		sched_pause(m, strchr(req, ' ') + 1, req[0] == 'p', reply, sizeof(reply));
+		client_reply_str(c, reply);
 	} else if (strcmp(req, "metrics") == 0) {
 		if (metrics_render(m, &text, &len) == -1) {
 			client_reply_str(c, "error out of memory\n");
@@ -278,8 +284,9 @@ static void client_request(struct client *c, const char *req)
 		else
 			client_reply(c, text, len);
 	} else {
-		client_reply_str(c, "error unknown request (status, status json, wait, scale, "
-		                    "metrics, scoreboard, submit, job, jobs, cancel, states)\n");
+		client_reply_str(
+		    c, "error unknown request (status, status json, wait, scale, "
+		       "pause, resume, metrics, scoreboard, submit, job, jobs, cancel, states)\n");
 	}
 }
 

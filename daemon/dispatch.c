@@ -80,6 +80,7 @@ int dispatch_init(struct master *m)
 	m->rbuf = malloc(sizeof(((struct slot *)0)->in) + MASTER_READ_SIZE);
 	if (m->rbuf == NULL)
 		return -1;
+	sched_init(m);
 	return dispatch_resize(m, m->cfg.inflight);
 }
 
@@ -238,46 +239,11 @@ static unsigned dispatch_share(const struct master *m)
 }
 
 /*
- * Fills the slot with up to `take` queued jobs and files it under its new
- * load; it stops at a job of a kind the slot refuses (refuse.c) unless
- * any_kind.  -1 when out of memory (the job stays queued).
- */
-static int slot_fill(struct master *m, struct slot *s, unsigned take, bool any_kind)
-{
-	ev_tstamp now = ev_now(m->loop);
-	struct job *j;
-	int r = 0;
-
-	bucket_unlink(m, s);
-	while (take-- > 0 && (j = m->queue.head) != NULL && !journal_holds(m, j) &&
-	       (any_kind || (s->refused >> j->kind & 1u) == 0)) {
-		jobq_pop(&m->queue);
-		if (slot_assign(s, j, now) == -1) {
-			jobq_push_front(&m->queue, j);
-			r = -1;
-			break;
-		}
-	}
-	bucket_insert(m, s);
-	slot_mark_dirty(s);
-	return r;
-}
-
-/*
- * Gives queued jobs to the least-loaded READY slots within their share and
- * writes every slot that got frames.  A slot is filled up to the share at
- * once (one bucket move per slot, not per job), and the slot taken from a
- * bucket is the one filed there last: with fewer jobs than the pool could
- * hold, the same few recently active workers get them, and the rest sleep.
- * Jobs whose journal records are not durable yet (fsync = always) wait at
- * the head of the queue for the sync thread (journal_holds).
- * Called by the settle step only (settle.c); calls nothing above dispatch.
- */
-/*
  * The slot to fill next, or NULL when none has room under the share: the
  * least loaded; with short jobs, a worker that holds some and has room
  * first (the lowest such bucket; at most share buckets looked at per
- * pick), so that one already awake takes more before an idle one is woken.
+ * pick), so that one already awake takes more before an idle one is
+ * woken, and of idle ones the one filed last (active last).
  */
 static struct slot *dispatch_pick(const struct master *m, unsigned share)
 {
@@ -292,38 +258,84 @@ static struct slot *dispatch_pick(const struct master *m, unsigned share)
 	return m->bucket[m->min_load];
 }
 
+/*
+ * The slot for j: dispatch_pick's, or if it refuses j's kind (refuse.c)
+ * another under the share and under j's queue's inflight (the limit
+ * sched_pick checked against the least-loaded); NULL to hold j.  A pool
+ * where no worker refuses anything pays a test of a zero mask.
+ */
+static struct slot *dispatch_slot_for(struct master *m, const struct job *j, unsigned share,
+                                      uint32_t *blocked)
+{
+	struct slot *s = dispatch_pick(m, share);
+	unsigned lim;
+
+	if (s->refused == 0 || (s->refused >> j->kind & 1u) == 0)
+		return s;
+	lim = jobq_inflight(&m->queue, j);
+	return refuse_pick(m, j->kind, lim > 0 && lim < share ? lim : share, blocked);
+}
+
+/* Gives j to s and files s under its new load. */
+static int slot_take(struct master *m, struct slot *s, struct job *j, ev_tstamp now)
+{
+	int r;
+
+	bucket_unlink(m, s);
+	r = slot_assign(s, j, now);
+	bucket_insert(m, s);
+	if (r == 0)
+		slot_mark_dirty(s);
+	return r;
+}
+
+/*
+ * Gives queued jobs (in the scheduler's order, sched_pick) to the slots
+ * dispatch_pick chooses, within their share, and writes every slot that
+ * got frames.  Jobs whose journal records are not durable yet (fsync =
+ * always) wait for the sync thread (journal_holds).  Called by the settle
+ * step only (settle.c); calls nothing above dispatch.
+ */
 void dispatch_run(struct master *m)
 {
 	unsigned share = dispatch_share(m);
-	struct jobq held = {0}; /* jobs whose takers are busy: back in front */
+	ev_tstamp now = ev_now(m->loop);
+	struct job *held = NULL; /* jobs whose takers are busy, last first */
+	unsigned nheld = 0;
 	uint32_t blocked = 0;
 	struct slot *s;
 	struct job *j;
-	unsigned take;
 
-	while (m->queue.len > 0 && !journal_holds(m, m->queue.head) &&
-	       (s = dispatch_pick(m, share)) != NULL) {
-		j = m->queue.head;
-		take = share - s->ring_len;
-		/* A slot refusing kinds (refuse.c) costs a test of a zero mask. */
-		if (s->refused != 0 && (s->refused >> j->kind & 1u) != 0) {
-			jobq_pop(&m->queue);
-			if ((s = refuse_pick(m, j->kind, share, &blocked)) == NULL) {
-				jobq_push(&held, j);
-				if (held.len >= DISPATCH_HOLD_MAX)
-					break;
-				continue;
-			}
+	while (m->queue.len > 0 && m->min_load < share && (j = sched_pick(m)) != NULL) {
+		if (journal_holds(m, j)) {
+			jobq_unpick(&m->queue, j);
 			jobq_push_front(&m->queue, j);
-			take = 0; /* this job alone, wherever refuse_pick put it */
-		}
-		if (slot_fill(m, s, take > 0 ? take : 1, take == 0) == -1) {
-			log_warnx("out of memory while dispatching; retrying later");
 			break;
 		}
+		if ((s = dispatch_slot_for(m, j, share, &blocked)) == NULL) {
+			jobq_unpick(&m->queue, j); /* its queue's limits: free now */
+			j->next = held;
+			held = j;
+			if (++nheld >= DISPATCH_HOLD_MAX)
+				break;
+			continue;
+		}
+		if (slot_take(m, s, j, now) == -1) {
+			log_warnx("out of memory while dispatching; retrying later");
+			jobq_unpick(&m->queue, j);
+			jobq_push_front(&m->queue, j);
+			break;
+		}
+		sched_assigned(s, j);
+		if (!sched_slot_open(s)) /* a queue's inflight: no more jobs for s */
+			bucket_unlink(m, s);
 		bucket_fix_min(m);
 	}
-	jobq_prepend(&m->queue, &held);
+	while (held != NULL) { /* back in front, in their order */
+		j = held;
+		held = j->next;
+		jobq_push_front(&m->queue, j);
+	}
 	dispatch_flush(m);
 }
 
@@ -398,6 +410,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	if (++s->ring_head == s->ring_cap)
 		s->ring_head = 0;
 	s->ring_len--;
+	sched_left(s, j);
 	s->jobs_done++;
 	s->proc_jobs++;
 	now = ev_now(s->m->loop);
@@ -458,7 +471,7 @@ static enum slot_read slot_read_once(struct slot *s)
 {
 	struct master *m = s->m;
 	char *buf = m->rbuf;
-	bool filed = s->in_bucket;
+	bool filed = s->in_bucket, held = !filed && s->lim > 0;
 	ssize_t n;
 
 	memcpy(buf, s->in, s->in_len);
@@ -473,11 +486,13 @@ static enum slot_read slot_read_once(struct slot *s)
 		dispatch_slot_remove(s);
 		return SLOT_READ_GONE;
 	}
-	/* Take the slot out of its bucket while its load changes. */
+	/* Take the slot out of its bucket while its load changes (one that a
+	 * queue's inflight held out may come back). */
 	if (filed)
 		bucket_unlink(m, s);
 	slot_parse(s, buf, s->in_len + (size_t)n);
-	if (filed && !s->broken && s->state == SLOT_READY)
+	if ((filed || held) && !s->in_bucket && !s->broken && s->state == SLOT_READY &&
+	    sched_slot_open(s))
 		bucket_insert(m, s);
 	bucket_fix_min(m);
 	return SLOT_READ_RECORDS;
@@ -557,8 +572,10 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 		if (idx >= s->ring_cap)
 			idx -= s->ring_cap;
 		s->ring_len--;
+		sched_left(s, s->ring[idx]);
 		slot_give_back(s, s->ring[idx], s->ring_len == 0, how);
 	}
+	s->lim = 0;
 	s->ring_head = 0;
 	s->out_off = s->out_len = 0;
 	s->in_len = 0;

@@ -15,23 +15,7 @@
 /* Takes job id out of the queue; NULL if it is not queued. */
 static struct job *jobctl_unqueue(struct master *m, uint64_t id)
 {
-	struct jobq *q = &m->queue;
-	struct job *j, *prev = NULL;
-
-	for (j = q->head; j != NULL; prev = j, j = j->next) {
-		if (j->id != id)
-			continue;
-		if (prev != NULL)
-			prev->next = j->next;
-		else
-			q->head = j->next;
-		if (q->tail == j)
-			q->tail = prev;
-		q->len--;
-		j->next = NULL;
-		return j;
-	}
-	return NULL;
+	return jobq_remove(&m->queue, id);
 }
 
 int jobctl_cancel(struct master *m, uint64_t id, char *msg, size_t msglen)

@@ -150,7 +150,7 @@ static void journal_put_live(struct master *m)
 	m->journal.live_bytes = 0;
 	if (m->id_reserved > 0)
 		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
-	for (j = m->queue.head; j != NULL; j = j->next)
+	for (j = jobq_first(&m->queue); j != NULL; j = jobq_next(&m->queue, j))
 		if (j->src->journaled) /* other sources keep their own jobs */
 			journal_accept(m, j);
 	for (i = 0; i < m->nslots; i++) {

@@ -112,6 +112,7 @@ static void master_setup(struct master *m)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	if (dispatch_init(m) == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "out of memory");
+	sched_map_kinds(m); /* before the journal's replay admits jobs */
 	if (board_init(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
 	if (job_log_setup() == -1)

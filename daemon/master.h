@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -36,6 +37,9 @@
  * bound, which worker/kinds/jobs.c asserts at compile time. */
 #define MASTER_MAX_KINDS JOBS_MAX
 
+/* Job priorities: 0 (the default) .. QUEUE_PRI_MAX, higher first (queue.c). */
+#define QUEUE_PRI_MAX 9
+
 /* One accepted job, from the FIFO line until its outcome is recorded. */
 struct job {
 	struct job *next; /* queue link */
@@ -44,6 +48,8 @@ struct job {
 	uint16_t kind;     /* index in the job table, for counters */
 	uint16_t attempts; /* times it was given to a worker */
 	uint16_t timeouts; /* times it ran past its time limit */
+	uint8_t pri;       /* priority, 0..QUEUE_PRI_MAX */
+	uint8_t lane;      /* its [queue.NAME], by index in the configuration */
 	uint32_t len;
 	ev_tstamp accepted;         /* loop time when its line was read */
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
@@ -65,11 +71,48 @@ struct jobcache {
 	size_t len;
 };
 
-/* A FIFO of jobs; O(1) at both ends. */
-struct jobq {
+/* The jobs of one priority, oldest first; O(1) at both ends. */
+struct joblevel {
 	struct job *head;
 	struct job *tail;
 	size_t len;
+	uint64_t pass; /* stride scheduling: its next turn (queue.c) */
+};
+
+/* Lanes of the queue: one per [queue.NAME] (config.h). */
+#define QUEUE_LANES CONFIG_MAX_QUEUES
+
+/* One [queue.NAME]: its jobs by priority and the state of its limits
+ * (queue.c says what each one holds back). */
+struct joblane {
+	char name[CONFIG_QUEUE_NAME];
+	struct joblevel lv[QUEUE_PRI_MAX + 1];
+	uint64_t vtime; /* the pass of the level taken last */
+	size_t len;
+	unsigned cap;      /* concurrency: at most this many handed out; 0 none */
+	unsigned inflight; /* handed only to a worker holding fewer; 0 none */
+	int token;         /* the [token.NAME] each job holds, -1 none */
+	double rate;       /* jobs a second; 0 none */
+	double burst;      /* the bucket's size */
+	double bucket;     /* rate tokens left */
+	double filled;     /* when the bucket was last topped up */
+	bool paused;       /* poolctl pause: nothing handed out */
+	unsigned running;  /* handed out and not ended */
+	unsigned running_max;
+	uint64_t handed; /* in all */
+};
+
+/* The master's queue: lanes taken in turn, each lane's levels by weight.
+ * A zeroed one is one lane without limits. */
+struct jobq {
+	struct joblane lane[QUEUE_LANES];
+	unsigned nlanes; /* 0: as 1 */
+	unsigned next;   /* the lane to look at first */
+	unsigned token_free[CONFIG_MAX_TOKENS];
+	unsigned token_count[CONFIG_MAX_TOKENS];
+	unsigned ntokens;
+	unsigned char kind_lane[JOBS_MAX]; /* by kind index: its lane (sched.c) */
+	size_t len;                        /* jobs in all lanes */
 };
 
 enum slot_state {
@@ -94,6 +137,7 @@ struct slot {
 	ev_tstamp started;     /* when the current process was forked */
 	unsigned early_deaths; /* consecutive deaths within a second of start */
 	bool broken;           /* protocol error or pipe gone: no more jobs */
+	unsigned lim;          /* the lowest queue inflight of its jobs; 0 none (sched.c) */
 	uint64_t proc_jobs;    /* done by the current process */
 	uint64_t recycle_at;   /* retire after this many (max_jobs_per_worker + jitter); 0 never */
 	bool recycle;          /* retiring to be replaced, not to shrink the pool */
@@ -282,9 +326,7 @@ struct master {
 	uint64_t fifo_part_at;     /* fifo_taken when the unfinished line was first seen */
 	ev_tstamp fifo_part_since; /* ... and when; -1 when there is none */
 	struct ctl_split split;
-	ev_tstamp reject_window; /* rate limit of rejection log lines */
-	unsigned reject_logged;
-	uint64_t reject_suppressed;
+	struct log_rate reject_log; /* rejection log lines, all sources (source.c) */
 
 	/* The status/wait socket and its clients. */
 	int sock_fd;
@@ -316,6 +358,7 @@ struct master {
 	int board_fd;
 	ev_timer board_w;
 	ev_timer scaler_w;   /* dynamic mode */
+	ev_timer sched_w;    /* a queue's rate lets a held job go (sched.c) */
 	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
 
 	/* Signals and shutdown. */
@@ -458,6 +501,26 @@ static inline bool journal_holds(const struct master *m, const struct job *j)
 /* fsync = always: jobs accepted and not yet known durable (at most). */
 uint64_t journal_unsynced(const struct master *m);
 
+/* ---- sched.c: the queues' limits at dispatch, pause, status ---- */
+void sched_init(struct master *m);
+/* Which lane each kind of the table goes to (at start and after a reload
+ * that may add kinds). */
+void sched_map_kinds(struct master *m);
+/* The next job for the least-loaded worker under the queues' limits. */
+struct job *sched_pick(struct master *m);
+/* j was given to s / left s (ended or given back). */
+void sched_assigned(struct slot *s, const struct job *j);
+void sched_left(struct slot *s, const struct job *j);
+/* s may take one more job (no queue's inflight holds it back). */
+bool sched_slot_open(const struct slot *s);
+/* `pause NAME` / `resume NAME`: 0 with the reply line, or -1 with an error line. */
+int sched_pause(struct master *m, const char *name, bool pause, char *reply, size_t len);
+struct json_t;
+void sched_status_text(const struct master *m, FILE *f);
+/* Adds "queues" and "tokens" to root; -1 out of memory. */
+int sched_status_json(const struct master *m, struct json_t *root);
+void sched_metrics(const struct master *m, FILE *f);
+
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
 
@@ -475,10 +538,33 @@ void job_put(struct jobcache *c, struct job *j);
 void jobcache_clear(struct jobcache *c);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
-/* Moves every job of from, in order, to the front of q. */
-void jobq_prepend(struct jobq *q, struct jobq *from);
 struct job *jobq_pop(struct jobq *q);
 void jobq_clear(struct jobq *q);
+/* Takes job id out of the queue (a cancel); NULL if it is not queued. */
+struct job *jobq_remove(struct jobq *q, uint64_t id);
+/* Every queued job, lane by lane, highest priority first, oldest first:
+ * for (j = jobq_first(q); j != NULL; j = jobq_next(q, j)). */
+struct job *jobq_first(const struct jobq *q);
+struct job *jobq_next(const struct jobq *q, const struct job *j);
+/* The lane's next job by priority (queue.c), whatever its limits. */
+struct job *jobq_lane_pop(struct jobq *q, struct joblane *ln);
+/* Lanes and their limits from cfg's [queue.NAME] and [token.NAME]. */
+void jobq_configure(struct jobq *q, const struct config *cfg);
+/*
+ * The next job a worker holding `load` jobs may get under the limits (it
+ * counts as handed out), or NULL.  When only a rate holds jobs back,
+ * *wake is set to when the first of them may go (else left alone).
+ */
+struct job *jobq_pick(struct jobq *q, unsigned load, double now, double *wake);
+/* A picked job left its worker (ended, or given back to be requeued). */
+void jobq_release(struct jobq *q, const struct job *j);
+/* A picked job that no worker took: released, and counted neither as
+ * handed out nor against the rate (then jobq_push_front it back). */
+void jobq_unpick(struct jobq *q, const struct job *j);
+/* The lane's inflight for a job of it: 0 when none. */
+unsigned jobq_inflight(const struct jobq *q, const struct job *j);
+/* The lane called name, or NULL. */
+struct joblane *jobq_lane(struct jobq *q, const char *name);
 
 /* ---- outcome.c: what happens when a job ends ---- */
 void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
@@ -530,6 +616,9 @@ void jobctl_free(struct master *m);
 int fifo_open(struct master *m, char *err, size_t errlen);
 void fifo_drain(struct master *m);
 void fifo_close(struct master *m);
+
+/* ---- sources/mqueue.c: the POSIX message queue, [control] mqueue ---- */
+int mqueue_start(struct master *m, char *err, size_t errlen);
 
 /* ---- sources/activation.c: the FIFO from systemd's socket activation ---- */
 enum activation_result {

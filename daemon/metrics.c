@@ -164,6 +164,7 @@ int metrics_render(struct master *m, char **text, size_t *len)
 	metrics_durations(m, f);
 	metrics_pool(m, f);
 	metrics_sources(m, f);
+	sched_metrics(m, f);
 	return fclose(f) == 0 ? 0 : -1;
 }
 

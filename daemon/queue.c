@@ -1,6 +1,8 @@
 /*
  * Jobs and the job queue of the master.  A job is one allocation holding
- * its arguments; the queue is an intrusive FIFO, O(1) at both ends.
+ * its arguments; the queue has a lane per [queue.NAME] (queue_limits.c
+ * applies their limits) and, in each, one intrusive FIFO per priority
+ * (0 .. 9, higher first), O(1) at both ends, taken by weighted turns.
  *
  * Jobs with short arguments (at most JOB_SMALL_ARGS bytes, every noop and
  * most log lines) are allocated at one size and, when they end, kept on a
@@ -25,6 +27,7 @@ static void job_init(struct job *j, uint32_t code, uint16_t kind, const char *ar
 	j->kind = kind;
 	j->attempts = 0;
 	j->timeouts = 0;
+	j->pri = 0;
 	j->len = (uint32_t)len;
 	j->src = NULL;
 	j->datum = NULL;
@@ -98,57 +101,186 @@ void job_free(struct job *j)
 	free(j);
 }
 
+/* Turns are 2^p apart for level QUEUE_PRI_MAX - p: level 9 has weight
+ * 512, level 0 weight 1. */
+static uint64_t jobq_stride(unsigned level)
+{
+	return (uint64_t)1 << (QUEUE_PRI_MAX - level);
+}
+
+static unsigned jobq_pri(const struct job *j)
+{
+	return j->pri > QUEUE_PRI_MAX ? QUEUE_PRI_MAX : j->pri;
+}
+
+/* The job's lane (the last one if the configuration has fewer). */
+static struct joblane *jobq_lane_of(const struct jobq *q, const struct job *j)
+{
+	unsigned n = q->nlanes > 0 ? q->nlanes : 1;
+
+	return (struct joblane *)&q->lane[j->lane < n ? j->lane : n - 1];
+}
+
+/* A level that was empty joins one stride after the current time: it
+ * cannot bank the turns it did not use while it had nothing to run, and
+ * a higher level that joins with it goes first. */
+static struct joblevel *jobq_level(struct jobq *q, const struct job *j, struct joblane **out)
+{
+	struct joblane *ln = jobq_lane_of(q, j);
+	struct joblevel *l = &ln->lv[jobq_pri(j)];
+	uint64_t join = ln->vtime + jobq_stride(jobq_pri(j));
+
+	if (l->len == 0 && l->pass < join)
+		l->pass = join;
+	*out = ln;
+	return l;
+}
+
 void jobq_push(struct jobq *q, struct job *j)
 {
+	struct joblane *ln;
+	struct joblevel *l = jobq_level(q, j, &ln);
+
 	j->next = NULL;
-	if (q->tail != NULL)
-		q->tail->next = j;
+	if (l->tail != NULL)
+		l->tail->next = j;
 	else
-		q->head = j;
-	q->tail = j;
+		l->head = j;
+	l->tail = j;
+	l->len++;
+	ln->len++;
 	q->len++;
 }
 
 void jobq_push_front(struct jobq *q, struct job *j)
 {
-	j->next = q->head;
-	q->head = j;
-	if (q->tail == NULL)
-		q->tail = j;
+	struct joblane *ln;
+	struct joblevel *l = jobq_level(q, j, &ln);
+
+	j->next = l->head;
+	l->head = j;
+	if (l->tail == NULL)
+		l->tail = j;
+	l->len++;
+	ln->len++;
 	q->len++;
 }
 
-void jobq_prepend(struct jobq *q, struct jobq *from)
+/*
+ * Weighted turns between priorities within a lane (stride scheduling):
+ * the non-empty level with the smallest pass goes next (the higher one on
+ * a tie), and its pass then grows by its stride.  So while levels stay
+ * busy, level p gets 2^(p-q) turns for each of level q's, and no level
+ * starves: while level p has jobs queued, at most the sum over the other
+ * busy levels q of (2^(q-p) + 1) jobs of the lane are taken between two
+ * of its own (level 0 behind all of 1..9: at most 1,031; behind level 9
+ * alone: at most 513).
+ */
+struct job *jobq_lane_pop(struct jobq *q, struct joblane *ln)
 {
-	if (from->head == NULL)
-		return;
-	from->tail->next = q->head;
-	if (q->tail == NULL)
-		q->tail = from->tail;
-	q->head = from->head;
-	q->len += from->len;
-	from->head = from->tail = NULL;
-	from->len = 0;
-}
+	struct joblevel *l = NULL;
+	unsigned i = QUEUE_PRI_MAX + 1, best = 0;
+	struct job *j;
 
-struct job *jobq_pop(struct jobq *q)
-{
-	struct job *j = q->head;
-
-	if (j == NULL)
+	while (i-- > 0) {
+		if (ln->lv[i].len > 0 && (l == NULL || ln->lv[i].pass < l->pass)) {
+			l = &ln->lv[i];
+			best = i;
+		}
+	}
+	if (l == NULL)
 		return NULL;
-	q->head = j->next;
-	if (q->head == NULL)
-		q->tail = NULL;
+	j = l->head;
+	l->head = j->next;
+	if (l->head == NULL)
+		l->tail = NULL;
+	l->len--;
+	ln->len--;
 	q->len--;
+	ln->vtime = l->pass;
+	l->pass += jobq_stride(best);
 	j->next = NULL;
 	return j;
+}
+
+/* The next job of the first lane that has one, whatever the limits. */
+struct job *jobq_pop(struct jobq *q)
+{
+	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
+
+	for (i = 0; i < n; i++)
+		if (q->lane[i].len > 0)
+			return jobq_lane_pop(q, &q->lane[i]);
+	return NULL;
+}
+
+/* The first job from level `from` down, in lanes from `lane` on. */
+static struct job *jobq_scan(const struct jobq *q, unsigned lane, unsigned from)
+{
+	unsigned n = q->nlanes > 0 ? q->nlanes : 1, i;
+
+	for (; lane < n; lane++, from = QUEUE_PRI_MAX + 1)
+		for (i = from; i-- > 0;)
+			if (q->lane[lane].lv[i].head != NULL)
+				return q->lane[lane].lv[i].head;
+	return NULL;
+}
+
+struct job *jobq_first(const struct jobq *q)
+{
+	return jobq_scan(q, 0, QUEUE_PRI_MAX + 1);
+}
+
+struct job *jobq_next(const struct jobq *q, const struct job *j)
+{
+	if (j->next != NULL)
+		return j->next;
+	return jobq_scan(q, (unsigned)(jobq_lane_of(q, j) - q->lane), jobq_pri(j));
+}
+
+/* Unlinks job id from the level l of lane ln; NULL if it is not there. */
+static struct job *jobq_unlink(struct jobq *q, struct joblane *ln, struct joblevel *l, uint64_t id)
+{
+	struct job *j, *prev = NULL;
+
+	for (j = l->head; j != NULL; prev = j, j = j->next) {
+		if (j->id != id)
+			continue;
+		if (prev != NULL)
+			prev->next = j->next;
+		else
+			l->head = j->next;
+		if (l->tail == j)
+			l->tail = prev;
+		l->len--;
+		ln->len--;
+		q->len--;
+		j->next = NULL;
+		return j;
+	}
+	return NULL;
+}
+
+struct job *jobq_remove(struct jobq *q, uint64_t id)
+{
+	unsigned n = q->nlanes > 0 ? q->nlanes : 1, i, p;
+	struct job *j;
+
+	for (i = 0; i < n; i++)
+		for (p = 0; p <= QUEUE_PRI_MAX && q->lane[i].len > 0; p++)
+			if ((j = jobq_unlink(q, &q->lane[i], &q->lane[i].lv[p], id)) != NULL)
+				return j;
+	return NULL;
 }
 
 void jobq_clear(struct jobq *q)
 {
 	struct job *j;
+	unsigned i;
 
 	while ((j = jobq_pop(q)) != NULL)
 		job_free(j);
+	for (i = 0; i < QUEUE_LANES; i++)
+		memset(q->lane[i].lv, 0, sizeof(q->lane[i].lv));
+	q->len = 0;
 }

@@ -44,13 +44,31 @@ static void reload_keep_journal(struct master *m, struct config *next)
 static void reload_keep_control(struct master *m, struct config *next)
 {
 	if (strcmp(m->cfg.fifo, next->fifo) == 0 && strcmp(m->cfg.socket, next->socket) == 0 &&
-	    m->cfg.mode == next->mode)
+	    m->cfg.mode == next->mode && strcmp(m->cfg.mqueue, next->mqueue) == 0 &&
+	    m->cfg.mqueue_depth == next->mqueue_depth)
 		return;
 	log_warnx("reload: [control] changes need a restart; keeping %s and %s", m->cfg.fifo,
 	          m->cfg.socket);
+	memcpy(next->mqueue, m->cfg.mqueue, sizeof(next->mqueue));
+	next->mqueue_depth = m->cfg.mqueue_depth;
 	memcpy(next->fifo, m->cfg.fifo, sizeof(next->fifo));
 	memcpy(next->socket, m->cfg.socket, sizeof(next->socket));
 	next->mode = m->cfg.mode;
+}
+
+/* [queue.NAME] and [token.NAME] hold jobs and counts: a restart applies them. */
+static void reload_keep_queues(struct master *m, struct config *next)
+{
+	if (m->cfg.nqueues == next->nqueues && m->cfg.ntokens == next->ntokens &&
+	    memcmp(m->cfg.queues, next->queues, sizeof(next->queues)) == 0 &&
+	    memcmp(m->cfg.tokens, next->tokens, sizeof(next->tokens)) == 0)
+		return;
+	log_warnx(
+	    "reload: [queue.*] and [token.*] changes need a restart; keeping the running ones");
+	memcpy(next->queues, m->cfg.queues, sizeof(next->queues));
+	memcpy(next->tokens, m->cfg.tokens, sizeof(next->tokens));
+	next->nqueues = m->cfg.nqueues;
+	next->ntokens = m->cfg.ntokens;
 }
 
 /* Workers being replaced or retired hold their pipes until they end. */
@@ -85,6 +103,7 @@ void reload_run(struct master *m)
 	notify_config(m, NULL, false);
 	scaler_clamp(&next);
 	reload_keep_control(m, &next);
+	reload_keep_queues(m, &next);
 	reload_keep_journal(m, &next);
 	/* Again with the journal kept: a new [log] file may name the old one. */
 	if (config_check_files(&next, err, sizeof(err)) == -1) {
@@ -115,6 +134,7 @@ void reload_run(struct master *m)
 	}
 	config_free(&m->cfg);
 	m->cfg = next;
+	sched_map_kinds(m); /* kinds the reload added go to their queues */
 	log_set_level(m->verbose ? LOG_LVL_DEBUG : m->cfg.log_level);
 	journal_configure(m);
 	jobctl_configure(m);

@@ -81,6 +81,7 @@ static void signals_stop(struct master *m, int sig)
 	         m->queue.len, (unsigned long long)m->live);
 	notify_stopping(m);
 	fifo_close(m);
+	source_drain_all(m); /* what submitters handed over is not dropped */
 	ev_timer_set(&m->stop_w, m->cfg.shutdown_timeout_ms / 1000.0, 0.);
 	ev_timer_start(m->loop, &m->stop_w);
 }

@@ -4,7 +4,12 @@
  * "there is room again", status and metrics, shutdown) without knowing
  * which sources there are.
  */
+#include <stdio.h>
+
 #include "master.h"
+
+/* Rejections logged per second; the rest are counted and summarised. */
+#define SOURCE_REJECT_LOGS 10
 
 void source_add(struct master *m, struct source *src)
 {
@@ -36,6 +41,15 @@ void source_room_all(struct master *m)
 	for (s = m->sources; s != NULL; s = s->next)
 		if (s->ops->room != NULL)
 			s->ops->room(s);
+}
+
+void source_drain_all(struct master *m)
+{
+	struct source *s;
+
+	for (s = m->sources; s != NULL; s = s->next)
+		if (s->ops->drain != NULL)
+			s->ops->drain(s);
 }
 
 void source_reload_all(struct master *m, struct config *next)
@@ -70,4 +84,33 @@ uint64_t source_live_journaled(const struct master *m)
 	for (s = m->sources; s != NULL; s = s->next)
 		n += s->journaled ? s->live : 0;
 	return n;
+}
+
+/* Copies up to 60 bytes of a line for a log, with unprintable bytes as \xHH. */
+static void source_excerpt(const char *line, size_t len, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 5 < outlen && i < 60; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", c);
+	}
+	if (i < len && n + 4 < outlen)
+		n += (size_t)snprintf(out + n, outlen - n, "...");
+	out[n] = '\0';
+}
+
+void source_reject_log(struct master *m, const char *what, const char *line, size_t len,
+                       const char *why)
+{
+	char ex[320];
+
+	if (!log_rate_ok(&m->reject_log, ev_now(m->loop), SOURCE_REJECT_LOGS, 1.0, "rejections"))
+		return;
+	source_excerpt(line, len, ex, sizeof(ex));
+	log_warnx("rejected %s \"%s\": %s", what, ex, why);
 }

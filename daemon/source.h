@@ -63,6 +63,9 @@ struct source_ops {
 	 * that stopped reading at the limit may read again.  NULL: the source
 	 * checks the room itself before each read. */
 	void (*room)(struct source *src);
+	/* Takes in at once, past the queue limit, what submitters have already
+	 * handed over (before `poolctl wait` takes its snapshot).  NULL: none. */
+	void (*drain)(struct source *src);
 	/* At exit: stops taking jobs and releases everything; src may be
 	 * freed (jobs still queued keep a pointer nobody follows). */
 	void (*close)(struct source *src);
@@ -96,12 +99,20 @@ void source_reload_all(struct master *m, struct config *next);
 void source_close_all(struct master *m);
 /* Jobs accepted and not yet ended, of the sources that journal. */
 uint64_t source_live_journaled(const struct master *m);
+/* Calls every source's drain op (before `poolctl wait` takes its snapshot). */
+void source_drain_all(struct master *m);
+/* Logs a refused input ("rejected WHAT \"excerpt\": why"), at most 10 a
+ * second across all sources, the rest counted and summarised.  The caller
+ * counts the rejection itself. */
+void source_reject_log(struct master *m, const char *what, const char *line, size_t len,
+                       const char *why);
 
 /* ---- admit.c: the one way a job gets in ---- */
 enum admit_result {
 	ADMIT_OK,
 	ADMIT_FULL,  /* [pool] queue_limit jobs are unfinished: not taken */
 	ADMIT_NOMEM, /* out of memory: not taken */
+	ADMIT_BAD,   /* source_admit_line: not a valid job line */
 };
 
 /* What a source hands to queue_admit. */
@@ -110,6 +121,7 @@ struct admit_req {
 	uint16_t kind; /* index in the job table */
 	const char *args;
 	size_t len;
+	uint8_t pri;                /* priority, 0..QUEUE_PRI_MAX (master.h) */
 	uint64_t id;                /* 0: the next id; else a replayed job's own */
 	bool past_limit;            /* taken even at the limit (FIFO drain, replay) */
 	struct source_datum *datum; /* the source's per-job data, or NULL; the
@@ -139,5 +151,15 @@ uint64_t queue_intake(const struct master *m);
  */
 enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,
                               struct job **out);
+
+/* ---- sources/lines.c: a text line as a job ---- */
+/*
+ * Checks one job line (without its newline) as poolctl does and admits it
+ * for src with base's priority, id and past_limit (its code, kind and
+ * args are filled from the line).  ADMIT_OK, or why not with a reason in
+ * err (ADMIT_BAD: the line's fault).
+ */
+enum admit_result source_admit_line(struct source *src, const char *line, size_t len,
+                                    const struct admit_req *base, char *err, size_t errlen);
 
 #endif

@@ -288,6 +288,9 @@ int status_render(struct master *m, bool json, char **text, size_t *len)
 	if (!o.nomem) {
 		status_counters(m, &t, &o);
 		status_sources(m, &o);
+		if (o.js != NULL ? sched_status_json(m, o.js) == -1
+		                 : (sched_status_text(m, o.f), false))
+			o.nomem = true;
 		status_latency(m, &o);
 		status_tasks(m, &o);
 		status_slots(m, &o);

@@ -8,9 +8,12 @@
  * Beyond "no crash, no sanitizer report" it checks each result against a
  * small model written differently from the code under test: the splitter
  * against a cut at each newline, the parser against a table-driven UTF-8
- * check (Unicode table 3-7) and a plain trim.  Each line is copied into a
- * buffer of its exact size first, so a read past its end is an ASan
- * report rather than a read of the next line.  The whole stream is also
+ * check (Unicode table 3-7), a plain trim and a word-by-word reading of
+ * the job options before the task (key= and pri=, jobopt.h); the options
+ * an accepted line carries must fit beside its arguments in a journal
+ * record and read back the same.  Each line is copied into a buffer of
+ * its exact size first, so a read past its end is an ASan report rather
+ * than a read of the next line.  The whole stream is also
  * checked as one line, the way poolctl checks an argument of any length,
  * and an accepted line must fit a task frame.  Never runs a job.
  */
@@ -21,6 +24,7 @@
 
 #include "ctl.h"
 #include "fuzz.h"
+#include "jobopt.h"
 #include "jobs.h"
 #include "proto.h"
 
@@ -90,10 +94,77 @@ static size_t model_utf8(const uint8_t *s, size_t avail)
 	return 0;
 }
 
-/* What ctl_parse must decide for a line: accepted, with task and args at
- * these offsets, or refused. */
-static bool model_parse(const uint8_t *s, size_t len, size_t *task, size_t *task_len, size_t *args,
-                        size_t *args_len)
+/* Where the parts of an accepted line start and how long they are. */
+struct model_line {
+	size_t task, task_len, args, args_len;
+	size_t key, key_len; /* key_len 0: no key= option */
+	int pri;             /* pri=N, or -1 */
+};
+
+/* True if s[0..n) is a valid value of key= (jobopt.h): 1 to
+ * JOBOPT_KEY_MAX of ASCII letters, digits and "._:/@+-". */
+static bool model_key(const uint8_t *s, size_t n)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                              "0123456789._:/@+-";
+	size_t i;
+
+	if (n < 1 || n > JOBOPT_KEY_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] == 0 || strchr(allowed, s[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* One option word s[w..we) holding '=': "key=VALUE" with a valid value
+ * or "pri=D" with one decimal digit, each at most once. */
+static bool model_option(const uint8_t *s, size_t w, size_t we, struct model_line *ml)
+{
+	if (we - w >= 4 && memcmp(s + w, "key=", 4) == 0) {
+		if (ml->key_len > 0 || !model_key(s + w + 4, we - w - 4))
+			return false;
+		ml->key = w + 4;
+		ml->key_len = we - w - 4;
+		return true;
+	}
+	if (we - w == 5 && memcmp(s + w, "pri=", 4) == 0 && ml->pri < 0 && s[w + 4] >= '0' &&
+	    s[w + 4] <= '9') {
+		ml->pri = s[w + 4] - '0';
+		return true;
+	}
+	return false;
+}
+
+/* The option words before the task, from the first word at *b up to
+ * the line's trimmed end e: each word holding '=' must be a valid
+ * option, and a task must follow.  Moves *b to the task. */
+static bool model_options(const uint8_t *s, size_t *b, size_t e, struct model_line *ml)
+{
+	size_t w = *b, we;
+
+	ml->key = 0;
+	ml->key_len = 0;
+	ml->pri = -1;
+	for (;;) {
+		for (we = w; we < e && s[we] != ' ' && s[we] != '\t'; we++)
+			;
+		if (memchr(s + w, '=', we - w) == NULL)
+			break;
+		if (!model_option(s, w, we, ml))
+			return false;
+		for (w = we; w < e && (s[w] == ' ' || s[w] == '\t'); w++)
+			;
+		if (w == e)
+			return false; /* options but no task */
+	}
+	*b = w;
+	return true;
+}
+
+/* What ctl_parse must decide for a line: accepted, with task, args and
+ * options at these offsets, or refused. */
+static bool model_parse(const uint8_t *s, size_t len, struct model_line *ml)
 {
 	size_t i, n, a, b, e;
 
@@ -112,16 +183,16 @@ static bool model_parse(const uint8_t *s, size_t len, size_t *task, size_t *task
 		;
 	for (e = len; e > a && (s[e - 1] == ' ' || s[e - 1] == '\t'); e--)
 		;
-	if (a == e)
+	if (a == e || !model_options(s, &a, e, ml))
 		return false;
 	for (b = a; b < e && s[b] != ' ' && s[b] != '\t'; b++)
 		;
-	*task = a;
-	*task_len = b - a;
+	ml->task = a;
+	ml->task_len = b - a;
 	while (b < e && (s[b] == ' ' || s[b] == '\t'))
 		b++;
-	*args = b;
-	*args_len = e - b;
+	ml->args = b;
+	ml->args_len = e - b;
 	return true;
 }
 
@@ -132,11 +203,31 @@ static void check_err(const char *err, size_t errlen)
 	FUZZ_CHECK(err[0] != '\0');
 }
 
+/* The journal keeps an accepted job's options as jobopt_format's text
+ * after its arguments, in a record of at most PROTO_ARGS_MAX bytes
+ * (daemon/journal.c): the text must be there, fit beside the arguments
+ * and read back as the same options. */
+static void check_options(const struct ctl_line *cl)
+{
+	char text[JOBOPT_TEXT_MAX];
+	struct jobopt back;
+	size_t n = jobopt_format(&cl->opt, text, sizeof(text));
+
+	FUZZ_CHECK((n == 0) == (cl->opt.key == NULL && !cl->opt.has_pri));
+	FUZZ_CHECK(cl->args_len + n <= PROTO_ARGS_MAX);
+	if (n == 0)
+		return;
+	FUZZ_CHECK(jobopt_read(text, n, &back) == 0);
+	FUZZ_CHECK(back.key_len == cl->opt.key_len &&
+	           (back.key_len == 0 || memcmp(back.key, cl->opt.key, back.key_len) == 0));
+	FUZZ_CHECK(back.has_pri == cl->opt.has_pri && back.pri == cl->opt.pri);
+}
+
 /* One line: the parser against the model, then the full acceptance check. */
 static void check_line(const uint8_t *bytes, size_t len)
 {
 	char *line = malloc(len > 0 ? len : 1);
-	size_t task, task_len, args, args_len;
+	struct model_line ml;
 	const struct job_kind *kind;
 	struct ctl_line cl;
 	bool want;
@@ -145,14 +236,18 @@ static void check_line(const uint8_t *bytes, size_t len)
 
 	FUZZ_CHECK(line != NULL);
 	memcpy(line, bytes, len);
-	want = model_parse(bytes, len, &task, &task_len, &args, &args_len);
+	want = model_parse(bytes, len, &ml);
 	err[0] = '\0';
 	rc = ctl_parse(line, len, &cl, err, sizeof(err));
 	FUZZ_CHECK(rc == 0 || rc == -1);
 	FUZZ_CHECK((rc == 0) == want);
 	if (rc == 0) {
-		FUZZ_CHECK(cl.task == line + task && cl.task_len == task_len);
-		FUZZ_CHECK(cl.args == line + args && cl.args_len == args_len);
+		FUZZ_CHECK(cl.task == line + ml.task && cl.task_len == ml.task_len);
+		FUZZ_CHECK(cl.args == line + ml.args && cl.args_len == ml.args_len);
+		FUZZ_CHECK(ml.key_len == 0
+		               ? cl.opt.key == NULL
+		               : cl.opt.key == line + ml.key && cl.opt.key_len == ml.key_len);
+		FUZZ_CHECK(ml.pri < 0 ? !cl.opt.has_pri : cl.opt.has_pri && cl.opt.pri == ml.pri);
 	} else {
 		check_err(err, sizeof(err));
 	}
@@ -173,6 +268,7 @@ static void check_line(const uint8_t *bytes, size_t len)
 		FUZZ_CHECK(
 		    proto_task_encode(frame, sizeof(frame), kind->code, 1, cl.args, cl.args_len) ==
 		    sizeof(struct proto_task) + cl.args_len);
+		check_options(&cl);
 	}
 	free(line);
 }

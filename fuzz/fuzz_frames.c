@@ -12,9 +12,9 @@
  * the reader's, keeps the partial frame as the reader does, and must see
  * the same frames and the same end.  Invariants: a frame's length is its
  * header plus len and lies within what was there; len is within the
- * limit; re-encoding the decoded frame gives back its bytes; a partial
- * frame left over fits the reader's buffer; -1 only for a header no
- * honest peer sends.
+ * limit; re-encoding the decoded frame (its attempt number included)
+ * gives back its bytes; a partial frame left over fits the reader's
+ * buffer; -1 only for a header no honest peer sends.
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -14,10 +14,12 @@
  *
  * The result is checked against a model built from a second walk: the
  * valid records come in file order without overlap, every byte is a
- * record, damage skipped before a later record (which must not start a
- * valid one at its first byte) or the torn tail, and the queue holds
- * exactly the ACCEPTs of known kinds without an END for their id, in
- * file order, with their arguments.
+ * record (ACCEPT, END or the id reservation IDS), damage skipped before
+ * a later record (which must not start a valid one at its first byte) or
+ * the torn tail, and the queue holds exactly the ACCEPTs of known kinds
+ * without an END for their id, by priority (pri=) and in file order
+ * within one, with their arguments and their options (the last optlen bytes of an ACCEPT, also in
+ * the registry of results); new ids start after every id queued or reserved.
  */
 #include "../daemon/journal_replay.c"
 
@@ -60,19 +62,19 @@ static bool torn_at(const char *p, size_t size, size_t off)
 	if (size - off < sizeof(r))
 		return true;
 	memcpy(&r, p + off, sizeof(r));
-	return r.len > PROTO_ARGS_MAX || size - off - sizeof(r) < r.len ||
+	return r.len > PROTO_ARGS_MAX || r.optlen > r.len || size - off - sizeof(r) < r.len ||
 	       journal_sum(&r, p + off + sizeof(r)) != r.sum ||
-	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END);
+	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END && r.type != JOURNAL_IDS);
 }
 
 static void collect(void *arg, const struct journal_rec *r, const char *args)
 {
 	struct records *rs = arg;
 
-	FUZZ_CHECK(r->len <= PROTO_ARGS_MAX);
+	FUZZ_CHECK(r->len <= PROTO_ARGS_MAX && r->optlen <= r->len);
 	FUZZ_CHECK(args >= rs->p && args + r->len <= rs->end);
 	FUZZ_CHECK(journal_sum(r, args) == r->sum);
-	FUZZ_CHECK(r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END);
+	FUZZ_CHECK(r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS);
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? 2 * rs->cap : 64;
 		rs->rec = realloc(rs->rec, rs->cap * sizeof(*rs->rec));
@@ -116,41 +118,84 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The queue must hold the ACCEPTs of known kinds that have no END. */
+/* The options of an ACCEPT as replay reads them (jobopt_read; text that
+ * does not read counts as none); false if it has none. */
+static bool rec_opts(const struct journal_rec *r, const char *args, struct jobopt *o)
+{
+	if (r->optlen > 0 && jobopt_read(args + r->len - r->optlen, r->optlen, o) == 0)
+		return true;
+	memset(o, 0, sizeof(*o));
+	return false;
+}
+
+/* A queued job against its ACCEPT: id, kind, priority, the arguments
+ * without the option text, and the options kept after the arguments and
+ * in the job's record of the registry. */
+static void check_job(const struct job *j, const struct journal_rec *r, const char *args)
+{
+	uint32_t alen = r->len - r->optlen;
+	char text[JOBOPT_TEXT_MAX];
+	struct jobopt o;
+	size_t n = 0;
+
+	if (rec_opts(r, args, &o))
+		n = jobopt_format(&o, text, sizeof(text));
+	FUZZ_CHECK(j->id == r->id && j->code == r->code && j->len == alen);
+	FUZZ_CHECK(j->kind == jobs_index(jobs_by_code(r->code)));
+	FUZZ_CHECK(j->pri == (o.has_pri ? o.pri : 0));
+	FUZZ_CHECK(alen == 0 || memcmp(j->args, args, alen) == 0);
+	FUZZ_CHECK(j->optlen == n && (n == 0 || memcmp(j->args + alen, text, n) == 0));
+	FUZZ_CHECK(j->res != NULL && j->res->id == j->id);
+	FUZZ_CHECK(o.key == NULL ? j->res->key == NULL
+	                         : j->res->key != NULL && strlen(j->res->key) == o.key_len &&
+	                               memcmp(j->res->key, o.key, o.key_len) == 0);
+}
+
+/* True if the record is an ACCEPT that replay queues: a known kind, an
+ * id (0 is never given; the set of ended ids uses it for a free cell)
+ * and no END for it. */
+static bool queued(const struct journal_rec *r, const uint64_t *ended, size_t n_end)
+{
+	return r->type == JOURNAL_ACCEPT && r->id != 0 &&
+	       bsearch(&r->id, ended, n_end, sizeof(*ended), cmp_u64) == NULL &&
+	       jobs_by_code(r->code) != NULL;
+}
+
+/* The queue must hold the ACCEPTs that replay queues, by priority
+ * (highest first, jobopt pri=), in file order within one; new ids start
+ * after every id queued and every reservation ('I'). */
 static void check_queue(const struct records *rs)
 {
 	uint64_t *ended = malloc((rs->n + 1) * sizeof(*ended)), max_id = 0;
-	const struct job_kind *kind;
-	struct job *j = fuzz_m->queue.head;
-	size_t i, n_end = 0, queued = 0;
+	struct job *j = jobq_first(&fuzz_m->queue);
+	size_t i, n_end = 0, n = 0;
+	struct jobopt o;
+	int pri;
 
 	FUZZ_CHECK(ended != NULL);
-	for (i = 0; i < rs->n; i++)
+	for (i = 0; i < rs->n; i++) {
 		if (rs->rec[i].type == JOURNAL_END)
 			ended[n_end++] = rs->rec[i].id;
-	qsort(ended, n_end, sizeof(*ended), cmp_u64);
-	for (i = 0; i < rs->n; i++) {
-		const struct journal_rec *r = &rs->rec[i];
-
-		/* Id 0 is never given to a job; the set of ended ids uses it
-		 * for a free cell. */
-		if (r->type != JOURNAL_ACCEPT || r->id == 0 ||
-		    bsearch(&r->id, ended, n_end, sizeof(*ended), cmp_u64) != NULL)
-			continue;
-		kind = jobs_by_code(r->code);
-		if (kind == NULL)
-			continue;
-		FUZZ_CHECK(j != NULL);
-		FUZZ_CHECK(j->id == r->id && j->code == r->code && j->len == r->len);
-		FUZZ_CHECK(j->kind == jobs_index(kind));
-		FUZZ_CHECK(r->len == 0 || memcmp(j->args, rs->args[i], r->len) == 0);
-		max_id = r->id > max_id ? r->id : max_id;
-		queued++;
-		j = j->next;
+		if (rs->rec[i].type == JOURNAL_IDS && rs->rec[i].id > max_id)
+			max_id = rs->rec[i].id;
 	}
+	qsort(ended, n_end, sizeof(*ended), cmp_u64);
+	for (pri = QUEUE_PRI_MAX; pri >= 0; pri--)
+		for (i = 0; i < rs->n; i++) {
+			if (!queued(&rs->rec[i], ended, n_end))
+				continue;
+			rec_opts(&rs->rec[i], rs->args[i], &o);
+			if ((o.has_pri ? o.pri : 0) != pri)
+				continue;
+			FUZZ_CHECK(j != NULL);
+			check_job(j, &rs->rec[i], rs->args[i]);
+			max_id = rs->rec[i].id > max_id ? rs->rec[i].id : max_id;
+			n++;
+			j = jobq_next(&fuzz_m->queue, j);
+		}
 	FUZZ_CHECK(j == NULL);
-	FUZZ_CHECK(fuzz_m->queue.len == queued && fuzz_m->live == queued);
-	FUZZ_CHECK(fuzz_m->count.replayed == queued);
+	FUZZ_CHECK(fuzz_m->queue.len == n && fuzz_m->live == n);
+	FUZZ_CHECK(fuzz_m->count.replayed == n);
 	FUZZ_CHECK(fuzz_m->next_id == max_id);
 	free(ended);
 }
@@ -158,8 +203,11 @@ static void check_queue(const struct records *rs)
 static void reset_master(void)
 {
 	jobq_clear(&fuzz_m->queue);
+	results_free(&fuzz_m->results);
 	fuzz_m->live = 0;
 	fuzz_m->next_id = 0;
+	fuzz_m->id_reserved = 0;
+	fuzz_m->fifo_src.live = 0;
 	memset(&fuzz_m->count, 0, sizeof(fuzz_m->count));
 }
 

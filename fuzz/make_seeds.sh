@@ -13,9 +13,10 @@ corpus=$here/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Inputs a harness once failed on (crash-*, README.md) are kept.
 for h in fuzz_ctl fuzz_config fuzz_frames fuzz_journal; do
 	mkdir -p "$corpus/$h"
-	rm -f "$corpus/$h"/*
+	find "$corpus/$h" -type f ! -name 'crash-*' -delete
 done
 
 # ---- fuzz_ctl: a chunk script (fuzz/fuzz.h), then what the FIFO carries.
@@ -46,6 +47,13 @@ ctl bad-nul '\x00' 'log a\x00b\nnoop\n'
 ctl bad-control '\x00' 'log \x1b[31mred\nlog del\x7f\nlog bell\x07\n'
 ctl bad-utf8 '\x00' 'log \xc0\xaf\nlog \xed\xa0\x80\nlog \xf4\x90\x80\x80\nlog \xe2\x82\nlog \xff\n'
 ctl bad-unterminated '\x00' 'noop\nlog tail without a newline'
+ctl good-key '\x00' 'key=nightly backup /etc\nkey=a.b_c:d/e@f+g-0 log x\n\t key=K \t noop\n'
+ctl good-key-numeric '\x00' 'key=web:42 2 text by code\nkey=x log a=b c=d\n'
+ctl bad-key '\x00' 'key= noop\nkey=a key=b noop\nkey=a\nkey=a \t\nkey=a!b noop\nKEY=a noop\nprio=1 noop\n=x noop\nkey=a=b noop\n'
+ctl good-pri '\x00' 'pri=7 key=k1 log hi\npri=0 noop\nkey=a pri=9 backup /etc\n'
+ctl bad-pri '\x00' 'pri=10 noop\npri= noop\npri=a noop\npri=1 pri=2 noop\npri=-1 noop\n'
+k128=$(head -c 128 /dev/zero | tr '\0' k)
+ctl edge-key-longest '\x00' "key=$k128 noop\\nkey=${k128}k noop\\n"
 a4091=$(head -c 4091 /dev/zero | tr '\0' a)
 a5000=$(head -c 5000 /dev/zero | tr '\0' a)
 ctl edge-longest-line '\x00' "log $a4091\\nnoop\\n"
@@ -54,6 +62,7 @@ ctl edge-overlong '\x00' "log $a5000\\nnoop\\n"
 ctl edge-overlong-chunks '\x02\x85\x00' "log $a5000\\nnoop\\n"
 ctl edge-overlong-unterminated '\x00' "noop\\nlog $a5000"
 ctl edge-args-at-limit '\x00' "log ${a4091:0:4080}\\nnoop\\n"
+ctl edge-key-longest-line '\x00' "key=$k128 log ${a4091:0:3958}\\nnoop\\n"
 ctl edge-args-over-limit '\x00' "log ${a4091:0:4081}\\nnoop\\n"
 { printf '\x00'; head -c 3000 /dev/zero | tr '\0' '\n'; } >"$corpus/fuzz_ctl/edge-many-empty"
 
@@ -99,9 +108,9 @@ cfg bad-syntax '[pool\nworkers = 4\n'
 cfg bad-net-timeout '[net]\ntimeout = 0\n'
 
 # ---- fuzz_frames and fuzz_journal: from the real encoders.
-cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Wno-unused-parameter -I"$root/common" -I"$root/common/include" -I"$root/worker" -I"$root/daemon" \
+cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Wno-unused-parameter -I"$root/common" -I"$root/common/include" -I"$root/worker" -I"$root/worker/kinds" -I"$root/daemon" \
 	"$here/seedgen.c" "$root/common/proto.c" "$root/daemon/journal.c" "$root/daemon/journal_scan.c" "$root/daemon/journal_sync.c" "$root/common/buf.c" \
-	"$root/daemon/queue.c" "$root/common/log.c" "$root/common/fsutil.c" \
+	"$root/daemon/queue.c" "$root/daemon/source.c" "$root/common/log.c" "$root/common/fsutil.c" \
 	-lev -o "$tmp/seedgen"
 "$tmp/seedgen" frames "$corpus/fuzz_frames"
 "$tmp/seedgen" journal "$corpus/fuzz_journal"

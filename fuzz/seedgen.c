@@ -1,7 +1,7 @@
 /*
  * Writes the binary seeds of fuzz/corpus/ with the project's own
  * encoders, so the seeds are what the daemon really sends and stores:
- * frame streams from proto_task_encode and proto_done_encode, journal
+ * frame streams from proto_job_encode and proto_done_encode, journal
  * files from journal_accept and journal_end (daemon/journal.c, into its
  * buffer only; nothing is opened).  Run by fuzz/make_seeds.sh; not part
  * of the daemon or of the fuzz build.
@@ -51,16 +51,24 @@ static void seed_write(struct seed *s, const char *dir, const char *name)
 	s->len = 0;
 }
 
-static void task(struct seed *s, uint32_t code, uint64_t id, const char *args, size_t len)
+/* A task frame as dispatch.c sends it: jobs carry their attempt (1 the
+ * first time), control frames 0. */
+static void task_try(struct seed *s, uint32_t code, uint64_t id, unsigned attempt, const char *args,
+                     size_t len)
 {
 	char buf[PROTO_FRAME_MAX];
-	size_t n = proto_task_encode(buf, sizeof(buf), code, id, args, len);
+	size_t n = proto_job_encode(buf, sizeof(buf), code, id, attempt, args, len);
 
 	if (n == 0) {
 		fprintf(stderr, "seedgen: task frame of %zu bytes refused\n", len);
 		exit(1);
 	}
 	seed_put(s, buf, n);
+}
+
+static void task(struct seed *s, uint32_t code, uint64_t id, const char *args, size_t len)
+{
+	task_try(s, code, id, code == PROTO_CODE_REOPEN ? 0 : 1, args, len);
 }
 
 static void done_raw(struct seed *s, uint64_t id, uint32_t status, const char *msg, size_t len)
@@ -126,6 +134,13 @@ static void frames_more(struct seed *s, const char *dir)
 	seed_put(s, "\x02\x00\x00", 3); /* k = 2, both one byte */
 	tasks_typical(s);
 	seed_write(s, dir, "task-bytewise");
+
+	/* Jobs sent again after their worker died, up to the clamp. */
+	seed_put(s, "\x00", 1);
+	task_try(s, 2, 1, 2, "again", 5);
+	task_try(s, 3, 2, 3, "/etc", 4);
+	task_try(s, 1, 3, 0xffff, "", 0);
+	seed_write(s, dir, "task-attempts");
 
 	seed_put(s, "\x01\xff", 2);
 	hello(s);
@@ -236,6 +251,20 @@ static void frames(const char *dir)
 /* Journal seeds: byte 0 is the harness's flags (0: the bytes as they are). */
 static struct master *jm;
 
+/* An ACCEPT with the option text opts after the arguments, as
+ * admit.c journals a job given "key=K". */
+static void jaccept_opts(uint64_t id, uint32_t code, const char *args, const char *opts)
+{
+	struct job *j =
+	    job_new_opts(code, (uint16_t)(code - 1), args, strlen(args), opts, strlen(opts));
+
+	if (j == NULL)
+		exit(1);
+	j->id = id;
+	journal_accept(jm, j);
+	job_free(j);
+}
+
 static void jaccept(uint64_t id, uint32_t code, const char *args)
 {
 	struct job *j = job_new(code, (uint16_t)(code - 1), args, strlen(args));
@@ -268,11 +297,13 @@ static void journal_seed(const char *dir, const char *name, char flags, size_t c
 	free(s.p);
 }
 
-/* Appends a record that journal_put would never write, with a right sum. */
-static void jraw(uint8_t type, uint32_t code, uint64_t id, const char *args)
+/* Appends a record with a right sum: one journal_put would never write,
+ * or an IDS reservation (journal_put is static, and journal_next_id
+ * would write to the file). */
+static void jraw_opt(uint8_t type, uint32_t code, uint64_t id, const char *args, uint16_t optlen)
 {
 	struct journal_rec r = {
-	    .type = type, .len = (uint32_t)strlen(args), .code = code, .id = id};
+	    .type = type, .optlen = optlen, .len = (uint32_t)strlen(args), .code = code, .id = id};
 	struct seed s = {.p = jm->journal.buf, .len = jm->journal.len, .cap = jm->journal.cap};
 
 	r.sum = journal_sum(&r, args);
@@ -281,6 +312,51 @@ static void jraw(uint8_t type, uint32_t code, uint64_t id, const char *args)
 	jm->journal.buf = s.p;
 	jm->journal.len = s.len;
 	jm->journal.cap = s.cap;
+}
+
+static void jraw(uint8_t type, uint32_t code, uint64_t id, const char *args)
+{
+	jraw_opt(type, code, id, args, 0);
+}
+
+/* Ids reserved by IDS records, and options kept after the arguments. */
+static void journal_ids_opts(const char *dir)
+{
+	jraw(JOURNAL_IDS, 0, 4096, "");
+	jaccept(1, 2, "first");
+	jaccept(2, 3, "/etc");
+	jend(1);
+	jraw(JOURNAL_IDS, 0, 8191, "");
+	journal_seed(dir, "ids", 0, 0);
+
+	jraw(JOURNAL_IDS, 0, 4096, "");
+	jaccept_opts(1, 3, "/etc", "key=nightly");
+	jaccept_opts(2, 1, "", "key=a.b_c:d/e@f+g-0");
+	jaccept_opts(3, 2, "text", "key=nightly");
+	jaccept(4, 2, "no options");
+	jend(3);
+	journal_seed(dir, "options", 0, 0);
+
+	/* pri=N: replayed by priority, in file order within one. */
+	jaccept(1, 2, "default");
+	jaccept_opts(2, 2, "low", "pri=1");
+	jaccept_opts(3, 2, "high", "key=h pri=9");
+	jaccept_opts(4, 2, "low again", "pri=1");
+	jaccept_opts(5, 3, "/etc", "pri=0");
+	journal_seed(dir, "priorities", 0, 0);
+
+	/* Option text that does not read: the job is replayed without it. */
+	jaccept_opts(1, 2, "x", "key=a!b");
+	jaccept_opts(2, 2, "y", "prio=1");
+	jaccept_opts(3, 2, "z", "key=a key=b");
+	jraw_opt(JOURNAL_ACCEPT, 2, 4, "all option", 10);
+	journal_seed(dir, "options-bad-text", 0, 0);
+
+	/* optlen over len: no record, damage. */
+	jaccept(1, 2, "a");
+	jraw_opt(JOURNAL_ACCEPT, 2, 2, "key=x", 6);
+	jaccept(3, 2, "c");
+	journal_seed(dir, "optlen-over-len", 0, 0);
 }
 
 /* Orders, ids and tails a running master does not write, but a file may
@@ -391,6 +467,7 @@ static void journal(const char *dir)
 	journal_seed(dir, "fix-sums", 1, 0);
 
 	journal_more(dir);
+	journal_ids_opts(dir);
 	free(jm->journal.buf);
 	free(jm);
 }

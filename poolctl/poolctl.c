@@ -32,6 +32,10 @@ enum command {
 	CMD_SUBMIT_REDIS_STDIN,
 	CMD_SUBMIT_FIFO,
 	CMD_SUBMIT_FIFO_STDIN,
+	CMD_SUBMIT_MQ,
+	CMD_SUBMIT_MQ_STDIN,
+	CMD_PAUSE,
+	CMD_RESUME,
 	CMD_STATUS,
 	CMD_WAIT,
 	CMD_SCALE,
@@ -54,6 +58,7 @@ struct request {
 	char **argv;
 	unsigned iterations; /* top -n */
 	bool quiet;          /* submit --quiet */
+	unsigned mq_prio;    /* submit --mq --priority N */
 	bool no_progress;    /* wait --no-progress */
 	char query[512];     /* jobs: the request line */
 };
@@ -68,6 +73,8 @@ static void usage(FILE *out)
 	      "  submit [--quiet] [key=K] TASK [ARGS...]  send one job, print its id\n"
 	      "  submit [--quiet] -         one job per line of standard input, an id each\n"
 	      "  submit --fifo TASK [ARGS...] | -   into the FIFO, no ids (bulk, crash-tolerant)\n"
+	      "  submit --mq [--priority N] TASK [ARGS...] | -  to [control] mqueue, no ids\n"
+	      "  pause QUEUE, resume QUEUE  hold a [queue.NAME]'s jobs, let them go again\n"
 	      "  submit --redis TASK [ARGS...] | -  add jobs to the [redis] stream instead\n"
 	      "  status [--json]            print poold's counters and workers\n"
 	      "  wait [--timeout DURATION]  wait until every job accepted so far has ended\n"
@@ -240,6 +247,14 @@ static void parse_job(struct request *req, int argc, char **argv, bool cancel)
 	snprintf(req->query, sizeof(req->query), "job %s%s\n", argv[0], req->json ? " json" : "");
 }
 
+/* submit --mq --priority N: a job priority, 0..9 (higher first). */
+static unsigned parse_priority(const char *a)
+{
+	if (a[0] < '0' || a[0] > '9' || a[1] != '\0')
+		poolctl_usage_error("submit --mq --priority: want 0..9, not '%s'", a);
+	return (unsigned)(a[0] - '0');
+}
+
 /* Fills req from the words after the global options; exits 64 on error. */
 static void parse_command(struct request *req, int argc, char **argv)
 {
@@ -249,7 +264,7 @@ static void parse_command(struct request *req, int argc, char **argv)
 	argc--;
 	argv++;
 	if (strcmp(name, "submit") == 0) {
-		bool redis = false, fifo = false;
+		bool redis = false, fifo = false, mq = false;
 
 		for (; argc > 0 && strncmp(argv[0], "--", 2) == 0; argc--, argv++) {
 			if (strcmp(argv[0], "--quiet") == 0)
@@ -258,11 +273,15 @@ static void parse_command(struct request *req, int argc, char **argv)
 				redis = true;
 			else if (strcmp(argv[0], "--fifo") == 0)
 				fifo = true;
+			else if (strcmp(argv[0], "--mq") == 0)
+				mq = true;
+			else if (strcmp(argv[0], "--priority") == 0 && argc > 1 && mq)
+				req->mq_prio = parse_priority(argv[1]), argc--, argv++;
 			else
 				poolctl_usage_error("submit: unknown option '%s'", argv[0]);
 		}
-		if (redis && fifo)
-			poolctl_usage_error("submit: --redis and --fifo exclude each other");
+		if (redis + fifo + mq > 1)
+			poolctl_usage_error("submit: --redis, --fifo and --mq exclude each other");
 		if (argc == 0)
 			poolctl_usage_error("submit: missing TASK");
 		if (strcmp(argv[0], "-") == 0 && argc > 1)
@@ -273,6 +292,8 @@ static void parse_command(struct request *req, int argc, char **argv)
 			    req->cmd == CMD_SUBMIT ? CMD_SUBMIT_REDIS : CMD_SUBMIT_REDIS_STDIN;
 		if (fifo)
 			req->cmd = req->cmd == CMD_SUBMIT ? CMD_SUBMIT_FIFO : CMD_SUBMIT_FIFO_STDIN;
+		if (mq)
+			req->cmd = req->cmd == CMD_SUBMIT ? CMD_SUBMIT_MQ : CMD_SUBMIT_MQ_STDIN;
 		req->argc = argc;
 		req->argv = argv;
 	} else if (strcmp(name, "status") == 0) {
@@ -302,6 +323,12 @@ static void parse_command(struct request *req, int argc, char **argv)
 	} else if (strcmp(name, "jobs") == 0) {
 		req->cmd = CMD_JOBS;
 		parse_jobs(req, argc, argv);
+	} else if (strcmp(name, "pause") == 0 || strcmp(name, "resume") == 0) {
+		req->cmd = name[0] == 'p' ? CMD_PAUSE : CMD_RESUME;
+		if (argc != 1 || argv[0][0] == '\0' || strlen(argv[0]) > 31 ||
+		    strspn(argv[0], "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(argv[0]))
+			poolctl_usage_error("%s: want one queue name", name);
+		req->argv = argv;
 	} else if (strcmp(name, "metrics") == 0) {
 		req->cmd = CMD_METRICS;
 		if (argc > 0)
@@ -386,6 +413,18 @@ static int run(const struct config *cfg, const struct request *req)
 	}
 	case CMD_METRICS:
 		return poolctl_ask(cfg, "metrics\n");
+	case CMD_SUBMIT_MQ:
+		return poolctl_submit_mq(cfg, req->argc, req->argv, req->mq_prio);
+	case CMD_SUBMIT_MQ_STDIN:
+		return poolctl_submit_mq_stdin(cfg, req->mq_prio);
+	case CMD_PAUSE:
+	case CMD_RESUME: {
+		char line[64];
+
+		snprintf(line, sizeof(line), "%s %s\n", req->cmd == CMD_PAUSE ? "pause" : "resume",
+		         req->argv[0]);
+		return poolctl_ask(cfg, line);
+	}
 	case CMD_TOP:
 		return poolctl_top(cfg, req->iterations);
 	case CMD_JOB:

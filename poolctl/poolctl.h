@@ -67,6 +67,15 @@ int poolctl_submit_stdin(const struct config *cfg, bool quiet);
 int poolctl_submit_fifo(const struct config *cfg, int argc, char **argv);
 int poolctl_submit_fifo_stdin(const struct config *cfg);
 
+/*
+ * `submit --mq [--priority N] TASK [ARGS...]`, `submit --mq ... -`: the
+ * same checks, each job sent as one message of priority N to [control]
+ * mqueue (submit_mq.c); no ids.  Exit codes as for --fifo; 78 if the
+ * configuration has no [control] mqueue.
+ */
+int poolctl_submit_mq(const struct config *cfg, int argc, char **argv, unsigned prio);
+int poolctl_submit_mq_stdin(const struct config *cfg, unsigned prio);
+
 /* State of one submit run: where relative backup paths are resolved, and
  * room for a line rewritten with such a path. */
 struct poolctl_submit {

@@ -27,8 +27,6 @@
 
 /* Reads per wake-up, so a flood cannot starve completions and signals. */
 #define FIFO_READS_PER_WAKE 16
-/* Rejections logged per second; the rest are counted and summarised. */
-#define FIFO_REJECT_LOGS 10
 /* An unfinished line alone in the FIFO is discarded after this long
  * (README "Jobs"), and looked at this often meanwhile. */
 #define FIFO_LINE_GRACE 1.0
@@ -46,74 +44,20 @@ static void fifo_close_fds(struct master *m);
 static void fifo_pause(struct master *m);
 static const struct source_ops fifo_ops;
 
-/* Copies up to 60 bytes of a line for a log, with unprintable bytes as \xHH. */
-static void fifo_excerpt(const char *line, size_t len, char *out, size_t outlen)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len && n + 5 < outlen && i < 60; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[n++] = (char)c;
-		else
-			n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", c);
-	}
-	if (i < len && n + 4 < outlen)
-		n += (size_t)snprintf(out + n, outlen - n, "...");
-	out[n] = '\0';
-}
-
 static void fifo_reject(struct master *m, const char *line, size_t len, const char *why)
 {
-	ev_tstamp now = ev_now(m->loop);
-	char ex[320];
-
 	m->count.rejected++;
-	if (now - m->reject_window >= 1.0) {
-		if (m->reject_suppressed > 0)
-			log_warnx("%llu more FIFO lines rejected and not logged",
-			          (unsigned long long)m->reject_suppressed);
-		m->reject_window = now;
-		m->reject_logged = 0;
-		m->reject_suppressed = 0;
-	}
-	if (m->reject_logged++ >= FIFO_REJECT_LOGS) {
-		m->reject_suppressed++;
-		return;
-	}
-	fifo_excerpt(line, len, ex, sizeof(ex));
-	log_warnx("rejected FIFO line \"%s\": %s", ex, why);
+	source_reject_log(m, "FIFO line", line, len, why);
 }
 
 /* Accepts one line as a job, or rejects it with a reason. */
 static void fifo_line(struct master *m, const char *line, size_t len, bool past_limit)
 {
-	const struct job_kind *kind;
 	struct admit_req rq = {.past_limit = past_limit};
-	struct ctl_line cl;
 	char err[200];
 
-	kind = jobs_check_line(line, len, &cl, err, sizeof(err));
-	if (kind == NULL) {
+	if (source_admit_line(&m->fifo_src, line, len, &rq, err, sizeof(err)) != ADMIT_OK)
 		fifo_reject(m, line, len, err);
-		return;
-	}
-	rq.code = kind->code;
-	rq.kind = (uint16_t)jobs_index(kind);
-	rq.args = cl.args;
-	rq.len = cl.args_len;
-	rq.opt = &cl.opt;
-	switch (queue_admit(m, &m->fifo_src, &rq, NULL)) {
-	case ADMIT_OK:
-		break;
-	case ADMIT_FULL: /* not after fifo_take_lines checked the room */
-		fifo_reject(m, line, len, "queue full");
-		break;
-	case ADMIT_NOMEM:
-		fifo_reject(m, line, len, "out of memory");
-		break;
-	}
 }
 
 /* Takes buffered lines while the queue limit leaves room and the queue

@@ -11,6 +11,7 @@
 
 static int (*const source_starts[])(struct master *m, char *err, size_t errlen) = {
     redis_start,
+    mqueue_start,
 };
 
 int source_start_all(struct master *m, char *err, size_t errlen)

@@ -501,6 +501,25 @@ closed_port() {
 	CLOSED_PORT=$LISTEN_PORT
 }
 
+# pipe_bytes PID...: bytes waiting in the pipes the processes hold open
+# (FIONREAD through /proc/PID/fd): for stopped workers, the task frames
+# the master handed them, seen from outside poold.  Needs python3.
+pipe_bytes() {
+	python3 - "$@" <<'PY'
+import fcntl, os, struct, sys, termios
+total = 0
+for pid in sys.argv[1:]:
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        path = f"/proc/{pid}/fd/{fd}"
+        if not os.readlink(path).startswith("pipe:"):
+            continue
+        f = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        total += struct.unpack("i", fcntl.ioctl(f, termios.FIONREAD, b"\0\0\0\0"))[0]
+        os.close(f)
+print(total)
+PY
+}
+
 # ---- job log checks ------------------------------------------------------
 
 # gen_ids PREFIX N [TASK]: prints "log PREFIX-1" ... "log PREFIX-N".

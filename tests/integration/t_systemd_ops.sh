@@ -18,7 +18,11 @@
 #   - logrotate (if installed) with the shipped /etc/logrotate.d/poold,
 #     three forced rotations under a load of log jobs: every line once,
 #     none torn, across the rotated files; the same workers before and
-#     after; each new file gets lines (the workers reopened it).
+#     after; each new file gets lines (the workers reopened it);
+#   - the message queue /poold of the shipped configuration is reachable
+#     from the host's IPC namespace (the unit is not PrivateIPC=): a member
+#     of group poold submits through it with `poolctl submit --mq` and
+#     mq_send, anyone else is refused, and RemoveIPC= removes it at stop.
 # ctest-labels: slow
 SRC=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 # shellcheck source=systemd_lib.sh
@@ -179,8 +183,32 @@ else
 		"none torn, same workers ($before)"
 fi
 
+# ---- the message queue ----------------------------------------------------------------
+# sdns.sh exec keeps the host's IPC namespace: nsenter -i into the booted
+# systemd's, where every other service and user of that machine lives.
+cp "$MQTOOL" "$T/pkg/mqtool" || fail "cannot copy mqtool"
+MQT=/srv/poold-test/mqtool
+gid=$(sxq getent group poold | cut -d: -f3)
+uid=$(sxq id -u poold)
+ipc() { sx nsenter -t 1 -i "$@"; }
+as_member() { ipc setpriv --reuid=65534 --regid=65534 --groups="$gid" "$@"; }
+st=$(ipc "$MQT" stat /poold 2>>"$T/sx.err") || fail "no message queue /poold in the machine's IPC namespace"
+[[ $st == "mode=0620 uid=$uid maxmsg=10 msgsize=4096 curmsgs=0" ]] || fail "/poold: $st"
+as_member poolctl -c "$INI" submit --mq --priority 4 log "mq-$tag-1" 2>>"$T/sx.err" ||
+	fail "a member of group poold cannot submit --mq: $(tail -n 2 "$T/sx.err")"
+as_member bash -c "printf 'log mq-$tag-2' | $MQT send /poold 0" 2>>"$T/sx.err" ||
+	fail "a member of group poold cannot mq_send to /poold"
+rc=0
+ipc setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "printf 'log mq-$tag-x' | $MQT send /poold 0" \
+	2>>"$T/sx.err" || rc=$?
+((rc == 13)) || fail "a user outside group poold was not refused (EACCES) by /poold: exit $rc"
+wait_for "logged 2 mq-$tag" 10 "the two mqueue jobs in $JLOG"
+sxq grep -q " mq-$tag-x\$" "$JLOG" && fail "the refused message ran"
+log "message queue /poold: $st; group poold submits, others are refused"
+
 # ---- stop ---------------------------------------------------------------------------------
 sx systemctl stop poold.service poold.socket || fail "systemctl stop failed"
 [[ $(prop poold.service Result) == success && $(prop poold.service ExecMainStatus) == 0 ]] ||
 	fail "poold did not stop cleanly: Result=$(prop poold.service Result)"
+ipc "$MQT" stat /poold >/dev/null 2>&1 && fail "RemoveIPC= left /poold after the stop"
 log "stopped cleanly"

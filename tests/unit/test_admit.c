@@ -108,8 +108,8 @@ static void test_ids(void **state)
 	assert_int_equal(fx->m.count.replayed, 2);
 	/* Queued in admission order. */
 	assert_int_equal(fx->m.queue.len, 5);
-	assert_int_equal(fx->m.queue.head->id, 1);
-	assert_int_equal(fx->m.queue.tail->id, 41);
+	assert_int_equal(fx->m.queue.lane[0].lv[0].head->id, 1);
+	assert_int_equal(fx->m.queue.lane[0].lv[0].tail->id, 41);
 }
 
 static void test_queue_limit(void **state)

@@ -165,6 +165,12 @@ static void test_levels_and_modes(void **state)
 	config_free(&cfg);
 	load_ok(&cfg, "[control]\nmode = 0630\n");
 	assert_int_equal(cfg.mode, 0630);
+	assert_string_equal(cfg.mqueue, ""); /* default: none */
+	assert_int_equal(cfg.mqueue_depth, 10);
+	config_free(&cfg);
+	load_ok(&cfg, "[control]\nmqueue = /poold.jobs\nmqueue_depth = 64\n");
+	assert_string_equal(cfg.mqueue, "/poold.jobs");
+	assert_int_equal(cfg.mqueue_depth, 64);
 	config_free(&cfg);
 }
 

@@ -139,6 +139,21 @@ static void test_reject_bad_mode(void **state)
 	             NAME ":2: [control] mode: mode 0622 is world-writable (o+w)");
 }
 
+static void test_reject_bad_mqueue(void **state)
+{
+	expect_error("[control]\nmqueue = poold\n",
+	             NAME ":2: [control] mqueue: 'poold': a queue name is '/' and 1 to 254 "
+	                  "characters (e.g. /poold)");
+	expect_error("[control]\nmqueue = /\n",
+	             NAME ":2: [control] mqueue: '/': a queue name is '/' and 1 to 254 "
+	                  "characters (e.g. /poold)");
+	expect_error("[control]\nmqueue = /a/b\n",
+	             NAME ":2: [control] mqueue: '/a/b': after the first '/', only printable "
+	                  "ASCII without '/' or spaces");
+	expect_error("[control]\nmqueue_depth = 0\n",
+	             NAME ":2: [control] mqueue_depth: 0 out of range 1..65536");
+}
+
 /* Reading the FIFO consumes it: no read bit for group or others. */
 static void test_reject_readable_mode(void **state)
 {
@@ -349,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_negative),
 	    cmocka_unit_test(test_reject_bad_duration),
 	    cmocka_unit_test(test_reject_bad_mode),
+	    cmocka_unit_test(test_reject_bad_mqueue),
 	    cmocka_unit_test(test_reject_readable_mode),
 	    cmocka_unit_test(test_reject_bad_level),
 	    cmocka_unit_test(test_reject_bad_backup_choice),

@@ -1,5 +1,5 @@
 /* clang-format off */
-/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c daemon/refuse.c common/buf.c common/proto.c common/log.c */
+/* test-sources: daemon/dispatch.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c daemon/refuse.c common/buf.c common/proto.c common/log.c */
 /* clang-format on */
 /*
  * Dispatch with real pipes and a real libev loop: two READY slots whose
@@ -205,12 +205,10 @@ static void test_least_loaded(void **state)
 	assert_int_equal(f->s[1].ring_len, 1);
 	queue_jobs(f, 3, 3);
 	dispatch_run(&f->m);
-	/* 1+1, then one of the least loaded is filled with all 3 at once (one
-	 * bucket move and one write for the three): 4+1. */
+	/* 1+1 then the least-loaded each time: 2+2, then one of them 3. */
 	assert_int_equal(f->s[0].ring_len + f->s[1].ring_len, 5);
-	assert_true((f->s[0].ring_len == 4 && f->s[1].ring_len == 1) ||
-	            (f->s[0].ring_len == 1 && f->s[1].ring_len == 4));
-	assert_true(read_frames(f->task_rd[0], ids, 8) >= 1);
+	assert_true(f->s[0].ring_len >= 2 && f->s[1].ring_len >= 2);
+	assert_true(read_frames(f->task_rd[0], ids, 8) >= 2);
 }
 
 /* A full task pipe: the frame stays buffered, the writable watcher
@@ -309,8 +307,11 @@ static void test_refused_kind(void **state)
 	assert_int_equal(f->s[0].ring_len, 2); /* kind 0 passed the held ones */
 	assert_int_equal(f->s[0].ring[0]->id, 7);
 	assert_int_equal(f->m.queue.len, 2);
-	assert_int_equal(f->m.queue.head->id, 5);
-	assert_int_equal(f->m.queue.tail->id, 6);
+	assert_int_equal(jobq_first(&f->m.queue)->id, 5);
+	assert_int_equal(jobq_next(&f->m.queue, jobq_first(&f->m.queue))->id, 6);
+	/* The held ones count neither as running nor as handed out. */
+	assert_int_equal(f->m.queue.lane[0].running, 6);
+	assert_int_equal(f->m.queue.lane[0].handed, 6);
 	/* Nobody takes kind 1 any more: they go to the least-loaded slot. */
 	f->s[1].refused = 1u << 1;
 	dispatch_run(&f->m);

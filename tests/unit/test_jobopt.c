@@ -64,7 +64,10 @@ static void test_no_options(void **state)
 
 static void test_refusals(void **state)
 {
-	parse_refused("pri=high noop", "unknown job option 'pri' (known: key=)");
+	parse_refused("prio=7 noop", "unknown job option 'prio' (known: key= pri=)");
+	parse_refused("pri=high noop", "pri must be 0 to 9 (higher first)");
+	parse_refused("pri=10 noop", "pri must be 0 to 9 (higher first)");
+	parse_refused("pri=1 pri=2 noop", "option pri given twice");
 	parse_refused("=x noop", "unknown job option ''");
 	parse_refused("key= noop", "key must be 1 to 128 bytes");
 	parse_refused("key=a key=b noop", "option key given twice");
@@ -104,6 +107,48 @@ static void test_used(void **state)
 	assert_null(o.key);
 }
 
+/*
+ * The journal's option text is read back with jobopt_read, and a file can
+ * hold any bytes (fuzz_journal found this one): a NUL is no key character,
+ * or the key's length and the registry's C string (strlen) disagree.
+ */
+static void test_read_nul(void **state)
+{
+	static const char text[] = "key=a.b_c:d\0\0\0/etck";
+	struct jobopt o;
+	size_t used;
+	char err[100] = "";
+
+	assert_int_equal(jobopt_read(text, sizeof(text) - 1, &o), -1);
+	assert_int_equal(jobopt_parse("key=a\0b noop", 12, &o, &used, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "key holds '?'"));
+	assert_int_equal(jobopt_read("key=a.b_c:d", 11, &o), 0);
+	assert_int_equal(o.key_len, 7);
+}
+
+/* pri=N: parsed, and written back (the journal keeps it) with the key. */
+static void test_pri(void **state)
+{
+	struct ctl_line cl;
+	struct jobopt o;
+	char buf[JOBOPT_TEXT_MAX];
+	size_t n;
+
+	parse_ok("pri=7 key=k1 log hi", &cl);
+	assert_true(cl.opt.has_pri);
+	assert_int_equal(cl.opt.pri, 7);
+	n = jobopt_format(&cl.opt, buf, sizeof(buf));
+	assert_int_equal(n, strlen("key=k1 pri=7"));
+	assert_memory_equal(buf, "key=k1 pri=7", n);
+	assert_int_equal(jobopt_read(buf, n, &o), 0);
+	assert_true(o.has_pri && o.pri == 7 && o.key_len == 2);
+	parse_ok("pri=0 noop", &cl);
+	n = jobopt_format(&cl.opt, buf, sizeof(buf));
+	assert_memory_equal(buf, "pri=0", n);
+	parse_ok("noop", &cl);
+	assert_false(cl.opt.has_pri);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +157,8 @@ int main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_key_limit),
 	    cmocka_unit_test(test_used),
+	    cmocka_unit_test(test_read_nul),
+	    cmocka_unit_test(test_pri),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

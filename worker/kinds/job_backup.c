@@ -332,6 +332,7 @@ const struct job_kind job_kind_backup = {
     .run = job_backup_run,
     .check = job_backup_check,
     .section = &job_backup_section,
+    .may_be_long = true,
     .timeout_at = JOB_BACKUP_AT(backup_job_timeout_ms),
     .init = job_backup_init,
     .describe = job_backup_describe,

@@ -221,6 +221,7 @@ const struct job_kind job_kind_mod = {
     .run = job_mod_run,
     .check_data = job_mod_check,
     .batch_done = false,
+    .may_be_long = true,
     .state_size = sizeof(struct job_mod_state),
     .init = job_mod_init,
     .fini = job_mod_fini,

@@ -371,5 +371,6 @@ const struct job_kind job_kind_net = {
     .run = job_net_run,
     .check = job_net_check,
     .section = &job_net_section,
+    .may_be_long = true,
     .timeout_at = JOB_NET_AT(net_job_timeout_ms),
 };

@@ -143,6 +143,7 @@ const struct job_kind job_kind_op = {
     .run = job_op_run,
     .check_data = job_op_check,
     .batch_done = false,
+    .may_be_long = true,
     .state_size = sizeof(struct job_op_state),
     .fini = job_op_fini,
 };

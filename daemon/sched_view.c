@@ -1,0 +1,132 @@
+/*
+ * The queues as operators see them: which kind goes to which queue,
+ * `poolctl pause` / `resume`, and the queues and tokens in status and
+ * metrics.  sched.c is the dispatch side.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "master.h"
+
+/* A kind goes to the queue whose `kinds` names it, else to "long" (1)
+ * if it may run long, else to "default" (0). */
+void sched_map_kinds(struct master *m)
+{
+	const struct config *c = &m->cfg;
+	const struct job_kind *k;
+	unsigned i, qi, ki, lane;
+
+	for (i = 0; i < jobs_count() && i < JOBS_MAX; i++) {
+		k = jobs_at(i);
+		lane = k->may_be_long ? 1 : 0;
+		for (qi = 0; qi < c->nqueues && qi < QUEUE_LANES; qi++)
+			for (ki = 0; ki < c->queues[qi].nkinds; ki++)
+				if (strcmp(c->queues[qi].kinds[ki], k->name) == 0)
+					lane = qi;
+		m->queue.kind_lane[i] = (unsigned char)lane;
+	}
+}
+
+int sched_pause(struct master *m, const char *name, bool pause, char *reply, size_t len)
+{
+	struct joblane *ln = jobq_lane(&m->queue, name);
+
+	if (ln == NULL) {
+		snprintf(reply, len, "error no queue '%.40s'\n", name);
+		return -1;
+	}
+	if (ln->paused != pause)
+		log_info("queue %s %s (%zu queued, %u running)", ln->name,
+		         pause ? "paused" : "resumed", ln->len, ln->running);
+	ln->paused = pause;
+	snprintf(reply, len, "queue %s %s\n", ln->name, pause ? "paused" : "running");
+	return 0; /* resumed: the settle step dispatches its jobs */
+}
+
+/* One line: the lanes, then the tokens. */
+void sched_status_text(const struct master *m, FILE *f)
+{
+	const struct jobq *q = &m->queue;
+	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
+	const struct joblane *ln;
+
+	fputs("queues:", f);
+	for (i = 0; i < n; i++) {
+		ln = &q->lane[i];
+		fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "", ln->name,
+		        ln->paused ? " PAUSED," : ":", ln->len, ln->running, ln->cap);
+	}
+	for (i = 0; i < q->ntokens; i++)
+		fprintf(f, "; token %s: %u of %u free", m->cfg.tokens[i].name, q->token_free[i],
+		        q->token_count[i]);
+	fputc('\n', f);
+}
+
+/* Sets obj[key] = v (owned); -1 if anything is NULL or fails. */
+static int sched_set(json_t *obj, const char *key, json_t *v)
+{
+	return obj != NULL && v != NULL && json_object_set_new(obj, key, v) == 0 ? 0 : -1;
+}
+
+/* "queues":{"NAME":{"state","queued","running","concurrency","running_max",
+ * "handed"},...},"tokens":{"NAME":{"free","count"},...} into root. */
+int sched_status_json(const struct master *m, json_t *root)
+{
+	const struct jobq *q = &m->queue;
+	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
+	json_t *qs = json_object(), *ts = json_object(), *o;
+	const struct joblane *ln;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		ln = &q->lane[i];
+		o = json_object();
+		rc |= sched_set(o, "state", json_string(ln->paused ? "paused" : "running"));
+		rc |= sched_set(o, "queued", json_integer((json_int_t)ln->len));
+		rc |= sched_set(o, "running", json_integer(ln->running));
+		rc |= sched_set(o, "concurrency", json_integer(ln->cap));
+		rc |= sched_set(o, "running_max", json_integer(ln->running_max));
+		rc |= sched_set(o, "handed", json_integer((json_int_t)ln->handed));
+		rc |= sched_set(qs, ln->name, o);
+	}
+	for (i = 0; i < q->ntokens; i++) {
+		o = json_object();
+		rc |= sched_set(o, "free", json_integer(q->token_free[i]));
+		rc |= sched_set(o, "count", json_integer(q->token_count[i]));
+		rc |= sched_set(ts, m->cfg.tokens[i].name, o);
+	}
+	rc |= sched_set(root, "queues", qs);
+	rc |= sched_set(root, "tokens", ts);
+	return rc;
+}
+
+void sched_metrics(const struct master *m, FILE *f)
+{
+	const struct jobq *q = &m->queue;
+	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
+	const struct joblane *ln;
+
+	fputs("# HELP poold_queue_queued Jobs waiting in a [queue.NAME].\n"
+	      "# TYPE poold_queue_queued gauge\n"
+	      "# HELP poold_queue_running Jobs of a [queue.NAME] handed to workers.\n"
+	      "# TYPE poold_queue_running gauge\n"
+	      "# HELP poold_queue_paused Whether a [queue.NAME] is paused (1) or not (0).\n"
+	      "# TYPE poold_queue_paused gauge\n",
+	      f);
+	for (i = 0; i < n; i++) {
+		ln = &q->lane[i];
+		fprintf(f,
+		        "poold_queue_queued{queue=\"%s\"} %zu\npoold_queue_running{queue=\"%s\"} "
+		        "%u\npoold_queue_paused{queue=\"%s\"} %d\n",
+		        ln->name, ln->len, ln->name, ln->running, ln->name, ln->paused ? 1 : 0);
+	}
+	fputs("# HELP poold_token_free Units of a [token.NAME] not held by a job.\n"
+	      "# TYPE poold_token_free gauge\n",
+	      f);
+	for (i = 0; i < q->ntokens; i++)
+		fprintf(f, "poold_token_free{token=\"%s\"} %u\n", m->cfg.tokens[i].name,
+		        q->token_free[i]);
+}
