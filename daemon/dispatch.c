@@ -265,10 +265,17 @@ static struct slot *dispatch_pick(const struct master *m, unsigned share)
  * where no worker refuses anything pays a test of a zero mask.
  */
 static struct slot *dispatch_slot_for(struct master *m, const struct job *j, unsigned share,
-                                      uint32_t *blocked)
+                                      struct slot *last, uint32_t *blocked)
 {
-	struct slot *s = dispatch_pick(m, share);
+	struct slot *s;
 	unsigned lim;
+
+	/* With short jobs, the slot filled last goes on until its share: no
+	 * scan of the buckets per job. */
+	if (m->short_jobs && last != NULL && last->in_bucket && last->ring_len < share)
+		s = last;
+	else
+		s = dispatch_pick(m, share);
 
 	if (s->refused == 0 || (s->refused >> j->kind & 1u) == 0)
 		return s;
@@ -303,7 +310,7 @@ void dispatch_run(struct master *m)
 	struct job *held = NULL; /* jobs whose takers are busy, last first */
 	unsigned nheld = 0;
 	uint32_t blocked = 0;
-	struct slot *s;
+	struct slot *s, *last = NULL;
 	struct job *j;
 
 	while (m->queue.len > 0 && m->min_load < share && (j = sched_pick(m)) != NULL) {
@@ -312,7 +319,7 @@ void dispatch_run(struct master *m)
 			jobq_push_front(&m->queue, j);
 			break;
 		}
-		if ((s = dispatch_slot_for(m, j, share, &blocked)) == NULL) {
+		if ((s = dispatch_slot_for(m, j, share, last, &blocked)) == NULL) {
 			jobq_unpick(&m->queue, j); /* its queue's limits: free now */
 			j->next = held;
 			held = j;
@@ -330,6 +337,7 @@ void dispatch_run(struct master *m)
 		if (!sched_slot_open(s)) /* a queue's inflight: no more jobs for s */
 			bucket_unlink(m, s);
 		bucket_fix_min(m);
+		last = s;
 	}
 	while (held != NULL) { /* back in front, in their order */
 		j = held;
