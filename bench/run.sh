@@ -429,7 +429,9 @@ gen_files() {
 
 # ---- 1. end-to-end throughput --------------------------------------------
 
-# bulk FILE N: submits the file with poolctl submit - (or cat > FIFO when
+# bulk FILE N: submits the file with poolctl submit --fifo - (poolctl's
+# checks, then the FIFO; plain `submit -` waits for an id per line over
+# the socket) (or cat > FIFO when
 # $3 is "cat") and returns when poolctl wait does; sets BULK_RATE (jobs/s).
 bulk() {
 	local file=$1 n=$2 how=${3:-poolctl} t0 t1
@@ -437,7 +439,7 @@ bulk() {
 	if [[ $how == cat ]]; then
 		cat "$file" >"$(fifo)"
 	else
-		pctl submit - <"$file" || die "poolctl submit - failed"
+		pctl submit --fifo - <"$file" || die "poolctl submit --fifo - failed"
 	fi
 	pctl_wait
 	now_us t1
@@ -837,7 +839,7 @@ run_profile() {
 	pw=$!
 	PIDS+=("$pm" "$pw")
 	nap 0.3
-	perf stat -x, -e "$events" -o "$WORK/stat-poolctl.csv" -- "$POOLCTL" -c "$DCFG" submit - \
+	perf stat -x, -e "$events" -o "$WORK/stat-poolctl.csv" -- "$POOLCTL" -c "$DCFG" submit --fifo - \
 		<"$WORK/noop.txt" || die "poolctl submit - failed"
 	pctl_wait
 	kill -INT "$pm" "$pw"
