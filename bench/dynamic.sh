@@ -27,7 +27,7 @@ sed -i 's/\\n/\n/g' "$CONF"
 start_daemon
 gen_ids d "$N" >"$T/jobs.in"
 t0=$(now_us)
-bg_sh '"$POOLCTL" -c "$CONF" submit - <"$T/jobs.in" 2>>"$T/client-submit.log"'
+bg_sh '"$POOLCTL" -c "$CONF" submit --fifo - <"$T/jobs.in" 2>>"$T/client-submit.log"'
 submit=$BG_PID
 peak=0 peak_at=0
 while alive "$submit" || (($(stat_of jobs.done) < N)); do

@@ -51,7 +51,7 @@ run() {
 	local t0 t1 j ndone n=$3
 	yes "$2" | head -n "$n" >"$W/jobs"
 	t0=$(now)
-	"$B/poolctl" -c "$W/p.ini" submit - <"$W/jobs"
+	"$B/poolctl" -c "$W/p.ini" submit --fifo - <"$W/jobs"
 	until [[ $("$B/poolctl" -c "$W/p.ini" status --json | grep -o '"accepted":[0-9]*' | head -1 | cut -d: -f2) -ge $total ]]; do sleep 0.01; done
 	"$B/poolctl" -c "$W/p.ini" wait --timeout 600s >/dev/null || { echo "FAILED jobs" >&2; exit 1; }
 	t1=$(now)

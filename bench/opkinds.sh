@@ -56,7 +56,7 @@ EOC
 	yes b | head -n "$4" >"$W/jobs"
 	local t0 t1
 	t0=$(now)
-	"$B/poolctl" -c "$W/p.ini" submit - <"$W/jobs"
+	"$B/poolctl" -c "$W/p.ini" submit --fifo - <"$W/jobs"
 	until [[ $("$B/poolctl" -c "$W/p.ini" status --json | grep -o '"accepted":[0-9]*' | head -1 | cut -d: -f2) -ge $4 ]]; do sleep 0.01; done
 	"$B/poolctl" -c "$W/p.ini" wait --timeout 600s >/dev/null
 	t1=$(now)

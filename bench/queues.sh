@@ -54,7 +54,7 @@ EOC
 	until "$B/poolctl" -c "$W/p.ini" status >/dev/null 2>&1; do sleep 0.05; done
 	t0=$(now)
 	case $1 in
-	plain | queue) "$B/poolctl" -c "$W/p.ini" submit - <"$W/jobs" ;;
+	plain | queue) "$B/poolctl" -c "$W/p.ini" submit --fifo - <"$W/jobs" ;;
 	queue-pri)
 		"$B/poolctl" -c "$W/p.ini" submit --mq --priority 0 - <"$W/half" &
 		sp=$!

@@ -9,40 +9,7 @@
 #include <string.h>
 
 #include "ctl.h"
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t ctl_utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t n, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
+#include "utf8.h"
 
 /*
  * Bytes of s[0..len) from the start that are surely printable ASCII (0x20
@@ -85,6 +52,7 @@ static int ctl_check_bytes(const char *line, size_t len, char *err, size_t errle
 {
 	const unsigned char *s = (const unsigned char *)line;
 	size_t i = ctl_ascii_prefix(s, len), n;
+	uint32_t cp;
 
 	while (i < len) {
 		if (s[i] >= 0x20 && s[i] < 0x7f) {
@@ -99,7 +67,7 @@ static int ctl_check_bytes(const char *line, size_t len, char *err, size_t errle
 			snprintf(err, errlen, "control character 0x%02x at offset %zu", s[i], i);
 			return -1;
 		}
-		n = ctl_utf8_len(s + i, len - i);
+		n = utf8_seq(s + i, len - i, &cp);
 		if (n == 0) {
 			snprintf(err, errlen, "invalid UTF-8 at offset %zu", i);
 			return -1;

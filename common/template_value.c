@@ -18,6 +18,7 @@
 
 #include "pathrule.h"
 #include "template_value.h"
+#include "utf8.h"
 
 static int tplv_why(char *why, size_t whylen, const char *reason)
 {
@@ -42,31 +43,6 @@ static int tplv_word(const char *v, size_t len, char *why, size_t whylen)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at s (n bytes left) and its code point in
- * *cp; 0 if it is not well-formed (overlong, surrogate, past U+10FFFF). */
-static size_t tplv_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len = s[0] < 0x80                   ? 1
-	             : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
-	             : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
-	             : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
-	                                           : 0;
-	size_t i;
-
-	if (len == 0 || len > n)
-		return 0;
-	*cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (*cp < 0x800 || (*cp >= 0xd800 && *cp < 0xe000))) ||
-	    (len == 4 && (*cp < 0x10000 || *cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 static int tplv_text(const char *v, size_t len, char *why, size_t whylen)
 {
 	size_t i = 0, n;
@@ -75,7 +51,7 @@ static int tplv_text(const char *v, size_t len, char *why, size_t whylen)
 	if (len > 0 && v[0] == '-')
 		return tplv_why(why, whylen, "text may not start with '-'");
 	while (i < len) {
-		n = tplv_utf8((const unsigned char *)v + i, len - i, &cp);
+		n = utf8_seq((const unsigned char *)v + i, len - i, &cp);
 		if (n == 0)
 			return tplv_why(why, whylen, "text is not valid UTF-8");
 		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))

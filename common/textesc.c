@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "textesc.h"
+#include "utf8.h"
 
 /* If s starts with one of the characters textesc_escape writes as
  * \uHHHH, returns the length of its UTF-8 form and sets *cp; else 0. */
@@ -63,39 +64,14 @@ size_t textesc_escape(char *out, const char *text, size_t len)
 	return n;
 }
 
-/* The length of the valid UTF-8 sequence at s (avail bytes), or 0. */
-static size_t textesc_utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t n, i;
-	unsigned cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1fu, min = 0x80;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0fu, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07u, min = 0x10000;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	return cp >= min && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? n : 0;
-}
-
 size_t textesc_utf8(char *out, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0, n = 0, k;
+	uint32_t cp;
 
 	while (i < len) {
-		k = textesc_utf8_len(s + i, len - i);
+		k = utf8_seq(s + i, len - i, &cp);
 		if (k == 0) {
 			memcpy(out + n, "\xef\xbf\xbd", 3);
 			n += 3;

@@ -373,6 +373,18 @@ static void ctlsock_busy(struct master *m, int fd, const char *why)
 	ctlsock_refuse(fd, line);
 }
 
+/* Drops the oldest client that has sent nothing, to make room, telling
+ * it so: a client that was slow to send its request (a loaded machine)
+ * then reports "busy", never a connection closed without a reply. */
+static void ctlsock_evict_idle(struct master *m)
+{
+	static const char line[] = "error busy: room made for a newer client; try again\n";
+	struct client *c = m->idle_first;
+
+	(void)send(c->fd, line, sizeof(line) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	client_close(c);
+}
+
 /*
  * The table is full: drops the oldest client that has sent nothing, or
  * refuses fd with "error busy".  Returns true if there is room now.
@@ -380,7 +392,7 @@ static void ctlsock_busy(struct master *m, int fd, const char *why)
 static bool ctlsock_make_room(struct master *m, int fd)
 {
 	if (m->idle_first != NULL) {
-		client_close(m->idle_first);
+		ctlsock_evict_idle(m);
 		return true;
 	}
 	ctlsock_busy(m, fd, "clients with requests in hand, the most served at once");
@@ -429,7 +441,7 @@ static void ctlsock_out_of_fds(struct master *m)
 	close(m->ctl_spare);
 	fd = accept4(m->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd != -1 && m->idle_first != NULL) {
-		client_close(m->idle_first);
+		ctlsock_evict_idle(m);
 		client_add(m, fd);
 	} else if (fd != -1) {
 		ctlsock_busy(m, fd, "clients, and poold is out of file descriptors");

@@ -15,8 +15,10 @@ ln -s "$T/outside" "$T/media/escape"
 mkfifo "$T/media/fifo"
 cat >"$T/job.sh" <<EOS
 #!/bin/sh
-printf '%s|' "\$@" >>"$T/args.log"; echo >>"$T/args.log"
-echo "id=\$POOLD_JOB_ID home=\${HOME-unset} path=\$PATH lang=\$LANG" >>"$T/args.log"
+# One write per job (two workers run jobs at once): its arguments, then
+# its environment, as two lines.
+printf '%s\nid=%s home=%s path=%s lang=%s\n' "\$(printf '%s|' "\$@")" "\$POOLD_JOB_ID" \
+	"\${HOME-unset}" "\$PATH" "\$LANG" >>"$T/args.log"
 case \$1 in
 ok) exit 0 ;;
 fail) echo "first line" >&2; echo "bad thing \$2" >&2; exit 1 ;;
