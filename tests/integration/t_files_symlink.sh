@@ -77,5 +77,5 @@ stop_daemon
 ((DAEMON_RC == 0)) || fail "poold exited $DAEMON_RC"
 [[ -L $RUN/journal.tmp ]] || fail "the planted $RUN/journal.tmp was touched"
 [[ -f $RUN/journal && ! -L $RUN/journal ]] || fail "the journal is not a regular file"
-head -c 16 "$RUN/journal" | grep -q '^poold-journal-1$' || fail "the journal lacks its magic"
+head -c 16 "$RUN/journal" | grep -q '^poold-journal-2$' || fail "the journal lacks its magic"
 victims_intact

@@ -83,6 +83,6 @@ sed -i "/^\[journal\]\$/{n;s|^file = .*|file = $T/elsewhere/journal|}" "$CONF"
 [[ $(grep -c "^file = $J\$" "$CONF") == 1 ]] && grep -q "^file = $T/elsewhere/journal\$" "$CONF" ||
 	fail "the test's configuration for reload #2 is wrong: $(cat "$CONF")"
 hup_refused 2
-[[ $(head -c 16 "$J") == "poold-journal-1" ]] || fail "the journal lost its magic"
+[[ $(head -c 16 "$J") == "poold-journal-2" ]] || fail "the journal lost its magic"
 grep -aq 'Z job=[0-9]* ' "$J" && fail "log lines landed in the journal"
 true
