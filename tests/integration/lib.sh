@@ -401,6 +401,14 @@ pctl_wait() {
 	PCTL_LIMIT=$((${1:-60} + 30)) pctl wait --timeout "${s}s" >"$T/wait.out" 2>>"$T/client.log"
 }
 
+# pctl_wait_failed [SECONDS]: pctl_wait where some jobs are meant to fail:
+# fails the test unless poolctl wait exits 1 (every job ended, some failed).
+pctl_wait_failed() {
+	local rc=0
+	pctl_wait "$@" || rc=$?
+	((rc == 1)) || fail "poolctl wait exited $rc, not 1 (jobs failed): $(cat "$T/wait.out")"
+}
+
 # fifo_send LINE...: writes the lines into the FIFO, one write per call
 # (bounded: an open with no reader would block forever).
 fifo_send() {

@@ -123,7 +123,7 @@ wait_for 'dlog_has "replacing every worker"' 20 "the reload"
 wait_exit "$streamer" 120 || fail "the submitter did not finish"
 fifo_send "lines $T/data/a.txt"
 wait_accepted 311
-pctl_wait 120 || true
+pctl_wait 120 || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(stat_of tasks.lines.done) == 302 ]] || fail "lines jobs done: $(stat_of tasks.lines.done), not 302"
 [[ $(grep "lines ok on" "$DLOG" | tail -1) == *"lines (v2)" ]] || fail "the last lines job ran the old build"
 log "ok: modules built against the installed header, checked, run, crashed, reloaded"

@@ -31,7 +31,7 @@ awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) { print "mhalf " i; print "noop";
 stream_jobs "$T/jobs" 2
 wait_exit "$BG_PID" 60 || fail "the submitter did not finish"
 wait_accepted $((3 * n)) 60
-pctl_wait 120 || true
+pctl_wait 120 || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(stat_of tasks.mhalf.failed) == 0 ]] ||
 	fail "$(stat_of tasks.mhalf.failed) mhalf jobs failed: $(grep -m1 'mhalf failed' "$DLOG")"
 [[ $(stat_of tasks.mhalf.done) == "$n" ]] || fail "mhalf jobs done: $(stat_of tasks.mhalf.done), not $n"

@@ -46,7 +46,7 @@ fifo_send "job ok 5 $T/media/cat.jpg hello world" "1001 ok 99 $T/media/sub/new.j
 	"word v1.2_rc-3"
 pctl submit job ok 1 "$T/media/cat.jpg" '$(id) `id` ; rm -rf /' || fail "poolctl submit refused a good job"
 wait_accepted 4
-pctl_wait || true
+pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 grep -q "^ok|5|$T/media/cat.jpg|hello world|$" "$T/args.log" || fail "arguments not passed as one argv each: $(cat "$T/args.log")"
 grep -q '^ok|1|.*|$(id) `id` ; rm -rf /|$' "$T/args.log" || fail "the text value was not passed verbatim"
 grep -q "home=unset path=/usr/local/bin:/usr/bin:/bin lang=C.UTF-8" "$T/args.log" || fail "environment not clean"
@@ -108,5 +108,5 @@ sleep_pid=$(<"$T/sleep.pid")
 wait_for 'dlog_has "job [0-9]+ job timed out"' 15 "the job to time out"
 wait_for '! alive $sleep_pid' 10 "the forked sleep $sleep_pid to be gone"
 wait_for '[[ $(stat_of workers.ready) == 2 ]]' 10 "the slot to get a new worker"
-pctl_wait || true
+pctl_wait_failed
 log "ok: per-job operator kinds"

@@ -52,7 +52,7 @@ fi
 fifo_send "mem 256" "mem 8" "busy"
 wait_accepted 3
 start=$(now_us)
-pctl_wait 60 || true
+pctl_wait_failed 60
 took=$((($(now_us) - start) / 1000))
 grep -q 'mem: .*exit 1: MemoryError' "$T/wait.out" ||
 	fail "256M under memory_max 64M did not fail with MemoryError: $(cat "$T/wait.out")"

@@ -50,7 +50,7 @@ start_daemon
 for i in $(seq 1 20); do echo "greet n$i some text $i"; done | pctl submit - || fail "submit"
 fifo_send "resize 640 $T/poold.ini" "resize 64 $T/nothing"
 wait_accepted 22
-pctl_wait || true
+pctl_wait_failed
 wait_for 'dlog_has "job [0-9]+ greet ok on worker\[.\]: hello n20: some text 20"' 10 "the sh handler's answer"
 dlog_has "job [0-9]+ resize ok on worker\[.\]: $T/poold.ini at 640 px" || fail "the Python handler's answer"
 dlog_has "job [0-9]+ resize failed on worker\[.\]: no such file $T/nothing" || fail "fail from the handler"
@@ -84,5 +84,5 @@ wait_for 'dlog_has "job [0-9]+ bad timed out"' 15 "the hang to time out"
 wait_for '! alive $hang' 10 "the hung handler $hang to be gone"
 fifo_send "bad ok"
 wait_for '(($(grep -c "bad ok on worker" "$DLOG") == 2))' 15 "a job after the hang"
-pctl_wait || true
+pctl_wait_failed
 log "ok: resident handlers"
