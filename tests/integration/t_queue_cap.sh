@@ -21,6 +21,9 @@ wait_for '[[ $(stat_of queues.capped.queued) == 8 && $(stat_of queues.capped.run
 	"8 jobs queued and 2 handed out"
 # Bytes waiting in each stopped worker's pipes: a frame is 16 bytes of
 # header and 4 of text ("c-01").
+# The counters move when the jobs are handed out, the bytes when the
+# master's write to the worker follows at the end of its loop iteration.
+wait_for 'bytes=$(pipe_bytes "${pids[@]}") && ((bytes >= 40))' 10 "2 frames in the workers' pipes"
 bytes=$(pipe_bytes "${pids[@]}") || fail "cannot read the workers' pipes"
 log "bytes in the stopped workers' pipes: $bytes"
 ((bytes == 40)) || fail "$bytes bytes in the workers' pipes, not 2 frames of 20 (cap 2)"

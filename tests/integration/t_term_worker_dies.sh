@@ -4,21 +4,27 @@
 # "a job whose worker dies is given to another worker" holds during the
 # drain too), and the master exits 0 with nothing lost.
 #
-# Worker A is stopped (SIGSTOP) so that it holds jobs; worker B finishes
-# the rest; then TERM (the queue is empty, so every slot is retiring) and
-# SIGKILL to A.
+# Both workers are stopped (SIGSTOP) while the jobs go in, so that each
+# is handed a full batch (the master fills the workers it saw active
+# first, and one quick worker could otherwise take every job); then B
+# continues and finishes the rest while A holds its batch; then TERM (the
+# queue is empty, so every slot is retiring) and SIGKILL to A.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 N=200
-write_config workers=2 shutdown_timeout=30s
+write_config workers=2 inflight=64 shutdown_timeout=30s
 start_daemon
 
 expect_workers 2
-a=${pids[0]}
+a=${pids[0]} b=${pids[1]}
 kill_worker STOP "$a"
+kill_worker STOP "$b"
 gen_ids d "$N" | pctl submit - || fail "poolctl submit - exited $?"
 wait_accepted "$N"
+wait_for '[[ $(slot_field "$(status_json)" 0 in_flight) -gt 0 && $(slot_field "$(status_json)" 1 in_flight) -gt 0 ]]' \
+	10 "both stopped workers to hold jobs"
+kill -CONT "$b"
 wait_for 'j=$(status_json) && [[ $(jget "$j" jobs.queued) == 0 &&
 	$(( $(jget "$j" jobs.done) + $(jget "$j" jobs.in_flight) )) == '"$N"' ]]' 10 \
 	"every job done or in flight"
