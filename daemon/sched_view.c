@@ -12,13 +12,19 @@
 #include "master.h"
 
 /* A kind goes to the queue whose `kinds` names it, else to "long" (1)
- * if it may run long, else to "default" (0). */
+ * if it may run long, else to "default" (0).  A queue that holds a kind
+ * that may run long and sets no `inflight` gets 1, as "long" has: else a
+ * long job handed to a busy worker ahead of time waits there while
+ * another worker is idle, and a `concurrency` cap counts it as running
+ * while it waits (a cap of 2 ran one job at a time on one worker). */
 void sched_map_kinds(struct master *m)
 {
 	const struct config *c = &m->cfg;
 	const struct job_kind *k;
 	unsigned i, qi, ki, lane;
 
+	for (qi = 0; qi < c->nqueues && qi < QUEUE_LANES; qi++)
+		m->queue.lane[qi].inflight = c->queues[qi].inflight;
 	for (i = 0; i < jobs_count() && i < JOBS_MAX; i++) {
 		k = jobs_at(i);
 		lane = k->may_be_long ? 1 : 0;
@@ -27,6 +33,8 @@ void sched_map_kinds(struct master *m)
 				if (strcmp(c->queues[qi].kinds[ki], k->name) == 0)
 					lane = qi;
 		m->queue.kind_lane[i] = (unsigned char)lane;
+		if (k->may_be_long && lane < c->nqueues && c->queues[lane].inflight == 0)
+			m->queue.lane[lane].inflight = 1;
 	}
 }
 
