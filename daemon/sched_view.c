@@ -66,6 +66,8 @@ void sched_status_text(const struct master *m, FILE *f)
 		ln = &q->lane[i];
 		fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "", ln->name,
 		        ln->paused ? " PAUSED," : ":", ln->len, ln->running, ln->cap);
+		if (ln->rate > 0)
+			fprintf(f, " (rate %g/s, burst %g)", ln->rate, ln->burst);
 	}
 	for (i = 0; i < q->ntokens; i++)
 		fprintf(f, "; token %s: %u of %u free", m->cfg.tokens[i].name, q->token_free[i],
@@ -80,7 +82,8 @@ static int sched_set(json_t *obj, const char *key, json_t *v)
 }
 
 /* "queues":{"NAME":{"state","queued","running","concurrency","running_max",
- * "handed"},...},"tokens":{"NAME":{"free","count"},...} into root. */
+ * "handed","rate","burst","inflight"},...},"tokens":{"NAME":{"free",
+ * "in_use","count"},...} into root. */
 int sched_status_json(const struct master *m, json_t *root)
 {
 	const struct jobq *q = &m->queue;
@@ -98,11 +101,15 @@ int sched_status_json(const struct master *m, json_t *root)
 		rc |= sched_set(o, "concurrency", json_integer(ln->cap));
 		rc |= sched_set(o, "running_max", json_integer(ln->running_max));
 		rc |= sched_set(o, "handed", json_integer((json_int_t)ln->handed));
+		rc |= sched_set(o, "rate", json_real(ln->rate));
+		rc |= sched_set(o, "burst", json_real(ln->rate > 0 ? ln->burst : 0));
+		rc |= sched_set(o, "inflight", json_integer(ln->inflight));
 		rc |= sched_set(qs, ln->name, o);
 	}
 	for (i = 0; i < q->ntokens; i++) {
 		o = json_object();
 		rc |= sched_set(o, "free", json_integer(q->token_free[i]));
+		rc |= sched_set(o, "in_use", json_integer(q->token_count[i] - q->token_free[i]));
 		rc |= sched_set(o, "count", json_integer(q->token_count[i]));
 		rc |= sched_set(ts, m->cfg.tokens[i].name, o);
 	}
@@ -111,30 +118,59 @@ int sched_status_json(const struct master *m, json_t *root)
 	return rc;
 }
 
+enum { SM_QUEUED, SM_RUNNING, SM_PAUSED, SM_CONCURRENCY, SM_RATE, SM_FREE, SM_COUNT };
+
+static const struct {
+	const char *name, *label, *help;
+} sched_metric[] = {
+    [SM_QUEUED] = {"queue_queued", "queue", "Jobs waiting in a [queue.NAME]."},
+    [SM_RUNNING] = {"queue_running", "queue", "Jobs of a [queue.NAME] handed to workers."},
+    [SM_PAUSED] = {"queue_paused", "queue", "Whether a [queue.NAME] is paused (1) or not (0)."},
+    [SM_CONCURRENCY] = {"queue_concurrency", "queue",
+                        "A [queue.NAME]'s cap on jobs handed out at once (0: none)."},
+    [SM_RATE] = {"queue_rate", "queue", "A [queue.NAME]'s rate limit, jobs a second (0: none)."},
+    [SM_FREE] = {"token_free", "token", "Units of a [token.NAME] not held by a job."},
+    [SM_COUNT] = {"token_count", "token", "Units of a [token.NAME] in all."},
+};
+
+/* Metric k of lane or token i. */
+static double sched_metric_value(const struct jobq *q, unsigned k, unsigned i)
+{
+	const struct joblane *ln = &q->lane[i];
+
+	switch (k) {
+	case SM_QUEUED:
+		return (double)ln->len;
+	case SM_RUNNING:
+		return ln->running;
+	case SM_PAUSED:
+		return ln->paused ? 1 : 0;
+	case SM_CONCURRENCY:
+		return ln->cap;
+	case SM_RATE:
+		return ln->rate;
+	case SM_FREE:
+		return q->token_free[i];
+	default:
+		return q->token_count[i];
+	}
+}
+
+/* Each metric as one group (its HELP, TYPE and a sample per queue or
+ * token), as the text format wants. */
 void sched_metrics(const struct master *m, FILE *f)
 {
 	const struct jobq *q = &m->queue;
-	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
-	const struct joblane *ln;
+	unsigned k, i, n;
 
-	fputs("# HELP poold_queue_queued Jobs waiting in a [queue.NAME].\n"
-	      "# TYPE poold_queue_queued gauge\n"
-	      "# HELP poold_queue_running Jobs of a [queue.NAME] handed to workers.\n"
-	      "# TYPE poold_queue_running gauge\n"
-	      "# HELP poold_queue_paused Whether a [queue.NAME] is paused (1) or not (0).\n"
-	      "# TYPE poold_queue_paused gauge\n",
-	      f);
-	for (i = 0; i < n; i++) {
-		ln = &q->lane[i];
-		fprintf(f,
-		        "poold_queue_queued{queue=\"%s\"} %zu\npoold_queue_running{queue=\"%s\"} "
-		        "%u\npoold_queue_paused{queue=\"%s\"} %d\n",
-		        ln->name, ln->len, ln->name, ln->running, ln->name, ln->paused ? 1 : 0);
+	for (k = 0; k < sizeof(sched_metric) / sizeof(sched_metric[0]); k++) {
+		n = k >= SM_FREE ? q->ntokens : (q->nlanes > 0 ? q->nlanes : 1);
+		fprintf(f, "# HELP poold_%s %s\n# TYPE poold_%s gauge\n", sched_metric[k].name,
+		        sched_metric[k].help, sched_metric[k].name);
+		for (i = 0; i < n; i++)
+			fprintf(f, "poold_%s{%s=\"%s\"} %.15g\n", sched_metric[k].name,
+			        sched_metric[k].label,
+			        k >= SM_FREE ? m->cfg.tokens[i].name : q->lane[i].name,
+			        sched_metric_value(q, k, i));
 	}
-	fputs("# HELP poold_token_free Units of a [token.NAME] not held by a job.\n"
-	      "# TYPE poold_token_free gauge\n",
-	      f);
-	for (i = 0; i < q->ntokens; i++)
-		fprintf(f, "poold_token_free{token=\"%s\"} %u\n", m->cfg.tokens[i].name,
-		        q->token_free[i]);
 }
