@@ -76,7 +76,7 @@ pctl_wait || fail "poolctl wait exited $?"
 # (cap 2, one unit of [token.gpu] each): 2 handed out, 3 held; paused.
 expect_workers 2
 kill -STOP "${pids[@]}"
-for i in 1 2 3 4 5; do fifo_send noop; done
+for _ in 1 2 3 4 5; do fifo_send noop; done
 wait_for '[[ $(stat_of queues.gpuq.running) == 2 && $(stat_of queues.gpuq.queued) == 3 ]]' 10 \
 	"2 gpuq jobs handed out and 3 queued"
 pctl pause gpuq >/dev/null || fail "poolctl pause gpuq exited $?"
