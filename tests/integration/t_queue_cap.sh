@@ -10,6 +10,9 @@
 #     did more than 2 run, while 2,000 jobs of the same code in a queue
 #     without a cap overlapped 3 or more at once (the check can see it);
 #     the queue's running_max agrees.
+#   - [token.lock] count = 1 needed by two queues: 1,000 jobs of both,
+#     interleaved, never overlap (the same timestamps), and once all
+#     ended the token is free again.
 #   - poolctl pause QUEUE holds its jobs (status, metrics), resume lets
 #     them go; an unknown queue is an error.
 # shellcheck source=lib.sh
@@ -17,7 +20,7 @@
 
 need python3 python3
 [[ -n ${MOD_SPAN:-} ]] || fail "MOD_SPAN must name tests/modules/mod_span.so (run through ctest)"
-write_config workers=4 extra="[queue.capped]\nkinds = log span\nconcurrency = 2\n[module.span]\nfile = $MOD_SPAN\ncode = 3001"
+write_config workers=4 extra="[queue.capped]\nkinds = log span\nconcurrency = 2\n[module.span]\nfile = $MOD_SPAN\ncode = 3001\n[token.lock]\ncount = 1\n[queue.qa]\nkinds = span3\nneeds = lock\n[queue.qb]\nkinds = span4\nneeds = lock"
 start_daemon
 wait_for '[[ $(stat_of workers.ready) == 4 ]]' 10 "4 ready workers"
 expect_workers 4
@@ -63,6 +66,14 @@ log "10,000 jobs under concurrency 2: at most $most ran at once (their timestamp
 ((most <= 2)) || fail "$most jobs of the capped queue ran at once (cap 2)"
 ((most == 2)) || fail "never 2 jobs of the capped queue at once: the cap was not reached"
 [[ $max == 2 ]] || fail "running_max is $max, not 2"
+for _ in $(seq 500); do echo "span3 $T/lock.spans"; echo "span4 $T/lock.spans"; done | pctl submit - ||
+	fail "poolctl submit - exited $?"
+pctl_wait 120 || fail "poolctl wait: $(cat "$T/wait.out")"
+span_check "$T/lock.spans" 1000
+most=$(max_overlap "$T/lock.spans")
+log "1,000 jobs of two queues needing [token.lock] (count 1): at most $most ran at once"
+((most == 1)) || fail "$most jobs holding [token.lock] (count 1) ran at once"
+[[ $(stat_of tokens.lock.free) == 1 ]] || fail "[token.lock] not free after its jobs: $(stat_of tokens.lock.free)"
 
 # Pause and resume.
 pctl pause capped >"$T/pause.out" || fail "poolctl pause capped exited $?"

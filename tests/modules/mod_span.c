@@ -6,7 +6,8 @@
  * of other workers can overlap it even on one core), reads the clock
  * again and appends "ID START END" (ns) to FILE with one write(2) on an
  * O_APPEND descriptor, so lines of concurrent workers never interleave.
- * `span2` is the same run under another name, for a queue without a cap.
+ * `span2`, `span3` and `span4` are the same run under other names, for
+ * other queues (one without a cap; two that share a token).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,5 +53,6 @@ static int span_run(poold_job *job, const struct poold_api *api)
 	return POOLD_OK;
 }
 
-POOLD_MODULE(POOLD_KIND("span", "{1:text}", 0), POOLD_KIND("span2", "{1:text}", 0));
-POOLD_MODULE_OPS({.run = span_run}, {.run = span_run});
+POOLD_MODULE(POOLD_KIND("span", "{1:text}", 0), POOLD_KIND("span2", "{1:text}", 0),
+             POOLD_KIND("span3", "{1:text}", 0), POOLD_KIND("span4", "{1:text}", 0));
+POOLD_MODULE_OPS({.run = span_run}, {.run = span_run}, {.run = span_run}, {.run = span_run});
