@@ -1,10 +1,13 @@
 #!/bin/bash
 # Queues and the message queue (issue 14), each beside the plain pool in
-# the same run: noop jobs/s through the FIFO with no queue section, and
-# with a [queue.NAME] holding noop under a concurrency cap that does not
-# bind (every job still counted in and out) at priorities 0 and 9; and
-# the same noop jobs through the POSIX message queue (`poolctl submit --mq`,
-# one mq_send per job) beside the FIFO.  Rounds alternate the setups;
+# the same run: noop jobs/s through the FIFO with no queue section
+# (plain); with a [queue.NAME] holding noop under a concurrency cap that
+# does not bind, every job still counted in and out (queue); the same
+# with every other line `pri=9 noop`, so two priority levels take
+# weighted turns (queue-pri); and the same noop jobs through the POSIX
+# message queue (`poolctl submit --mq`, one mq_send per job: mq), and in
+# the queue from two concurrent senders at message priorities 0 and 9
+# (mq-pri, beside mq: the same intake).  Rounds alternate the setups;
 # medians are printed with the load.  Not a test (exits 1 only if a job
 # is lost or failed).
 #   bench/queues.sh BUILD_DIR [COUNT] [ROUNDS]
@@ -28,11 +31,12 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++) print "noop" }' >"$W/jobs"
 head -n $((N / 2)) "$W/jobs" >"$W/half"
+awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++) print (i % 2 ? "pri=9 noop" : "noop") }' >"$W/prijobs"
 
 # run SETUP: jobs/s from the first submit until `poolctl wait` returns.
 run() {
 	local extra="" t0 t1 j acc ndone sp
-	[[ $1 == queue* ]] && extra=$'[queue.q]\nkinds = noop\nconcurrency = 100000'
+	[[ $1 == queue* || $1 == mq-pri ]] && extra=$'[queue.q]\nkinds = noop\nconcurrency = 100000'
 	mkdir -p "$W/run"
 	rm -f "$W/run/journal"
 	cat >"$W/p.ini" <<EOC
@@ -55,7 +59,8 @@ EOC
 	t0=$(now)
 	case $1 in
 	plain | queue) "$B/poolctl" -c "$W/p.ini" submit --fifo - <"$W/jobs" ;;
-	queue-pri)
+	queue-pri) "$B/poolctl" -c "$W/p.ini" submit --fifo - <"$W/prijobs" ;;
+	mq-pri)
 		"$B/poolctl" -c "$W/p.ini" submit --mq --priority 0 - <"$W/half" &
 		sp=$!
 		"$B/poolctl" -c "$W/p.ini" submit --mq --priority 9 - <"$W/half"
@@ -81,17 +86,18 @@ EOC
 
 declare -A got
 for ((r = 1; r <= R; r++)); do
-	for s in plain queue queue-pri mq; do
+	for s in plain queue queue-pri mq mq-pri; do
 		got[$s]="${got[$s]:-} $(run "$s")"
 	done
 done
 read -r load _ </proc/loadavg
 echo "noop jobs/s, 2 workers, $N jobs, median of $R rounds (load $load, $(nproc) cores):"
-for s in plain queue queue-pri mq; do
+for s in plain queue queue-pri mq mq-pri; do
 	printf '  %-10s %9s   (%s)\n' "$s" "$(echo "${got[$s]}" | median)" "${got[$s]# }"
 done
-p=$(echo "${got[plain]}" | median)
-for s in queue queue-pri mq; do
-	awk -v a="$(echo "${got[$s]}" | median)" -v b="$p" -v s="$s" \
-		'BEGIN { printf "  %-10s / plain: %.2f\n", s, a / b }'
-done
+ratio() { # ratio SETUP BASE
+	awk -v a="$(echo "${got[$1]}" | median)" -v b="$(echo "${got[$2]}" | median)" \
+		-v s="$1" -v t="$2" 'BEGIN { printf "  %-10s / %-6s %.2f\n", s, t ":", a / b }'
+}
+for s in queue queue-pri mq; do ratio "$s" plain; done
+ratio mq-pri mq

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCOREBOARD_MAGIC 0x32627370306f6f70ull /* "poo0psb2" */
+#define SCOREBOARD_MAGIC 0x33627370306f6f70ull /* "poo0psb3" */
 #define SCOREBOARD_SLOTS 4096                  /* CONFIG_MAX_WORKERS */
 #define SCOREBOARD_KINDS 16                    /* at least JOBS_MAX (board.c asserts it) */
 
@@ -41,6 +41,27 @@ struct scoreboard_slot {
 	uint32_t pad;
 };
 
+#define SCOREBOARD_QUEUES 16 /* CONFIG_MAX_QUEUES (board.c asserts it) */
+#define SCOREBOARD_TOKENS 8  /* CONFIG_MAX_TOKENS */
+
+/* One [queue.NAME]: its jobs waiting and handed out, and its limits. */
+struct scoreboard_queue {
+	char name[32];
+	uint64_t queued;
+	uint32_t running;  /* handed out and not ended */
+	uint32_t cap;      /* concurrency; 0 none */
+	uint32_t inflight; /* 0: [pool] inflight */
+	uint32_t paused;   /* 1 while `poolctl pause` holds it */
+	double rate;       /* jobs a second; 0 none */
+	double burst;
+};
+
+/* One [token.NAME]: units held by running jobs, of count. */
+struct scoreboard_token {
+	char name[32];
+	uint32_t in_use, count;
+};
+
 struct scoreboard {
 	uint64_t magic;
 	uint64_t seq; /* odd while the master writes */
@@ -54,6 +75,9 @@ struct scoreboard {
 	uint64_t queued, in_flight;
 	char task_names[SCOREBOARD_KINDS][16]; /* by index in the kind table */
 	struct scoreboard_slot slot[SCOREBOARD_SLOTS];
+	uint32_t nqueues, ntokens; /* entries in use below */
+	struct scoreboard_queue queue[SCOREBOARD_QUEUES];
+	struct scoreboard_token token[SCOREBOARD_TOKENS];
 };
 
 /*

@@ -64,6 +64,37 @@ static void board_slots(struct master *m, struct scoreboard *sb)
 	sb->nslots = n;
 }
 
+_Static_assert(QUEUE_LANES <= SCOREBOARD_QUEUES, "the scoreboard holds fewer queues than lanes");
+_Static_assert(CONFIG_MAX_TOKENS <= SCOREBOARD_TOKENS, "the scoreboard holds fewer tokens");
+
+/* The queues and tokens as status shows them (sched_view.c). */
+static void board_queues(const struct master *m, struct scoreboard *sb)
+{
+	const struct jobq *q = &m->queue;
+	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
+
+	for (i = 0; i < n; i++) {
+		const struct joblane *ln = &q->lane[i];
+		struct scoreboard_queue *o = &sb->queue[i];
+
+		snprintf(o->name, sizeof(o->name), "%s", ln->name);
+		o->queued = ln->len;
+		o->running = ln->running;
+		o->cap = ln->cap;
+		o->inflight = ln->inflight;
+		o->paused = ln->paused;
+		o->rate = ln->rate;
+		o->burst = ln->burst;
+	}
+	sb->nqueues = n;
+	for (i = 0; i < q->ntokens; i++) {
+		snprintf(sb->token[i].name, sizeof(sb->token[i].name), "%s", m->cfg.tokens[i].name);
+		sb->token[i].count = q->token_count[i];
+		sb->token[i].in_use = q->token_count[i] - q->token_free[i];
+	}
+	sb->ntokens = q->ntokens;
+}
+
 static void board_update(struct master *m)
 {
 	struct scoreboard *sb = m->board;
@@ -91,6 +122,7 @@ static void board_update(struct master *m)
 	sb->workers_wanted = c.wanted;
 	sb->updated = ev_now(m->loop);
 	board_slots(m, sb);
+	board_queues(m, sb);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&sb->seq, sb->seq + 1, __ATOMIC_RELEASE);
 }

@@ -12,13 +12,19 @@
 #include "master.h"
 
 /* A kind goes to the queue whose `kinds` names it, else to "long" (1)
- * if it may run long, else to "default" (0). */
+ * if it may run long, else to "default" (0).  A queue that holds a kind
+ * that may run long and sets no `inflight` gets 1, as "long" has: else a
+ * long job handed to a busy worker ahead of time waits there while
+ * another worker is idle, and a `concurrency` cap counts it as running
+ * while it waits (a cap of 2 ran one job at a time on one worker). */
 void sched_map_kinds(struct master *m)
 {
 	const struct config *c = &m->cfg;
 	const struct job_kind *k;
 	unsigned i, qi, ki, lane;
 
+	for (qi = 0; qi < c->nqueues && qi < QUEUE_LANES; qi++)
+		m->queue.lane[qi].inflight = c->queues[qi].inflight;
 	for (i = 0; i < jobs_count() && i < JOBS_MAX; i++) {
 		k = jobs_at(i);
 		lane = k->may_be_long ? 1 : 0;
@@ -27,6 +33,8 @@ void sched_map_kinds(struct master *m)
 				if (strcmp(c->queues[qi].kinds[ki], k->name) == 0)
 					lane = qi;
 		m->queue.kind_lane[i] = (unsigned char)lane;
+		if (k->may_be_long && lane < c->nqueues && c->queues[lane].inflight == 0)
+			m->queue.lane[lane].inflight = 1;
 	}
 }
 
@@ -58,6 +66,8 @@ void sched_status_text(const struct master *m, FILE *f)
 		ln = &q->lane[i];
 		fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "", ln->name,
 		        ln->paused ? " PAUSED," : ":", ln->len, ln->running, ln->cap);
+		if (ln->rate > 0)
+			fprintf(f, " (rate %g/s, burst %g)", ln->rate, ln->burst);
 	}
 	for (i = 0; i < q->ntokens; i++)
 		fprintf(f, "; token %s: %u of %u free", m->cfg.tokens[i].name, q->token_free[i],
@@ -72,7 +82,8 @@ static int sched_set(json_t *obj, const char *key, json_t *v)
 }
 
 /* "queues":{"NAME":{"state","queued","running","concurrency","running_max",
- * "handed"},...},"tokens":{"NAME":{"free","count"},...} into root. */
+ * "handed","rate","burst","inflight"},...},"tokens":{"NAME":{"free",
+ * "in_use","count"},...} into root. */
 int sched_status_json(const struct master *m, json_t *root)
 {
 	const struct jobq *q = &m->queue;
@@ -90,11 +101,15 @@ int sched_status_json(const struct master *m, json_t *root)
 		rc |= sched_set(o, "concurrency", json_integer(ln->cap));
 		rc |= sched_set(o, "running_max", json_integer(ln->running_max));
 		rc |= sched_set(o, "handed", json_integer((json_int_t)ln->handed));
+		rc |= sched_set(o, "rate", json_real(ln->rate));
+		rc |= sched_set(o, "burst", json_real(ln->rate > 0 ? ln->burst : 0));
+		rc |= sched_set(o, "inflight", json_integer(ln->inflight));
 		rc |= sched_set(qs, ln->name, o);
 	}
 	for (i = 0; i < q->ntokens; i++) {
 		o = json_object();
 		rc |= sched_set(o, "free", json_integer(q->token_free[i]));
+		rc |= sched_set(o, "in_use", json_integer(q->token_count[i] - q->token_free[i]));
 		rc |= sched_set(o, "count", json_integer(q->token_count[i]));
 		rc |= sched_set(ts, m->cfg.tokens[i].name, o);
 	}
@@ -103,30 +118,59 @@ int sched_status_json(const struct master *m, json_t *root)
 	return rc;
 }
 
+enum { SM_QUEUED, SM_RUNNING, SM_PAUSED, SM_CONCURRENCY, SM_RATE, SM_FREE, SM_COUNT };
+
+static const struct {
+	const char *name, *label, *help;
+} sched_metric[] = {
+    [SM_QUEUED] = {"queue_queued", "queue", "Jobs waiting in a [queue.NAME]."},
+    [SM_RUNNING] = {"queue_running", "queue", "Jobs of a [queue.NAME] handed to workers."},
+    [SM_PAUSED] = {"queue_paused", "queue", "Whether a [queue.NAME] is paused (1) or not (0)."},
+    [SM_CONCURRENCY] = {"queue_concurrency", "queue",
+                        "A [queue.NAME]'s cap on jobs handed out at once (0: none)."},
+    [SM_RATE] = {"queue_rate", "queue", "A [queue.NAME]'s rate limit, jobs a second (0: none)."},
+    [SM_FREE] = {"token_free", "token", "Units of a [token.NAME] not held by a job."},
+    [SM_COUNT] = {"token_count", "token", "Units of a [token.NAME] in all."},
+};
+
+/* Metric k of lane or token i. */
+static double sched_metric_value(const struct jobq *q, unsigned k, unsigned i)
+{
+	const struct joblane *ln = &q->lane[i];
+
+	switch (k) {
+	case SM_QUEUED:
+		return (double)ln->len;
+	case SM_RUNNING:
+		return ln->running;
+	case SM_PAUSED:
+		return ln->paused ? 1 : 0;
+	case SM_CONCURRENCY:
+		return ln->cap;
+	case SM_RATE:
+		return ln->rate;
+	case SM_FREE:
+		return q->token_free[i];
+	default:
+		return q->token_count[i];
+	}
+}
+
+/* Each metric as one group (its HELP, TYPE and a sample per queue or
+ * token), as the text format wants. */
 void sched_metrics(const struct master *m, FILE *f)
 {
 	const struct jobq *q = &m->queue;
-	unsigned i, n = q->nlanes > 0 ? q->nlanes : 1;
-	const struct joblane *ln;
+	unsigned k, i, n;
 
-	fputs("# HELP poold_queue_queued Jobs waiting in a [queue.NAME].\n"
-	      "# TYPE poold_queue_queued gauge\n"
-	      "# HELP poold_queue_running Jobs of a [queue.NAME] handed to workers.\n"
-	      "# TYPE poold_queue_running gauge\n"
-	      "# HELP poold_queue_paused Whether a [queue.NAME] is paused (1) or not (0).\n"
-	      "# TYPE poold_queue_paused gauge\n",
-	      f);
-	for (i = 0; i < n; i++) {
-		ln = &q->lane[i];
-		fprintf(f,
-		        "poold_queue_queued{queue=\"%s\"} %zu\npoold_queue_running{queue=\"%s\"} "
-		        "%u\npoold_queue_paused{queue=\"%s\"} %d\n",
-		        ln->name, ln->len, ln->name, ln->running, ln->name, ln->paused ? 1 : 0);
+	for (k = 0; k < sizeof(sched_metric) / sizeof(sched_metric[0]); k++) {
+		n = k >= SM_FREE ? q->ntokens : (q->nlanes > 0 ? q->nlanes : 1);
+		fprintf(f, "# HELP poold_%s %s\n# TYPE poold_%s gauge\n", sched_metric[k].name,
+		        sched_metric[k].help, sched_metric[k].name);
+		for (i = 0; i < n; i++)
+			fprintf(f, "poold_%s{%s=\"%s\"} %.15g\n", sched_metric[k].name,
+			        sched_metric[k].label,
+			        k >= SM_FREE ? m->cfg.tokens[i].name : q->lane[i].name,
+			        sched_metric_value(q, k, i));
 	}
-	fputs("# HELP poold_token_free Units of a [token.NAME] not held by a job.\n"
-	      "# TYPE poold_token_free gauge\n",
-	      f);
-	for (i = 0; i < q->ntokens; i++)
-		fprintf(f, "poold_token_free{token=\"%s\"} %u\n", m->cfg.tokens[i].name,
-		        q->token_free[i]);
 }

@@ -64,6 +64,35 @@ static const char *top_task(const struct scoreboard *sb, uint32_t kind)
 	           : "?";
 }
 
+/* The queues (waiting, running of the cap, paused, rate) and the tokens
+ * (units in use of count), as status shows them. */
+static void top_queues(FILE *f, const struct scoreboard *sb)
+{
+	char cap[16], lim[40];
+	unsigned i;
+
+	fprintf(f, "%-16s %-7s %8s %8s %6s %18s\n", "QUEUE", "STATE", "QUEUED", "RUNNING", "CAP",
+	        "RATE");
+	for (i = 0; i < sb->nqueues && i < SCOREBOARD_QUEUES; i++) {
+		const struct scoreboard_queue *q = &sb->queue[i];
+
+		snprintf(cap, sizeof(cap), q->cap > 0 ? "%u" : "-", q->cap);
+		if (q->rate > 0)
+			snprintf(lim, sizeof(lim), "%g/s burst %g", q->rate, q->burst);
+		else
+			snprintf(lim, sizeof(lim), "-");
+		fprintf(f, "%-16s %-7s %8llu %8u %6s %18s\n", q->name,
+		        q->paused ? "PAUSED" : "running", (unsigned long long)q->queued, q->running,
+		        cap, lim);
+	}
+	if (sb->ntokens > 0)
+		fprintf(f, "%-16s %8s %8s\n", "TOKEN", "IN USE", "COUNT");
+	for (i = 0; i < sb->ntokens && i < SCOREBOARD_TOKENS; i++)
+		fprintf(f, "%-16s %8u %8u\n", sb->token[i].name, sb->token[i].in_use,
+		        sb->token[i].count);
+	fputc('\n', f);
+}
+
 static void top_render(FILE *f, const struct scoreboard *sb, double rate, double now)
 {
 	char when[32];
@@ -83,6 +112,7 @@ static void top_render(FILE *f, const struct scoreboard *sb, double rate, double
 	        (unsigned long long)sb->buried, (unsigned long long)sb->rejected,
 	        (unsigned long long)sb->queued, (unsigned long long)sb->in_flight, rate,
 	        (unsigned long long)sb->retried, (unsigned long long)sb->restarts);
+	top_queues(f, sb);
 	fprintf(f, "%6s %8s %-9s %8s %10s %-7s %9s %10s\n", "WORKER", "PID", "STATE", "INFLIGHT",
 	        "JOB", "TASK", "RUNNING", "DONE");
 	for (i = 0; i < sb->nslots && i < SCOREBOARD_SLOTS; i++) {
