@@ -10,12 +10,15 @@
 
 #include "log.h"
 #include "master.h"
+#include "opkind.h"
 
 /* A kind goes to the queue whose `kinds` names it, else to "long" (1)
- * if it may run long, else to "default" (0). */
+ * if it may run long, else to "default" (0).  Its unique mode is its
+ * [kind.NAME]'s `unique`, else its queue's (unique.c). */
 void sched_map_kinds(struct master *m)
 {
 	const struct config *c = &m->cfg;
+	const struct opkind *op;
 	const struct job_kind *k;
 	unsigned i, qi, ki, lane;
 
@@ -27,6 +30,10 @@ void sched_map_kinds(struct master *m)
 				if (strcmp(c->queues[qi].kinds[ki], k->name) == 0)
 					lane = qi;
 		m->queue.kind_lane[i] = (unsigned char)lane;
+		op = opkind_find(c, k->name);
+		m->queue.kind_unique[i] = (unsigned char)(op != NULL && op->raw[OPK_UNIQUE] != NULL
+		                                              ? op->unique
+		                                              : c->queues[lane].unique);
 	}
 }
 
