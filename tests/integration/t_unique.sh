@@ -50,6 +50,23 @@ state_of() { # state_of ID: the job's state from `poolctl job ID --json`
 	pctl job "$1" --json 2>>"$T/client.log" | grep -o '"state":"[^"]*"' | cut -d'"' -f4
 }
 submit() { pctl submit "$@" 2>>"$T/client.log"; }
+# running KEY KIND GATE RC: submits a job that waits for GATE and exits RC,
+# waits until it runs, checks that its key answers its id; prints the id.
+running() {
+	local id
+	id=$(submit "key=$1" "$2" "$3" "$4") || fail "submit $2 exited $?"
+	wait_for '[[ $(state_of '"$id"') == running ]]' 30 "job $id running"
+	[[ $(submit "key=$1" "$2" "$3" "$4") == "$id" ]] ||
+		fail "a second job with the key $1 of running job $id was accepted"
+	echo "$id"
+}
+# taken OLD KEY KIND GATE RC: a new job with KEY is taken (not OLD's id); prints its id.
+taken() {
+	local id
+	id=$(submit "key=$2" "$3" "$4" "$5") || fail "submit $3 exited $?"
+	[[ -n $id && $id != "$1" ]] || fail "key $2 still held by job $1 (answered '$id')"
+	echo "$id"
+}
 
 # ---- concurrent submitters, one key -------------------------------------
 dedup0=$(stat_of jobs.deduplicated)
@@ -85,34 +102,27 @@ a=$(submit key=kq gq q1 0) || fail "submit gq exited $?"
 [[ $(submit key=kq gq q1 0) == "$a" ]] || fail "queued: a second job with a queued key was accepted"
 pctl resume qq >/dev/null || fail "poolctl resume qq exited $?"
 wait_for '[[ $(state_of '"$a"') == running ]]' 30 "job $a running"
-b=$(submit key=kq gq q2 0) || fail "submit gq exited $?"
-[[ -n $b && $b != "$a" ]] || fail "queued: job $a started, yet key kq still answered '$b'"
+b=$(taken "$a" kq gq q2 0) || exit 1
 touch "$T/open/q1" "$T/open/q2"
 log "queued: key held while job $a was queued, free once it started (job $b)"
 
 # ---- active: held until the job ends ----------------------------------------
-a=$(submit key=ka ga a1 1) || fail "submit ga exited $?"
-wait_for '[[ $(state_of '"$a"') == running ]]' 30 "job $a running"
-[[ $(submit key=ka ga a1 1) == "$a" ]] || fail "active: a second job with a running key was accepted"
+a=$(running ka ga a1 1) || exit 1
 touch "$T/open/a1"
 wait_for '[[ $(state_of '"$a"') == failed ]]' 30 "job $a failed"
-b=$(submit key=ka ga a2 0) || fail "submit ga exited $?"
-[[ -n $b && $b != "$a" ]] || fail "active: job $a ended, yet key ka still answered '$b'"
+b=$(taken "$a" ka ga a2 0) || exit 1
 touch "$T/open/a2"
 pctl_wait || true # a1 failed; all before this ended
 log "active: key held while job $a ran, free once it ended (job $b)"
 
 # ---- until-done: a failure keeps the key, across a restart ---------------
-d=$(submit key=kd gd d1 3) || fail "submit gd exited $?"
-wait_for '[[ $(state_of '"$d"') == running ]]' 30 "job $d running"
-[[ $(submit key=kd gd d1 3) == "$d" ]] || fail "until-done: a second job with a running key was accepted"
+d=$(running kd gd d1 3) || exit 1
 touch "$T/open/d1"
 wait_for '[[ $(state_of '"$d"') == failed ]]' 30 "job $d failed"
 [[ $(submit key=kd gd d1 0) == "$d" ]] || fail "until-done: the failed job $d lost its key"
 
 # A live keyed job across a SIGKILL of the master: job $l runs, its gate shut.
-l=$(submit key=kl ga l1 0) || fail "submit ga exited $?"
-wait_for '[[ $(state_of '"$l"') == running ]]' 30 "job $l running"
+l=$(running kl ga l1 0) || exit 1
 keys=$(stat_of jobs.keys)
 [[ $keys == 2 ]] || fail "status shows $keys unique keys held, not 2 (kd failed, kl running)"
 kill -KILL "$MASTER_PID"
@@ -131,12 +141,10 @@ wait_for '[[ $(state_of '"$l"') == done ]]' 30 "job $l done"
 # Cancel releases a failed job's key; a good end releases it too.
 pctl cancel "$d" >"$T/cancel.out" 2>>"$T/client.log" || fail "poolctl cancel $d exited $?"
 grep -q "its key kd released" "$T/cancel.out" || fail "cancel said: $(cat "$T/cancel.out")"
-e=$(submit key=kd gd d3 0) || fail "submit gd exited $?"
-[[ -n $e && $e != "$d" ]] || fail "until-done: cancel of $d did not release kd ('$e')"
+e=$(taken "$d" kd gd d3 0) || exit 1
 touch "$T/open/d3"
 wait_for '[[ $(state_of '"$e"') == done ]]' 30 "job $e done"
-f=$(submit key=kd gd d4 0) || fail "submit gd exited $?"
-[[ -n $f && $f != "$e" ]] || fail "until-done: job $e ended well, yet kd answered '$f'"
+taken "$e" kd gd d4 0 >/dev/null || exit 1
 touch "$T/open/d4"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(runs_of l1) -ge 1 && $(runs_of l2) == 0 && $(runs_of d2) == 0 ]] ||

@@ -95,16 +95,14 @@ static void test_churn(void **state)
 {
 	struct uniq u = {0};
 	uint64_t i, holder;
-	char k[32];
-	int n;
+	char k[32], old[32];
+	size_t n, o;
 
 	for (i = 0; i < 1000000; i++) {
-		n = snprintf(k, sizeof(k), "job-%llu", (unsigned long long)i);
-		assert_int_equal(uniq_claim(&u, k, (size_t)n, i + 1, &holder), 0);
-		if (i >= 8) {
-			n = snprintf(k, sizeof(k), "job-%llu", (unsigned long long)(i - 8));
-			assert_true(uniq_release(&u, k, (size_t)n, i - 7));
-		}
+		n = (size_t)snprintf(k, sizeof(k), "job-%llu", (unsigned long long)i);
+		o = (size_t)snprintf(old, sizeof(old), "job-%llu", (unsigned long long)(i - 8));
+		assert_int_equal(uniq_claim(&u, k, n, i + 1, &holder), 0);
+		assert_true(i < 8 || uniq_release(&u, old, o, i - 7));
 	}
 	assert_int_equal(u.len, 8);
 	assert_true(u.cap <= 64);
