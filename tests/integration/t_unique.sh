@@ -149,5 +149,7 @@ touch "$T/open/d4"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(runs_of l1) -ge 1 && $(runs_of l2) == 0 && $(runs_of d2) == 0 ]] ||
 	fail "a deduplicated job ran: $(cat "$T/runs")"
+# The killed master's worker leaves once its copy of l1 has ended.
+wait_for '[[ -z $(session_procs "${SESSIONS[0]}") ]]' 30 "the old worker to exit"
 log "until-done: failed job $d kept kd across a restart, cancel released it; job $e's good end too"
 true
