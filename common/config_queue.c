@@ -99,8 +99,7 @@ int config_parse_unique(const char *value, int *mode, char *reason, size_t rlen)
 			*mode = i;
 			return 0;
 		}
-	snprintf(reason, rlen, "unique = '%.40s' is none of none, queued, active, until-done",
-	         value);
+	snprintf(reason, rlen, "'%.40s' is none of none, queued, active, until-done", value);
 	return -1;
 }
 
