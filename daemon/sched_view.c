@@ -10,15 +10,19 @@
 
 #include "log.h"
 #include "master.h"
+#include "modkind.h"
 #include "opkind.h"
 
 /* A kind goes to the queue whose `kinds` names it, else to "long" (1)
  * if it may run long, else to "default" (0).  Its unique mode is its
- * [kind.NAME]'s `unique`, else its queue's (unique.c). */
+ * [kind.NAME]'s or [module.NAME]'s `unique`, else its queue's
+ * (unique.c). */
 void sched_map_kinds(struct master *m)
 {
 	const struct config *c = &m->cfg;
 	const struct opkind *op;
+	const struct modkind *mk;
+	int mode;
 	const struct job_kind *k;
 	unsigned i, qi, ki, lane;
 
@@ -31,9 +35,13 @@ void sched_map_kinds(struct master *m)
 					lane = qi;
 		m->queue.kind_lane[i] = (unsigned char)lane;
 		op = opkind_find(c, k->name);
-		m->queue.kind_unique[i] = (unsigned char)(op != NULL && op->raw[OPK_UNIQUE] != NULL
-		                                              ? op->unique
-		                                              : c->queues[lane].unique);
+		mk = modkind_find(c, k->name);
+		mode = c->queues[lane].unique;
+		if (op != NULL && op->raw[OPK_UNIQUE] != NULL)
+			mode = op->unique;
+		else if (mk != NULL && mk->mod->raw[MODK_UNIQUE] != NULL)
+			mode = mk->mod->unique;
+		m->queue.kind_unique[i] = (unsigned char)mode;
 	}
 }
 
