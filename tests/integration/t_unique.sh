@@ -11,6 +11,8 @@
 #     good end releases it).
 #   - A master SIGKILLed with a keyed job live: started again on the
 #     journal, the job still holds its key.
+#   - A reload that changes a kind's unique applies it to the next job
+#     and keeps the workers.
 # The jobs are an operator kind whose script records its run and waits
 # for a gate file the test creates.
 # shellcheck source=lib.sh
@@ -32,9 +34,10 @@ kind() { # kind NAME CODE [EXTRA]
 	printf '[kind.%s]\ncode = %s\nexec = /bin/sh %s {1:word} {2:int:0..9}\n%s\n' \
 		"$1" "$2" "$T/gate.sh" "${3:-}"
 }
-write_config workers=3 level=debug extra="$(kind gq 2001)
+config() { # config GD_UNIQUE: the configuration, gd's unique mode as given
+	write_config workers=3 level=debug extra="$(kind gq 2001)
 $(kind ga 2002)
-$(kind gd 2003 'unique = until-done')
+$(kind gd 2003 "unique = $1")
 [queue.qq]
 kinds = gq
 unique = queued
@@ -43,6 +46,8 @@ inflight = 1
 kinds = ga
 unique = active
 inflight = 1"
+}
+config until-done
 start_daemon
 
 runs_of() { grep -c "^$1 " "$T/runs"; }
@@ -152,4 +157,21 @@ pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 # The killed master's worker leaves once its copy of l1 has ended.
 wait_for '[[ -z $(session_procs "${SESSIONS[0]}") ]]' 30 "the old worker to exit"
 log "until-done: failed job $d kept kd across a restart, cancel released it; job $e's good end too"
+
+# ---- a reload applies a kind's unique at once, keeping the workers -------
+expect_workers 3
+before=${pids[*]}
+from=$(dlog_lines)
+config none
+kill -HUP "$MASTER_PID"
+wait_for 'dlog_since '"$from"' "reload: .* read"' 30 "the reload"
+dlog_since "$from" "replacing every worker" && fail "a change of unique replaced the workers"
+x=$(taken 0 kx gd x1 0) || exit 1
+taken "$x" kx gd x1 0 >/dev/null || exit 1
+expect_workers 3
+[[ ${pids[*]} == "$before" ]] || fail "the workers changed at the reload: $before -> ${pids[*]}"
+touch "$T/open/x1"
+pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
+[[ $(runs_of x1) == 2 ]] || fail "with unique = none, 2 jobs with one key ran $(runs_of x1) times"
+log "reload: [kind.gd] unique = none applied at once, workers kept"
 true
