@@ -171,7 +171,7 @@ bool uniq_event(struct uniq *u, int mode, enum uniq_event ev, const char *key, s
 			u->nended++;
 		}
 		break;
-	default: /* the mode was turned off meanwhile (a reload) */
+	default: /* none: a job holds no key so; ended, it lets go (defensive) */
 		ends = ev != UNIQ_STARTED;
 		break;
 	}
