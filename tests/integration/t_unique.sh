@@ -142,6 +142,12 @@ wait_for '[[ $(state_of '"$l"') == running || $(state_of '"$l"') == queued ]]' 3
 [[ $(submit key=kd gd d2 0) == "$d" ]] || fail "restart: the failed until-done job $d lost its key"
 touch "$T/open/l1"
 wait_for '[[ $(state_of '"$l"') == done ]]' 30 "job $l done"
+# Once more, from the journal the first restart compacted (and the stop
+# compacts again): the kept key is rewritten each time.
+stop_daemon
+((DAEMON_RC == 0)) || fail "poold exited $DAEMON_RC at TERM"
+start_daemon
+[[ $(submit key=kd gd d2 0) == "$d" ]] || fail "second restart: the failed job $d lost its key"
 
 # Cancel releases a failed job's key; a good end releases it too.
 pctl cancel "$d" >"$T/cancel.out" 2>>"$T/client.log" || fail "poolctl cancel $d exited $?"
