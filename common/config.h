@@ -35,6 +35,15 @@ struct modkind;
 #define CONFIG_QUEUE_KINDS 16 /* kinds a queue may name (JOBS_MAX) */
 #define CONFIG_KIND_NAME   40 /* a kind's name as a queue names it, with its NUL */
 
+/* unique = ...: how long a job's key= holds off another job with the same
+ * key (daemon/uniq.c); in [queue.NAME] and [kind.NAME] sections. */
+enum config_unique {
+	CONFIG_UNIQUE_NONE,   /* keys are names only */
+	CONFIG_UNIQUE_QUEUED, /* from acceptance until a worker starts the job */
+	CONFIG_UNIQUE_ACTIVE, /* ... until it ends, whatever the outcome */
+	CONFIG_UNIQUE_DONE,   /* ... until it ends well (or is cancelled) */
+};
+
 /* One [queue.NAME] section (config_queue.c); queue 0 is "default" and
  * queue 1 "long", whether the file has them or not. */
 struct config_queue {
@@ -47,6 +56,7 @@ struct config_queue {
 	unsigned inflight;    /* jobs one worker holds while one of these is there; 0: [pool] */
 	char needs[CONFIG_QUEUE_NAME]; /* a [token.NAME] each job holds; "" none */
 	int token;                     /* index of needs in tokens[], -1 none */
+	int unique;                    /* enum config_unique of its kinds' keys */
 	unsigned seen;                 /* keys given, to refuse duplicates */
 };
 

@@ -19,7 +19,7 @@
 #define MODKIND_PREFIX "module."
 #define MODKIND_SCHEMA "schema."
 
-static const char *const modkind_keys[MODK_N] = {"file", "code", "timeout"};
+static const char *const modkind_keys[MODK_N] = {"file", "code", "timeout", "unique"};
 
 bool modkind_section(const char *section)
 {
@@ -66,6 +66,8 @@ static int modkind_value(struct config *cfg, struct modconf *m, int key, const c
 			return -1;
 		m->code = (uint32_t)n;
 		return 0;
+	case MODK_UNIQUE:
+		return config_parse_unique(v, &m->unique, reason, rlen);
 	default: /* MODK_TIMEOUT */
 		if (config_parse_duration(v, &m->timeout_ms) == 0)
 			return 0;
@@ -290,8 +292,9 @@ static bool modkind_same(const struct modconf *a, const struct modconf *b)
 	unsigned i;
 
 	for (key = 0; key < MODK_N; key++)
-		if ((a->raw[key] == NULL) != (b->raw[key] == NULL) ||
-		    (a->raw[key] != NULL && strcmp(a->raw[key], b->raw[key]) != 0))
+		if (key != MODK_UNIQUE && /* the master's alone: applied live */
+		    ((a->raw[key] == NULL) != (b->raw[key] == NULL) ||
+		     (a->raw[key] != NULL && strcmp(a->raw[key], b->raw[key]) != 0)))
 			return false;
 	if (a->n_narrow != b->n_narrow)
 		return false;

@@ -17,7 +17,8 @@
 #define OPKIND_DEFAULT_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 
 static const char *const opkind_keys[OPK_N] = {
-    "code", "exec", "mode", "timeout", "output", "env", "memory_max", "tasks_max", "cpu_quota",
+    "code", "exec",       "mode",      "timeout",   "output",
+    "env",  "memory_max", "tasks_max", "cpu_quota", "unique",
 };
 
 bool opkind_name_ok(const char *name)
@@ -162,6 +163,8 @@ static int opkind_value(struct opkind *k, int key, const char *v, char *reason, 
 			return -1;
 		k->tasks_max = (unsigned)n;
 		return 0;
+	case OPK_UNIQUE:
+		return config_parse_unique(v, &k->unique, reason, rlen);
 	default: /* OPK_CPU_QUOTA: "50%", percent of one CPU */
 		if (v[strlen(v) - 1] != '%' || strlen(v) > 8) {
 			snprintf(reason, rlen, "'%s' is not a percentage of one CPU (50%%, 200%%)",
@@ -258,8 +261,9 @@ bool opkind_same_all(const struct config *a, const struct config *b)
 		if (kb == NULL)
 			return false;
 		for (key = 0; key < OPK_N; key++)
-			if ((ka->raw[key] == NULL) != (kb->raw[key] == NULL) ||
-			    (ka->raw[key] != NULL && strcmp(ka->raw[key], kb->raw[key]) != 0))
+			if (key != OPK_UNIQUE && /* the master's alone: applied live */
+			    ((ka->raw[key] == NULL) != (kb->raw[key] == NULL) ||
+			     (ka->raw[key] != NULL && strcmp(ka->raw[key], kb->raw[key]) != 0)))
 				return false;
 	}
 	return true;

@@ -19,12 +19,13 @@
 #include "modkind.h"
 #include "opkind.h"
 
-enum { QK_KINDS, QK_CONCURRENCY, QK_RATE, QK_BURST, QK_INFLIGHT, QK_NEEDS, QK_COUNT };
+enum { QK_KINDS, QK_CONCURRENCY, QK_RATE, QK_BURST, QK_INFLIGHT, QK_NEEDS, QK_UNIQUE, QK_COUNT };
 
 static const char *const config_queue_keys[] = {
-    [QK_KINDS] = "kinds", [QK_CONCURRENCY] = "concurrency", [QK_RATE] = "rate",
-    [QK_BURST] = "burst", [QK_INFLIGHT] = "inflight",       [QK_NEEDS] = "needs",
-    [QK_COUNT] = "count",
+    [QK_KINDS] = "kinds",       [QK_CONCURRENCY] = "concurrency",
+    [QK_RATE] = "rate",         [QK_BURST] = "burst",
+    [QK_INFLIGHT] = "inflight", [QK_NEEDS] = "needs",
+    [QK_UNIQUE] = "unique",     [QK_COUNT] = "count",
 };
 
 bool config_queue_section(const char *section)
@@ -83,6 +84,25 @@ static int config_queue_kinds(struct config_queue *q, const char *value, char *r
 	return 0;
 }
 
+int config_parse_unique(const char *value, int *mode, char *reason, size_t rlen)
+{
+	static const char *const names[] = {
+	    [CONFIG_UNIQUE_NONE] = "none",
+	    [CONFIG_UNIQUE_QUEUED] = "queued",
+	    [CONFIG_UNIQUE_ACTIVE] = "active",
+	    [CONFIG_UNIQUE_DONE] = "until-done",
+	};
+	int i;
+
+	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (strcmp(value, names[i]) == 0) {
+			*mode = i;
+			return 0;
+		}
+	snprintf(reason, rlen, "'%.40s' is none of none, queued, active, until-done", value);
+	return -1;
+}
+
 /* `rate = 5`, `rate = 0.5/s`, `rate = 30/m`, `rate = 100/h`: jobs a second. */
 static int config_queue_rate(const char *value, double *rate, char *reason, size_t rlen)
 {
@@ -116,6 +136,8 @@ static int config_queue_value(struct config *cfg, struct config_queue *q, int ke
 		return config_queue_kinds(q, value, reason, rlen);
 	case QK_RATE:
 		return config_queue_rate(value, &q->rate, reason, rlen);
+	case QK_UNIQUE:
+		return config_parse_unique(value, &q->unique, reason, rlen);
 	case QK_NEEDS:
 		if (config_queue_name(value, reason, rlen) < 0)
 			return -1;

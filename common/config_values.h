@@ -46,6 +46,9 @@ bool config_queue_section(const char *section);
 int config_queue_key(struct config *cfg, const char *section, const char *key, const char *value,
                      char *reason, size_t rlen);
 void config_queues_defaults(struct config *cfg);
+/* `unique = none | queued | active | until-done` ([queue.NAME], [kind.NAME]):
+ * the enum config_unique in *mode; 0, or -1 with a reason. */
+int config_parse_unique(const char *value, int *mode, char *reason, size_t rlen);
 int config_queues_finish(struct config *cfg, char *reason, size_t rlen);
 
 /* The index of [section] key, or -1 if there is no such key. */

@@ -19,7 +19,7 @@
 #include "poold/module.h"
 #include "template.h"
 
-enum modconf_key { MODK_FILE, MODK_CODE, MODK_TIMEOUT, MODK_N };
+enum modconf_key { MODK_FILE, MODK_CODE, MODK_TIMEOUT, MODK_UNIQUE, MODK_N };
 
 /* One [module.NAME] section and the declaration read from its file. */
 struct modconf {
@@ -27,6 +27,7 @@ struct modconf {
 	char file[PATH_MAX]; /* absolute */
 	uint32_t code;       /* its first kind's; the next ones follow */
 	unsigned timeout_ms; /* 0: [pool] job_timeout */
+	int unique;          /* enum config_unique of its kinds; unset (raw): their queue's */
 	struct stat st;      /* the file when read: a reload compares it */
 	struct poold_module decl;
 	char *raw[MODK_N]; /* owned: each value as written, NULL if unset */

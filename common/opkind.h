@@ -30,6 +30,7 @@ enum opkind_key {
 	OPK_MEMORY_MAX,
 	OPK_TASKS_MAX,
 	OPK_CPU_QUOTA,
+	OPK_UNIQUE,
 	OPK_N
 };
 
@@ -45,7 +46,8 @@ struct opkind {
 	unsigned long long memory_max; /* bytes, 0: none */
 	unsigned tasks_max;            /* 0: none */
 	unsigned cpu_quota;            /* percent of one CPU, 0: none */
-	char *raw[OPK_N];              /* owned: each value as written, NULL if unset */
+	int unique;       /* enum config_unique; with raw[OPK_UNIQUE] unset: its queue's */
+	char *raw[OPK_N]; /* owned: each value as written, NULL if unset */
 };
 
 /*

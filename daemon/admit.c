@@ -43,11 +43,14 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 	char opts[JOBOPT_TEXT_MAX];
 	size_t optlen = rq->opt != NULL ? jobopt_format(rq->opt, opts, sizeof(opts)) : 0;
 	struct job *j;
+	int umode;
 
 	if (out != NULL)
 		*out = NULL;
 	if (!rq->past_limit && queue_room(m) == 0)
 		return ADMIT_FULL;
+	if ((umode = unique_check(m, src, rq)) == -1)
+		return ADMIT_DUP;
 	j = job_take(&m->jobcache, rq->code, rq->kind, rq->args, rq->len, opts, optlen);
 	if (j == NULL)
 		return ADMIT_NOMEM;
@@ -64,6 +67,9 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 		j->id = journal_next_id(m);
 	}
 	j->accepted = ev_now(m->loop);
+	j->uniq = 0;
+	if (umode > 0)
+		unique_claim(m, j, rq->opt, umode);
 	m->live++;
 	src->live++;
 	m->count.accepted[j->kind]++;

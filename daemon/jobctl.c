@@ -2,7 +2,8 @@
  * Jobs by id, the master's side: keeps the results registry (results.c)
  * in step with each job's life, fed from three places only: admission
  * (admit.c, for every source and the replay), a worker taking it
- * (dispatch.c) and its outcome (outcome.c); and its put-backs.  Submits
+ * (dispatch.c) and its outcome (outcome.c); and its put-backs.  The same
+ * events end a unique key's life (unique.c).  Submits
  * and cancels are in jobctl_act.c, requests and replies in jobctl_req.c.
  * Needs only the registry and the loop's clock.
  */
@@ -45,6 +46,7 @@ void jobctl_admitted(struct master *m, struct job *j, const struct jobopt *opt, 
 
 void jobctl_started(struct master *m, struct job *j, unsigned worker)
 {
+	unique_started(m, j);
 	if (j->res != NULL)
 		results_started(j->res, worker, j->attempts, ev_now(m->loop));
 }
@@ -75,6 +77,7 @@ void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *
 {
 	struct result *res = j->res;
 
+	unique_ended(m, j, status);
 	j->res = NULL;
 	if (res != NULL)
 		results_ended(&m->results, res, jobctl_state(status), msg, len, ev_now(m->loop));
@@ -94,4 +97,5 @@ bool jobctl_cancel_asked(const struct job *j)
 void jobctl_free(struct master *m)
 {
 	results_free(&m->results);
+	uniq_free(&m->uniq);
 }

@@ -4,7 +4,9 @@
  * once: taken out of the queue and ended as cancelled, which writes its
  * journal END, so a restart does not run it.  A running one is marked;
  * the deadline tick (deadline.c) stops its worker like an overdue one and
- * the reaped job is recorded as cancelled (dispatch.c).  Owns nothing.
+ * the reaped job is recorded as cancelled (dispatch.c).  An ended job
+ * that still holds an `until-done` key (it failed) has it released.
+ * Owns nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,9 @@ int jobctl_cancel(struct master *m, uint64_t id, char *msg, size_t msglen)
 	struct result *res = results_find(&m->results, id);
 	struct job *j;
 
+	if ((res == NULL || (res->state != RESULT_QUEUED && res->state != RESULT_RUNNING)) &&
+	    unique_cancel_ended(m, id, msg, msglen) == 0)
+		return 0; /* ended without success, holding an until-done key */
 	if (res == NULL) {
 		snprintf(msg, msglen, "job %llu: unknown (never accepted, or forgotten)",
 		         (unsigned long long)id);
@@ -76,9 +81,12 @@ int jobctl_submit(struct master *m, const char *line, size_t len, uint64_t *id, 
 	rq.args = cl.args;
 	rq.len = cl.args_len;
 	rq.opt = &cl.opt;
+	rq.dup = id;
 	switch (queue_admit(m, &m->fifo_src, &rq, &j)) {
 	case ADMIT_OK:
 		*id = j->id;
+		return 0;
+	case ADMIT_DUP: /* answered with the id of the job holding the key */
 		return 0;
 	case ADMIT_FULL:
 		snprintf(err, errlen, "queue full");

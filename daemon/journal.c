@@ -34,7 +34,9 @@
  * the job's option words ("key=K": jobopt_format), so a replayed job keeps
  * its key (journals of earlier versions hold 0 there: no options); sum is
  * CRC32C of everything after it (journal_scan.c), so a torn or garbled
- * tail (a power cut) is recognised and ignored.
+ * tail (a power cut) is recognised and ignored.  A KEY record (id, the
+ * key as its arguments) keeps the `until-done` key of a job that ended
+ * without success, an UNKEY releases it (unique.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +99,23 @@ void journal_end(struct master *m, const struct job *j)
 	m->journal.live_bytes -= sizeof(struct journal_rec) + j->len + j->optlen;
 }
 
+/* Its bytes count as live while the key is kept, so compaction weighs them. */
+void journal_key(struct master *m, bool keep, uint64_t id, const char *key, size_t len)
+{
+	uint64_t size = sizeof(struct journal_rec) + len;
+
+	journal_put(&m->journal, keep ? JOURNAL_KEY : JOURNAL_UNKEY, id, 0, key, (uint32_t)len, 0);
+	if (keep)
+		m->journal.live_bytes += size;
+	else if (m->journal.live_bytes >= size)
+		m->journal.live_bytes -= size;
+}
+
+static void journal_put_key(void *arg, const char *key, size_t len, uint64_t id)
+{
+	journal_key(arg, true, id, key, len);
+}
+
 /*
  * The next job id.  An id is given out only once an IDS record covering
  * it is durable: the next block is reserved ahead (its record written and
@@ -140,7 +159,8 @@ static int journal_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Appends every live job (queued or held by a worker) to the buffer. */
+/* Appends every live job (queued or held by a worker) and every key an
+ * ended job keeps (unique.c) to the buffer. */
 static void journal_put_live(struct master *m)
 {
 	struct job *j;
@@ -150,6 +170,7 @@ static void journal_put_live(struct master *m)
 	m->journal.live_bytes = 0;
 	if (m->id_reserved > 0)
 		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
+	uniq_each_ended(&m->uniq, journal_put_key, m);
 	for (j = jobq_first(&m->queue); j != NULL; j = jobq_next(&m->queue, j))
 		if (j->src->journaled) /* other sources keep their own jobs */
 			journal_accept(m, j);

@@ -18,10 +18,12 @@
 #define JOURNAL_ACCEPT   'A'
 #define JOURNAL_END      'E'
 #define JOURNAL_IDS      'I' /* ids up to this record's id are reserved */
+#define JOURNAL_KEY      'K' /* ended job id keeps its unique key (the arguments) */
+#define JOURNAL_UNKEY    'U' /* ... releases it */
 
 struct journal_rec {
 	uint32_t sum; /* CRC32C of the rest of the record and its arguments */
-	uint8_t type; /* JOURNAL_ACCEPT, JOURNAL_END or JOURNAL_IDS */
+	uint8_t type; /* JOURNAL_ACCEPT, JOURNAL_END, JOURNAL_IDS, JOURNAL_KEY, JOURNAL_UNKEY */
 	uint8_t pad;
 	uint16_t optlen; /* of len, the last bytes: the job's options (jobopt.h) */
 	uint32_t len;    /* bytes of arguments (and options) that follow */

@@ -75,6 +75,8 @@ static void replay_mark(void *arg, const struct journal_rec *r, const char *args
 		rp->ended.cell[id_set_slot(&rp->ended, r->id)] = r->id;
 	if (r->type == JOURNAL_IDS && r->id > rp->m->id_reserved)
 		rp->m->id_reserved = r->id;
+	if (r->type == JOURNAL_KEY || r->type == JOURNAL_UNKEY)
+		unique_replay(rp->m, r->type == JOURNAL_KEY, r->id, args, r->len);
 }
 
 static void replay_queue(void *arg, const struct journal_rec *r, const char *args)

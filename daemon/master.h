@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proto.h"
 #include "results.h"
+#include "uniq.h"
 #include "source.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -57,6 +58,7 @@ struct job {
 	struct source_datum *datum; /* its source's data, or NULL; freed with the job */
 	struct result *res; /* its record for `poolctl job` (results.c); NULL if untracked */
 	uint16_t optlen;    /* bytes of job options after the arguments in args[] */
+	uint8_t uniq;       /* enum config_unique of the key it holds (unique.c); 0 none */
 	char args[];
 };
 
@@ -111,8 +113,9 @@ struct jobq {
 	unsigned token_free[CONFIG_MAX_TOKENS];
 	unsigned token_count[CONFIG_MAX_TOKENS];
 	unsigned ntokens;
-	unsigned char kind_lane[JOBS_MAX]; /* by kind index: its lane (sched.c) */
-	size_t len;                        /* jobs in all lanes */
+	unsigned char kind_lane[JOBS_MAX];   /* by kind index: its lane (sched.c) */
+	unsigned char kind_unique[JOBS_MAX]; /* by kind index: enum config_unique (unique.c) */
+	size_t len;                          /* jobs in all lanes */
 };
 
 enum slot_state {
@@ -194,12 +197,13 @@ struct counters {
 	uint64_t failed[MASTER_MAX_KINDS];
 	uint64_t timedout[MASTER_MAX_KINDS];
 	uint64_t cancelled[MASTER_MAX_KINDS];
-	uint64_t rejected; /* FIFO lines refused */
-	uint64_t retried;  /* jobs given to another worker after a death */
-	uint64_t restarts; /* workers that died and were replaced */
-	uint64_t recycled; /* workers replaced after max_jobs_per_worker */
-	uint64_t replayed; /* unfinished jobs of a previous run, from the journal */
-	uint64_t killed;   /* workers killed for a malformed frame */
+	uint64_t rejected;     /* FIFO lines refused */
+	uint64_t retried;      /* jobs given to another worker after a death */
+	uint64_t restarts;     /* workers that died and were replaced */
+	uint64_t recycled;     /* workers replaced after max_jobs_per_worker */
+	uint64_t replayed;     /* unfinished jobs of a previous run, from the journal */
+	uint64_t killed;       /* workers killed for a malformed frame */
+	uint64_t deduplicated; /* jobs not made: their key= was live (unique.c) */
 };
 
 /* Buckets of poold_job_duration_seconds (metrics.c). */
@@ -306,6 +310,8 @@ struct master {
 	uint64_t next_id;
 	uint64_t id_reserved;   /* ids up to this one are reserved in the journal */
 	struct results results; /* live and recently ended jobs by id (results.c) */
+	struct uniq uniq;       /* live unique keys (unique.c) */
+	struct log_rate dedup_log;
 	ev_timer results_w;     /* drops ended jobs past [results] max_age */
 	char *rbuf;             /* completion read buffer, shared by all slots */
 	uint64_t live;          /* accepted, not yet ended */
@@ -478,6 +484,8 @@ void journal_accept(struct master *m, const struct job *j);
  * reserved in blocks by a journal record written before they are used. */
 uint64_t journal_next_id(struct master *m);
 void journal_end(struct master *m, const struct job *j);
+/* The key of ended job id is kept (keep) or released (unique.c). */
+void journal_key(struct master *m, bool keep, uint64_t id, const char *key, size_t len);
 /* After jobs were accepted from a read: write them (and fsync, if always). */
 void journal_after_read(struct master *m);
 void journal_flush(struct master *m, bool sync);
@@ -565,6 +573,22 @@ void jobq_unpick(struct jobq *q, const struct job *j);
 unsigned jobq_inflight(const struct jobq *q, const struct job *j);
 /* The lane called name, or NULL. */
 struct joblane *jobq_lane(struct jobq *q, const char *name);
+
+/* ---- unique.c: unique keys (`unique = ...` for the job option key=) ---- */
+/* Before a job is made: 0 (its key holds nothing off), the mode its key
+ * is to be claimed with, or -1 (a live key: the job is a duplicate,
+ * counted and logged; the holder's id in *rq->dup). */
+int unique_check(struct master *m, struct source *src, const struct admit_req *rq);
+/* The admitted job j claims o's key with mode (unique_check's > 0). */
+void unique_claim(struct master *m, struct job *j, const struct jobopt *o, int mode);
+/* j was started by a worker / ended with status: its key's life by its mode. */
+void unique_started(struct master *m, struct job *j);
+void unique_ended(struct master *m, struct job *j, uint32_t status);
+/* `poolctl cancel ID` of an ended job still holding its key (until-done
+ * after a failure): releases it; 0 with msg, or -1 if it holds none. */
+int unique_cancel_ended(struct master *m, uint64_t id, char *msg, size_t msglen);
+/* The journal's replay: ended job id keeps (keep) or released key. */
+void unique_replay(struct master *m, bool keep, uint64_t id, const char *key, size_t len);
 
 /* ---- outcome.c: what happens when a job ends ---- */
 void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,

@@ -62,14 +62,22 @@ static void metrics_jobs(const struct master *m, FILE *f)
 		for (o = 0; o < sizeof(outcome) / sizeof(outcome[0]); o++)
 			fprintf(f, "poold_jobs_total{task=\"%s\",outcome=\"%s\"} %llu\n",
 			        jobs_at(k)->name, outcome[o], (unsigned long long)by[o][k]);
-	fprintf(f,
-	        "# HELP poold_fifo_lines_rejected_total FIFO lines rejected as malformed.\n"
-	        "# TYPE poold_fifo_lines_rejected_total counter\n"
-	        "poold_fifo_lines_rejected_total %llu\n"
-	        "# HELP poold_jobs_retried_total Jobs given to another worker after a death.\n"
-	        "# TYPE poold_jobs_retried_total counter\n"
-	        "poold_jobs_retried_total %llu\n",
-	        (unsigned long long)m->count.rejected, (unsigned long long)m->count.retried);
+	fprintf(
+	    f,
+	    "# HELP poold_fifo_lines_rejected_total FIFO lines rejected as malformed.\n"
+	    "# TYPE poold_fifo_lines_rejected_total counter\n"
+	    "poold_fifo_lines_rejected_total %llu\n"
+	    "# HELP poold_jobs_retried_total Jobs given to another worker after a death.\n"
+	    "# TYPE poold_jobs_retried_total counter\n"
+	    "poold_jobs_retried_total %llu\n"
+	    "# HELP poold_jobs_deduplicated_total Jobs not taken: their unique key was held.\n"
+	    "# TYPE poold_jobs_deduplicated_total counter\n"
+	    "poold_jobs_deduplicated_total %llu\n"
+	    "# HELP poold_unique_keys Unique keys held (by live jobs, or failed until-done ones).\n"
+	    "# TYPE poold_unique_keys gauge\n"
+	    "poold_unique_keys %zu\n",
+	    (unsigned long long)m->count.rejected, (unsigned long long)m->count.retried,
+	    (unsigned long long)m->count.deduplicated, m->uniq.len);
 }
 
 static void metrics_durations(const struct master *m, FILE *f)

@@ -10,16 +10,23 @@
 
 #include "log.h"
 #include "master.h"
+#include "modkind.h"
+#include "opkind.h"
 
 /* A kind goes to the queue whose `kinds` names it, else to "long" (1)
  * if it may run long, else to "default" (0).  A queue that holds a kind
  * that may run long and sets no `inflight` gets 1, as "long" has: else a
  * long job handed to a busy worker ahead of time waits there while
  * another worker is idle, and a `concurrency` cap counts it as running
- * while it waits (a cap of 2 ran one job at a time on one worker). */
+ * while it waits (a cap of 2 ran one job at a time on one worker).  Its
+ * unique mode is its [kind.NAME]'s or [module.NAME]'s `unique`, else its
+ * queue's (unique.c). */
 void sched_map_kinds(struct master *m)
 {
 	const struct config *c = &m->cfg;
+	const struct opkind *op;
+	const struct modkind *mk;
+	int mode;
 	const struct job_kind *k;
 	unsigned i, qi, ki, lane;
 
@@ -35,6 +42,14 @@ void sched_map_kinds(struct master *m)
 		m->queue.kind_lane[i] = (unsigned char)lane;
 		if (k->may_be_long && lane < c->nqueues && c->queues[lane].inflight == 0)
 			m->queue.lane[lane].inflight = 1;
+		op = opkind_find(c, k->name);
+		mk = modkind_find(c, k->name);
+		mode = lane < c->nqueues ? c->queues[lane].unique : 0;
+		if (op != NULL && op->raw[OPK_UNIQUE] != NULL)
+			mode = op->unique;
+		else if (mk != NULL && mk->mod->raw[MODK_UNIQUE] != NULL)
+			mode = mk->mod->unique;
+		m->queue.kind_unique[i] = (unsigned char)mode;
 	}
 }
 

@@ -113,6 +113,7 @@ enum admit_result {
 	ADMIT_FULL,  /* [pool] queue_limit jobs are unfinished: not taken */
 	ADMIT_NOMEM, /* out of memory: not taken */
 	ADMIT_BAD,   /* source_admit_line: not a valid job line */
+	ADMIT_DUP,   /* its key= is live (unique.c): counted, not taken */
 };
 
 /* What a source hands to queue_admit. */
@@ -129,6 +130,7 @@ struct admit_req {
 	const struct jobopt *opt;   /* the job's options (jobopt.h), or NULL */
 	const char *ref;            /* the source's own name for it (a stream
 	                             * entry's ID), shown by `poolctl job`; or NULL */
+	uint64_t *dup;              /* ADMIT_DUP: gets the key holder's id; or NULL */
 };
 
 /* How many more jobs [pool] queue_limit lets in now (0: full). */
@@ -145,9 +147,10 @@ uint64_t queue_intake(const struct master *m);
  * live jobs, replayed ones), journals it (with its options) if src
  * journals and it is not a replay, and records it for look-ups by id and
  * key (jobctl_admitted): the one place the results registry learns of a
- * job.  New ids are reserved in the journal first (journal_next_id), so
- * no later run gives one again.  ADMIT_OK with the job in *out (may be NULL), or why not;
- * on failure the datum stays the caller's.
+ * job.  A job whose key is live under its `unique` mode is not made
+ * (ADMIT_DUP: counted as deduplicated, the holder's id in *rq->dup).  New ids are reserved in the
+ * journal first (journal_next_id), so no later run gives one again.  ADMIT_OK with the job in *out
+ * (may be NULL), or why not; on failure the datum stays the caller's.
  */
 enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,
                               struct job **out);

@@ -116,6 +116,8 @@ static void status_counters(const struct master *m, const struct census *t, stru
 	    {"buried", "buried", t->buried},
 	    {"cancelled", "cancelled", t->cancelled},
 	    {"replayed", "replayed from the journal", m->count.replayed},
+	    {"deduplicated", "deduplicated", m->count.deduplicated},
+	    {"keys", "unique keys held", m->uniq.len},
 	};
 	const struct status_field workers_ended[] = {
 	    {"restarts", "restarted", m->count.restarts},

@@ -54,9 +54,11 @@ static void fifo_reject(struct master *m, const char *line, size_t len, const ch
 static void fifo_line(struct master *m, const char *line, size_t len, bool past_limit)
 {
 	struct admit_req rq = {.past_limit = past_limit};
+	enum admit_result r;
 	char err[200];
 
-	if (source_admit_line(&m->fifo_src, line, len, &rq, err, sizeof(err)) != ADMIT_OK)
+	r = source_admit_line(&m->fifo_src, line, len, &rq, err, sizeof(err));
+	if (r != ADMIT_OK && r != ADMIT_DUP) /* a duplicate is counted, not refused */
 		fifo_reject(m, line, len, err);
 }
 

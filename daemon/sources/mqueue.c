@@ -66,12 +66,14 @@ static void mq_message(struct mq_source *q, const char *msg, size_t len, unsigne
                        bool past_limit)
 {
 	struct admit_req rq = {.past_limit = past_limit};
+	enum admit_result r;
 	char err[200];
 
 	if (len > 0 && msg[len - 1] == '\n')
 		len--;
 	rq.pri = prio > QUEUE_PRI_MAX ? QUEUE_PRI_MAX : (uint8_t)prio;
-	if (source_admit_line(&q->src, msg, len, &rq, err, sizeof(err)) != ADMIT_OK)
+	r = source_admit_line(&q->src, msg, len, &rq, err, sizeof(err));
+	if (r != ADMIT_OK && r != ADMIT_DUP) /* a duplicate is counted, not refused */
 		mq_reject(q, msg, len, err);
 }
 

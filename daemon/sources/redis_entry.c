@@ -217,6 +217,8 @@ static void redis_uid(const redisReply *fields, char *out)
 	out[n] = '\0';
 }
 
+static void redis_ack_add(struct redis_source *r, const struct redis_eid *eid);
+
 /*
  * Queues a checked entry as a job carrying its ID.  Past the queue limit:
  * the read was sized to the room there was (redis_capacity), and an entry
@@ -236,9 +238,16 @@ static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
 	                       .datum = x != NULL ? &x->base : NULL,
 	                       .opt = &cl->opt,
 	                       .ref = ref};
+	enum admit_result ar;
 
 	redis_eid_format(eid, ref);
-	if (x == NULL || queue_admit(r->m, &r->src, &rq, NULL) != ADMIT_OK) {
+	ar = x != NULL ? queue_admit(r->m, &r->src, &rq, NULL) : ADMIT_NOMEM;
+	if (ar == ADMIT_DUP) { /* its key is live: counted, acknowledged, not run */
+		free(x);
+		redis_ack_add(r, eid);
+		return;
+	}
+	if (ar != ADMIT_OK) {
 		free(x);
 		log_warnx("redis: out of memory; an entry stays pending");
 		return;

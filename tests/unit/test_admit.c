@@ -6,10 +6,11 @@
  * gets an ACCEPT record in a real file, a replay and another source do
  * not.  A real libev loop, a real temporary file read back with
  * journal_scan.  Admission is also where the results registry learns of
- * a job, with its options (a key), which the ACCEPT record carries.
+ * a job, with its options (a key), which the ACCEPT record carries, and
+ * where a job whose unique key is live is turned away.
  */
 /* clang-format off */
-/* test-sources: daemon/admit.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
+/* test-sources: daemon/admit.c daemon/unique.c daemon/uniq.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,6 +62,7 @@ static int teardown(void **state)
 
 	jobq_clear(&fx->m.queue);
 	results_free(&fx->m.results);
+	uniq_free(&fx->m.uniq);
 	if (fx->m.journal.fd >= 0)
 		close(fx->m.journal.fd);
 	free(fx->m.journal.buf);
@@ -244,6 +246,54 @@ static void test_journal(void **state)
 	assert_non_null(results_find(&fx->m.results, 2));
 }
 
+/* Admits args with key=k for kind; returns the result, *dup the holder. */
+static enum admit_result admit_key(struct fixture *fx, uint16_t kind, const char *k, uint64_t id,
+                                   uint64_t *dup, struct job **j)
+{
+	struct jobopt opt = {.key = k, .key_len = strlen(k)};
+	struct admit_req rq = {.code = 10u + kind,
+	                       .kind = kind,
+	                       .args = "x",
+	                       .len = 1,
+	                       .id = id,
+	                       .past_limit = id != 0,
+	                       .opt = &opt,
+	                       .dup = dup};
+
+	return queue_admit(&fx->m, &fx->journaled, &rq, j);
+}
+
+/* A live key under its kind's mode: the second job is not made (ADMIT_DUP,
+ * the holder's id, counted), a replayed one is (accepted before), a kind
+ * without `unique` ignores keys, and the key is free once its job ended. */
+static void test_unique(void **state)
+{
+	struct fixture *fx = *state;
+	struct job *first, *j;
+	uint64_t dup = 0;
+
+	fx->m.cfg.queue_limit = 10;
+	fx->m.queue.kind_unique[1] = CONFIG_UNIQUE_ACTIVE;
+	assert_int_equal(admit_key(fx, 1, "k", 0, &dup, &first), ADMIT_OK);
+	assert_int_equal(admit_key(fx, 1, "k", 0, &dup, &j), ADMIT_DUP);
+	assert_null(j);
+	assert_int_equal(dup, first->id);
+	assert_int_equal(fx->m.count.deduplicated, 1);
+	assert_int_equal(fx->m.count.accepted[1], 1);
+	assert_int_equal(fx->m.live, 1);
+	assert_int_equal(admit_key(fx, 1, "k", 40, &dup, &j), ADMIT_OK); /* a replay */
+	assert_int_equal(j->uniq, 0);                                    /* first holds it */
+	assert_int_equal(admit_key(fx, 0, "k", 0, &dup, &j), ADMIT_OK);  /* no unique */
+	assert_int_equal(fx->m.count.deduplicated, 1);
+	jobq_remove(&fx->m.queue, first->id);
+	unique_started(&fx->m, first); /* active: still held */
+	assert_int_equal(admit_key(fx, 1, "k", 0, &dup, &j), ADMIT_DUP);
+	unique_ended(&fx->m, first, PROTO_OK);
+	job_free(first);
+	assert_int_equal(admit_key(fx, 1, "k", 0, &dup, &j), ADMIT_OK);
+	assert_int_equal(fx->m.count.deduplicated, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +301,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_queue_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unique, setup, teardown),
 	};
 
 	log_init("test_admit");

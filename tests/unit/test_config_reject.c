@@ -18,6 +18,7 @@
 
 #include "config_testlib.h"
 #include "jobs.h"
+#include "opkind.h"
 
 static void test_reject_syntax(void **state)
 {
@@ -348,6 +349,27 @@ static void test_reject_bad_redis(void **state)
 	             NAME ": [redis] dead_letter is the stream itself 'poold'");
 }
 
+/* unique = ... in [queue.NAME] and [kind.NAME]: the four words only. */
+static void test_unique(void **state)
+{
+	const char *kind = "[kind.k]\ncode = 3001\nexec = /bin/true {1:word}\n";
+	char text[256];
+	struct config cfg;
+
+	expect_error(
+	    "[queue.long]\nunique = sometimes\n", NAME
+	    ":2: [queue.long] unique: 'sometimes' is none of none, queued, active, until-done");
+	snprintf(text, sizeof(text), "%sunique = done\n", kind);
+	expect_error(text, NAME ":4: 'done' is none of none, queued, active, until-done");
+	snprintf(text, sizeof(text), "%sunique = until-done\n[queue.long]\nunique = queued\n",
+	         kind);
+	load_ok(&cfg, text);
+	assert_int_equal(cfg.queues[1].unique, CONFIG_UNIQUE_QUEUED);
+	assert_int_equal(cfg.queues[0].unique, CONFIG_UNIQUE_NONE);
+	assert_int_equal(opkind_find(&cfg, "k")->unique, CONFIG_UNIQUE_DONE);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +399,7 @@ int main(void)
 	    cmocka_unit_test(test_first_error_wins),
 	    cmocka_unit_test(test_failed_load_keeps_cfg),
 	    cmocka_unit_test(test_reject_bad_redis),
+	    cmocka_unit_test(test_unique),
 	};
 
 	config_kinds_register(&jobs_config_kinds);
