@@ -52,6 +52,7 @@ struct scoreboard {
 	uint32_t ntasks; /* task kinds below */
 	uint64_t accepted, done, failed, timed_out, buried, rejected, retried, restarts;
 	uint64_t queued, in_flight;
+	uint64_t retrying;                     /* failed jobs waiting for a retry's back-off */
 	char task_names[SCOREBOARD_KINDS][16]; /* by index in the kind table */
 	struct scoreboard_slot slot[SCOREBOARD_SLOTS];
 };

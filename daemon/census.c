@@ -54,6 +54,7 @@ void census_take(const struct master *m, struct census *c)
 	c->ended = c->done + c->failed + c->timedout + c->buried + c->cancelled;
 	c->wanted = m->target;
 	c->queued = m->queue.len;
+	c->retrying = m->results.nretrying;
 	c->live = m->live;
 	c->waiting = m->waits.waiters;
 }

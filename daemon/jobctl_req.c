@@ -58,6 +58,26 @@ static json_t *jobctl_json_text(const char *text, size_t len)
 	return v != NULL ? v : json_null();
 }
 
+/* "failed_attempts", "failures" (the kept ones: at, reason) and
+ * "queued_again_as" of a job that failed and was retried, or kicked. */
+static void jobctl_json_tries(json_t *o, const struct result *r)
+{
+	const struct result_try *t;
+	json_t *arr = json_array(), *e;
+	unsigned i;
+
+	for (i = 0; (t = results_try_at(r, i)) != NULL; i++) {
+		e = json_object();
+		json_object_set_new(e, "at", json_real(t->at));
+		json_object_set_new(e, "reason", jobctl_json_text(t->reason, strlen(t->reason)));
+		json_array_append_new(arr, e);
+	}
+	json_object_set_new(o, "failed_attempts", json_integer(r->ntries));
+	json_object_set_new(o, "failures", arr);
+	json_object_set_new(o, "queued_again_as",
+	                    r->again != 0 ? json_integer((json_int_t)r->again) : json_null());
+}
+
 static json_t *jobctl_json(const struct result *r, double now)
 {
 	json_t *o = json_object();
@@ -81,7 +101,26 @@ static json_t *jobctl_json(const struct result *r, double now)
 	                    jobctl_json_text(r->reason, r->reason ? strlen(r->reason) : 0));
 	json_object_set_new(o, "redis_id", r->ref ? json_string(r->ref) : json_null());
 	json_object_set_new(o, "cancel_asked", json_boolean(r->cancel));
+	jobctl_json_tries(o, r);
 	return o;
+}
+
+/* Each failed attempt kept, with its time, and the copy `retry`/`kick` made. */
+static void jobctl_text_tries(FILE *f, const struct result *r)
+{
+	const struct result_try *t;
+	unsigned i, first = r->ntries > RESULTS_TRIES_MAX ? r->ntries - RESULTS_TRIES_MAX : 0;
+	char at[80];
+
+	if (r->ntries > 0)
+		fprintf(f, "failed attempts: %u%s\n", (unsigned)r->ntries,
+		        first > 0 ? " (the first ones not kept)" : "");
+	for (i = 0; (t = results_try_at(r, i)) != NULL; i++) {
+		jobctl_time(t->at, at, sizeof(at));
+		fprintf(f, "  attempt %u at %s: %s\n", first + i + 1, at, t->reason);
+	}
+	if (r->again != 0)
+		fprintf(f, "queued again as: job %llu\n", (unsigned long long)r->again);
 }
 
 static void jobctl_text(FILE *f, const struct result *r, double now)
@@ -108,6 +147,7 @@ static void jobctl_text(FILE *f, const struct result *r, double now)
 		fprintf(f, "reason: %s\n", r->reason);
 	if (r->ref != NULL)
 		fprintf(f, "redis entry: %s\n", r->ref);
+	jobctl_text_tries(f, r);
 }
 
 /* The kept output, each line escaped (textesc.h) after two blanks. */
@@ -275,8 +315,9 @@ static void jobctl_req_jobs(struct master *m, char *arg, FILE *f)
 	free(s);
 }
 
-/* "cancel ID...": one line per id, "ok ..." or "error ...". */
-static void jobctl_req_cancel(struct master *m, char *arg, FILE *f)
+/* "cancel ID...", "retry ID...": one line per id, "ok ..." or "error ...". */
+static void jobctl_req_each(struct master *m, char *arg, FILE *f,
+                            int (*act)(struct master *, uint64_t, char *, size_t))
 {
 	char *w, *save = NULL, msg[160];
 	uint64_t id;
@@ -286,11 +327,34 @@ static void jobctl_req_cancel(struct master *m, char *arg, FILE *f)
 			fprintf(f, "error %s: not a job id\n", w);
 			continue;
 		}
-		if (jobctl_cancel(m, id, msg, sizeof(msg)) == 0)
+		if (act(m, id, msg, sizeof(msg)) == 0)
 			fprintf(f, "ok %s\n", msg);
 		else
 			fprintf(f, "error %s\n", msg);
 	}
+}
+
+static void jobctl_req_cancel(struct master *m, char *arg, FILE *f)
+{
+	jobctl_req_each(m, arg, f, jobctl_cancel);
+}
+
+static void jobctl_req_retry(struct master *m, char *arg, FILE *f)
+{
+	jobctl_req_each(m, arg, f, retry_again);
+}
+
+/* "kick [N]": up to N kept buried jobs (all without N), oldest first. */
+static void jobctl_req_kick(struct master *m, char *arg, FILE *f)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (*end != '\0' || (arg[0] != '\0' && (n == 0 || arg[0] < '0' || arg[0] > '9'))) {
+		fprintf(f, "error bad request: kick wants nothing or a count, not '%s'\n", arg);
+		return;
+	}
+	retry_kick(m, n, f);
 }
 
 /* "states ID...": "ID STATE [reason]" per id; STATE "unknown" if none. */
@@ -318,10 +382,9 @@ char *jobctl_request(struct master *m, const char *req, size_t *len)
 		const char *name;
 		void (*fn)(struct master *m, char *arg, FILE *f);
 	} reqs[] = {
-	    {"job ", jobctl_req_job},
-	    {"jobs", jobctl_req_jobs},
-	    {"cancel ", jobctl_req_cancel},
-	    {"states ", jobctl_req_states},
+	    {"job ", jobctl_req_job},       {"jobs", jobctl_req_jobs},
+	    {"cancel ", jobctl_req_cancel}, {"states ", jobctl_req_states},
+	    {"retry ", jobctl_req_retry},   {"kick", jobctl_req_kick},
 	};
 	char *text = NULL, *arg;
 	size_t i, n;

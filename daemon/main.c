@@ -102,6 +102,8 @@ static void master_setup(struct master *m)
 	if (m->loop == NULL)
 		fatalx(POOLD_EXIT_OSERR, "cannot initialise libev");
 	m->start_time = m->ready_since = ev_time();
+	/* The retries' jitter: differs between runs, no secret needed. */
+	m->retry_seed = (uint64_t)(m->start_time * 1e6) ^ ((uint64_t)getpid() << 32);
 	notify_init(m);
 	/* First: a second poold on the same journal must touch nothing. */
 	if (journal_lock(m, err, sizeof(err)) == -1)
@@ -156,6 +158,7 @@ static void master_teardown(struct master *m)
 	dispatch_free(m);
 	jobctl_free(m);
 	outcome_free(m);
+	retry_free(m);
 	config_free(&m->cfg);
 	ev_loop_destroy(m->loop);
 }

@@ -48,6 +48,7 @@ struct job {
 	uint16_t kind;     /* index in the job table, for counters */
 	uint16_t attempts; /* times it was given to a worker */
 	uint16_t timeouts; /* times it ran past its time limit */
+	uint16_t retries;  /* failed attempts retried (its queue's retry; retry.c) */
 	uint8_t pri;       /* priority, 0..QUEUE_PRI_MAX */
 	uint8_t lane;      /* its [queue.NAME], by index in the configuration */
 	uint32_t len;
@@ -194,12 +195,14 @@ struct counters {
 	uint64_t failed[MASTER_MAX_KINDS];
 	uint64_t timedout[MASTER_MAX_KINDS];
 	uint64_t cancelled[MASTER_MAX_KINDS];
-	uint64_t rejected; /* FIFO lines refused */
-	uint64_t retried;  /* jobs given to another worker after a death */
-	uint64_t restarts; /* workers that died and were replaced */
-	uint64_t recycled; /* workers replaced after max_jobs_per_worker */
-	uint64_t replayed; /* unfinished jobs of a previous run, from the journal */
-	uint64_t killed;   /* workers killed for a malformed frame */
+	uint64_t rejected;   /* FIFO lines refused */
+	uint64_t retried;    /* jobs given to another worker after a death */
+	uint64_t restarts;   /* workers that died and were replaced */
+	uint64_t recycled;   /* workers replaced after max_jobs_per_worker */
+	uint64_t replayed;   /* unfinished jobs of a previous run, from the journal */
+	uint64_t killed;     /* workers killed for a malformed frame */
+	uint64_t retry_held; /* failed jobs held for a retry (retry.c) */
+	uint64_t kicked;     /* buried or failed jobs queued again (retry, kick) */
 };
 
 /* Buckets of poold_job_duration_seconds (metrics.c). */
@@ -344,7 +347,12 @@ struct master {
 	struct failure *failures;
 	size_t nfailures;
 	uint64_t failures_dropped; /* over the cap, counted only */
-	uint64_t wait_mark;        /* failures up to this id were reported */
+
+	/* Retries (retry.c): the back-off's generator, buried jobs kept whole. */
+	uint64_t retry_seed;
+	struct job *buried_first, *buried_last; /* oldest first */
+	size_t nburied;
+	uint64_t wait_mark; /* failures up to this id were reported */
 
 	struct counters count;
 	struct latency latency; /* accepted to ended, every job */
@@ -385,8 +393,9 @@ struct census {
 	unsigned holding; /* any state, holding jobs (a retiring worker finishing) */
 	uint64_t in_flight;
 	uint64_t queued;
-	uint64_t live;    /* accepted, not yet ended */
-	uint64_t waiting; /* `poolctl wait` clients not yet answered */
+	uint64_t retrying; /* failed, waiting for a retry's back-off (retry.c) */
+	uint64_t live;     /* accepted, not yet ended */
+	uint64_t waiting;  /* `poolctl wait` clients not yet answered */
 	uint64_t accepted, done, failed, timedout, buried, cancelled;
 	uint64_t ended; /* done + failed + timedout + buried + cancelled */
 };
@@ -575,6 +584,22 @@ void outcome_free(struct master *m);
 /* "ok", "failed", "timed out" or "buried", for logs and dead letters. */
 const char *outcome_name(uint32_t status);
 
+/* ---- retry.c: retries of failed jobs, kick ---- */
+/* A worker reported j's end: retried after its back-off (its queue's
+ * retry), buried after the last attempt, else outcome_record as is. */
+void retry_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                  unsigned slot);
+/* Keeps a buried job whole for kick (outcome_record; the oldest past the
+ * bound is freed).  The list owns j. */
+void retry_keep(struct master *m, struct job *j);
+/* `retry ID`: a buried or failed job queued again as a new job.  0, or
+ * -1; msg says what happened either way. */
+int retry_again(struct master *m, uint64_t id, char *msg, size_t msglen);
+/* `kick [N]`: up to n (0: all) kept buried jobs, oldest first, queued
+ * again; one "ok ..." or "error ..." line each on f. */
+void retry_kick(struct master *m, unsigned long n, FILE *f);
+void retry_free(struct master *m);
+
 /* ---- jobctl.c, jobctl_req.c: jobs by id (submit, job, jobs, cancel) ---- */
 void jobctl_start(struct master *m);
 /* Applies [results] after a reload. */
@@ -584,7 +609,7 @@ void jobctl_configure(struct master *m);
 void jobctl_admitted(struct master *m, struct job *j, const struct jobopt *opt, const char *ref);
 /* The job was given to worker `worker`; it was put back in the queue. */
 void jobctl_started(struct master *m, struct job *j, unsigned worker);
-void jobctl_requeued(struct job *j);
+void jobctl_requeued(struct master *m, struct job *j);
 /* Records the outcome; the record may be forgotten at once (keep = 0). */
 void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
 /* A cancel was asked for this job, which a worker holds. */

@@ -129,6 +129,15 @@ static void metrics_pool(const struct master *m, FILE *f)
 	        c.wanted, (size_t)c.queued, (unsigned long long)c.in_flight,
 	        (unsigned long long)m->count.restarts, (unsigned long long)m->count.recycled,
 	        m->start_time);
+	fprintf(f,
+	        "# HELP poold_jobs_retrying Failed jobs waiting for their retry's back-off.\n"
+	        "# TYPE poold_jobs_retrying gauge\npoold_jobs_retrying %llu\n"
+	        "# HELP poold_job_retries_total Failed jobs held for a retry.\n"
+	        "# TYPE poold_job_retries_total counter\npoold_job_retries_total %llu\n"
+	        "# HELP poold_jobs_kicked_total Buried or failed jobs queued again (retry, kick).\n"
+	        "# TYPE poold_jobs_kicked_total counter\npoold_jobs_kicked_total %llu\n",
+	        (unsigned long long)c.retrying, (unsigned long long)m->count.retry_held,
+	        (unsigned long long)m->count.kicked);
 }
 
 /* Each job source's counters (source.h): poold_SOURCE_KEY for a gauge,

@@ -29,7 +29,19 @@ enum result_state {
 	RESULT_TIMEDOUT,
 	RESULT_BURIED,
 	RESULT_CANCELLED,
+	RESULT_RETRYING, /* failed; waits for its back-off, then queued again */
 	RESULT_NSTATES,
+};
+
+/* Failed attempts kept per job (the last ones; the count is kept), and
+ * bytes of each one's reason. */
+#define RESULTS_TRIES_MAX  8
+#define RESULTS_TRY_REASON 120
+
+/* One failed attempt of a job that was retried (or buried after it). */
+struct result_try {
+	double at; /* when it ended */
+	char reason[RESULTS_TRY_REASON];
 };
 
 struct result {
@@ -51,7 +63,10 @@ struct result {
 	const char *key;     /* in text[], NULL if none */
 	const char *ref;     /* the source's name for it, in text[]; NULL */
 	uint32_t args_len;
-	char text[]; /* args (not NUL-terminated), key NUL, ref NUL */
+	struct result_try *tries; /* malloc'd at the first failed attempt; NULL */
+	uint16_t ntries;          /* failed attempts in all (the last RESULTS_TRIES_MAX kept) */
+	uint64_t again;           /* `poolctl retry`/`kick`: the id of its copy; 0 */
+	char text[];              /* args (not NUL-terminated), key NUL, ref NUL */
 };
 
 struct results {
@@ -61,6 +76,7 @@ struct results {
 	struct result *live_first, *live_last;
 	struct result *ended_first, *ended_last; /* oldest ended first */
 	size_t nended;
+	size_t nretrying;           /* live records in RESULT_RETRYING */
 	size_t keep;                /* ended records kept at most; 0 keeps none */
 	double max_age;             /* seconds an ended record is kept; 0 no limit */
 	size_t output_max;          /* bytes of output kept for all ended jobs */
@@ -91,9 +107,17 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
                            size_t len, const char *key, size_t key_len, const char *ref,
                            double now);
 /* The job was given to worker `worker` for attempt `attempt`. */
-void results_started(struct result *res, unsigned worker, unsigned attempt, double now);
+void results_started(struct results *r, struct result *res, unsigned worker, unsigned attempt,
+                     double now);
 /* Back in the queue (its worker died, a retry). */
-void results_requeued(struct result *res);
+void results_requeued(struct results *r, struct result *res);
+/* One failed attempt that ended at `at` with reason (cut to
+ * RESULTS_TRY_REASON); the oldest is forgotten past RESULTS_TRIES_MAX. */
+void results_tried(struct result *res, double at, const char *reason, size_t len);
+/* The i-th kept failed attempt, oldest first; NULL past the last. */
+const struct result_try *results_try_at(const struct result *res, unsigned i);
+/* Waits for its retry's back-off (RESULT_RETRYING). */
+void results_retrying(struct results *r, struct result *res);
 /* The job's output (before results_ended); kept if it fits output_max. */
 void results_output(const struct results *r, struct result *res, const char *out, size_t len);
 /* The job ended: moves it to the ended list and applies the bounds. */

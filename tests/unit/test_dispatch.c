@@ -48,7 +48,7 @@ void metrics_observe(struct master *m, unsigned kind, double queued, double ran)
 void jobctl_started(struct master *m, struct job *j, unsigned worker)
 {
 }
-void jobctl_requeued(struct job *j)
+void jobctl_requeued(struct master *m, struct job *j)
 {
 }
 void jobctl_output(struct master *m, struct job *j, const char *out, size_t len)
