@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "results.h"
 #include "source.h"
+#include "timerheap.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -212,6 +213,14 @@ struct kind_stats {
 	uint64_t run_le[METRICS_NBUCKETS]; /* per bucket, not cumulative */
 };
 
+/* Jobs held until a due time, in no queue (later.c). */
+struct later {
+	struct timerheap heap; /* of struct job *, by due time (wall clock) */
+	ev_timer w;            /* armed for the earliest, at most LATER_RECHECK ahead */
+	uint64_t held;         /* jobs ever held, for metrics */
+	uint64_t released;     /* ... and released to their queue */
+};
+
 struct client;     /* ctlsock.c */
 struct scoreboard; /* common/scoreboard.h */
 
@@ -359,6 +368,7 @@ struct master {
 	ev_timer board_w;
 	ev_timer scaler_w;   /* dynamic mode */
 	ev_timer sched_w;    /* a queue's rate lets a held job go (sched.c) */
+	struct later later;  /* delayed jobs (in=, at=) and back-offs (later.c) */
 	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
 
 	/* Signals and shutdown. */
@@ -520,6 +530,37 @@ void sched_status_text(const struct master *m, FILE *f);
 /* Adds "queues" and "tokens" to root; -1 out of memory. */
 int sched_status_json(const struct master *m, struct json_t *root);
 void sched_metrics(const struct master *m, FILE *f);
+
+/* ---- later.c: jobs held until a due time (in=, at=, retries' back-off) ---- */
+/* The longest the timer sleeps before it looks at the wall clock again. */
+#define LATER_RECHECK 1.0
+/* Sets up the timer; before the journal's replay (which may hold jobs). */
+void later_start(struct master *m);
+/*
+ * Holds job j, admitted (it has its id, is counted live and, for a
+ * journaled source, its ACCEPT is written by the caller), until `due`
+ * (wall-clock Unix seconds, as ev_now): it is in no queue, its record
+ * says RESULT_SCHEDULED with the due time, and when due it is pushed to
+ * its queue (jobq_push; record back to queued).  j may be new (never
+ * queued) or one that already ran (a retry: j->attempts > 0, taken out
+ * of its slot by the caller, its limits released).  A due time already
+ * past queues it at once.  Nothing is released while the master stops:
+ * held jobs stay in the journal for the next start.  0, or -1 (ENOMEM:
+ * nothing done, the job is still the caller's), never after later_room.
+ */
+int later_hold(struct master *m, struct job *j, double due);
+/* Makes room for one more held job, so that the next later_hold cannot
+ * fail (for a caller that cannot undo what it did first); 0, or -1 (ENOMEM). */
+int later_room(struct master *m);
+/* Takes held job id out (a cancel); NULL if it is not held here. */
+struct job *later_remove(struct master *m, uint64_t id);
+/* Jobs held now. */
+size_t later_count(const struct master *m);
+/* The i-th held job (0 <= i < later_count), in no useful order: for the
+ * journal's compaction. */
+struct job *later_at(const struct master *m, size_t i);
+/* At exit: stops the timer and frees the held jobs (the journal keeps them). */
+void later_free(struct master *m);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);

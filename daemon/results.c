@@ -13,9 +13,9 @@
 #include "results.h"
 
 static const char *const results_names[RESULT_NSTATES] = {
-    [RESULT_QUEUED] = "queued",       [RESULT_RUNNING] = "running",    [RESULT_DONE] = "done",
-    [RESULT_FAILED] = "failed",       [RESULT_TIMEDOUT] = "timed out", [RESULT_BURIED] = "buried",
-    [RESULT_CANCELLED] = "cancelled",
+    [RESULT_QUEUED] = "queued",       [RESULT_RUNNING] = "running",     [RESULT_DONE] = "done",
+    [RESULT_FAILED] = "failed",       [RESULT_TIMEDOUT] = "timed out",  [RESULT_BURIED] = "buried",
+    [RESULT_CANCELLED] = "cancelled", [RESULT_SCHEDULED] = "scheduled",
 };
 
 const char *results_state_name(enum result_state st)
@@ -190,6 +190,12 @@ void results_started(struct result *res, unsigned worker, unsigned attempt, doub
 void results_requeued(struct result *res)
 {
 	res->state = RESULT_QUEUED;
+}
+
+void results_scheduled(struct result *res, double due)
+{
+	res->state = RESULT_SCHEDULED;
+	res->due = due;
 }
 
 /* Forgets the oldest ended record. */
