@@ -35,12 +35,16 @@ static void jobctl_time(double t, char *out, size_t len)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((t - (double)s) * 1000));
 }
 
-/* Queue wait and run time so far (or in all, once ended); -1 if none. */
+/* Queue wait (from its due time, if it was held: later.c) and run time so
+ * far (or in all, once ended); -1 if none. */
 static void jobctl_spans(const struct result *r, double now, double *wait, double *run)
 {
 	double end = r->ended > 0 ? r->ended : now;
+	double from = r->due > r->accepted ? r->due : r->accepted;
 
-	*wait = r->started > 0 ? r->started - r->accepted : end - r->accepted;
+	*wait = r->started > 0 ? r->started - from : end - from;
+	if (*wait < 0)
+		*wait = 0;
 	*run = r->started > 0 ? end - r->started : -1;
 }
 
@@ -93,6 +97,7 @@ static json_t *jobctl_json(const struct result *r, double now)
 	json_object_set_new(o, "worker", r->started > 0 ? json_integer(r->worker) : json_null());
 	json_object_set_new(o, "attempt", json_integer(r->attempt));
 	json_object_set_new(o, "accepted", json_real(r->accepted));
+	json_object_set_new(o, "due", r->due > 0 ? json_real(r->due) : json_null());
 	json_object_set_new(o, "started", r->started > 0 ? json_real(r->started) : json_null());
 	json_object_set_new(o, "ended", r->ended > 0 ? json_real(r->ended) : json_null());
 	json_object_set_new(o, "queue_wait_seconds", json_real(wait));
@@ -125,7 +130,7 @@ static void jobctl_text_tries(FILE *f, const struct result *r)
 
 static void jobctl_text(FILE *f, const struct result *r, double now)
 {
-	char ta[80], ts[80], te[80];
+	char ta[80], ts[80], te[80], td[80];
 	double wait, run;
 
 	jobctl_spans(r, now, &wait, &run);
@@ -135,11 +140,16 @@ static void jobctl_text(FILE *f, const struct result *r, double now)
 	fprintf(f, "job %llu\nkind: %s\narguments: %.*s%s\nkey: %s\n", (unsigned long long)r->id,
 	        jobs_at(r->kind)->name, (int)r->args_len, r->text, r->args_cut ? "..." : "",
 	        r->key ? r->key : "-");
+	jobctl_time(r->due, td, sizeof(td));
 	if (r->state == RESULT_RUNNING)
 		fprintf(f, "state: running on worker %u, attempt %u%s\n", r->worker, r->attempt,
 		        r->cancel ? " (cancel asked)" : "");
+	else if (r->state == RESULT_SCHEDULED)
+		fprintf(f, "state: scheduled, due %s (in %.3f s)\n", td, r->due - now);
 	else
 		fprintf(f, "state: %s\n", results_state_name(r->state));
+	if (r->due > 0 && r->state != RESULT_SCHEDULED)
+		fprintf(f, "due: %s\n", td);
 	fprintf(f, "accepted: %s\nstarted: %s\nended: %s\nqueue wait: %.3f s\n", ta, ts, te, wait);
 	if (run >= 0)
 		fprintf(f, "run time: %.3f s\n", run);

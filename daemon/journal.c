@@ -140,18 +140,23 @@ static int journal_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Appends every live job (queued or held by a worker) to the buffer. */
+/* Appends every live job (queued, held until due, or held by a worker)
+ * to the buffer. */
 static void journal_put_live(struct master *m)
 {
 	struct job *j;
 	unsigned i, k;
 	struct slot *s;
+	size_t h;
 
 	m->journal.live_bytes = 0;
 	if (m->id_reserved > 0)
 		journal_put(&m->journal, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
 	for (j = jobq_first(&m->queue); j != NULL; j = jobq_next(&m->queue, j))
 		if (j->src->journaled) /* other sources keep their own jobs */
+			journal_accept(m, j);
+	for (h = 0; (j = later_at(m, h)) != NULL; h++)
+		if (j->src->journaled)
 			journal_accept(m, j);
 	for (i = 0; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)

@@ -120,6 +120,7 @@ static void master_setup(struct master *m)
 	if (job_log_setup() == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "log write lock: cannot create it");
 	jobctl_start(m); /* before the journal: replayed jobs are tracked */
+	later_start(m);  /* before the journal: replayed jobs may be held */
 	if (journal_open(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	/* After the journal: replayed jobs keep their ids, other sources' follow. */
@@ -153,12 +154,13 @@ static void master_teardown(struct master *m)
 	board_close(m);
 	journal_close(m);
 	source_close_all(m);
+	later_free(m);
 	jobq_clear(&m->queue);
 	jobcache_clear(&m->jobcache);
 	dispatch_free(m);
 	jobctl_free(m);
 	outcome_free(m);
-	retry_free(m);
+	buried_free(m);
 	config_free(&m->cfg);
 	ev_loop_destroy(m->loop);
 }

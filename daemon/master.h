@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "results.h"
 #include "source.h"
+#include "timerheap.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -215,6 +216,14 @@ struct kind_stats {
 	uint64_t run_le[METRICS_NBUCKETS]; /* per bucket, not cumulative */
 };
 
+/* Jobs held until a due time, in no queue (later.c). */
+struct later {
+	struct timerheap heap; /* of struct job *, by due time (wall clock) */
+	ev_timer w;            /* armed for the earliest, at most LATER_RECHECK ahead */
+	uint64_t held;         /* jobs ever held, for metrics */
+	uint64_t released;     /* ... and released to their queue */
+};
+
 struct client;     /* ctlsock.c */
 struct scoreboard; /* common/scoreboard.h */
 
@@ -348,7 +357,7 @@ struct master {
 	size_t nfailures;
 	uint64_t failures_dropped; /* over the cap, counted only */
 
-	/* Retries (retry.c): the back-off's generator, buried jobs kept whole. */
+	/* Retries (retry.c): the back-off's generator; buried jobs kept whole (buried.c). */
 	uint64_t retry_seed;
 	struct job *buried_first, *buried_last; /* oldest first */
 	size_t nburied;
@@ -367,6 +376,7 @@ struct master {
 	ev_timer board_w;
 	ev_timer scaler_w;   /* dynamic mode */
 	ev_timer sched_w;    /* a queue's rate lets a held job go (sched.c) */
+	struct later later;  /* delayed jobs (in=, at=) and back-offs (later.c) */
 	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
 
 	/* Signals and shutdown. */
@@ -530,6 +540,37 @@ void sched_status_text(const struct master *m, FILE *f);
 int sched_status_json(const struct master *m, struct json_t *root);
 void sched_metrics(const struct master *m, FILE *f);
 
+/* ---- later.c: jobs held until a due time (in=, at=, retries' back-off) ---- */
+/* The longest the timer sleeps before it looks at the wall clock again. */
+#define LATER_RECHECK 1.0
+/* Sets up the timer; before the journal's replay (which may hold jobs). */
+void later_start(struct master *m);
+/*
+ * Holds job j, admitted (it has its id, is counted live and, for a
+ * journaled source, its ACCEPT is written by the caller), until `due`
+ * (wall-clock Unix seconds, as ev_now): it is in no queue, its record
+ * says RESULT_SCHEDULED with the due time, and when due it is pushed to
+ * its queue (jobq_push; record back to queued).  j may be new (never
+ * queued) or one that already ran (a retry: j->attempts > 0, taken out
+ * of its slot by the caller, its limits released).  A due time already
+ * past queues it at once.  Nothing is released while the master stops:
+ * held jobs stay in the journal for the next start.  0, or -1 (ENOMEM:
+ * nothing done, the job is still the caller's), never after later_room.
+ */
+int later_hold(struct master *m, struct job *j, double due);
+/* Makes room for one more held job, so that the next later_hold cannot
+ * fail (for a caller that cannot undo what it did first); 0, or -1 (ENOMEM). */
+int later_room(struct master *m);
+/* Takes held job id out (a cancel); NULL if it is not held here. */
+struct job *later_remove(struct master *m, uint64_t id);
+/* Jobs held now. */
+size_t later_count(const struct master *m);
+/* The i-th held job (0 <= i < later_count), in no useful order: for the
+ * journal's compaction. */
+struct job *later_at(const struct master *m, size_t i);
+/* At exit: stops the timer and frees the held jobs (the journal keeps them). */
+void later_free(struct master *m);
+
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
 
@@ -589,16 +630,22 @@ const char *outcome_name(uint32_t status);
  * retry), buried after the last attempt, else outcome_record as is. */
 void retry_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
                   unsigned slot);
-/* Keeps a buried job whole for kick (outcome_record; the oldest past the
- * bound is freed).  The list owns j. */
-void retry_keep(struct master *m, struct job *j);
 /* `retry ID`: a buried or failed job queued again as a new job.  0, or
  * -1; msg says what happened either way. */
 int retry_again(struct master *m, uint64_t id, char *msg, size_t msglen);
 /* `kick [N]`: up to n (0: all) kept buried jobs, oldest first, queued
  * again; one "ok ..." or "error ..." line each on f. */
 void retry_kick(struct master *m, unsigned long n, FILE *f);
-void retry_free(struct master *m);
+
+/* ---- buried.c: buried jobs kept whole for kick and retry ---- */
+/* Keeps a buried job (outcome_record; the oldest past the bound is
+ * freed).  The list owns j. */
+void buried_keep(struct master *m, struct job *j);
+/* Takes kept job id (0: the oldest) out of the list; NULL if not kept. */
+struct job *buried_take(struct master *m, uint64_t id);
+/* Puts a taken job back, oldest again. */
+void buried_put_back(struct master *m, struct job *j);
+void buried_free(struct master *m);
 
 /* ---- jobctl.c, jobctl_req.c: jobs by id (submit, job, jobs, cancel) ---- */
 void jobctl_start(struct master *m);

@@ -104,7 +104,7 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 	if (m->clients != NULL)
 		waitset_mark_ended(&m->waits, j->id); /* answered by the settle step */
 	if (status == OUTCOME_BURIED)
-		retry_keep(m, j); /* for `poolctl kick` */
+		buried_keep(m, j); /* for `poolctl kick` */
 	else
 		job_put(&m->jobcache, j);
 }

@@ -13,9 +13,11 @@
 #include "results.h"
 
 static const char *const results_names[RESULT_NSTATES] = {
-    [RESULT_QUEUED] = "queued",       [RESULT_RUNNING] = "running",    [RESULT_DONE] = "done",
-    [RESULT_FAILED] = "failed",       [RESULT_TIMEDOUT] = "timed out", [RESULT_BURIED] = "buried",
-    [RESULT_CANCELLED] = "cancelled", [RESULT_RETRYING] = "retrying",
+    [RESULT_QUEUED] = "queued",       [RESULT_RUNNING] = "running",
+    [RESULT_DONE] = "done",           [RESULT_FAILED] = "failed",
+    [RESULT_TIMEDOUT] = "timed out",  [RESULT_BURIED] = "buried",
+    [RESULT_CANCELLED] = "cancelled", [RESULT_SCHEDULED] = "scheduled",
+    [RESULT_RETRYING] = "retrying",
 };
 
 const char *results_state_name(enum result_state st)
@@ -229,6 +231,12 @@ const struct result_try *results_try_at(const struct result *res, unsigned i)
 	if (res->tries == NULL || i >= kept)
 		return NULL;
 	return &res->tries[(res->ntries - kept + i) % RESULTS_TRIES_MAX];
+}
+
+void results_scheduled(struct results *r, struct result *res, double due)
+{
+	results_set(r, res, RESULT_SCHEDULED);
+	res->due = due;
 }
 
 /* Forgets the oldest ended record. */

@@ -29,7 +29,8 @@ enum result_state {
 	RESULT_TIMEDOUT,
 	RESULT_BURIED,
 	RESULT_CANCELLED,
-	RESULT_RETRYING, /* failed; waits for its back-off, then queued again */
+	RESULT_SCHEDULED, /* held until its due time (later.c): in=, at= */
+	RESULT_RETRYING,  /* failed; held until its back-off ends (retry.c, later.c) */
 	RESULT_NSTATES,
 };
 
@@ -56,6 +57,7 @@ struct result {
 	bool cancel;   /* a cancel was asked while it ran */
 	unsigned worker;
 	double accepted, started, ended; /* 0 when not (yet) */
+	double due;                      /* when it was last held until (later.c); 0 never */
 	char *reason;                    /* malloc'd when ended; may be NULL */
 	char *output;                    /* kept output, malloc'd; NULL if none */
 	uint32_t output_len;
@@ -88,7 +90,7 @@ struct results {
 #define RESULTS_OUTPUT_DEFAULT (16u << 20)
 
 /* Names for states ("queued", "running", "done", "failed", "timed out",
- * "buried", "cancelled") and the reverse (-1 if unknown). */
+ * "buried", "cancelled", "scheduled") and the reverse (-1 if unknown). */
 const char *results_state_name(enum result_state st);
 int results_state_by_name(const char *name);
 
@@ -109,7 +111,7 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 /* The job was given to worker `worker` for attempt `attempt`. */
 void results_started(struct results *r, struct result *res, unsigned worker, unsigned attempt,
                      double now);
-/* Back in the queue (its worker died, a retry). */
+/* Back in the queue (its worker died, a retry, or its due time came). */
 void results_requeued(struct results *r, struct result *res);
 /* One failed attempt that ended at `at` with reason (cut to
  * RESULTS_TRY_REASON); the oldest is forgotten past RESULTS_TRIES_MAX. */
@@ -118,6 +120,8 @@ void results_tried(struct result *res, double at, const char *reason, size_t len
 const struct result_try *results_try_at(const struct result *res, unsigned i);
 /* Waits for its retry's back-off (RESULT_RETRYING). */
 void results_retrying(struct results *r, struct result *res);
+/* Held until `due` (wall-clock seconds), in no queue (later.c). */
+void results_scheduled(struct results *r, struct result *res, double due);
 /* The job's output (before results_ended); kept if it fits output_max. */
 void results_output(const struct results *r, struct result *res, const char *out, size_t len);
 /* The job ended: moves it to the ended list and applies the bounds. */

@@ -9,7 +9,7 @@
  * dispatch.c's ([pool] max_attempts), and a cancel asked wins.
  *
  * Buried jobs are kept whole (code, arguments, options) for `poolctl
- * kick`, the last RETRY_KEEP_MAX of them, so a job whose arguments the
+ * kick` (buried.c), so a job whose arguments the
  * results registry cut short can still come back; `poolctl retry ID`
  * takes a buried job from there, or a failed (or timed-out) one from its
  * record if its arguments were kept whole.  Either way the job comes back
@@ -24,24 +24,24 @@
 #include "jobs.h"
 #include "master.h"
 
-/* Buried jobs kept whole for kick / retry. */
-#define RETRY_KEEP_MAX 1024
-
 static const struct retry_conf *retry_conf_of(const struct master *m, const struct job *j)
 {
 	return &m->cfg.queues[j->lane < m->cfg.nqueues ? j->lane : 0].retry;
 }
 
-/* Holds j until due; its state is retrying until later.c queues it. */
-static void retry_hold(struct master *m, struct job *j, double due, const char *msg, size_t len)
+/* Holds j until due, in state retrying until later.c queues it; -1 (out
+ * of memory) if it could not be held. */
+static int retry_hold(struct master *m, struct job *j, double due, const char *msg, size_t len)
 {
+	if (later_hold(m, j, due) == -1)
+		return -1;
 	log_notice("job %llu %s failed (attempt %u of %u), retried in %.1f s: %.*s",
 	           (unsigned long long)j->id, jobs_at(j->kind)->name, (unsigned)j->retries,
 	           retry_conf_of(m, j)->count + 1, due - ev_now(m->loop), (int)len, msg);
 	m->count.retry_held++;
-	later_hold(m, j, due);
-	if (j->res != NULL)
+	if (j->res != NULL && j->res->state == RESULT_SCHEDULED)
 		results_retrying(&m->results, j->res);
+	return 0;
 }
 
 void retry_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
@@ -64,47 +64,9 @@ void retry_record(struct master *m, struct job *j, uint32_t status, const char *
 		return;
 	}
 	j->retries++;
-	retry_hold(m, j, ev_now(m->loop) + retry_delay(rc, j->retries, &m->retry_seed), msg, len);
-}
-
-void retry_keep(struct master *m, struct job *j)
-{
-	struct job *old;
-
-	free(j->datum); /* its source was told it ended */
-	j->datum = NULL;
-	j->src = NULL;
-	j->res = NULL;
-	j->next = NULL;
-	if (m->buried_last != NULL)
-		m->buried_last->next = j;
-	else
-		m->buried_first = j;
-	m->buried_last = j;
-	if (++m->nburied <= RETRY_KEEP_MAX)
-		return;
-	old = m->buried_first;
-	m->buried_first = old->next;
-	m->nburied--;
-	job_free(old);
-}
-
-/* Takes the kept buried job id out of the list; NULL if not kept. */
-static struct job *retry_unkeep(struct master *m, uint64_t id)
-{
-	struct job **pp, *j, *prev = NULL;
-
-	for (pp = &m->buried_first; (j = *pp) != NULL; prev = j, pp = &j->next)
-		if (id == 0 || j->id == id)
-			break;
-	if (j == NULL)
-		return NULL;
-	*pp = j->next;
-	if (m->buried_last == j)
-		m->buried_last = prev;
-	m->nburied--;
-	j->next = NULL;
-	return j;
+	if (retry_hold(m, j, ev_now(m->loop) + retry_delay(rc, j->retries, &m->retry_seed), msg,
+	               len) == -1)
+		outcome_record(m, j, status, msg, len, slot); /* out of memory: not retried */
 }
 
 /* Admits a copy of a job (its code, kind, arguments, options); the
@@ -151,11 +113,7 @@ static int retry_from_kept(struct master *m, struct job *k, char *msg, size_t ms
 	if (k->optlen > 0 && jobopt_read(k->args + k->len, k->optlen, &opt) == 0)
 		rq.opt = &opt;
 	if (retry_admit(m, &rq, k->id, &id, msg, msglen) == -1) {
-		k->next = m->buried_first; /* kept, first again */
-		m->buried_first = k;
-		if (m->buried_last == NULL)
-			m->buried_last = k;
-		m->nburied++;
+		buried_put_back(m, k); /* kept, first again */
 		return -1;
 	}
 	snprintf(msg, msglen, "job %llu: queued again as job %llu", (unsigned long long)k->id,
@@ -205,7 +163,7 @@ int retry_again(struct master *m, uint64_t id, char *msg, size_t msglen)
 		         results_state_name(res->state));
 		return -1;
 	}
-	if ((k = retry_unkeep(m, id)) != NULL)
+	if ((k = buried_take(m, id)) != NULL)
 		return retry_from_kept(m, k, msg, msglen);
 	if (res == NULL) {
 		snprintf(msg, msglen, "job %llu: unknown (never accepted, or forgotten)",
@@ -221,7 +179,7 @@ void retry_kick(struct master *m, unsigned long n, FILE *f)
 	unsigned long done = 0;
 	struct job *k;
 
-	while ((n == 0 || done < n) && (k = retry_unkeep(m, 0)) != NULL) {
+	while ((n == 0 || done < n) && (k = buried_take(m, 0)) != NULL) {
 		if (retry_from_kept(m, k, msg, sizeof(msg)) == -1) {
 			fprintf(f, "error %s\n", msg);
 			return;
@@ -231,12 +189,4 @@ void retry_kick(struct master *m, unsigned long n, FILE *f)
 	}
 	if (done == 0)
 		fprintf(f, "ok no buried job kept to kick\n");
-}
-
-void retry_free(struct master *m)
-{
-	struct job *j;
-
-	while ((j = retry_unkeep(m, 0)) != NULL)
-		job_free(j);
 }

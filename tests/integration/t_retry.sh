@@ -37,7 +37,7 @@ start_daemon
 attempts() { grep -c "^$1 " "$T/attempts.log" 2>/dev/null; }
 state_of() { pctl job "$1" | sed -n 's/^state: //p'; }
 
-a=$(pctl submit flaky a temp) || fail "submit a"
+a=$(pctl submit flaky a flip) || fail "submit a"
 b=$(pctl submit flaky b fail) || fail "submit b"
 c=$(pctl submit flaky c flip) || fail "submit c"
 
@@ -69,13 +69,18 @@ j=$(status_json)
 [[ $(jget "$j" jobs.retrying) == 0 ]] || fail "retrying is not 0 at the end: $j"
 pctl metrics | grep -q '^poold_job_retries_total 4$' || fail "metrics do not count the retries"
 
-# kick: the buried jobs, oldest first, come back as new jobs; c works now.
+# kick: the buried jobs, the first buried first, come back as new jobs;
+# c works now.
 touch "$T/fixed"
+first=$(sed -n 's/^master: job \([0-9]*\) flaky buried .*/\1/p' "$DLOG" | head -n 1)
+[[ $first == "$a" ]] && second=$c || second=$a
 out=$(pctl kick 1) || fail "poolctl kick 1 exited $?"
-[[ $out =~ ^job\ $a:\ queued\ again\ as\ job\ ([0-9]+)$ ]] || fail "kick 1 did not kick a first: $out"
+[[ $out =~ ^job\ $first:\ queued\ again\ as\ job\ ([0-9]+)$ ]] ||
+	fail "kick 1 did not kick $first, the first buried: $out"
+[[ $first == "$c" ]] && c2=${BASH_REMATCH[1]}
 out=$(pctl kick) || fail "poolctl kick exited $?"
-[[ $out =~ ^job\ $c:\ queued\ again\ as\ job\ ([0-9]+)$ ]] || fail "kick did not kick c: $out"
-c2=${BASH_REMATCH[1]}
+[[ $out =~ ^job\ $second:\ queued\ again\ as\ job\ ([0-9]+)$ ]] || fail "kick did not kick $second: $out"
+[[ $second == "$c" ]] && c2=${BASH_REMATCH[1]}
 pctl wait "$c2" >/dev/null || fail "the kicked job $c2 did not succeed"
 [[ $(attempts c) == 4 ]] || fail "c ran $(attempts c) times, not 3 + 1 after the kick"
 pctl job "$c" | grep -q "^queued again as: job $c2$" || fail "c's record does not name its copy"

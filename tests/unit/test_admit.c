@@ -9,7 +9,7 @@
  * a job, with its options (a key), which the ACCEPT record carries.
  */
 /* clang-format off */
-/* test-sources: daemon/admit.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
+/* test-sources: daemon/admit.c daemon/later.c daemon/timerheap.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
