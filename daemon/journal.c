@@ -84,11 +84,56 @@ static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t 
 	jl->len += sizeof(r) + len;
 }
 
+static void journal_put_tries(struct master *m, const struct job *j);
+
 void journal_accept(struct master *m, const struct job *j)
 {
 	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len + j->optlen,
 	            j->optlen);
 	m->journal.live_bytes += sizeof(struct journal_rec) + j->len + j->optlen;
+	if (j->retries > 0)
+		journal_put_tries(m, j);
+}
+
+/* One RETRY record: j failed at `at`, runs again at `due` (0: now). */
+static void journal_put_retry(struct master *m, const struct job *j, double at, double due,
+                              const char *reason, size_t len)
+{
+	char text[64 + RESULTS_TRY_REASON];
+	int n = snprintf(text, sizeof(text), "%.6f %.6f %.*s", at, due,
+	                 (int)(len < RESULTS_TRY_REASON ? len : RESULTS_TRY_REASON), reason);
+
+	if (n > 0)
+		journal_put(&m->journal, JOURNAL_RETRY, j->id, j->retries, text,
+		            (uint32_t)(n < (int)sizeof(text) ? n : (int)sizeof(text) - 1), 0);
+}
+
+void journal_retry(struct master *m, const struct job *j, double at, double due, const char *reason,
+                   size_t len)
+{
+	if (j->src != NULL && j->src->journaled)
+		journal_put_retry(m, j, at, due, reason, len);
+}
+
+/* After a compaction's ACCEPT of a job that was retried: its failed
+ * attempts kept (the last one with its due time, if it waits). */
+static void journal_put_tries(struct master *m, const struct job *j)
+{
+	const struct result *res = j->res;
+	const struct result_try *t;
+	double due;
+	unsigned i;
+
+	if (res == NULL) {
+		journal_put_retry(m, j, 0, 0, "", 0); /* its count at least */
+		return;
+	}
+	due = res->state == RESULT_RETRYING ? res->due : 0;
+	for (i = 0; (t = results_try_at(res, i)) != NULL; i++)
+		journal_put_retry(m, j, t->at, results_try_at(res, i + 1) == NULL ? due : 0,
+		                  t->reason, strlen(t->reason));
+	if (i == 0)
+		journal_put_retry(m, j, 0, due, "", 0);
 }
 
 void journal_end(struct master *m, const struct job *j)

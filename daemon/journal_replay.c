@@ -106,6 +106,43 @@ static void replay_queue(void *arg, const struct journal_rec *r, const char *arg
 }
 
 /*
+ * A RETRY record of a replayed job: its retries so far, the failed
+ * attempt's reason, and (the last record of a job that waited) its hold
+ * until the back-off's due time (retry.c, later.c).
+ */
+static void replay_retry(void *arg, const struct journal_rec *r, const char *args)
+{
+	struct replay *rp = arg;
+	struct master *m = rp->m;
+	char text[64 + RESULTS_TRY_REASON + 1], *end;
+	size_t n = r->len < sizeof(text) - 1 ? r->len : sizeof(text) - 1;
+	double at, due;
+	struct job *j;
+
+	if (r->type != JOURNAL_RETRY || rp->ended.cell[id_set_slot(&rp->ended, r->id)] == r->id)
+		return;
+	j = jobq_remove(&m->queue, r->id);
+	if (j == NULL && (j = later_remove(m, r->id)) == NULL)
+		return;        /* not replayed (an unknown kind) */
+	memcpy(text, args, n); /* args are not NUL-terminated */
+	text[n] = '\0';
+	at = strtod(text, &end);
+	due = strtod(end, &end);
+	end += *end == ' ';
+	j->retries = (uint16_t)(r->code < UINT16_MAX ? r->code : UINT16_MAX);
+	if (j->res != NULL && at > 0)
+		results_tried(j->res, at, end, strlen(end));
+	if (due > 0 && later_hold(m, j, due) == 0) {
+		if (j->res != NULL && j->res->state == RESULT_SCHEDULED)
+			results_retrying(&m->results, j->res);
+		return;
+	}
+	jobq_push(&m->queue, j);
+	if (j->res != NULL)
+		results_requeued(&m->results, j->res);
+}
+
+/*
  * Says loudly what damage cost: the bytes no record could be read from
  * are lost (each run held at least one record: a lost ACCEPT is a job
  * that will not run, a lost END one that runs again).
@@ -139,6 +176,7 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 	}
 	journal_scan(p, size, replay_mark, &rp, d);
 	journal_scan(p, size, replay_queue, &rp, d);
+	journal_scan(p, size, replay_retry, &rp, d);
 	free(rp.ended.cell);
 	/* New ids start after everything an earlier run may have given. */
 	if (m->id_reserved > m->next_id)

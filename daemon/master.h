@@ -497,6 +497,10 @@ void journal_accept(struct master *m, const struct job *j);
  * reserved in blocks by a journal record written before they are used. */
 uint64_t journal_next_id(struct master *m);
 void journal_end(struct master *m, const struct job *j);
+/* j failed at `at` and is retried at `due`: a RETRY record (journal.h),
+ * if its source journals. */
+void journal_retry(struct master *m, const struct job *j, double at, double due, const char *reason,
+                   size_t len);
 /* After jobs were accepted from a read: write them (and fsync, if always). */
 void journal_after_read(struct master *m);
 void journal_flush(struct master *m, bool sync);

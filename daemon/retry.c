@@ -35,6 +35,7 @@ static int retry_hold(struct master *m, struct job *j, double due, const char *m
 {
 	if (later_hold(m, j, due) == -1)
 		return -1;
+	journal_retry(m, j, ev_now(m->loop), due, msg, len);
 	log_notice("job %llu %s failed (attempt %u of %u), retried in %.1f s: %.*s",
 	           (unsigned long long)j->id, jobs_at(j->kind)->name, (unsigned)j->retries,
 	           retry_conf_of(m, j)->count + 1, due - ev_now(m->loop), (int)len, msg);
