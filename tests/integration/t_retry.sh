@@ -5,7 +5,9 @@
 # from the job script's own timestamps), shows it `retrying` between
 # attempts, then buries it with every attempt's reason; `poolctl kick`
 # brings it back (as a new job) once the script works.  A plain failure
-# (exit 1) is not retried, and `poolctl retry ID` queues it again.
+# (exit 1) is not retried, and `poolctl retry ID` queues it again.  A
+# built-in kind's transient error (net: connection refused) is a
+# temporary failure too.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -31,7 +33,10 @@ exec = $T/job.sh {1:word} {2:enum:temp|fail|flip}
 [queue.flaky]
 kinds = flaky
 retry = 2
-backoff = 1s..2s"
+backoff = 1s..2s
+[queue.long]
+retry = 1
+backoff = 100ms"
 start_daemon
 
 attempts() { grep -c "^$1 " "$T/attempts.log" 2>/dev/null; }
@@ -96,4 +101,12 @@ pctl retry "$b" 2>"$T/err" && fail "a second retry of $b was taken"
 grep -q "already queued again as job $b2" "$T/err" || fail "no reason for the refusal: $(cat "$T/err")"
 pctl retry "$c2" 2>"$T/err" && fail "a done job was retried"
 grep -q "done, not buried or failed" "$T/err" || fail "no reason: $(cat "$T/err")"
+
+# net: a refused connection is retried ([queue.long] retry = 1).
+closed_port 127.0.0.1
+n=$(pctl submit net "127.0.0.1:$CLOSED_PORT") || fail "submit net"
+wait_for '[[ $(state_of '"$n"') == buried ]]' 10 "the refused net job buried"
+rec=$(pctl job "$n")
+[[ $(grep -c "^  attempt [12] at .*: 127.0.0.1:$CLOSED_PORT: Connection refused$" <<<"$rec") == 2 ]] ||
+	fail "the net job was not tried twice: $rec"
 true
