@@ -54,6 +54,7 @@ void census_take(const struct master *m, struct census *c)
 	c->ended = c->done + c->failed + c->timedout + c->buried + c->cancelled;
 	c->wanted = m->target;
 	c->queued = m->queue.len;
+	c->scheduled = later_count(m);
 	c->live = m->live;
 	c->waiting = m->waits.waiters;
 }
