@@ -399,12 +399,16 @@ static void redis_unhold(struct redis_source *r, struct redis_job *x)
 	r->nheld--;
 }
 
-/* Delayed entries whose job the journal now holds: acknowledged. */
+/* Delayed entries whose job the journal now holds: acknowledged.  For
+ * the others, the journal writes its buffer and (fsync = always) is asked
+ * for a sync, as after a FIFO read: nobody else asks for these jobs. */
 static void redis_moved_flush(struct redis_source *r)
 {
 	struct redis_job *x;
 	size_t i = 0;
 
+	if (r->nmoving > 0)
+		journal_after_read(r->m);
 	while (i < r->nmoving) {
 		x = r->moving[i];
 		if (!journal_has(r->m, x->moved)) {

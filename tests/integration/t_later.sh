@@ -10,35 +10,15 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# Late by at most this much (seconds, scaled): the timer re-checks the wall
-# clock every second, and a loaded machine schedules the worker late.
-TOL=$(awk -v k="$TIME_SCALE" 'BEGIN { print 5 * k }')
+# shellcheck source=later_lib.sh
+. "$(dirname "$0")/later_lib.sh"
+
 # Far enough ahead that the checks before the kill are done long before.
 LONG=$(awk -v k="$TIME_SCALE" 'BEGIN { printf "%d", 12 * k }')
 
-# due ID: the job's due time (Unix seconds) from `poolctl job --json`.
+# due ID: the job's due time.
 due() {
-	pctl job "$1" --json | grep -o '"due":[0-9.]*' | cut -d: -f2
-}
-
-# ran_at TAG: the Unix time in the job log's line for "log TAG"; the line
-# must be there exactly once.
-ran_at() {
-	local lines
-	lines=$(grep -c " $1\$" "$JOBLOG")
-	[[ $lines == 1 ]] || fail "job $1 ran $lines times (log: $(grep " $1\$" "$JOBLOG"))"
-	date -u -d "$(grep " $1\$" "$JOBLOG" | cut -d' ' -f1)" +%s.%N
-}
-
-# on_time ID TAG: TAG (job ID) ran once, not before its due time, and
-# within TOL seconds after it.
-on_time() {
-	local d r
-	d=$1
-	r=$(ran_at "$2")
-	awk -v d="$d" -v r="$r" -v t="$TOL" 'BEGIN { exit !(r >= d && r <= d + t) }' ||
-		fail "job $2 due at $d ran at $r (not in [due, due + $TOL s])"
-	log "$2: due $d, ran $(awk -v d="$d" -v r="$r" 'BEGIN { printf "%.3f", r - d }') s after"
+	job_due pctl job "$1"
 }
 
 write_config workers=2
@@ -57,7 +37,7 @@ wait_for "grep -q 'in= and at= given together' '$DLOG'" 10 "the FIFO line refuse
 short=$(pctl submit in=1.5s log short-1) || fail "submit in=1.5s exited $?"
 short_due=$(due "$short")
 pctl wait --timeout 60s "$short" >/dev/null || fail "wait for job $short exited $?"
-on_time "$short_due" short-1
+on_time "$JOBLOG" "$short_due" short-1
 
 # Long delays, in every form, and one to cancel.
 now=$(date +%s)
@@ -112,7 +92,7 @@ pctl job "$gone" 2>/dev/null | grep -q scheduled && fail "the cancelled job $gon
 
 pctl wait --timeout "$((LONG * 4 + 60))s" "${ids[@]}" >/dev/null || fail "wait exited $?"
 for i in 1 2 3 4 5; do
-	on_time "${dues[${ids[i - 1]}]}" "long-$i"
+	on_time "$JOBLOG" "${dues[${ids[i - 1]}]}" "long-$i"
 done
 grep -q cancelled-1 "$JOBLOG" && fail "the cancelled job ran"
 [[ $(stat_of jobs.scheduled) == 0 ]] || fail "still scheduled: $(status_json)"
@@ -132,4 +112,4 @@ start_daemon
 expect_workers 2
 pctl job "$term" | grep -q '^state: scheduled' || fail "job $term after the TERM: $(pctl job "$term")"
 pctl wait --timeout "$((LONG * 2 + 60))s" "$term" >/dev/null || fail "wait exited $?"
-on_time "$term_due" term-1
+on_time "$JOBLOG" "$term_due" term-1
