@@ -81,7 +81,7 @@ static void usage(FILE *out)
 	      "  wait [--timeout D] [--no-progress] ID...  wait until those jobs have ended\n"
 	      "  job ID|key=K [--json]      what became of one job\n"
 	      "  jobs [--state S] [--kind K] [--limit N] [--json]  live and recent jobs\n"
-	      "  cancel ID...               cancel queued or running jobs\n"
+	      "  cancel ID...               cancel queued, scheduled or running jobs\n"
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
 	      "  metrics                    print the Prometheus metrics\n"
 	      "  top [-n COUNT]             a live view, refreshed every second\n"
