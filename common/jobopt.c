@@ -82,7 +82,7 @@ static bool jobopt_digit(char c)
  */
 static size_t jobopt_decimal(const char *v, size_t n, double *out)
 {
-	double x = 0, scale = 1;
+	double x = 0, frac = 0, scale = 1;
 	size_t i = 0, k;
 
 	for (; i < n && jobopt_digit(v[i]); i++) {
@@ -94,14 +94,16 @@ static size_t jobopt_decimal(const char *v, size_t n, double *out)
 		return 0;
 	if (i < n && v[i] == '.') {
 		for (k = i + 1; k < n && jobopt_digit(v[k]) && k - i <= 9; k++) {
-			scale /= 10;
-			x += (v[k] - '0') * scale;
+			frac = frac * 10 + (v[k] - '0');
+			scale *= 10;
 		}
 		if (k == i + 1)
 			return 0; /* "1." */
 		i = k;
 	}
-	*out = x;
+	/* Both parts exact, one rounding: "T.mmm" reads back as the master
+	 * computed it (admit.c), to the bit. */
+	*out = x + frac / scale;
 	return i;
 }
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCOREBOARD_MAGIC 0x32627370306f6f70ull /* "poo0psb2" */
+#define SCOREBOARD_MAGIC 0x33627370306f6f70ull /* "poo0psb3" */
 #define SCOREBOARD_SLOTS 4096                  /* CONFIG_MAX_WORKERS */
 #define SCOREBOARD_KINDS 16                    /* at least JOBS_MAX (board.c asserts it) */
 
@@ -52,6 +52,7 @@ struct scoreboard {
 	uint32_t ntasks; /* task kinds below */
 	uint64_t accepted, done, failed, timed_out, buried, rejected, retried, restarts;
 	uint64_t queued, in_flight;
+	uint64_t scheduled;                    /* held until their due time (in=, at=) */
 	uint64_t retrying;                     /* failed jobs waiting for a retry's back-off */
 	char task_names[SCOREBOARD_KINDS][16]; /* by index in the kind table */
 	struct scoreboard_slot slot[SCOREBOARD_SLOTS];

@@ -40,11 +40,15 @@ uint64_t queue_intake(const struct master *m)
 /*
  * The job's options as they are kept (journal, replay): in= becomes the
  * absolute at= it means now, so a replay after a crash keeps the due time
- * rather than restarting the delay.  *due gets the due time, 0 if none.
+ * rather than restarting the delay.  *due gets the due time, 0 if none,
+ * rounded up to the millisecond the journal keeps (jobopt_format): the
+ * replayed job is due at the same time, never a hair earlier.
  */
 static const struct jobopt *admit_when(const struct master *m, const struct jobopt *opt,
                                        struct jobopt *abs, double *due)
 {
+	long long ms;
+
 	*due = 0;
 	if (opt == NULL || (!opt->has_in && !opt->has_at))
 		return opt;
@@ -54,6 +58,11 @@ static const struct jobopt *admit_when(const struct master *m, const struct jobo
 		abs->has_at = true;
 		abs->at = ev_now(m->loop) + opt->in;
 	}
+	ms = (long long)(abs->at * 1000);
+	if ((double)ms < abs->at * 1000)
+		ms++;
+	/* As jobopt_decimal reads "S.mmm" back: the same double. */
+	abs->at = (double)(ms / 1000) + (double)(ms % 1000) / 1000;
 	*due = abs->at;
 	return abs;
 }

@@ -367,6 +367,16 @@ static void journal_sync_done(struct ev_loop *loop, ev_async *w, int revents)
 	jl->next_fd = -1;
 }
 
+bool journal_has(const struct master *m, uint64_t id)
+{
+	const struct journal *jl = &m->journal;
+
+	if (jl->len > 0 || jl->failing)
+		return false; /* a write failed: not yet */
+	return m->cfg.journal_fsync != CONFIG_FSYNC_ALWAYS || id <= jl->durable_id ||
+	       (jl->fd == -1 && !jl->dirty);
+}
+
 uint64_t journal_unsynced(const struct master *m)
 {
 	if (m->cfg.journal_fsync != CONFIG_FSYNC_ALWAYS || m->journal.fd == -1 ||

@@ -222,8 +222,9 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 		log_warnx("journal: %llu jobs of unknown kinds skipped",
 		          (unsigned long long)rp.skipped);
 	if (rp.queued > 0)
-		log_notice("journal: %llu unfinished jobs of a previous run queued again",
-		           (unsigned long long)rp.queued);
+		log_notice("journal: %llu unfinished jobs of a previous run queued again (%zu of "
+		           "them scheduled: in=, at=)",
+		           (unsigned long long)rp.queued, later_count(m));
 	return 0;
 }
 

@@ -26,8 +26,8 @@
 
 #include "master.h"
 
-/* The shortest sleep: a due time within it counts as come (no busy loop
- * on a timer a hair early). */
+/* The shortest sleep: a timer that fired a hair early (ev_now is the time
+ * the loop woke) sleeps this long, rather than spinning. */
 #define LATER_MIN 0.001
 
 static void later_arm(struct master *m)
@@ -67,7 +67,7 @@ static void later_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	double now = ev_now(loop);
 	const struct th_entry *e;
 
-	while (!m->stopping && (e = th_peek(&l->heap)) != NULL && e->due <= now + LATER_MIN)
+	while (!m->stopping && (e = th_peek(&l->heap)) != NULL && e->due <= now)
 		later_release(m, th_pop(&l->heap, NULL), now);
 	later_arm(m);
 }
@@ -121,11 +121,6 @@ int later_room(struct master *m)
 		return -1;
 	}
 	return 0;
-}
-
-size_t later_count(const struct master *m)
-{
-	return m->later.heap.len;
 }
 
 struct job *later_at(const struct master *m, size_t i)

@@ -403,9 +403,10 @@ struct census {
 	unsigned holding; /* any state, holding jobs (a retiring worker finishing) */
 	uint64_t in_flight;
 	uint64_t queued;
-	uint64_t retrying; /* failed, waiting for a retry's back-off (retry.c) */
-	uint64_t live;     /* accepted, not yet ended */
-	uint64_t waiting;  /* `poolctl wait` clients not yet answered */
+	uint64_t scheduled; /* held until their due time (later.c): in=, at= */
+	uint64_t retrying;  /* failed, waiting for a retry's back-off (retry.c) */
+	uint64_t live;      /* accepted, not yet ended */
+	uint64_t waiting;   /* `poolctl wait` clients not yet answered */
 	uint64_t accepted, done, failed, timedout, buried, cancelled;
 	uint64_t ended; /* done + failed + timedout + buried + cancelled */
 };
@@ -521,6 +522,11 @@ static inline bool journal_holds(const struct master *m, const struct job *j)
 	return m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS && j->id > m->journal.durable_id &&
 	       j->src != NULL && j->src->journaled && m->journal.fd != -1;
 }
+/* The journal holds job id's ACCEPT: written (nothing is left in the
+ * buffer) and, with fsync = always, synced (or the journal was closed
+ * after a final sync).  What a source that hands its jobs over to the
+ * journal waits for before it lets go of them (a Redis entry's XACK). */
+bool journal_has(const struct master *m, uint64_t id);
 /* fsync = always: jobs accepted and not yet known durable (at most). */
 uint64_t journal_unsynced(const struct master *m);
 
@@ -567,8 +573,11 @@ int later_hold(struct master *m, struct job *j, double due);
 int later_room(struct master *m);
 /* Takes held job id out (a cancel); NULL if it is not held here. */
 struct job *later_remove(struct master *m, uint64_t id);
-/* Jobs held now. */
-size_t later_count(const struct master *m);
+/* Jobs held now (inline: the census reads it without later.c). */
+static inline size_t later_count(const struct master *m)
+{
+	return m->later.heap.len;
+}
 /* The i-th held job (0 <= i < later_count), in no useful order: for the
  * journal's compaction. */
 struct job *later_at(const struct master *m, size_t i);

@@ -111,6 +111,7 @@ static void status_counters(const struct master *m, const struct census *t, stru
 	    {"timed_out", "timed out", t->timedout},
 	    {"rejected", "rejected", m->count.rejected},
 	    {"queued", "queued", t->queued},
+	    {"scheduled", "scheduled", t->scheduled},
 	    {"in_flight", "in flight", t->in_flight},
 	    {"retried", "retried", m->count.retried},
 	    {"retrying", "retrying", t->retrying},

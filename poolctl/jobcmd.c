@@ -79,7 +79,8 @@ static void wait_answer(const char *line, void *arg)
 	if (i >= w->n || st == NULL || w->ended[i])
 		return;
 	st++;
-	if (strncmp(st, "queued", 6) == 0 || strncmp(st, "running", 7) == 0)
+	if (strncmp(st, "queued", 6) == 0 || strncmp(st, "running", 7) == 0 ||
+	    strncmp(st, "scheduled", 9) == 0)
 		return;
 	w->nended++;
 	/* "done" alone or with the job's message ("done handled it") */

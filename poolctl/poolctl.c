@@ -83,7 +83,7 @@ static void usage(FILE *out)
 	      "  wait [--timeout D] [--no-progress] ID...  wait until those jobs have ended\n"
 	      "  job ID|key=K [--json]      what became of one job\n"
 	      "  jobs [--state S] [--kind K] [--limit N] [--json]  live and recent jobs\n"
-	      "  cancel ID...               cancel queued, running or retrying jobs\n"
+	      "  cancel ID...               cancel queued, scheduled, running or retrying jobs\n"
 	      "  retry ID...                queue buried or failed jobs again (as new jobs)\n"
 	      "  kick [N]                   queue the N oldest buried jobs again (all without N)\n"
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
