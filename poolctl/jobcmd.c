@@ -80,7 +80,7 @@ static void wait_answer(const char *line, void *arg)
 		return;
 	st++;
 	if (strncmp(st, "queued", 6) == 0 || strncmp(st, "running", 7) == 0 ||
-	    strncmp(st, "scheduled", 9) == 0)
+	    strncmp(st, "scheduled", 9) == 0 || strncmp(st, "retrying", 8) == 0)
 		return;
 	w->nended++;
 	/* "done" alone or with the job's message ("done handled it") */

@@ -50,6 +50,9 @@ c=$(pctl submit flaky c flip) || fail "submit c"
 # in status.
 wait_for '[[ $(attempts a) -ge 1 && $(state_of '"$a"') == retrying ]]' 10 "job a retrying"
 pctl jobs --state retrying | grep -q "^$a " || fail "jobs --state retrying does not list $a"
+# `wait ID` waits through the retries, until the job is buried.
+pctl wait "$a" >"$T/wait-a.out" 2>&1 && fail "wait $a exited 0 for a job that was buried"
+[[ $(state_of "$a") == buried ]] || fail "wait $a returned while a was $(state_of "$a")"
 
 wait_for '[[ $(state_of '"$a"') == buried && $(state_of '"$c"') == buried ]]' 30 "a and c buried"
 [[ $(attempts a) == 3 ]] || fail "job a ran $(attempts a) times, not 3 (1 + retry 2)"
