@@ -105,6 +105,15 @@ grep -q "already queued again as job $b2" "$T/err" || fail "no reason for the re
 pctl retry "$c2" 2>"$T/err" && fail "a done job was retried"
 grep -q "done, not buried or failed" "$T/err" || fail "no reason: $(cat "$T/err")"
 
+# A retrying job can be cancelled: taken from its back-off, never run again.
+e=$(pctl submit flaky e temp) || fail "submit e"
+wait_for '[[ $(state_of '"$e"') == retrying ]]' 10 "job e retrying"
+pctl cancel "$e" | grep -q "^job $e: cancelled$" || fail "cancel $e did not cancel it at once"
+[[ $(state_of "$e") == cancelled ]] || fail "e is $(state_of "$e") after its cancel"
+j=$(status_json)
+[[ $(jget "$j" jobs.retrying) == 0 && $(jget "$j" jobs.scheduled) == 0 ]] ||
+	fail "the cancelled job is still held: $j"
+
 # net: a refused connection is retried ([queue.long] retry = 1).
 closed_port 127.0.0.1
 n=$(pctl submit net "127.0.0.1:$CLOSED_PORT") || fail "submit net"
