@@ -26,9 +26,9 @@ code = 1100
 mode = resident
 exec = $T/handler.sh {1:word}
 [queue.res]
-kinds = res
 retry = 2
-backoff = 100ms"
+backoff = 100ms
+kinds = res"
 start_daemon
 
 id=$(pctl submit res x) || fail "submit"
