@@ -4,8 +4,9 @@
 # before their due time and run within a tolerance after it, measured from
 # the job log's own timestamp; a cancel of a scheduled job holds; after a
 # master SIGKILL, and after a TERM stop, each scheduled job runs exactly
-# once, not before its due time (the journal keeps the absolute due time);
-# the stop does not wait for them.  Bad values are refused with a reason.
+# once, not before its due time (the journal keeps the absolute due time,
+# also through the compaction at the next start); the stop does not wait
+# for them.  Bad values are refused with a reason.
 # ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -111,5 +112,14 @@ grep -q term-1 "$JOBLOG" && fail "the scheduled job ran at the stop"
 start_daemon
 expect_workers 2
 pctl job "$term" | grep -q '^state: scheduled' || fail "job $term after the TERM: $(pctl job "$term")"
+# The start compacted the journal: the scheduled job is in the new file.
+workers=$(workers_pids)
+stop_daemon KILL
+for w in $workers; do
+	wait_for "! alive $w" 10 "worker $w to notice its master gone"
+done
+start_daemon
+expect_workers 2
+pctl job "$term" | grep -q '^state: scheduled' || fail "job $term lost by the compaction"
 pctl wait --timeout "$((LONG * 2 + 60))s" "$term" >/dev/null || fail "wait exited $?"
 on_time "$JOBLOG" "$term_due" term-1
