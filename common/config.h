@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "retry.h"
+
 #define CONFIG_MAX_WORKERS    4096
 #define CONFIG_REDIS_NAME_MAX 200 /* stream, group, consumer names */
 #define CONFIG_MAX_OPKINDS    12  /* [kind.NAME] sections; JOBS_MAX less the built-in kinds */
@@ -57,6 +59,7 @@ struct config_queue {
 	char needs[CONFIG_QUEUE_NAME]; /* a [token.NAME] each job holds; "" none */
 	int token;                     /* index of needs in tokens[], -1 none */
 	int unique;                    /* enum config_unique of its kinds' keys */
+	struct retry_conf retry;       /* retry, backoff, retry_on (retry.h) */
 	unsigned seen;                 /* keys given, to refuse duplicates */
 };
 

@@ -18,14 +18,29 @@
 #include "config_values.h"
 #include "modkind.h"
 #include "opkind.h"
+#include "retry.h"
 
-enum { QK_KINDS, QK_CONCURRENCY, QK_RATE, QK_BURST, QK_INFLIGHT, QK_NEEDS, QK_UNIQUE, QK_COUNT };
+enum {
+	QK_KINDS,
+	QK_CONCURRENCY,
+	QK_RATE,
+	QK_BURST,
+	QK_INFLIGHT,
+	QK_NEEDS,
+	QK_UNIQUE,
+	QK_RETRY,
+	QK_BACKOFF,
+	QK_RETRY_ON,
+	QK_COUNT
+};
 
 static const char *const config_queue_keys[] = {
     [QK_KINDS] = "kinds",       [QK_CONCURRENCY] = "concurrency",
     [QK_RATE] = "rate",         [QK_BURST] = "burst",
     [QK_INFLIGHT] = "inflight", [QK_NEEDS] = "needs",
-    [QK_UNIQUE] = "unique",     [QK_COUNT] = "count",
+    [QK_UNIQUE] = "unique",     [QK_RETRY] = "retry",
+    [QK_BACKOFF] = "backoff",   [QK_RETRY_ON] = "retry_on",
+    [QK_COUNT] = "count",
 };
 
 bool config_queue_section(const char *section)
@@ -40,6 +55,8 @@ void config_queues_defaults(struct config *cfg)
 	snprintf(cfg->queues[1].name, sizeof(cfg->queues[1].name), "long");
 	cfg->queues[0].token = cfg->queues[1].token = -1;
 	cfg->queues[1].inflight = 1; /* see conf/poold.ini: no job behind a long one */
+	retry_defaults(&cfg->queues[0].retry);
+	retry_defaults(&cfg->queues[1].retry);
 	cfg->nqueues = 2;
 	cfg->ntokens = 0;
 }
@@ -143,6 +160,15 @@ static int config_queue_value(struct config *cfg, struct config_queue *q, int ke
 			return -1;
 		snprintf(q->needs, sizeof(q->needs), "%s", value);
 		return 0;
+	case QK_BACKOFF:
+		return retry_parse_backoff(value, &q->retry, reason, rlen);
+	case QK_RETRY_ON:
+		return retry_parse_on(value, &q->retry, reason, rlen);
+	case QK_RETRY:
+		if (config_number(value, 0, RETRY_MAX, &v, reason, rlen) < 0)
+			return -1;
+		q->retry.count = (unsigned)v;
+		return 0;
 	}
 	if (config_number(value, key == QK_CONCURRENCY ? 0 : 1,
 	                  key == QK_INFLIGHT ? 65536 : 1000000, &v, reason, rlen) < 0)
@@ -180,6 +206,7 @@ static void *config_queue_find(struct config *cfg, bool token, const char *name,
 	memset(&cfg->queues[n], 0, sizeof(cfg->queues[n]));
 	snprintf(cfg->queues[n].name, CONFIG_QUEUE_NAME, "%s", name);
 	cfg->queues[n].token = -1;
+	retry_defaults(&cfg->queues[n].retry);
 	return &cfg->queues[cfg->nqueues++];
 }
 

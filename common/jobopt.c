@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "jobopt.h"
 
@@ -69,9 +70,167 @@ static bool jobopt_pri_given(const struct jobopt *o)
 	return o->has_pri;
 }
 
+static bool jobopt_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Reads "DIGITS[.DIGITS]" from the start of v[0..n) into *out (at most 15
+ * digits before the point and 9 after; no sign, exponent, "inf" or hex,
+ * whatever strtod would take); returns the bytes read, 0 if none.
+ */
+static size_t jobopt_decimal(const char *v, size_t n, double *out)
+{
+	double x = 0, frac = 0, scale = 1;
+	size_t i = 0, k;
+
+	for (; i < n && jobopt_digit(v[i]); i++) {
+		if (i == 15)
+			return 0;
+		x = x * 10 + (v[i] - '0');
+	}
+	if (i == 0)
+		return 0;
+	if (i < n && v[i] == '.') {
+		for (k = i + 1; k < n && jobopt_digit(v[k]) && k - i <= 9; k++) {
+			frac = frac * 10 + (v[k] - '0');
+			scale *= 10;
+		}
+		if (k == i + 1)
+			return 0; /* "1." */
+		i = k;
+	}
+	/* Both parts exact, one rounding: "T.mmm" reads back as the master
+	 * computed it (admit.c), to the bit. */
+	*out = x + frac / scale;
+	return i;
+}
+
+/* in=DURATION: N[.N] seconds, or with a unit ms, s, m, h or d. */
+static int jobopt_set_in(struct jobopt *o, const char *v, size_t n, char *err, size_t errlen)
+{
+	static const struct {
+		const char *unit;
+		double seconds;
+	} units[] = {{"", 1}, {"s", 1}, {"ms", 0.001}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+	size_t used = jobopt_decimal(v, n, &o->in), i;
+
+	for (i = 0; used > 0 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (strlen(units[i].unit) == n - used &&
+		    memcmp(units[i].unit, v + used, n - used) == 0)
+			break;
+	if (used == 0 || i == sizeof(units) / sizeof(units[0])) {
+		snprintf(err, errlen,
+		         "in must be a duration: N or N.N with an optional unit ms, s, m, h or d "
+		         "(in=90, in=1.5s, in=10m, in=2h)");
+		return -1;
+	}
+	o->in *= units[i].seconds;
+	if (o->in > JOBOPT_AHEAD_MAX) {
+		snprintf(err, errlen, "in is more than 365 days");
+		return -1;
+	}
+	o->has_in = true;
+	return 0;
+}
+
+static bool jobopt_in_given(const struct jobopt *o)
+{
+	return o->has_in;
+}
+
+/* Reads the n digits at v as a number into *out; false if one is not a digit. */
+static bool jobopt_field(const char *v, size_t n, int *out)
+{
+	size_t i;
+
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		if (!jobopt_digit(v[i]))
+			return false;
+		*out = *out * 10 + (v[i] - '0');
+	}
+	return true;
+}
+
+/* The decimals of "SS.F" at v[0..n) (1 to 9 digits) into *frac; false if bad. */
+static bool jobopt_frac(const char *v, size_t n, double *frac)
+{
+	double scale = 0.1;
+	size_t i;
+
+	*frac = 0;
+	if (n == 0 || n > 9)
+		return false;
+	for (i = 0; i < n; i++, scale /= 10) {
+		if (!jobopt_digit(v[i]))
+			return false;
+		*frac += (v[i] - '0') * scale;
+	}
+	return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.F]Z" (UTC only) into Unix seconds; 0, or -1. */
+static int jobopt_iso(const char *v, size_t n, double *out)
+{
+	struct tm tm = {0}, want;
+	double frac = 0;
+	time_t t;
+
+	if (n < 20 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' ||
+	    v[n - 1] != 'Z' || !jobopt_field(v, 4, &tm.tm_year) ||
+	    !jobopt_field(v + 5, 2, &tm.tm_mon) || !jobopt_field(v + 8, 2, &tm.tm_mday) ||
+	    !jobopt_field(v + 11, 2, &tm.tm_hour) || !jobopt_field(v + 14, 2, &tm.tm_min) ||
+	    !jobopt_field(v + 17, 2, &tm.tm_sec))
+		return -1;
+	if (n > 20 && (v[19] != '.' || !jobopt_frac(v + 20, n - 21, &frac)))
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	want = tm;
+	t = timegm(&tm);
+	/* timegm moves 31 April to 1 May: a field out of range shows so. */
+	if (t == (time_t)-1 || tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon ||
+	    tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour || tm.tm_min != want.tm_min ||
+	    tm.tm_sec != want.tm_sec)
+		return -1;
+	*out = (double)t + frac;
+	return 0;
+}
+
+/* at=TIME: Unix seconds (N or N.N), or ISO 8601 in UTC with a Z. */
+static int jobopt_set_at(struct jobopt *o, const char *v, size_t n, char *err, size_t errlen)
+{
+	bool iso = memchr(v, 'T', n) != NULL || memchr(v, '-', n) != NULL;
+	int r = iso ? jobopt_iso(v, n, &o->at) : (jobopt_decimal(v, n, &o->at) == n ? 0 : -1);
+
+	if (r == -1) {
+		snprintf(err, errlen,
+		         "at must be Unix seconds (at=1796119200) or a UTC time "
+		         "YYYY-MM-DDTHH:MM:SS[.F]Z (at=2026-12-01T10:00:00Z; no other offset)");
+		return -1;
+	}
+	if (o->at < JOBOPT_AT_MIN || o->at >= JOBOPT_AT_MAX) {
+		snprintf(err, errlen,
+		         "at must be between 2000-01-01 and 2100-01-01 UTC, in seconds "
+		         "(not milliseconds)");
+		return -1;
+	}
+	o->has_at = true;
+	return 0;
+}
+
+static bool jobopt_at_given(const struct jobopt *o)
+{
+	return o->has_at;
+}
+
 static const struct jobopt_def jobopt_table[] = {
     {"key", jobopt_set_key, jobopt_key_given},
     {"pri", jobopt_set_pri, jobopt_pri_given},
+    {"in", jobopt_set_in, jobopt_in_given},
+    {"at", jobopt_set_at, jobopt_at_given},
 };
 
 #define JOBOPT_N (sizeof(jobopt_table) / sizeof(jobopt_table[0]))
@@ -132,10 +291,28 @@ static int jobopt_words(const char *s, size_t len, struct jobopt *o, size_t *use
 	return 0;
 }
 
+/* in= and at= together, or at= too far ahead of the wall clock now. */
+static int jobopt_when_check(const struct jobopt *o, char *err, size_t errlen)
+{
+	struct timespec now;
+
+	if (o->has_in && o->has_at) {
+		snprintf(err, errlen, "in= and at= given together (one due time: give one)");
+		return -1;
+	}
+	if (o->has_at && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+	    o->at > (double)now.tv_sec + JOBOPT_AHEAD_MAX) {
+		snprintf(err, errlen, "at is more than 365 days ahead");
+		return -1;
+	}
+	return 0;
+}
+
 int jobopt_parse(const char *s, size_t len, struct jobopt *o, size_t *used, char *err,
                  size_t errlen)
 {
-	if (jobopt_words(s, len, o, used, err, errlen) == -1)
+	if (jobopt_words(s, len, o, used, err, errlen) == -1 ||
+	    jobopt_when_check(o, err, errlen) == -1)
 		return -1;
 	if (*used > 0 && *used == len) {
 		snprintf(err, errlen, "job options but no task");
@@ -186,6 +363,11 @@ size_t jobopt_format(const struct jobopt *o, char *buf, size_t size)
 		n = snprintf(buf, size, "key=%.*s", (int)o->key_len, o->key);
 	if (n >= 0 && (size_t)n < size && o->has_pri)
 		k = jobopt_put_pri(buf + n, size - (size_t)n, n > 0, o->pri);
+	n += k > 0 ? k : 0;
+	k = 0;
+	/* Millisecond precision: at= is read back to the millisecond. */
+	if (n >= 0 && (size_t)n < size && o->has_at)
+		k = snprintf(buf + n, size - (size_t)n, "%sat=%.3f", n > 0 ? " " : "", o->at);
 	n += k > 0 ? k : 0;
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }

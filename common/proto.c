@@ -83,7 +83,8 @@ long proto_done_decode(const void *buf, size_t avail, struct proto_done *hdr, co
 	if (hdr->len > PROTO_MSG_MAX || hdr->out_len > PROTO_OUT_MAX)
 		return -1;
 	if (hdr->status != PROTO_OK && hdr->status != PROTO_FAILED &&
-	    hdr->status != PROTO_TIMEDOUT && hdr->status != PROTO_HELLO)
+	    hdr->status != PROTO_TIMEDOUT && hdr->status != PROTO_TEMPFAIL &&
+	    hdr->status != PROTO_HELLO)
 		return -1;
 	if (hdr->status == PROTO_HELLO &&
 	    (hdr->len != sizeof(struct proto_hello) || hdr->out_len != 0))

@@ -71,6 +71,10 @@ enum proto_status {
 	PROTO_OK = 0,
 	PROTO_FAILED = 1,
 	PROTO_TIMEDOUT = 2,
+	/* Failed, and may work if tried again later (exit 75 of an operator
+	 * kind, a refused connection): a queue's `retry` retries it.  5, as
+	 * the master's own outcomes take 3 and 4 (master.h). */
+	PROTO_TEMPFAIL = 5,
 	PROTO_HELLO = 100, /* first record of a worker: it is up (struct proto_hello) */
 };
 

@@ -73,6 +73,8 @@ struct scoreboard {
 	uint32_t ntasks; /* task kinds below */
 	uint64_t accepted, done, failed, timed_out, buried, rejected, retried, restarts;
 	uint64_t queued, in_flight;
+	uint64_t scheduled;                    /* held until their due time (in=, at=) */
+	uint64_t retrying;                     /* failed jobs waiting for a retry's back-off */
 	char task_names[SCOREBOARD_KINDS][16]; /* by index in the kind table */
 	struct scoreboard_slot slot[SCOREBOARD_SLOTS];
 	uint32_t nqueues, ntokens; /* entries in use below */

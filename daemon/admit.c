@@ -37,11 +37,44 @@ uint64_t queue_intake(const struct master *m)
 	return want < room ? want : room;
 }
 
+/*
+ * The job's options as they are kept (journal, replay): in= becomes the
+ * absolute at= it means now, so a replay after a crash keeps the due time
+ * rather than restarting the delay.  *due gets the due time, 0 if none,
+ * rounded up to the millisecond the journal keeps (jobopt_format): the
+ * replayed job is due at the same time, never a hair earlier.
+ */
+static const struct jobopt *admit_when(const struct master *m, const struct jobopt *opt,
+                                       struct jobopt *abs, double *due)
+{
+	long long ms;
+
+	*due = 0;
+	if (opt == NULL || (!opt->has_in && !opt->has_at))
+		return opt;
+	*abs = *opt;
+	if (abs->has_in) {
+		abs->has_in = false;
+		abs->has_at = true;
+		abs->at = ev_now(m->loop) + opt->in;
+	}
+	ms = (long long)(abs->at * 1000);
+	if ((double)ms < abs->at * 1000)
+		ms++;
+	/* As jobopt_decimal reads "S.mmm" back: the same double. */
+	abs->at = (double)(ms / 1000) + (double)(ms % 1000) / 1000;
+	*due = abs->at;
+	return abs;
+}
+
 enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,
                               struct job **out)
 {
 	char opts[JOBOPT_TEXT_MAX];
-	size_t optlen = rq->opt != NULL ? jobopt_format(rq->opt, opts, sizeof(opts)) : 0;
+	struct jobopt abs;
+	double due;
+	const struct jobopt *opt = admit_when(m, rq->opt, &abs, &due);
+	size_t optlen = opt != NULL ? jobopt_format(opt, opts, sizeof(opts)) : 0;
 	struct job *j;
 	int umode;
 
@@ -51,6 +84,8 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 		return ADMIT_FULL;
 	if ((umode = unique_check(m, src, rq)) == -1)
 		return ADMIT_DUP;
+	if (due > 0 && later_room(m) == -1)
+		return ADMIT_NOMEM;
 	j = job_take(&m->jobcache, rq->code, rq->kind, rq->args, rq->len, opts, optlen);
 	if (j == NULL)
 		return ADMIT_NOMEM;
@@ -73,10 +108,13 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 	m->live++;
 	src->live++;
 	m->count.accepted[j->kind]++;
-	jobq_push(&m->queue, j);
 	if (src->journaled && rq->id == 0)
 		journal_accept(m, j);
 	jobctl_admitted(m, j, rq->opt, rq->ref);
+	if (due > 0)
+		(void)later_hold(m, j, due); /* later_room made sure it cannot fail */
+	else
+		jobq_push(&m->queue, j);
 	if (out != NULL)
 		*out = j;
 	return ADMIT_OK;

@@ -119,6 +119,8 @@ static void board_update(struct master *m)
 	sb->restarts = m->count.restarts;
 	sb->queued = c.queued;
 	sb->in_flight = c.in_flight;
+	sb->scheduled = c.scheduled;
+	sb->retrying = c.retrying;
 	sb->workers_wanted = c.wanted;
 	sb->updated = ev_now(m->loop);
 	board_slots(m, sb);

@@ -54,6 +54,9 @@ void census_take(const struct master *m, struct census *c)
 	c->ended = c->done + c->failed + c->timedout + c->buried + c->cancelled;
 	c->wanted = m->target;
 	c->queued = m->queue.len;
+	c->retrying = m->results.nretrying;
+	/* The held jobs but the retries: jobs of in= and at=. */
+	c->scheduled = later_count(m) > c->retrying ? later_count(m) - c->retrying : 0;
 	c->live = m->live;
 	c->waiting = m->waits.waiters;
 }

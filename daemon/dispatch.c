@@ -433,7 +433,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 		s->idle_since = s->head_since;
 	if (d->out_len > 0)
 		jobctl_output(s->m, j, msg + d->len, d->out_len);
-	outcome_record(s->m, j, d->status, msg, d->len, s->index);
+	retry_record(s->m, j, d->status, msg, d->len, s->index);
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
 		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,
 		         (unsigned long long)s->proc_jobs);
@@ -536,7 +536,7 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 	}
 	if (overdue != NULL && j->timeouts < m->cfg.timeout_retries) {
 		j->timeouts++; /* [pool] timeout_retries: once more, elsewhere */
-		jobctl_requeued(j);
+		jobctl_requeued(m, j);
 		jobq_push_front(&m->queue, j);
 		m->count.retried++;
 		return;
@@ -547,13 +547,14 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 	}
 	if (!running)
 		j->attempts--;
-	if (running && j->attempts >= m->cfg.max_attempts) {
+	/* Attempts since its last failure that was retried (retry.c). */
+	if (running && (unsigned)(j->attempts - j->retries) >= m->cfg.max_attempts) {
 		n = snprintf(why, sizeof(why), "buried after %u attempts; its worker %s",
 		             (unsigned)j->attempts, how);
 		outcome_record(m, j, OUTCOME_BURIED, why, n > 0 ? (size_t)n : 0, s->index);
 		return;
 	}
-	jobctl_requeued(j);
+	jobctl_requeued(m, j);
 	jobq_push_front(&m->queue, j);
 	m->count.retried += running;
 }

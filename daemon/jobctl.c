@@ -48,13 +48,13 @@ void jobctl_started(struct master *m, struct job *j, unsigned worker)
 {
 	unique_started(m, j);
 	if (j->res != NULL)
-		results_started(j->res, worker, j->attempts, ev_now(m->loop));
+		results_started(&m->results, j->res, worker, j->attempts, ev_now(m->loop));
 }
 
-void jobctl_requeued(struct job *j)
+void jobctl_requeued(struct master *m, struct job *j)
 {
 	if (j->res != NULL)
-		results_requeued(j->res);
+		results_requeued(&m->results, j->res);
 }
 
 static enum result_state jobctl_state(uint32_t status)

@@ -4,8 +4,10 @@
  * once: taken out of the queue and ended as cancelled, which writes its
  * journal END, so a restart does not run it.  A running one is marked;
  * the deadline tick (deadline.c) stops its worker like an overdue one and
- * the reaped job is recorded as cancelled (dispatch.c).  An ended job
- * that still holds an `until-done` key (it failed) has it released.
+ * the reaped job is recorded as cancelled (dispatch.c).  A scheduled one
+ * (in=, at=) or retrying one (retry.c) is taken from later.c's heap and
+ * ended like a queued one.  An ended job that still holds an `until-done`
+ * key (it failed) has it released.
  * Owns nothing.
  */
 #include <stdio.h>
@@ -33,12 +35,15 @@ int jobctl_cancel(struct master *m, uint64_t id, char *msg, size_t msglen)
 		         (unsigned long long)id);
 		return -1;
 	}
-	if (res->state != RESULT_QUEUED && res->state != RESULT_RUNNING) {
+	if (res->state != RESULT_QUEUED && res->state != RESULT_RUNNING &&
+	    res->state != RESULT_SCHEDULED && res->state != RESULT_RETRYING) {
 		snprintf(msg, msglen, "job %llu: already ended (%s)", (unsigned long long)id,
 		         results_state_name(res->state));
 		return -1;
 	}
-	j = res->state == RESULT_QUEUED ? jobctl_unqueue(m, id) : NULL;
+	j = res->state == RESULT_QUEUED    ? jobctl_unqueue(m, id)
+	    : res->state != RESULT_RUNNING ? later_remove(m, id)
+	                                   : NULL;
 	if (j != NULL) {
 		outcome_record(m, j, OUTCOME_CANCELLED, "cancelled", 9, OUTCOME_NO_SLOT);
 		snprintf(msg, msglen, "job %llu: cancelled", (unsigned long long)id);

@@ -35,12 +35,16 @@ static void jobctl_time(double t, char *out, size_t len)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((t - (double)s) * 1000));
 }
 
-/* Queue wait and run time so far (or in all, once ended); -1 if none. */
+/* Queue wait (from its due time, if it was held: later.c) and run time so
+ * far (or in all, once ended); -1 if none. */
 static void jobctl_spans(const struct result *r, double now, double *wait, double *run)
 {
 	double end = r->ended > 0 ? r->ended : now;
+	double from = r->due > r->accepted ? r->due : r->accepted;
 
-	*wait = r->started > 0 ? r->started - r->accepted : end - r->accepted;
+	*wait = r->started > 0 ? r->started - from : end - from;
+	if (*wait < 0)
+		*wait = 0;
 	*run = r->started > 0 ? end - r->started : -1;
 }
 
@@ -58,6 +62,26 @@ static json_t *jobctl_json_text(const char *text, size_t len)
 	return v != NULL ? v : json_null();
 }
 
+/* "failed_attempts", "failures" (the kept ones: at, reason) and
+ * "queued_again_as" of a job that failed and was retried, or kicked. */
+static void jobctl_json_tries(json_t *o, const struct result *r)
+{
+	const struct result_try *t;
+	json_t *arr = json_array(), *e;
+	unsigned i;
+
+	for (i = 0; (t = results_try_at(r, i)) != NULL; i++) {
+		e = json_object();
+		json_object_set_new(e, "at", json_real(t->at));
+		json_object_set_new(e, "reason", jobctl_json_text(t->reason, strlen(t->reason)));
+		json_array_append_new(arr, e);
+	}
+	json_object_set_new(o, "failed_attempts", json_integer(r->ntries));
+	json_object_set_new(o, "failures", arr);
+	json_object_set_new(o, "queued_again_as",
+	                    r->again != 0 ? json_integer((json_int_t)r->again) : json_null());
+}
+
 static json_t *jobctl_json(const struct result *r, double now)
 {
 	json_t *o = json_object();
@@ -73,6 +97,7 @@ static json_t *jobctl_json(const struct result *r, double now)
 	json_object_set_new(o, "worker", r->started > 0 ? json_integer(r->worker) : json_null());
 	json_object_set_new(o, "attempt", json_integer(r->attempt));
 	json_object_set_new(o, "accepted", json_real(r->accepted));
+	json_object_set_new(o, "due", r->due > 0 ? json_real(r->due) : json_null());
 	json_object_set_new(o, "started", r->started > 0 ? json_real(r->started) : json_null());
 	json_object_set_new(o, "ended", r->ended > 0 ? json_real(r->ended) : json_null());
 	json_object_set_new(o, "queue_wait_seconds", json_real(wait));
@@ -81,12 +106,31 @@ static json_t *jobctl_json(const struct result *r, double now)
 	                    jobctl_json_text(r->reason, r->reason ? strlen(r->reason) : 0));
 	json_object_set_new(o, "redis_id", r->ref ? json_string(r->ref) : json_null());
 	json_object_set_new(o, "cancel_asked", json_boolean(r->cancel));
+	jobctl_json_tries(o, r);
 	return o;
+}
+
+/* Each failed attempt kept, with its time, and the copy `retry`/`kick` made. */
+static void jobctl_text_tries(FILE *f, const struct result *r)
+{
+	const struct result_try *t;
+	unsigned i, first = r->ntries > RESULTS_TRIES_MAX ? r->ntries - RESULTS_TRIES_MAX : 0;
+	char at[80];
+
+	if (r->ntries > 0)
+		fprintf(f, "failed attempts: %u%s\n", (unsigned)r->ntries,
+		        first > 0 ? " (the first ones not kept)" : "");
+	for (i = 0; (t = results_try_at(r, i)) != NULL; i++) {
+		jobctl_time(t->at, at, sizeof(at));
+		fprintf(f, "  attempt %u at %s: %s\n", first + i + 1, at, t->reason);
+	}
+	if (r->again != 0)
+		fprintf(f, "queued again as: job %llu\n", (unsigned long long)r->again);
 }
 
 static void jobctl_text(FILE *f, const struct result *r, double now)
 {
-	char ta[80], ts[80], te[80];
+	char ta[80], ts[80], te[80], td[80];
 	double wait, run;
 
 	jobctl_spans(r, now, &wait, &run);
@@ -96,11 +140,16 @@ static void jobctl_text(FILE *f, const struct result *r, double now)
 	fprintf(f, "job %llu\nkind: %s\narguments: %.*s%s\nkey: %s\n", (unsigned long long)r->id,
 	        jobs_at(r->kind)->name, (int)r->args_len, r->text, r->args_cut ? "..." : "",
 	        r->key ? r->key : "-");
+	jobctl_time(r->due, td, sizeof(td));
 	if (r->state == RESULT_RUNNING)
 		fprintf(f, "state: running on worker %u, attempt %u%s\n", r->worker, r->attempt,
 		        r->cancel ? " (cancel asked)" : "");
+	else if (r->state == RESULT_SCHEDULED)
+		fprintf(f, "state: scheduled, due %s (in %.3f s)\n", td, r->due - now);
 	else
 		fprintf(f, "state: %s\n", results_state_name(r->state));
+	if (r->due > 0 && r->state != RESULT_SCHEDULED)
+		fprintf(f, "due: %s\n", td);
 	fprintf(f, "accepted: %s\nstarted: %s\nended: %s\nqueue wait: %.3f s\n", ta, ts, te, wait);
 	if (run >= 0)
 		fprintf(f, "run time: %.3f s\n", run);
@@ -108,6 +157,7 @@ static void jobctl_text(FILE *f, const struct result *r, double now)
 		fprintf(f, "reason: %s\n", r->reason);
 	if (r->ref != NULL)
 		fprintf(f, "redis entry: %s\n", r->ref);
+	jobctl_text_tries(f, r);
 }
 
 /* The kept output, each line escaped (textesc.h) after two blanks. */
@@ -275,8 +325,9 @@ static void jobctl_req_jobs(struct master *m, char *arg, FILE *f)
 	free(s);
 }
 
-/* "cancel ID...": one line per id, "ok ..." or "error ...". */
-static void jobctl_req_cancel(struct master *m, char *arg, FILE *f)
+/* "cancel ID...", "retry ID...": one line per id, "ok ..." or "error ...". */
+static void jobctl_req_each(struct master *m, char *arg, FILE *f,
+                            int (*act)(struct master *, uint64_t, char *, size_t))
 {
 	char *w, *save = NULL, msg[160];
 	uint64_t id;
@@ -286,11 +337,34 @@ static void jobctl_req_cancel(struct master *m, char *arg, FILE *f)
 			fprintf(f, "error %s: not a job id\n", w);
 			continue;
 		}
-		if (jobctl_cancel(m, id, msg, sizeof(msg)) == 0)
+		if (act(m, id, msg, sizeof(msg)) == 0)
 			fprintf(f, "ok %s\n", msg);
 		else
 			fprintf(f, "error %s\n", msg);
 	}
+}
+
+static void jobctl_req_cancel(struct master *m, char *arg, FILE *f)
+{
+	jobctl_req_each(m, arg, f, jobctl_cancel);
+}
+
+static void jobctl_req_retry(struct master *m, char *arg, FILE *f)
+{
+	jobctl_req_each(m, arg, f, retry_again);
+}
+
+/* "kick [N]": up to N kept buried jobs (all without N), oldest first. */
+static void jobctl_req_kick(struct master *m, char *arg, FILE *f)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (*end != '\0' || (arg[0] != '\0' && (n == 0 || arg[0] < '0' || arg[0] > '9'))) {
+		fprintf(f, "error bad request: kick wants nothing or a count, not '%s'\n", arg);
+		return;
+	}
+	retry_kick(m, n, f);
 }
 
 /* "states ID...": "ID STATE [reason]" per id; STATE "unknown" if none. */
@@ -318,10 +392,9 @@ char *jobctl_request(struct master *m, const char *req, size_t *len)
 		const char *name;
 		void (*fn)(struct master *m, char *arg, FILE *f);
 	} reqs[] = {
-	    {"job ", jobctl_req_job},
-	    {"jobs", jobctl_req_jobs},
-	    {"cancel ", jobctl_req_cancel},
-	    {"states ", jobctl_req_states},
+	    {"job ", jobctl_req_job},       {"jobs", jobctl_req_jobs},
+	    {"cancel ", jobctl_req_cancel}, {"states ", jobctl_req_states},
+	    {"retry ", jobctl_req_retry},   {"kick", jobctl_req_kick},
 	};
 	char *text = NULL, *arg;
 	size_t i, n;

@@ -86,11 +86,56 @@ static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t 
 	jl->len += sizeof(r) + len;
 }
 
+static void journal_put_tries(struct master *m, const struct job *j);
+
 void journal_accept(struct master *m, const struct job *j)
 {
 	journal_put(&m->journal, JOURNAL_ACCEPT, j->id, j->code, j->args, j->len + j->optlen,
 	            j->optlen);
 	m->journal.live_bytes += sizeof(struct journal_rec) + j->len + j->optlen;
+	if (j->retries > 0)
+		journal_put_tries(m, j);
+}
+
+/* One RETRY record: j failed at `at`, runs again at `due` (0: now). */
+static void journal_put_retry(struct master *m, const struct job *j, double at, double due,
+                              const char *reason, size_t len)
+{
+	char text[64 + RESULTS_TRY_REASON];
+	int n = snprintf(text, sizeof(text), "%.6f %.6f %.*s", at, due,
+	                 (int)(len < RESULTS_TRY_REASON ? len : RESULTS_TRY_REASON), reason);
+
+	if (n > 0)
+		journal_put(&m->journal, JOURNAL_RETRY, j->id, j->retries, text,
+		            (uint32_t)(n < (int)sizeof(text) ? n : (int)sizeof(text) - 1), 0);
+}
+
+void journal_retry(struct master *m, const struct job *j, double at, double due, const char *reason,
+                   size_t len)
+{
+	if (j->src != NULL && j->src->journaled)
+		journal_put_retry(m, j, at, due, reason, len);
+}
+
+/* After a compaction's ACCEPT of a job that was retried: its failed
+ * attempts kept (the last one with its due time, if it waits). */
+static void journal_put_tries(struct master *m, const struct job *j)
+{
+	const struct result *res = j->res;
+	const struct result_try *t;
+	double due;
+	unsigned i;
+
+	if (res == NULL) {
+		journal_put_retry(m, j, 0, 0, "", 0); /* its count at least */
+		return;
+	}
+	due = res->state == RESULT_RETRYING ? res->due : 0;
+	for (i = 0; (t = results_try_at(res, i)) != NULL; i++)
+		journal_put_retry(m, j, t->at, results_try_at(res, i + 1) == NULL ? due : 0,
+		                  t->reason, strlen(t->reason));
+	if (i == 0)
+		journal_put_retry(m, j, 0, due, "", 0);
 }
 
 void journal_end(struct master *m, const struct job *j)
@@ -159,13 +204,14 @@ static int journal_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Appends every live job (queued or held by a worker) and every key an
- * ended job keeps (unique.c) to the buffer. */
+/* Appends every live job (queued, held until due, or held by a worker)
+ * and every key an ended job keeps (unique.c) to the buffer. */
 static void journal_put_live(struct master *m)
 {
 	struct job *j;
 	unsigned i, k;
 	struct slot *s;
+	size_t h;
 
 	m->journal.live_bytes = 0;
 	if (m->id_reserved > 0)
@@ -173,6 +219,9 @@ static void journal_put_live(struct master *m)
 	uniq_each_ended(&m->uniq, journal_put_key, m);
 	for (j = jobq_first(&m->queue); j != NULL; j = jobq_next(&m->queue, j))
 		if (j->src->journaled) /* other sources keep their own jobs */
+			journal_accept(m, j);
+	for (h = 0; (j = later_at(m, h)) != NULL; h++)
+		if (j->src->journaled)
 			journal_accept(m, j);
 	for (i = 0; i < m->nslots; i++) {
 		if ((s = m->slots[i]) == NULL)
@@ -336,6 +385,16 @@ static void journal_sync_done(struct ev_loop *loop, ev_async *w, int revents)
 		jl->compact_retry = jl->size + JOURNAL_COMPACT_MIN;
 	}
 	jl->next_fd = -1;
+}
+
+bool journal_has(const struct master *m, uint64_t id)
+{
+	const struct journal *jl = &m->journal;
+
+	if (jl->len > 0 || jl->failing)
+		return false; /* a write failed: not yet */
+	return m->cfg.journal_fsync != CONFIG_FSYNC_ALWAYS || id <= jl->durable_id ||
+	       (jl->fd == -1 && !jl->dirty);
 }
 
 uint64_t journal_unsynced(const struct master *m)

@@ -20,10 +20,15 @@
 #define JOURNAL_IDS      'I' /* ids up to this record's id are reserved */
 #define JOURNAL_KEY      'K' /* ended job id keeps its unique key (the arguments) */
 #define JOURNAL_UNKEY    'U' /* ... releases it */
+/* A failed attempt of a live job that is retried (retry.c): code is the
+ * job's retries so far, the arguments "AT DUE REASON" (when it failed,
+ * when it runs again, both wall-clock seconds; its reason).  Versions
+ * before retries skip it as damage. */
+#define JOURNAL_RETRY 'R'
 
 struct journal_rec {
 	uint32_t sum; /* CRC32C of the rest of the record and its arguments */
-	uint8_t type; /* JOURNAL_ACCEPT, JOURNAL_END, JOURNAL_IDS, JOURNAL_KEY, JOURNAL_UNKEY */
+	uint8_t type; /* JOURNAL_ACCEPT, _END, _IDS, _KEY, _UNKEY or _RETRY */
 	uint8_t pad;
 	uint16_t optlen; /* of len, the last bytes: the job's options (jobopt.h) */
 	uint32_t len;    /* bytes of arguments (and options) that follow */

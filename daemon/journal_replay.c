@@ -53,9 +53,16 @@ static size_t id_set_slot(const struct id_set *set, uint64_t id)
 	return i;
 }
 
+/* The replayed jobs by id, for their RETRY records (open addressing). */
+struct id_jobs {
+	struct job **cell;
+	size_t mask;
+};
+
 struct replay {
 	struct master *m;
 	struct id_set ended;
+	struct id_jobs jobs; /* after the ACCEPTs are queued */
 	size_t n_end;
 	uint64_t queued, skipped;
 };
@@ -107,6 +114,67 @@ static void replay_queue(void *arg, const struct journal_rec *r, const char *arg
 	rp->queued++;
 }
 
+static struct job **id_jobs_slot(const struct id_jobs *t, uint64_t id)
+{
+	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & t->mask;
+
+	while (t->cell[i] != NULL && t->cell[i]->id != id)
+		i = (i + 1) & t->mask;
+	return &t->cell[i];
+}
+
+/* Every replayed job (queued, or held by an at= option); -1 out of memory. */
+static int id_jobs_fill(struct id_jobs *t, struct master *m)
+{
+	size_t cap = 16, i;
+	struct job *j;
+
+	while (cap < 2 * (m->queue.len + later_count(m)))
+		cap *= 2;
+	t->cell = calloc(cap, sizeof(*t->cell));
+	t->mask = cap - 1;
+	if (t->cell == NULL)
+		return -1;
+	for (j = jobq_first(&m->queue); j != NULL; j = jobq_next(&m->queue, j))
+		*id_jobs_slot(t, j->id) = j;
+	for (i = 0; (j = later_at(m, i)) != NULL; i++)
+		*id_jobs_slot(t, j->id) = j;
+	return 0;
+}
+
+/*
+ * A RETRY record of a replayed job: its retries so far and the failed
+ * attempt's reason; a due time still to come (the last record of a job
+ * that waited) holds it again until then (retry.c, later.c).  A job whose
+ * due time passed keeps its place in the queue.
+ */
+static void replay_retry(void *arg, const struct journal_rec *r, const char *args)
+{
+	struct replay *rp = arg;
+	struct master *m = rp->m;
+	char text[64 + RESULTS_TRY_REASON + 1], *end;
+	size_t n = r->len < sizeof(text) - 1 ? r->len : sizeof(text) - 1;
+	double at, due;
+	struct job *j;
+
+	if (r->type != JOURNAL_RETRY || (j = *id_jobs_slot(&rp->jobs, r->id)) == NULL)
+		return;        /* ended, or not replayed (an unknown kind) */
+	memcpy(text, args, n); /* args are not NUL-terminated */
+	text[n] = '\0';
+	at = strtod(text, &end);
+	due = strtod(end, &end);
+	end += *end == ' ';
+	j->retries = (uint16_t)(r->code < UINT16_MAX ? r->code : UINT16_MAX);
+	if (j->res != NULL && at > 0)
+		results_tried(j->res, at, end, strlen(end));
+	if (due <= ev_now(m->loop) || j->res == NULL || j->res->state != RESULT_QUEUED ||
+	    later_room(m) == -1 || jobq_remove(&m->queue, j->id) != j)
+		return;
+	later_hold(m, j, due); /* later_room: cannot fail */
+	if (j->res->state == RESULT_SCHEDULED)
+		results_retrying(&m->results, j->res);
+}
+
 /*
  * Says loudly what damage cost: the bytes no record could be read from
  * are lost (each run held at least one record: a lost ACCEPT is a job
@@ -142,6 +210,12 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 	journal_scan(p, size, replay_mark, &rp, d);
 	journal_scan(p, size, replay_queue, &rp, d);
 	free(rp.ended.cell);
+	if (id_jobs_fill(&rp.jobs, m) == -1) {
+		snprintf(err, errlen, "journal: out of memory");
+		return -1;
+	}
+	journal_scan(p, size, replay_retry, &rp, d);
+	free(rp.jobs.cell);
 	/* New ids start after everything an earlier run may have given. */
 	if (m->id_reserved > m->next_id)
 		m->next_id = m->id_reserved;
@@ -150,8 +224,9 @@ static int journal_replay(struct master *m, const char *p, size_t size, struct j
 		log_warnx("journal: %llu jobs of unknown kinds skipped",
 		          (unsigned long long)rp.skipped);
 	if (rp.queued > 0)
-		log_notice("journal: %llu unfinished jobs of a previous run queued again",
-		           (unsigned long long)rp.queued);
+		log_notice("journal: %llu unfinished jobs of a previous run queued again (%zu of "
+		           "them scheduled: in=, at=)",
+		           (unsigned long long)rp.queued, later_count(m));
 	return 0;
 }
 

@@ -95,7 +95,7 @@ static bool journal_rec_sum_at(const char *p, size_t size, size_t off, struct jo
 	memcpy(r, p + off, sizeof(*r));
 	/* The cheap tests first: the resync calls this at every offset. */
 	return (r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS ||
-	        r->type == JOURNAL_KEY || r->type == JOURNAL_UNKEY) &&
+	        r->type == JOURNAL_KEY || r->type == JOURNAL_UNKEY || r->type == JOURNAL_RETRY) &&
 	       r->len <= PROTO_ARGS_MAX && r->optlen <= r->len &&
 	       size - off - sizeof(*r) >= r->len && sum(r, p + off + sizeof(*r)) == r->sum;
 }

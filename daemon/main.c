@@ -102,6 +102,8 @@ static void master_setup(struct master *m)
 	if (m->loop == NULL)
 		fatalx(POOLD_EXIT_OSERR, "cannot initialise libev");
 	m->start_time = m->ready_since = ev_time();
+	/* The retries' jitter: differs between runs, no secret needed. */
+	m->retry_seed = (uint64_t)(m->start_time * 1e6) ^ ((uint64_t)getpid() << 32);
 	notify_init(m);
 	/* First: a second poold on the same journal must touch nothing. */
 	if (journal_lock(m, err, sizeof(err)) == -1)
@@ -118,6 +120,7 @@ static void master_setup(struct master *m)
 	if (job_log_setup() == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "log write lock: cannot create it");
 	jobctl_start(m); /* before the journal: replayed jobs are tracked */
+	later_start(m);  /* before the journal: replayed jobs may be held */
 	if (journal_open(m, err, sizeof(err)) == -1)
 		master_setup_fail(m, POOLD_EXIT_CANTCREAT, err);
 	/* After the journal: replayed jobs keep their ids, other sources' follow. */
@@ -151,11 +154,13 @@ static void master_teardown(struct master *m)
 	board_close(m);
 	journal_close(m);
 	source_close_all(m);
+	later_free(m);
 	jobq_clear(&m->queue);
 	jobcache_clear(&m->jobcache);
 	dispatch_free(m);
 	jobctl_free(m);
 	outcome_free(m);
+	buried_free(m);
 	config_free(&m->cfg);
 	ev_loop_destroy(m->loop);
 }

@@ -28,6 +28,7 @@
 #include "results.h"
 #include "uniq.h"
 #include "source.h"
+#include "timerheap.h"
 
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -49,6 +50,7 @@ struct job {
 	uint16_t kind;     /* index in the job table, for counters */
 	uint16_t attempts; /* times it was given to a worker */
 	uint16_t timeouts; /* times it ran past its time limit */
+	uint16_t retries;  /* failed attempts retried (its queue's retry; retry.c) */
 	uint8_t pri;       /* priority, 0..QUEUE_PRI_MAX */
 	uint8_t lane;      /* its [queue.NAME], by index in the configuration */
 	uint32_t len;
@@ -204,6 +206,8 @@ struct counters {
 	uint64_t replayed;     /* unfinished jobs of a previous run, from the journal */
 	uint64_t killed;       /* workers killed for a malformed frame */
 	uint64_t deduplicated; /* jobs not made: their key= was live (unique.c) */
+	uint64_t retry_held;   /* failed jobs held for a retry (retry.c) */
+	uint64_t kicked;       /* buried or failed jobs queued again (retry, kick) */
 };
 
 /* Buckets of poold_job_duration_seconds (metrics.c). */
@@ -214,6 +218,14 @@ struct kind_stats {
 	struct latency wait;
 	struct latency run;
 	uint64_t run_le[METRICS_NBUCKETS]; /* per bucket, not cumulative */
+};
+
+/* Jobs held until a due time, in no queue (later.c). */
+struct later {
+	struct timerheap heap; /* of struct job *, by due time (wall clock) */
+	ev_timer w;            /* armed for the earliest, at most LATER_RECHECK ahead */
+	uint64_t held;         /* jobs ever held, for metrics */
+	uint64_t released;     /* ... and released to their queue */
 };
 
 struct client;     /* ctlsock.c */
@@ -350,7 +362,12 @@ struct master {
 	struct failure *failures;
 	size_t nfailures;
 	uint64_t failures_dropped; /* over the cap, counted only */
-	uint64_t wait_mark;        /* failures up to this id were reported */
+
+	/* Retries (retry.c): the back-off's generator; buried jobs kept whole (buried.c). */
+	uint64_t retry_seed;
+	struct job *buried_first, *buried_last; /* oldest first */
+	size_t nburied;
+	uint64_t wait_mark; /* failures up to this id were reported */
 
 	struct counters count;
 	struct latency latency; /* accepted to ended, every job */
@@ -365,6 +382,7 @@ struct master {
 	ev_timer board_w;
 	ev_timer scaler_w;   /* dynamic mode */
 	ev_timer sched_w;    /* a queue's rate lets a held job go (sched.c) */
+	struct later later;  /* delayed jobs (in=, at=) and back-offs (later.c) */
 	unsigned spawn_rate; /* dynamic mode: workers to start at the next tick */
 
 	/* Signals and shutdown. */
@@ -391,8 +409,10 @@ struct census {
 	unsigned holding; /* any state, holding jobs (a retiring worker finishing) */
 	uint64_t in_flight;
 	uint64_t queued;
-	uint64_t live;    /* accepted, not yet ended */
-	uint64_t waiting; /* `poolctl wait` clients not yet answered */
+	uint64_t scheduled; /* held until their due time (later.c): in=, at= */
+	uint64_t retrying;  /* failed, waiting for a retry's back-off (retry.c) */
+	uint64_t live;      /* accepted, not yet ended */
+	uint64_t waiting;   /* `poolctl wait` clients not yet answered */
 	uint64_t accepted, done, failed, timedout, buried, cancelled;
 	uint64_t ended; /* done + failed + timedout + buried + cancelled */
 };
@@ -486,6 +506,10 @@ uint64_t journal_next_id(struct master *m);
 void journal_end(struct master *m, const struct job *j);
 /* The key of ended job id is kept (keep) or released (unique.c). */
 void journal_key(struct master *m, bool keep, uint64_t id, const char *key, size_t len);
+/* j failed at `at` and is retried at `due`: a RETRY record (journal.h),
+ * if its source journals. */
+void journal_retry(struct master *m, const struct job *j, double at, double due, const char *reason,
+                   size_t len);
 /* After jobs were accepted from a read: write them (and fsync, if always). */
 void journal_after_read(struct master *m);
 void journal_flush(struct master *m, bool sync);
@@ -506,6 +530,11 @@ static inline bool journal_holds(const struct master *m, const struct job *j)
 	return m->cfg.journal_fsync == CONFIG_FSYNC_ALWAYS && j->id > m->journal.durable_id &&
 	       j->src != NULL && j->src->journaled && m->journal.fd != -1;
 }
+/* The journal holds job id's ACCEPT: written (nothing is left in the
+ * buffer) and, with fsync = always, synced (or the journal was closed
+ * after a final sync).  What a source that hands its jobs over to the
+ * journal waits for before it lets go of them (a Redis entry's XACK). */
+bool journal_has(const struct master *m, uint64_t id);
 /* fsync = always: jobs accepted and not yet known durable (at most). */
 uint64_t journal_unsynced(const struct master *m);
 
@@ -528,6 +557,40 @@ void sched_status_text(const struct master *m, FILE *f);
 /* Adds "queues" and "tokens" to root; -1 out of memory. */
 int sched_status_json(const struct master *m, struct json_t *root);
 void sched_metrics(const struct master *m, FILE *f);
+
+/* ---- later.c: jobs held until a due time (in=, at=, retries' back-off) ---- */
+/* The longest the timer sleeps before it looks at the wall clock again. */
+#define LATER_RECHECK 1.0
+/* Sets up the timer; before the journal's replay (which may hold jobs). */
+void later_start(struct master *m);
+/*
+ * Holds job j, admitted (it has its id, is counted live and, for a
+ * journaled source, its ACCEPT is written by the caller), until `due`
+ * (wall-clock Unix seconds, as ev_now): it is in no queue, its record
+ * says RESULT_SCHEDULED with the due time, and when due it is pushed to
+ * its queue (jobq_push; record back to queued).  j may be new (never
+ * queued) or one that already ran (a retry: j->attempts > 0, taken out
+ * of its slot by the caller, its limits released).  A due time already
+ * past queues it at once.  Nothing is released while the master stops:
+ * held jobs stay in the journal for the next start.  0, or -1 (ENOMEM:
+ * nothing done, the job is still the caller's), never after later_room.
+ */
+int later_hold(struct master *m, struct job *j, double due);
+/* Makes room for one more held job, so that the next later_hold cannot
+ * fail (for a caller that cannot undo what it did first); 0, or -1 (ENOMEM). */
+int later_room(struct master *m);
+/* Takes held job id out (a cancel); NULL if it is not held here. */
+struct job *later_remove(struct master *m, uint64_t id);
+/* Jobs held now (inline: the census reads it without later.c). */
+static inline size_t later_count(const struct master *m)
+{
+	return m->later.heap.len;
+}
+/* The i-th held job (0 <= i < later_count), in no useful order: for the
+ * journal's compaction. */
+struct job *later_at(const struct master *m, size_t i);
+/* At exit: stops the timer and frees the held jobs (the journal keeps them). */
+void later_free(struct master *m);
 
 /* ---- deadline.c: job time limits ---- */
 void deadline_start(struct master *m);
@@ -587,6 +650,13 @@ void unique_ended(struct master *m, struct job *j, uint32_t status);
 /* `poolctl cancel ID` of an ended job still holding its key (until-done
  * after a failure): releases it; 0 with msg, or -1 if it holds none. */
 int unique_cancel_ended(struct master *m, uint64_t id, char *msg, size_t msglen);
+/* `poolctl retry ID` or `kick` queues a copy of ended job old: the key
+ * old still holds (until-done after a failure) passes to the copy.
+ * unique_pass releases it (journaled) and copies it to key (size bytes):
+ * true if there was one; unique_pass_undo gives it back to old if the
+ * copy was not admitted. */
+bool unique_pass(struct master *m, uint64_t old, char *key, size_t size);
+void unique_pass_undo(struct master *m, uint64_t old, const char *key);
 /* The journal's replay: ended job id keeps (keep) or released key. */
 void unique_replay(struct master *m, bool keep, uint64_t id, const char *key, size_t len);
 
@@ -599,6 +669,28 @@ void outcome_free(struct master *m);
 /* "ok", "failed", "timed out" or "buried", for logs and dead letters. */
 const char *outcome_name(uint32_t status);
 
+/* ---- retry.c: retries of failed jobs, kick ---- */
+/* A worker reported j's end: retried after its back-off (its queue's
+ * retry), buried after the last attempt, else outcome_record as is. */
+void retry_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                  unsigned slot);
+/* `retry ID`: a buried or failed job queued again as a new job.  0, or
+ * -1; msg says what happened either way. */
+int retry_again(struct master *m, uint64_t id, char *msg, size_t msglen);
+/* `kick [N]`: up to n (0: all) kept buried jobs, oldest first, queued
+ * again; one "ok ..." or "error ..." line each on f. */
+void retry_kick(struct master *m, unsigned long n, FILE *f);
+
+/* ---- buried.c: buried jobs kept whole for kick and retry ---- */
+/* Keeps a buried job (outcome_record; the oldest past the bound is
+ * freed).  The list owns j. */
+void buried_keep(struct master *m, struct job *j);
+/* Takes kept job id (0: the oldest) out of the list; NULL if not kept. */
+struct job *buried_take(struct master *m, uint64_t id);
+/* Puts a taken job back, oldest again. */
+void buried_put_back(struct master *m, struct job *j);
+void buried_free(struct master *m);
+
 /* ---- jobctl.c, jobctl_req.c: jobs by id (submit, job, jobs, cancel) ---- */
 void jobctl_start(struct master *m);
 /* Applies [results] after a reload. */
@@ -608,7 +700,7 @@ void jobctl_configure(struct master *m);
 void jobctl_admitted(struct master *m, struct job *j, const struct jobopt *opt, const char *ref);
 /* The job was given to worker `worker`; it was put back in the queue. */
 void jobctl_started(struct master *m, struct job *j, unsigned worker);
-void jobctl_requeued(struct job *j);
+void jobctl_requeued(struct master *m, struct job *j);
 /* Records the outcome; the record may be forgotten at once (keep = 0). */
 void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
 /* A cancel was asked for this job, which a worker holds. */

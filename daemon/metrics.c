@@ -126,6 +126,9 @@ static void metrics_pool(const struct master *m, FILE *f)
 	        "# TYPE poold_workers_wanted gauge\npoold_workers_wanted %u\n"
 	        "# HELP poold_queue_depth Jobs accepted and waiting for a worker.\n"
 	        "# TYPE poold_queue_depth gauge\npoold_queue_depth %zu\n"
+	        "# HELP poold_jobs_scheduled Jobs accepted and held until their due time "
+	        "(in=, at=).\n"
+	        "# TYPE poold_jobs_scheduled gauge\npoold_jobs_scheduled %llu\n"
 	        "# HELP poold_jobs_in_flight Jobs sent to workers and not yet ended.\n"
 	        "# TYPE poold_jobs_in_flight gauge\npoold_jobs_in_flight %llu\n"
 	        "# HELP poold_worker_restarts_total Workers that died and were replaced.\n"
@@ -134,9 +137,18 @@ static void metrics_pool(const struct master *m, FILE *f)
 	        "# TYPE poold_worker_recycles_total counter\npoold_worker_recycles_total %llu\n"
 	        "# HELP poold_start_time_seconds When the master started, in Unix time.\n"
 	        "# TYPE poold_start_time_seconds gauge\npoold_start_time_seconds %.3f\n",
-	        c.wanted, (size_t)c.queued, (unsigned long long)c.in_flight,
-	        (unsigned long long)m->count.restarts, (unsigned long long)m->count.recycled,
-	        m->start_time);
+	        c.wanted, (size_t)c.queued, (unsigned long long)c.scheduled,
+	        (unsigned long long)c.in_flight, (unsigned long long)m->count.restarts,
+	        (unsigned long long)m->count.recycled, m->start_time);
+	fprintf(f,
+	        "# HELP poold_jobs_retrying Failed jobs waiting for their retry's back-off.\n"
+	        "# TYPE poold_jobs_retrying gauge\npoold_jobs_retrying %llu\n"
+	        "# HELP poold_job_retries_total Failed jobs held for a retry.\n"
+	        "# TYPE poold_job_retries_total counter\npoold_job_retries_total %llu\n"
+	        "# HELP poold_jobs_kicked_total Buried or failed jobs queued again (retry, kick).\n"
+	        "# TYPE poold_jobs_kicked_total counter\npoold_jobs_kicked_total %llu\n",
+	        (unsigned long long)c.retrying, (unsigned long long)m->count.retry_held,
+	        (unsigned long long)m->count.kicked);
 }
 
 /* Each job source's counters (source.h): poold_SOURCE_KEY for a gauge,

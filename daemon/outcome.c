@@ -103,7 +103,10 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 	jobctl_ended(m, j, status, msg, len);
 	if (m->clients != NULL)
 		waitset_mark_ended(&m->waits, j->id); /* answered by the settle step */
-	job_put(&m->jobcache, j);
+	if (status == OUTCOME_BURIED)
+		buried_keep(m, j); /* for `poolctl kick` */
+	else
+		job_put(&m->jobcache, j);
 }
 
 /*

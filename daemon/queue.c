@@ -27,6 +27,7 @@ static void job_init(struct job *j, uint32_t code, uint16_t kind, const char *ar
 	j->kind = kind;
 	j->attempts = 0;
 	j->timeouts = 0;
+	j->retries = 0;
 	j->pri = 0;
 	j->len = (uint32_t)len;
 	j->src = NULL;

@@ -13,9 +13,11 @@
 #include "results.h"
 
 static const char *const results_names[RESULT_NSTATES] = {
-    [RESULT_QUEUED] = "queued",       [RESULT_RUNNING] = "running",    [RESULT_DONE] = "done",
-    [RESULT_FAILED] = "failed",       [RESULT_TIMEDOUT] = "timed out", [RESULT_BURIED] = "buried",
-    [RESULT_CANCELLED] = "cancelled",
+    [RESULT_QUEUED] = "queued",       [RESULT_RUNNING] = "running",
+    [RESULT_DONE] = "done",           [RESULT_FAILED] = "failed",
+    [RESULT_TIMEDOUT] = "timed out",  [RESULT_BURIED] = "buried",
+    [RESULT_CANCELLED] = "cancelled", [RESULT_SCHEDULED] = "scheduled",
+    [RESULT_RETRYING] = "retrying",
 };
 
 const char *results_state_name(enum result_state st)
@@ -179,17 +181,62 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 	return res;
 }
 
-void results_started(struct result *res, unsigned worker, unsigned attempt, double now)
+/* Sets a state, keeping the count of retrying records. */
+static void results_set(struct results *r, struct result *res, enum result_state st)
 {
-	res->state = RESULT_RUNNING;
+	r->nretrying -= res->state == RESULT_RETRYING;
+	r->nretrying += st == RESULT_RETRYING;
+	res->state = (uint8_t)st;
+}
+
+void results_started(struct results *r, struct result *res, unsigned worker, unsigned attempt,
+                     double now)
+{
+	results_set(r, res, RESULT_RUNNING);
 	res->worker = worker;
 	res->attempt = (uint16_t)attempt;
 	res->started = now;
 }
 
-void results_requeued(struct result *res)
+void results_requeued(struct results *r, struct result *res)
 {
-	res->state = RESULT_QUEUED;
+	results_set(r, res, RESULT_QUEUED);
+}
+
+void results_retrying(struct results *r, struct result *res)
+{
+	results_set(r, res, RESULT_RETRYING);
+}
+
+void results_tried(struct result *res, double at, const char *reason, size_t len)
+{
+	struct result_try *t;
+
+	if (res->tries == NULL && (res->tries = calloc(RESULTS_TRIES_MAX, sizeof(*t))) == NULL)
+		return;
+	t = &res->tries[res->ntries % RESULTS_TRIES_MAX];
+	if (len >= sizeof(t->reason))
+		len = sizeof(t->reason) - 1;
+	t->at = at;
+	memcpy(t->reason, reason, len);
+	t->reason[len] = '\0';
+	if (res->ntries < UINT16_MAX)
+		res->ntries++;
+}
+
+const struct result_try *results_try_at(const struct result *res, unsigned i)
+{
+	unsigned kept = res->ntries < RESULTS_TRIES_MAX ? res->ntries : RESULTS_TRIES_MAX;
+
+	if (res->tries == NULL || i >= kept)
+		return NULL;
+	return &res->tries[(res->ntries - kept + i) % RESULTS_TRIES_MAX];
+}
+
+void results_scheduled(struct results *r, struct result *res, double due)
+{
+	results_set(r, res, RESULT_SCHEDULED);
+	res->due = due;
 }
 
 /* Forgets the oldest ended record. */
@@ -209,6 +256,7 @@ static void results_drop_oldest(struct results *r)
 	r->count--;
 	free(res->reason);
 	free(res->output);
+	free(res->tries);
 	free(res);
 }
 
@@ -250,7 +298,7 @@ void results_ended(struct results *r, struct result *res, enum result_state st, 
 {
 	if (len > RESULTS_TEXT_MAX)
 		len = RESULTS_TEXT_MAX;
-	res->state = (uint8_t)st;
+	results_set(r, res, st);
 	res->ended = now;
 	res->reason = len > 0 ? strndup(reason, len) : NULL;
 	results_list_remove(&r->live_first, &r->live_last, res);
@@ -305,6 +353,7 @@ void results_free(struct results *r)
 			next = res->next;
 			free(res->reason);
 			free(res->output);
+			free(res->tries);
 			free(res);
 		}
 	free(r->ids);

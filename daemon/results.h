@@ -29,7 +29,20 @@ enum result_state {
 	RESULT_TIMEDOUT,
 	RESULT_BURIED,
 	RESULT_CANCELLED,
+	RESULT_SCHEDULED, /* held until its due time (later.c): in=, at= */
+	RESULT_RETRYING,  /* failed; held until its back-off ends (retry.c, later.c) */
 	RESULT_NSTATES,
+};
+
+/* Failed attempts kept per job (the last ones; the count is kept), and
+ * bytes of each one's reason. */
+#define RESULTS_TRIES_MAX  8
+#define RESULTS_TRY_REASON 120
+
+/* One failed attempt of a job that was retried (or buried after it). */
+struct result_try {
+	double at; /* when it ended */
+	char reason[RESULTS_TRY_REASON];
 };
 
 struct result {
@@ -44,6 +57,7 @@ struct result {
 	bool cancel;   /* a cancel was asked while it ran */
 	unsigned worker;
 	double accepted, started, ended; /* 0 when not (yet) */
+	double due;                      /* when it was last held until (later.c); 0 never */
 	char *reason;                    /* malloc'd when ended; may be NULL */
 	char *output;                    /* kept output, malloc'd; NULL if none */
 	uint32_t output_len;
@@ -51,7 +65,10 @@ struct result {
 	const char *key;     /* in text[], NULL if none */
 	const char *ref;     /* the source's name for it, in text[]; NULL */
 	uint32_t args_len;
-	char text[]; /* args (not NUL-terminated), key NUL, ref NUL */
+	struct result_try *tries; /* malloc'd at the first failed attempt; NULL */
+	uint16_t ntries;          /* failed attempts in all (the last RESULTS_TRIES_MAX kept) */
+	uint64_t again;           /* `poolctl retry`/`kick`: the id of its copy; 0 */
+	char text[];              /* args (not NUL-terminated), key NUL, ref NUL */
 };
 
 struct results {
@@ -61,6 +78,7 @@ struct results {
 	struct result *live_first, *live_last;
 	struct result *ended_first, *ended_last; /* oldest ended first */
 	size_t nended;
+	size_t nretrying;           /* live records in RESULT_RETRYING */
 	size_t keep;                /* ended records kept at most; 0 keeps none */
 	double max_age;             /* seconds an ended record is kept; 0 no limit */
 	size_t output_max;          /* bytes of output kept for all ended jobs */
@@ -72,7 +90,7 @@ struct results {
 #define RESULTS_OUTPUT_DEFAULT (16u << 20)
 
 /* Names for states ("queued", "running", "done", "failed", "timed out",
- * "buried", "cancelled") and the reverse (-1 if unknown). */
+ * "buried", "cancelled", "scheduled") and the reverse (-1 if unknown). */
 const char *results_state_name(enum result_state st);
 int results_state_by_name(const char *name);
 
@@ -91,9 +109,19 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
                            size_t len, const char *key, size_t key_len, const char *ref,
                            double now);
 /* The job was given to worker `worker` for attempt `attempt`. */
-void results_started(struct result *res, unsigned worker, unsigned attempt, double now);
-/* Back in the queue (its worker died, a retry). */
-void results_requeued(struct result *res);
+void results_started(struct results *r, struct result *res, unsigned worker, unsigned attempt,
+                     double now);
+/* Back in the queue (its worker died, a retry, or its due time came). */
+void results_requeued(struct results *r, struct result *res);
+/* One failed attempt that ended at `at` with reason (cut to
+ * RESULTS_TRY_REASON); the oldest is forgotten past RESULTS_TRIES_MAX. */
+void results_tried(struct result *res, double at, const char *reason, size_t len);
+/* The i-th kept failed attempt, oldest first; NULL past the last. */
+const struct result_try *results_try_at(const struct result *res, unsigned i);
+/* Waits for its retry's back-off (RESULT_RETRYING). */
+void results_retrying(struct results *r, struct result *res);
+/* Held until `due` (wall-clock seconds), in no queue (later.c). */
+void results_scheduled(struct results *r, struct result *res, double due);
 /* The job's output (before results_ended); kept if it fits output_max. */
 void results_output(const struct results *r, struct result *res, const char *out, size_t len);
 /* The job ended: moves it to the ended list and applies the bounds. */

@@ -4,7 +4,9 @@
  *
  *   TERM, INT  graceful stop: stop taking jobs, finish the queue and what
  *              runs within [pool] shutdown_timeout, then TERM the workers,
- *              then KILL them after [pool] kill_timeout; exit 0.  A second
+ *              then KILL them after [pool] kill_timeout; exit 0.  Jobs
+ *              not yet due (in=, at=) are not run early: the journal
+ *              keeps them for the next start.  A second
  *              TERM or INT skips the wait and TERMs the workers at once.
  *   HUP        reload: parse the file again into a new config; if it is
  *              bad, keep the old one and say why; if it is good, resize
@@ -58,9 +60,13 @@ void signals_check_drained(struct master *m)
 		pool_retire_all(m);
 	if (pool_live(m) > 0)
 		return;
-	if (m->live > 0)
+	if (m->live > later_count(m))
 		log_warnx("shutdown: %llu accepted jobs were not finished",
-		          (unsigned long long)m->live);
+		          (unsigned long long)(m->live - later_count(m)));
+	if (later_count(m) > 0)
+		log_notice("shutdown: %zu scheduled jobs (in=, at=) not yet due; kept in the "
+		           "journal, they are scheduled again at the next start",
+		           later_count(m));
 	ev_timer_stop(m->loop, &m->stop_w);
 	ev_break(m->loop, EVBREAK_ALL);
 }
@@ -77,8 +83,8 @@ static void signals_stop(struct master *m, int sig)
 	}
 	m->stopping = true;
 	m->stop_time = ev_now(m->loop);
-	log_info("signal %s: stopping; %zu queued, %llu unfinished", sigabbrev_np(sig),
-	         m->queue.len, (unsigned long long)m->live);
+	log_info("signal %s: stopping; %zu queued, %zu scheduled, %llu unfinished",
+	         sigabbrev_np(sig), m->queue.len, later_count(m), (unsigned long long)m->live);
 	notify_stopping(m);
 	fifo_close(m);
 	source_drain_all(m); /* what submitters handed over is not dropped */

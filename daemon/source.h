@@ -143,7 +143,8 @@ uint64_t queue_intake(const struct master *m);
 /*
  * Admits one job of src: applies the queue limit (unless past_limit),
  * makes the job, gives it its id (replayed jobs keep theirs, and later
- * ids follow them), queues it, counts it (accepted per kind, the source's
+ * ids follow them), queues it (or, with in= or at=, holds it until its
+ * due time: later.c; in= is kept as the absolute at=), counts it (accepted per kind, the source's
  * live jobs, replayed ones), journals it (with its options) if src
  * journals and it is not a replay, and records it for look-ups by id and
  * key (jobctl_admitted): the one place the results registry learns of a

@@ -110,6 +110,20 @@ int unique_cancel_ended(struct master *m, uint64_t id, char *msg, size_t msglen)
 	return 0;
 }
 
+bool unique_pass(struct master *m, uint64_t old, char *key, size_t size)
+{
+	if (!uniq_release_ended(&m->uniq, old, key, size))
+		return false;
+	journal_key(m, false, old, key, strlen(key));
+	return true;
+}
+
+void unique_pass_undo(struct master *m, uint64_t old, const char *key)
+{
+	unique_replay(m, true, old, key, strlen(key));
+	journal_key(m, true, old, key, strlen(key));
+}
+
 void unique_replay(struct master *m, bool keep, uint64_t id, const char *key, size_t len)
 {
 	uint64_t holder;

@@ -14,10 +14,11 @@
  *
  * The result is checked against a model built from a second walk: the
  * valid records come in file order without overlap, every byte is a
- * record (ACCEPT, END or the id reservation IDS), damage skipped before
+ * record (ACCEPT, END, the id reservation IDS or a RETRY), damage skipped before
  * a later record (which must not start a valid one at its first byte) or
  * the torn tail, and the queue holds exactly the ACCEPTs of known kinds
- * without an END for their id, by priority (pri=) and in file order
+ * without an END for their id (but those held until a due time: at=, a
+ * retry's back-off), by priority (pri=) and in file order
  * within one, with their arguments and their options (the last optlen bytes of an ACCEPT, also in
  * the registry of results); new ids start after every id queued or reserved.
  */
@@ -49,6 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(fuzz_m != NULL);
 	fuzz_m->loop = ev_loop_new(EVFLAG_AUTO);
 	FUZZ_CHECK(fuzz_m->loop != NULL);
+	later_start(fuzz_m);
 	snprintf(fuzz_m->cfg.journal_file, sizeof(fuzz_m->cfg.journal_file), "fuzz-journal");
 	return 0;
 }
@@ -64,7 +66,8 @@ static bool torn_at(const char *p, size_t size, size_t off)
 	memcpy(&r, p + off, sizeof(r));
 	return r.len > PROTO_ARGS_MAX || r.optlen > r.len || size - off - sizeof(r) < r.len ||
 	       journal_sum(&r, p + off + sizeof(r)) != r.sum ||
-	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END && r.type != JOURNAL_IDS);
+	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END && r.type != JOURNAL_IDS &&
+	        r.type != JOURNAL_RETRY);
 }
 
 static void collect(void *arg, const struct journal_rec *r, const char *args)
@@ -74,7 +77,8 @@ static void collect(void *arg, const struct journal_rec *r, const char *args)
 	FUZZ_CHECK(r->len <= PROTO_ARGS_MAX && r->optlen <= r->len);
 	FUZZ_CHECK(args >= rs->p && args + r->len <= rs->end);
 	FUZZ_CHECK(journal_sum(r, args) == r->sum);
-	FUZZ_CHECK(r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS);
+	FUZZ_CHECK(r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS ||
+	           r->type == JOURNAL_RETRY);
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? 2 * rs->cap : 64;
 		rs->rec = realloc(rs->rec, rs->cap * sizeof(*rs->rec));
@@ -161,14 +165,39 @@ static bool queued(const struct journal_rec *r, const uint64_t *ended, size_t n_
 	       jobs_by_code(r->code) != NULL;
 }
 
-/* The queue must hold the ACCEPTs that replay queues, by priority
- * (highest first, jobopt pri=), in file order within one; new ids start
- * after every id queued and every reservation ('I'). */
+/* True if job id is held until a due time (later.c: at=, or a retry). */
+static bool held(uint64_t id)
+{
+	struct job *j;
+	size_t i;
+
+	for (i = 0; (j = later_at(fuzz_m, i)) != NULL; i++)
+		if (j->id == id)
+			return true;
+	return false;
+}
+
+/* The retries of job id: its last RETRY record's count (0 if none). */
+static unsigned retries_of(const struct records *rs, uint64_t id)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->rec[i].type == JOURNAL_RETRY && rs->rec[i].id == id)
+			n = rs->rec[i].code < UINT16_MAX ? rs->rec[i].code : UINT16_MAX;
+	return n;
+}
+
+/* The queue must hold the ACCEPTs that replay queues and did not hold
+ * until a due time, by priority (highest first, jobopt pri=), in file
+ * order within one, each with its retries; new ids start after every id
+ * queued and every reservation ('I'). */
 static void check_queue(const struct records *rs)
 {
 	uint64_t *ended = malloc((rs->n + 1) * sizeof(*ended)), max_id = 0;
 	struct job *j = jobq_first(&fuzz_m->queue);
-	size_t i, n_end = 0, n = 0;
+	size_t i, n_end = 0, n = 0, n_held = 0;
 	struct jobopt o;
 	int pri;
 
@@ -187,21 +216,30 @@ static void check_queue(const struct records *rs)
 			rec_opts(&rs->rec[i], rs->args[i], &o);
 			if ((o.has_pri ? o.pri : 0) != pri)
 				continue;
+			max_id = rs->rec[i].id > max_id ? rs->rec[i].id : max_id;
+			if (held(rs->rec[i].id)) {
+				n_held++;
+				continue;
+			}
 			FUZZ_CHECK(j != NULL);
 			check_job(j, &rs->rec[i], rs->args[i]);
-			max_id = rs->rec[i].id > max_id ? rs->rec[i].id : max_id;
+			FUZZ_CHECK(j->retries == retries_of(rs, j->id));
 			n++;
 			j = jobq_next(&fuzz_m->queue, j);
 		}
 	FUZZ_CHECK(j == NULL);
-	FUZZ_CHECK(fuzz_m->queue.len == n && fuzz_m->live == n);
-	FUZZ_CHECK(fuzz_m->count.replayed == n);
+	FUZZ_CHECK(later_count(fuzz_m) == n_held);
+	FUZZ_CHECK(fuzz_m->queue.len == n && fuzz_m->live == n + n_held);
+	FUZZ_CHECK(fuzz_m->count.replayed == n + n_held);
 	FUZZ_CHECK(fuzz_m->next_id == max_id);
 	free(ended);
 }
 
 static void reset_master(void)
 {
+	later_free(fuzz_m);
+	memset(&fuzz_m->later, 0, sizeof(fuzz_m->later));
+	later_start(fuzz_m);
 	jobq_clear(&fuzz_m->queue);
 	results_free(&fuzz_m->results);
 	fuzz_m->live = 0;

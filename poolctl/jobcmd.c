@@ -1,7 +1,8 @@
 /*
- * `poolctl job`, `jobs`, `cancel` and `wait ID...`: jobs by id.  job and
- * jobs print the daemon's reply (jobctl_req.c); cancel prints one line
- * per id and fails if any could not be cancelled; wait polls the states
+ * `poolctl job`, `jobs`, `cancel`, `retry`, `kick` and `wait ID...`: jobs
+ * by id.  job and jobs print the daemon's reply (jobctl_req.c); cancel
+ * and retry print one line per id and fail if any could not be done, kick
+ * one per job queued again; wait polls the states
  * of its ids until all have ended, drawing a progress line on a terminal
  * (ended / total, failures, rate, ETA, redrawn in place) and printing a
  * summary and the jobs that did not succeed.
@@ -30,7 +31,7 @@ static double jobcmd_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Answers to cancel: ok lines to stdout, the others to stderr. */
+/* Answers to cancel, retry and kick: ok lines to stdout, the others to stderr. */
 static void cancel_answer(const char *line, void *arg)
 {
 	unsigned long *bad = arg;
@@ -43,14 +44,14 @@ static void cancel_answer(const char *line, void *arg)
 	poolctl_warn("%s", strncmp(line, "error ", 6) == 0 ? line + 6 : line);
 }
 
-int poolctl_cancel(const struct config *cfg, int argc, char **argv)
+int poolctl_cancel(const struct config *cfg, const char *verb, int argc, char **argv)
 {
 	unsigned long bad = 0;
 	struct jobsock js;
 	int i;
 
 	jobsock_open(&js, cfg->socket, false, cancel_answer, &bad);
-	jobsock_request(&js, "cancel");
+	jobsock_request(&js, verb);
 	for (i = 0; i < argc; i++) {
 		jobsock_request(&js, " ");
 		jobsock_request(&js, argv[i]);
@@ -78,7 +79,8 @@ static void wait_answer(const char *line, void *arg)
 	if (i >= w->n || st == NULL || w->ended[i])
 		return;
 	st++;
-	if (strncmp(st, "queued", 6) == 0 || strncmp(st, "running", 7) == 0)
+	if (strncmp(st, "queued", 6) == 0 || strncmp(st, "running", 7) == 0 ||
+	    strncmp(st, "scheduled", 9) == 0 || strncmp(st, "retrying", 8) == 0)
 		return;
 	w->nended++;
 	/* "done" alone or with the job's message ("done handled it") */

@@ -44,6 +44,8 @@ enum command {
 	CMD_JOB,
 	CMD_JOBS,
 	CMD_CANCEL,
+	CMD_RETRY,
+	CMD_KICK,
 	CMD_WAIT_IDS,
 };
 
@@ -81,7 +83,9 @@ static void usage(FILE *out)
 	      "  wait [--timeout D] [--no-progress] ID...  wait until those jobs have ended\n"
 	      "  job ID|key=K [--json]      what became of one job\n"
 	      "  jobs [--state S] [--kind K] [--limit N] [--json]  live and recent jobs\n"
-	      "  cancel ID...               cancel queued or running jobs\n"
+	      "  cancel ID...               cancel queued, scheduled, running or retrying jobs\n"
+	      "  retry ID...                queue buried or failed jobs again (as new jobs)\n"
+	      "  kick [N]                   queue the N oldest buried jobs again (all without N)\n"
 	      "  scale N|+K|-K              set, raise or lower the number of workers\n"
 	      "  metrics                    print the Prometheus metrics\n"
 	      "  top [-n COUNT]             a live view, refreshed every second\n"
@@ -223,18 +227,26 @@ static void parse_jobs(struct request *req, int argc, char **argv)
 	snprintf(req->query + n, sizeof(req->query) - n, "%s\n", req->json ? " json" : "");
 }
 
-/* `job ID|key=K [--json]` and `cancel ID...`. */
-static void parse_job(struct request *req, int argc, char **argv, bool cancel)
+/* `job ID|key=K [--json]`, `cancel ID...`, `retry ID...` and `kick [N]`. */
+static void parse_job(struct request *req, int argc, char **argv, const char *name)
 {
 	int i;
 
-	if (cancel) {
+	if (strcmp(name, "kick") == 0) {
+		if (argc > 1 || (argc == 1 && (!id_ok(argv[0]) || strlen(argv[0]) > 9)))
+			poolctl_usage_error("kick: want nothing (all) or a count");
+		req->cmd = CMD_KICK;
+		req->argc = argc;
+		req->argv = argv;
+		return;
+	}
+	if (strcmp(name, "job") != 0) {
 		if (argc == 0)
-			poolctl_usage_error("cancel: want one or more job ids");
+			poolctl_usage_error("%s: want one or more job ids", name);
 		for (i = 0; i < argc; i++)
 			if (!id_ok(argv[i]))
-				poolctl_usage_error("cancel: '%s' is not a job id", argv[i]);
-		req->cmd = CMD_CANCEL;
+				poolctl_usage_error("%s: '%s' is not a job id", name, argv[i]);
+		req->cmd = name[0] == 'c' ? CMD_CANCEL : CMD_RETRY;
 		req->argc = argc;
 		req->argv = argv;
 		return;
@@ -318,8 +330,9 @@ static void parse_command(struct request *req, int argc, char **argv)
 			req->iterations = (unsigned)atoi(argv[1]);
 		else if (argc > 0)
 			poolctl_usage_error("top: want nothing or -n COUNT");
-	} else if (strcmp(name, "job") == 0 || strcmp(name, "cancel") == 0) {
-		parse_job(req, argc, argv, name[0] == 'c');
+	} else if (strcmp(name, "job") == 0 || strcmp(name, "cancel") == 0 ||
+	           strcmp(name, "retry") == 0 || strcmp(name, "kick") == 0) {
+		parse_job(req, argc, argv, name);
 	} else if (strcmp(name, "jobs") == 0) {
 		req->cmd = CMD_JOBS;
 		parse_jobs(req, argc, argv);
@@ -431,7 +444,11 @@ static int run(const struct config *cfg, const struct request *req)
 	case CMD_JOBS:
 		return poolctl_ask(cfg, req->query);
 	case CMD_CANCEL:
-		return poolctl_cancel(cfg, req->argc, req->argv);
+		return poolctl_cancel(cfg, "cancel", req->argc, req->argv);
+	case CMD_RETRY:
+		return poolctl_cancel(cfg, "retry", req->argc, req->argv);
+	case CMD_KICK:
+		return poolctl_cancel(cfg, "kick", req->argc, req->argv);
 	case CMD_WAIT_IDS:
 		return poolctl_wait_ids(cfg, req->argc, req->argv, req->has_timeout,
 		                        req->timeout_ms, !req->no_progress);

@@ -140,9 +140,10 @@ int poolctl_ask(const struct config *cfg, const char *request);
  */
 int poolctl_wait(const struct config *cfg, bool has_timeout, unsigned timeout_ms);
 
-/* `cancel ID...`: 0 if every id was cancelled, 1 if any was unknown or
- * had ended (each said on stderr). */
-int poolctl_cancel(const struct config *cfg, int argc, char **argv);
+/* `cancel ID...`, `retry ID...` (verb "cancel", "retry") and `kick [N]`
+ * ("kick", argv the count or nothing): 0 if every one was done, 1 if
+ * any could not be (each said on stderr). */
+int poolctl_cancel(const struct config *cfg, const char *verb, int argc, char **argv);
 
 /*
  * `wait ID... [--timeout D] [--no-progress]`: until every id has ended; 0

@@ -276,5 +276,5 @@ int runner_outcome(const struct runner_result *r, struct oplimits *lim, char *ms
 	}
 	snprintf(msg, len, "%sexit %d%s%s", WEXITSTATUS(st) == 75 ? "temporary failure: " : "",
 	         WEXITSTATUS(st), sep, r->last_err);
-	return JOB_FAILED;
+	return WEXITSTATUS(st) == 75 ? JOB_TEMPFAIL : JOB_FAILED; /* EX_TEMPFAIL */
 }

@@ -31,7 +31,9 @@ struct redis_job {
 	struct source_datum base; /* first: freed with the job */
 	struct redis_job *prev, *next;
 	struct redis_eid eid;
-	char uid[]; /* the entry's optional id field, for logs; "" if none */
+	uint64_t moved; /* a delayed entry: its job's id in the journal, held here
+	                 * only until the journal holds it; 0: the job's own datum */
+	char uid[];     /* the entry's optional id field, for logs; "" if none */
 };
 
 /* A dead letter not yet confirmed by Redis: the arguments of one EVAL of
@@ -103,6 +105,9 @@ struct redis_source {
 
 	struct redis_job *held; /* jobs from entries, queued or running */
 	uint64_t nheld;
+	struct redis_job **moving; /* delayed entries (on held) to acknowledge once the
+	                            * journal holds their jobs (redis_entry.c) */
+	size_t nmoving, moving_cap;
 	struct redis_eid *acks; /* entries to acknowledge */
 	size_t nacks, acks_cap;
 	struct redis_dead *deads; /* dead letters not yet confirmed */

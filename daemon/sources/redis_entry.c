@@ -219,29 +219,57 @@ static void redis_uid(const redisReply *fields, char *out)
 
 static void redis_ack_add(struct redis_source *r, const struct redis_eid *eid);
 
+/* A free place on the list of delayed entries being moved into the
+ * journal, grown as needed; NULL when out of memory. */
+static struct redis_job **redis_moving_slot(struct redis_source *r)
+{
+	struct redis_job **mv;
+
+	if (r->nmoving == r->moving_cap) {
+		mv = realloc(r->moving, (r->moving_cap + 16) * sizeof(*mv));
+		if (mv == NULL)
+			return NULL;
+		r->moving = mv;
+		r->moving_cap += 16;
+	}
+	return &r->moving[r->nmoving];
+}
+
 /*
  * Queues a checked entry as a job carrying its ID.  Past the queue limit:
  * the read was sized to the room there was (redis_capacity), and an entry
  * read is taken rather than left pending until another consumer claims it.
+ * A delayed entry (in=, at=) must not sit pending in the stream until it
+ * is due: it becomes a job of the journal (the FIFO's source: it runs,
+ * and comes back after a crash, as any journaled job; its outcome is not
+ * dead-lettered), and the entry is acknowledged once the journal holds
+ * its ACCEPT (journal_has, redis_moved_flush).  Until then its record
+ * stays on the held list, so heartbeats keep it ours and the history scan
+ * does not take it again.
  */
 static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
                         const struct job_kind *kind, const struct ctl_line *cl, const char *uid)
 {
+	bool delayed = cl->opt.has_in || cl->opt.has_at;
 	char ref[REDIS_EID_MAX];
 	size_t ulen = strlen(uid);
 	struct redis_job *x = malloc(sizeof(*x) + ulen + 1);
+	struct redis_job **mv = NULL;
 	struct admit_req rq = {.code = kind->code,
 	                       .kind = (uint16_t)jobs_index(kind),
 	                       .args = cl->args,
 	                       .len = cl->args_len,
 	                       .past_limit = true,
-	                       .datum = x != NULL ? &x->base : NULL,
+	                       .datum = x != NULL && !delayed ? &x->base : NULL,
 	                       .opt = &cl->opt,
 	                       .ref = ref};
-	enum admit_result ar;
+	struct job *j = NULL;
+	enum admit_result ar = ADMIT_NOMEM;
 
 	redis_eid_format(eid, ref);
-	ar = x != NULL ? queue_admit(r->m, &r->src, &rq, NULL) : ADMIT_NOMEM;
+	mv = delayed && x != NULL ? redis_moving_slot(r) : NULL;
+	if (x != NULL && (!delayed || mv != NULL))
+		ar = queue_admit(r->m, delayed ? &r->m->fifo_src : &r->src, &rq, &j);
 	if (ar == ADMIT_DUP) { /* its key is live: counted, acknowledged, not run */
 		free(x);
 		redis_ack_add(r, eid);
@@ -251,6 +279,11 @@ static void redis_queue(struct redis_source *r, const struct redis_eid *eid,
 		free(x);
 		log_warnx("redis: out of memory; an entry stays pending");
 		return;
+	}
+	x->moved = delayed ? j->id : 0;
+	if (mv != NULL) {
+		*mv = x;
+		r->nmoving++;
 	}
 	x->base.owner = &r->src;
 	x->eid = *eid;
@@ -370,10 +403,46 @@ static int redis_ack_send(struct redis_source *r)
 	return 0;
 }
 
+/* Takes x off the held list (it is the caller's to free). */
+static void redis_unhold(struct redis_source *r, struct redis_job *x)
+{
+	if (x->prev != NULL)
+		x->prev->next = x->next;
+	else
+		r->held = x->next;
+	if (x->next != NULL)
+		x->next->prev = x->prev;
+	r->nheld--;
+}
+
+/* Delayed entries whose job the journal now holds: acknowledged.  For
+ * the others, the journal writes its buffer and (fsync = always) is asked
+ * for a sync, as after a FIFO read: nobody else asks for these jobs. */
+static void redis_moved_flush(struct redis_source *r)
+{
+	struct redis_job *x;
+	size_t i = 0;
+
+	if (r->nmoving > 0)
+		journal_after_read(r->m);
+	while (i < r->nmoving) {
+		x = r->moving[i];
+		if (!journal_has(r->m, x->moved)) {
+			i++;
+			continue;
+		}
+		redis_unhold(r, x);
+		redis_ack_add(r, &x->eid);
+		free(x);
+		r->moving[i] = r->moving[--r->nmoving];
+	}
+}
+
 void redis_flush(struct redis_source *r)
 {
 	struct redis_dead *d;
 
+	redis_moved_flush(r);
 	if (r->state != REDIS_UP)
 		return;
 	while (r->nacks > 0 && redis_ack_send(r) == 0)
@@ -385,6 +454,14 @@ void redis_flush(struct redis_source *r)
 void redis_free_pending(struct redis_source *r)
 {
 	struct redis_dead *d;
+
+	while (r->nmoving > 0) { /* not acknowledged: pending, and journaled */
+		redis_unhold(r, r->moving[--r->nmoving]);
+		free(r->moving[r->nmoving]);
+	}
+	free(r->moving);
+	r->moving = NULL;
+	r->moving_cap = 0;
 
 	while ((d = r->deads) != NULL) {
 		r->deads = d->next;
@@ -406,13 +483,7 @@ void redis_job_ended(struct source *src, struct job *j, uint32_t status, const c
 	size_t n = 0;
 
 	j->datum = NULL; /* freed here, not with the job */
-	if (x->prev != NULL)
-		x->prev->next = x->next;
-	else
-		r->held = x->next;
-	if (x->next != NULL)
-		x->next->prev = x->prev;
-	r->nheld--;
+	redis_unhold(r, x);
 	if (status == PROTO_OK) {
 		redis_ack_add(r, &x->eid);
 		free(x);

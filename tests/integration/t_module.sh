@@ -79,7 +79,11 @@ seed=${POOLD_TEST_SEED:-$RANDOM}
 log "seed $seed"
 awk -v s="$seed" 'BEGIN { srand(s); for (i = 0; i < 1000 + int(rand() * 5000); i++) print "line", i }' >"$T/data/a.txt"
 head -c 300000 /dev/urandom >"$T/data/b.bin"
-write_config workers=2 level=debug extra_pool="max_attempts = 2" extra="$(modules "$T/mods/lines.so")"
+write_config workers=2 level=debug extra_pool="max_attempts = 2" extra="$(modules "$T/mods/lines.so")
+[queue.mods]
+kinds = mretry
+retry = 3
+backoff = 50ms"
 start_daemon
 expect_workers 2
 fifo_send "lines $T/data/a.txt" "2001 $T/data/nope" "mnoop" "margs 7 hello  world" \
@@ -103,6 +107,14 @@ n=$(grep -c "init of mbadinit failed.*this worker takes no mbadinit jobs" "$DLOG
 n=$(grep -c "master: no worker can run mbadinit jobs" "$DLOG")
 ((n == 1)) || fail "no worker can run mbadinit: said $n times, not once"
 [[ $(stat_of tasks.noop.done) == 1 ]] || fail "noop did not run beside the modules"
+
+# POOLD_RETRY is a temporary failure: its queue (retry = 3) runs it again.
+id=$(pctl submit mretry 3) || fail "submit mretry"
+pctl wait "$id" >/dev/null || fail "mretry 3 did not succeed: $(pctl job "$id")"
+rec=$(pctl job "$id")
+grep -q "^reason: ok at attempt 3$" <<<"$rec" || fail "mretry: $rec"
+[[ $(grep -c "^  attempt [12] at .*: not before attempt 3$" <<<"$rec") == 2 ]] ||
+	fail "mretry's two failed attempts are not shown: $rec"
 
 # A crash is a worker death: retried once, then buried; the pool serves on.
 fifo_send "mcrash crash" "mcrash fine"

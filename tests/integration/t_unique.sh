@@ -117,7 +117,7 @@ touch "$T/open/a1"
 wait_for '[[ $(state_of '"$a"') == failed ]]' 30 "job $a failed"
 b=$(taken "$a" ka ga a2 0) || exit 1
 touch "$T/open/a2"
-pctl_wait || true # a1 failed; all before this ended
+pctl_wait_failed # a1 failed; all before this ended
 log "active: key held while job $a ran, free once it ended (job $b)"
 
 # ---- until-done: a failure keeps the key, across a restart ---------------
@@ -164,6 +164,24 @@ pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 wait_for '[[ -z $(session_procs "${SESSIONS[0]}") ]]' 30 "the old worker to exit"
 log "until-done: failed job $d kept kd across a restart, cancel released it; job $e's good end too"
 
+# ---- poolctl retry: the copy of a failed job takes its key over ----------
+f=$(running kf gd f1 3) || exit 1
+touch "$T/open/f1"
+wait_for '[[ $(state_of '"$f"') == failed ]]' 30 "job $f failed"
+pctl retry "$f" >"$T/retry.out" 2>>"$T/client.log" || fail "poolctl retry $f exited $?"
+r=$(grep -o 'queued again as job [0-9]*' "$T/retry.out" | awk '{ print $NF }')
+[[ -n $r ]] || fail "retry said: $(cat "$T/retry.out")"
+# The copy runs f1 again, whose gate is open: it fails too, keeping kf.
+wait_for '[[ $(state_of '"$r"') == failed ]]' 30 "the copy $r to fail"
+[[ $(submit key=kf gd f2 0) == "$r" ]] || fail "retry: the copy $r did not take key kf over from $f"
+rc=0
+pctl cancel "$f" >/dev/null 2>&1 || rc=$?
+((rc != 0)) || fail "cancel of job $f released a key although its copy $r holds it"
+pctl cancel "$r" >"$T/cancel.out" 2>>"$T/client.log" || fail "poolctl cancel $r exited $?"
+grep -q "its key kf released" "$T/cancel.out" || fail "cancel said: $(cat "$T/cancel.out")"
+[[ $(runs_of f1) == 2 && $(runs_of f2) == 0 ]] || fail "runs: $(cat "$T/runs")"
+log "retry: the copy $r of failed job $f took key kf over; cancel released it"
+
 # ---- a reload applies a kind's unique at once, keeping the workers -------
 expect_workers 3
 before=${pids[*]}
@@ -177,7 +195,8 @@ taken "$x" kx gd x1 0 >/dev/null || exit 1
 expect_workers 3
 [[ ${pids[*]} == "$before" ]] || fail "the workers changed at the reload: $before -> ${pids[*]}"
 touch "$T/open/x1"
-pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
+pctl_wait_failed # the failed f1 and its copy
+
 [[ $(runs_of x1) == 2 ]] || fail "with unique = none, 2 jobs with one key ran $(runs_of x1) times"
 log "reload: [kind.gd] unique = none applied at once, workers kept"
 true

@@ -7,10 +7,13 @@
  * not.  A real libev loop, a real temporary file read back with
  * journal_scan.  Admission is also where the results registry learns of
  * a job, with its options (a key), which the ACCEPT record carries, and
- * where a job whose unique key is live is turned away.
+ * where a job whose unique key is live is turned away.  A delayed job
+ * (in=, at=) is held by later.c, in no queue, shown as scheduled,
+ * released by the loop's timer no earlier than its due time, taken out by
+ * a cancel; its ACCEPT carries the absolute at=.
  */
 /* clang-format off */
-/* test-sources: daemon/admit.c daemon/unique.c daemon/uniq.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
+/* test-sources: daemon/admit.c daemon/unique.c daemon/uniq.c daemon/later.c daemon/timerheap.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,6 +63,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
+	later_free(&fx->m);
 	jobq_clear(&fx->m.queue);
 	results_free(&fx->m.results);
 	uniq_free(&fx->m.uniq);
@@ -294,6 +298,58 @@ static void test_unique(void **state)
 	assert_int_equal(fx->m.count.deduplicated, 2);
 }
 
+/* Admits "d" with opt to the journaled source; returns the job. */
+static struct job *admit_opt(struct fixture *fx, const struct jobopt *opt)
+{
+	struct admit_req rq = {.code = 11, .kind = 1, .args = "d", .len = 1, .opt = opt};
+	struct job *j;
+
+	assert_int_equal(queue_admit(&fx->m, &fx->journaled, &rq, &j), ADMIT_OK);
+	assert_non_null(j->res);
+	return j;
+}
+
+static void test_delayed(void **state)
+{
+	struct fixture *fx = *state;
+	struct jobopt in = {.has_in = true, .in = 0.05}, past = {.has_at = true, .at = 1e9};
+	struct jobopt far = {.has_in = true, .in = 3600};
+	struct job *a, *b, *c;
+	double due;
+	int turns;
+
+	fx->m.cfg.queue_limit = 100;
+	later_start(&fx->m);
+	a = admit_opt(fx, &in);
+	b = admit_opt(fx, &far);
+	c = admit_opt(fx, &past); /* due long ago: queued at once */
+	assert_int_equal(later_count(&fx->m), 2);
+	assert_int_equal(fx->m.queue.len, 1);
+	assert_ptr_equal(fx->m.queue.lane[0].lv[0].head, c);
+	assert_int_equal(c->res->state, RESULT_QUEUED);
+	assert_int_equal(a->res->state, RESULT_SCHEDULED);
+	due = a->res->due;
+	/* in= as the absolute time, rounded up to the journal's millisecond. */
+	assert_true(due >= ev_now(fx->m.loop) + 0.05 && due < ev_now(fx->m.loop) + 0.052);
+	assert_true(due * 1000 == (double)(long long)(due * 1000));
+	assert_int_equal(fx->m.live, 3); /* held jobs are live: queue_limit counts them */
+	/* A cancel takes b out; an unknown id is not there. */
+	assert_null(later_remove(&fx->m, 999));
+	assert_ptr_equal(later_remove(&fx->m, b->id), b);
+	job_free(b);
+	/* The timer releases a once due, not before. */
+	for (turns = 0; fx->m.queue.len < 2 && turns < 1000; turns++) {
+		assert_int_equal(a->res->state, RESULT_SCHEDULED);
+		ev_run(fx->m.loop, EVRUN_ONCE);
+	}
+	assert_int_equal(fx->m.queue.len, 2);
+	assert_true(ev_now(fx->m.loop) >= due);
+	assert_int_equal(a->res->state, RESULT_QUEUED);
+	assert_int_equal(later_count(&fx->m), 0);
+	assert_false(ev_is_active(&fx->m.later.w)); /* nothing held: no timer */
+	assert_int_equal(fx->m.later.released, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +358,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unique, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delayed, setup, teardown),
 	};
 
 	log_init("test_admit");

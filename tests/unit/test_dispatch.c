@@ -36,6 +36,12 @@ void outcome_record(struct master *m, struct job *j, uint32_t status, const char
 	done_ids[ndone++] = j->id;
 	free(j);
 }
+/* No queue retries here: a completion is its outcome. */
+void retry_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                  unsigned slot)
+{
+	outcome_record(m, j, status, msg, len, slot);
+}
 void pool_slot_hello(struct slot *s)
 {
 }
@@ -48,7 +54,7 @@ void metrics_observe(struct master *m, unsigned kind, double queued, double ran)
 void jobctl_started(struct master *m, struct job *j, unsigned worker)
 {
 }
-void jobctl_requeued(struct job *j)
+void jobctl_requeued(struct master *m, struct job *j)
 {
 }
 void jobctl_output(struct master *m, struct job *j, const char *out, size_t len)

@@ -32,12 +32,12 @@ static void test_states_and_lookup(void **state)
 	assert_string_equal(results_state_name(res->state), "queued");
 	assert_string_equal(res->key, "nightly");
 	assert_string_equal(res->ref, "1-0");
-	results_started(res, 3, 1, 2.0);
+	results_started(&r, res, 3, 1, 2.0);
 	assert_string_equal(results_state_name(res->state), "running");
 	assert_int_equal(res->worker, 3);
-	results_requeued(res);
+	results_requeued(&r, res);
 	assert_int_equal(res->state, RESULT_QUEUED);
-	results_started(res, 4, 2, 2.5);
+	results_started(&r, res, 4, 2, 2.5);
 	results_ended(&r, res, RESULT_FAILED, "boom", 4, 3.0);
 	assert_ptr_equal(results_find(&r, 7), res);
 	assert_string_equal(res->reason, "boom");
@@ -58,6 +58,43 @@ static void test_states_and_lookup(void **state)
 }
 
 /* Many jobs through a small registry: at most keep ended, all live kept. */
+/* Failed attempts: the last RESULTS_TRIES_MAX kept in order, all counted;
+ * the retrying count follows the state. */
+static void test_tries(void **state)
+{
+	const struct result_try *t;
+	struct results r;
+	struct result *res;
+	char why[16];
+	unsigned i;
+
+	results_init(&r, 10, 0);
+	res = results_add(&r, 1, 0, "x", 1, NULL, 0, NULL, 1.0);
+	assert_null(results_try_at(res, 0));
+	for (i = 1; i <= RESULTS_TRIES_MAX + 3; i++) {
+		results_started(&r, res, 0, i, i);
+		snprintf(why, sizeof(why), "exit %u", i);
+		results_tried(res, i + 0.5, why, strlen(why));
+		results_retrying(&r, res);
+		assert_int_equal(r.nretrying, 1);
+	}
+	assert_int_equal(res->ntries, RESULTS_TRIES_MAX + 3);
+	t = results_try_at(res, 0);
+	assert_string_equal(t->reason, "exit 4"); /* the first three forgotten */
+	assert_true(t->at == 4.5);
+	t = results_try_at(res, RESULTS_TRIES_MAX - 1);
+	assert_string_equal(t->reason, "exit 11");
+	assert_null(results_try_at(res, RESULTS_TRIES_MAX));
+	results_requeued(&r, res);
+	assert_int_equal(r.nretrying, 0);
+	results_retrying(&r, res);
+	results_ended(&r, res, RESULT_BURIED, "buried", 6, 20.0);
+	assert_int_equal(r.nretrying, 0);
+	assert_string_equal(results_state_name(RESULT_RETRYING), "retrying");
+	assert_int_equal(results_state_by_name("retrying"), RESULT_RETRYING);
+	results_free(&r);
+}
+
 static void test_keep_bound(void **state)
 {
 	unsigned seed = (unsigned)time(NULL);
@@ -159,9 +196,8 @@ static void test_output_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_states_and_lookup),
-	    cmocka_unit_test(test_keep_bound),
-	    cmocka_unit_test(test_max_age),
+	    cmocka_unit_test(test_states_and_lookup), cmocka_unit_test(test_tries),
+	    cmocka_unit_test(test_keep_bound),        cmocka_unit_test(test_max_age),
 	    cmocka_unit_test(test_output_bound),
 	};
 

@@ -56,7 +56,7 @@ static void test_exits(void **state)
 	    JOB_FAILED);
 	assert_string_equal(msg, "exit 1: boom");
 	assert_int_equal(run("printf 'try later' >&2; exit 75", 0, NULL, &r, msg, sizeof(msg)),
-	                 JOB_FAILED);
+	                 JOB_TEMPFAIL);
 	assert_string_equal(msg, "temporary failure: exit 75: try later");
 	assert_int_equal(run("kill -9 $$", 0, NULL, &r, msg, sizeof(msg)), JOB_FAILED);
 	assert_string_equal(msg, "killed by signal 9");

@@ -42,6 +42,7 @@ enum job_result {
 	JOB_OK = PROTO_OK,
 	JOB_FAILED = PROTO_FAILED,
 	JOB_TIMEDOUT = PROTO_TIMEDOUT,
+	JOB_TEMPFAIL = PROTO_TEMPFAIL, /* failed; may work later (a queue's retry) */
 };
 
 /*

@@ -210,6 +210,8 @@ static int job_mod_run(struct job_ctx *ctx, const char *args, size_t len)
 	if (k->tpl.nargs > 0 && tpl_expand(&k->tpl, args, len, &st->av, why, sizeof(why)) == -1)
 		return job_result(ctx, JOB_FAILED, "refused: %s", why);
 	r = st->ops->run(&job, &job_mod_api);
+	if (r == POOLD_RETRY)
+		return JOB_TEMPFAIL;
 	if (r != POOLD_OK && r != POOLD_FAILED && r != POOLD_TIMEDOUT)
 		return job_result(ctx, JOB_FAILED, "module %s: %s returned %d, not a result",
 		                  k->mod->name, k->name, r);

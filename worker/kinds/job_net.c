@@ -221,6 +221,16 @@ static int job_net_wait(int fd, uint64_t deadline)
 	return soerr;
 }
 
+/*
+ * Connect errors that may pass (nobody listening yet, a route or peer
+ * down): temporary failures, which a queue's `retry` retries.
+ */
+static bool job_net_transient(int err)
+{
+	return err == ECONNREFUSED || err == ECONNRESET || err == EHOSTUNREACH ||
+	       err == ENETUNREACH || err == ECONNABORTED;
+}
+
 /* Tries one address before the deadline; the result and its message go
  * into ctx. */
 static int job_net_connect(struct job_ctx *ctx, const struct addrinfo *ai, uint64_t deadline)
@@ -246,7 +256,8 @@ static int job_net_connect(struct job_ctx *ctx, const struct addrinfo *ai, uint6
 	if (rc == JOB_NET_EXPIRED)
 		return job_result(ctx, JOB_TIMEDOUT, "%s timed out after %u ms", addr,
 		                  ((const struct job_net_conf *)ctx->conf)->net_timeout_ms);
-	return job_result(ctx, JOB_FAILED, "%s: %s", addr, strerror(rc));
+	return job_result(ctx, job_net_transient(rc) ? JOB_TEMPFAIL : JOB_FAILED, "%s: %s", addr,
+	                  strerror(rc));
 }
 
 /*

@@ -176,7 +176,7 @@ static int op_resident_answer(const char *line, struct job_ctx *ctx)
 		const char *prefix;
 	} verbs[] = {{"ok", JOB_OK, ""},
 	             {"fail", JOB_FAILED, ""},
-	             {"retry", JOB_FAILED, "temporary failure: "}};
+	             {"retry", JOB_TEMPFAIL, "temporary failure: "}};
 	size_t i, n;
 
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {

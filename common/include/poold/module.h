@@ -45,6 +45,7 @@ enum poold_result {
 	POOLD_OK = 0,
 	POOLD_FAILED = 1,
 	POOLD_TIMEDOUT = 2,
+	POOLD_RETRY = 3, /* failed for now (a service is down): a queue's `retry` retries it */
 };
 
 /* Kind flags. */
