@@ -3,8 +3,10 @@
 # id reaches the log), the master says how the worker ended, gives the
 # jobs it held to other workers and replaces it with a new process.
 #
-# To make sure the victim holds jobs when it dies it is stopped (SIGSTOP)
-# before the stream starts: the master hands it jobs it cannot run.
+# To make sure the victim holds jobs when it dies, every worker is stopped
+# (SIGSTOP) before the stream starts, so the master hands each of them a
+# batch (with quick jobs it fills the workers it saw active first, and the
+# others could otherwise get none); then all but the victim continue.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +18,8 @@ j=$(status_json)
 slot=1
 victim=$(slot_field "$j" "$slot" pid)
 is_worker "$victim" || fail "slot $slot's pid '$victim' is not a worker of the master"
-kill_worker STOP "$victim"
+expect_workers 4
+for p in "${pids[@]}"; do kill_worker STOP "$p"; done
 
 # Stream the jobs in chunks over about two seconds, so they are still
 # coming when the kill lands.
@@ -26,6 +29,7 @@ submit=$BG_PID
 
 wait_for '[[ $(slot_field "$(status_json)" '"$slot"' in_flight) -gt 0 ]] 2>/dev/null' 10 \
 	"the stopped worker of slot $slot to hold jobs"
+for p in "${pids[@]}"; do [[ $p == "$victim" ]] || kill -CONT "$p"; done
 wait_for '[[ $(stat_of jobs.done) -ge 2000 ]] 2>/dev/null' 20 "2000 jobs done"
 # Not a death within a second of the start, which would mean a back-off.
 wait_for '[[ $(proc_age_ms '"$victim"') -gt 1200 ]]' 5 "the victim to be older than 1.2 s"
