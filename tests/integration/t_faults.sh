@@ -47,13 +47,17 @@ no_backup_tmp "$SMALL" || fail "a temp file was left after EIO"
 pctl_wait && fail "poolctl wait exited 0 after two failed backups"
 grep -q "failed 2" "$T/wait.out" || fail "wait did not report the two failures: $(cat "$T/wait.out")"
 
-# EAGAIN: stop a worker and give it more than its pipe holds.
+# EAGAIN: stop a worker and give it more than its pipe holds.  Both are
+# stopped while the jobs go in (else the master may fill the one it saw
+# active and give the other none), then the second continues.
 expect_workers 2
-kill -STOP "${pids[0]}"
+kill -STOP "${pids[@]}"
 text=$(head -c 3000 /dev/zero | tr '\0' 'p')
 for i in $(seq 1 200); do echo "log big-$i $text"; done | pctl submit - ||
 	fail "poolctl submit - exited $?"
 wait_accepted 200
+wait_for '[[ $(slot_field "$(status_json)" 0 in_flight) -gt 0 ]]' 10 "the stopped worker to hold jobs"
+kill -CONT "${pids[1]}"
 # Until every job the stopped worker does not hold has ended: what it holds
 # then is all it was given (a pipe's worth written, the rest kept back).
 settled() {
@@ -64,6 +68,7 @@ settled() {
 }
 wait_for settled 60 "the jobs the running worker was given to end"
 log "the stopped worker holds $held big log jobs"
+((held > 0)) || fail "the stopped worker holds no job; the test proves nothing"
 kill -CONT "${pids[0]}"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(grep -c ' big-[0-9]* p' "$JOBLOG") == 200 ]] || fail "not all 200 big log jobs ran once"
