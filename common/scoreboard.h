@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCOREBOARD_MAGIC 0x33627370306f6f70ull /* "poo0psb3" */
+#define SCOREBOARD_MAGIC 0x34627370306f6f70ull /* "poo0psb4" */
 #define SCOREBOARD_SLOTS 4096                  /* CONFIG_MAX_WORKERS */
 #define SCOREBOARD_KINDS 16                    /* at least JOBS_MAX (board.c asserts it) */
 
@@ -75,6 +75,7 @@ struct scoreboard {
 	uint64_t queued, in_flight;
 	uint64_t scheduled;                    /* held until their due time (in=, at=) */
 	uint64_t retrying;                     /* failed jobs waiting for a retry's back-off */
+	uint64_t deduplicated;                 /* jobs not made: their unique key was live */
 	char task_names[SCOREBOARD_KINDS][16]; /* by index in the kind table */
 	struct scoreboard_slot slot[SCOREBOARD_SLOTS];
 	uint32_t nqueues, ntokens; /* entries in use below */

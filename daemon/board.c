@@ -121,6 +121,7 @@ static void board_update(struct master *m)
 	sb->in_flight = c.in_flight;
 	sb->scheduled = c.scheduled;
 	sb->retrying = c.retrying;
+	sb->deduplicated = m->count.deduplicated;
 	sb->workers_wanted = c.wanted;
 	sb->updated = ev_now(m->loop);
 	board_slots(m, sb);

@@ -105,15 +105,16 @@ static void top_render(FILE *f, const struct scoreboard *sb, double rate, double
 	        now - sb->updated > 2 ? " (master not updating!)" : "", when);
 	fprintf(f,
 	        "jobs: %llu accepted, %llu done, %llu failed, %llu timed out, %llu buried, "
-	        "%llu rejected\n"
+	        "%llu rejected, %llu deduplicated\n"
 	        "now:  %llu queued, %llu scheduled, %llu retrying, %llu in flight, %.0f done/s; "
 	        "%llu retried, %llu restarts\n\n",
 	        (unsigned long long)sb->accepted, (unsigned long long)sb->done,
 	        (unsigned long long)sb->failed, (unsigned long long)sb->timed_out,
 	        (unsigned long long)sb->buried, (unsigned long long)sb->rejected,
-	        (unsigned long long)sb->queued, (unsigned long long)sb->scheduled,
-	        (unsigned long long)sb->retrying, (unsigned long long)sb->in_flight, rate,
-	        (unsigned long long)sb->retried, (unsigned long long)sb->restarts);
+	        (unsigned long long)sb->deduplicated, (unsigned long long)sb->queued,
+	        (unsigned long long)sb->scheduled, (unsigned long long)sb->retrying,
+	        (unsigned long long)sb->in_flight, rate, (unsigned long long)sb->retried,
+	        (unsigned long long)sb->restarts);
 	top_queues(f, sb);
 	fprintf(f, "%6s %8s %-9s %8s %10s %-7s %9s %10s\n", "WORKER", "PID", "STATE", "INFLIGHT",
 	        "JOB", "TASK", "RUNNING", "DONE");

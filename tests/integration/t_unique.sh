@@ -164,6 +164,11 @@ pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 wait_for '[[ -z $(session_procs "${SESSIONS[0]}") ]]' 30 "the old worker to exit"
 log "until-done: failed job $d kept kd across a restart, cancel released it; job $e's good end too"
 
+# poolctl top shows the jobs deduplicated so far, as status does.
+n=$(stat_of jobs.deduplicated)
+((n > 0)) || fail "status shows no deduplicated job"
+wait_for 'pctl top -n 1 | grep -q "rejected, $n deduplicated$"' 10 "top to show $n deduplicated"
+
 # ---- poolctl retry: the copy of a failed job takes its key over ----------
 f=$(running kf gd f1 3) || exit 1
 touch "$T/open/f1"
