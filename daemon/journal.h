@@ -26,6 +26,11 @@
  * before retries skip it as damage. */
 #define JOURNAL_RETRY 'R'
 
+/* A type this version reads. */
+#define JOURNAL_TYPE_KNOWN(t)                                                                      \
+	((t) == JOURNAL_ACCEPT || (t) == JOURNAL_END || (t) == JOURNAL_IDS ||                      \
+	 (t) == JOURNAL_KEY || (t) == JOURNAL_UNKEY || (t) == JOURNAL_RETRY)
+
 struct journal_rec {
 	uint32_t sum; /* CRC32C of the rest of the record and its arguments */
 	uint8_t type; /* JOURNAL_ACCEPT, _END, _IDS, _KEY, _UNKEY or _RETRY */

@@ -94,9 +94,7 @@ static bool journal_rec_sum_at(const char *p, size_t size, size_t off, struct jo
 		return false;
 	memcpy(r, p + off, sizeof(*r));
 	/* The cheap tests first: the resync calls this at every offset. */
-	return (r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS ||
-	        r->type == JOURNAL_KEY || r->type == JOURNAL_UNKEY || r->type == JOURNAL_RETRY) &&
-	       r->len <= PROTO_ARGS_MAX && r->optlen <= r->len &&
+	return JOURNAL_TYPE_KNOWN(r->type) && r->len <= PROTO_ARGS_MAX && r->optlen <= r->len &&
 	       size - off - sizeof(*r) >= r->len && sum(r, p + off + sizeof(*r)) == r->sum;
 }
 

@@ -65,9 +65,7 @@ static bool torn_at(const char *p, size_t size, size_t off)
 		return true;
 	memcpy(&r, p + off, sizeof(r));
 	return r.len > PROTO_ARGS_MAX || r.optlen > r.len || size - off - sizeof(r) < r.len ||
-	       journal_sum(&r, p + off + sizeof(r)) != r.sum ||
-	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END && r.type != JOURNAL_IDS &&
-	        r.type != JOURNAL_RETRY);
+	       journal_sum(&r, p + off + sizeof(r)) != r.sum || !JOURNAL_TYPE_KNOWN(r.type);
 }
 
 static void collect(void *arg, const struct journal_rec *r, const char *args)
@@ -77,8 +75,7 @@ static void collect(void *arg, const struct journal_rec *r, const char *args)
 	FUZZ_CHECK(r->len <= PROTO_ARGS_MAX && r->optlen <= r->len);
 	FUZZ_CHECK(args >= rs->p && args + r->len <= rs->end);
 	FUZZ_CHECK(journal_sum(r, args) == r->sum);
-	FUZZ_CHECK(r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS ||
-	           r->type == JOURNAL_RETRY);
+	FUZZ_CHECK(JOURNAL_TYPE_KNOWN(r->type));
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? 2 * rs->cap : 64;
 		rs->rec = realloc(rs->rec, rs->cap * sizeof(*rs->rec));

@@ -153,6 +153,8 @@ static unsigned job_mod_attempt(poold_job *job)
 }
 
 static void job_mod_result(poold_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void job_mod_result(poold_job *job, const char *fmt, ...)
 {
 	va_list ap;
 
