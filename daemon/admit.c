@@ -41,7 +41,9 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
                               struct job **out)
 {
 	char opts[JOBOPT_TEXT_MAX];
-	size_t optlen = rq->opt != NULL ? jobopt_format(rq->opt, opts, sizeof(opts)) : 0;
+	size_t optlen = rq->opt != NULL && (rq->opt->key != NULL || rq->opt->has_pri)
+	                    ? jobopt_format(rq->opt, opts, sizeof(opts))
+	                    : 0;
 	struct job *j;
 
 	if (out != NULL)
