@@ -5,7 +5,7 @@
  * ASCII with, at random places and so at every offset from the 8-byte
  * words the fast path copies, control bytes, DEL, backslashes, tabs, the
  * characters written as \uHHHH, other UTF-8 and cut sequences.  Seeded;
- * the seed is printed (POOLD_TEST_SEED repeats a run).
+ * the seed is printed (POOLD_SEED repeats a run).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,7 +92,7 @@ static void test_against_model(void **state)
 {
 	static unsigned char text[4096];
 	static char got[4 * sizeof(text) + 8], want[4 * sizeof(text) + 8];
-	const char *env = getenv("POOLD_TEST_SEED");
+	const char *env = getenv("POOLD_SEED");
 	unsigned seed = env != NULL ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
 	size_t len, target, g, w;
 	int round;
