@@ -76,7 +76,7 @@ struct results {
  * reuse: in a steady stream each add takes the record the last drop left,
  * no calloc/free per job. */
 #define RESULTS_SMALL_TEXT 64
-#define RESULTS_SPARE_MAX  4096
+#define RESULTS_SPARE_MAX  1024
 
 /* output_max unless results_output_bound says otherwise. */
 #define RESULTS_OUTPUT_DEFAULT (16u << 20)
