@@ -165,8 +165,10 @@ struct slot {
 	char *out;
 	size_t out_off, out_len, out_cap;
 
-	/* Completion bytes read and not yet decoded. */
-	char in[PROTO_DONE_MAX];
+	/* Completion bytes read and not yet decoded: a record a read cut,
+	 * PROTO_DONE_MAX bytes allocated when one first is (rare; a slot
+	 * stays small, and so the master that forks the next worker). */
+	char *in;
 	size_t in_len;
 
 	/* Load buckets (dispatch.c) and the list of slots with frames to write. */
