@@ -15,7 +15,9 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-N=200000 # under queue_limit: all of them accepted at once
+N=200000 # under queue_limit; the FIFO intake still takes only a few
+# batches while they wait (admit.c queue_intake), so the rest waits in the
+# FIFO and poolctl until the workers go on
 write_config workers=1 inflight=1 queue_limit=250000 \
 	extra_pool="mode = dynamic\nmin_workers = 1\nmax_workers = 6\nidle_timeout = 2s"
 sed -i 's/\\n/\n/g' "$CONF"
@@ -45,7 +47,7 @@ while :; do
 	if ((i++ % 20 == 0)); then
 		(($(now_us) < deadline)) || fail "the pool did not grow to max_workers 6 within 120 s"
 		j=$(status_json) || fail "no status"
-		if (($(jget "$j" jobs.accepted) == N)); then
+		if (($(jget "$j" jobs.accepted) > 0)); then
 			(($(jget "$j" jobs.queued) > 0)) || fail "no job waits any more: $j"
 			(($(jget "$j" workers.wanted) == 6 && ${#kids[@]} == 6 && ${#stopped[@]} >= 6)) && break
 		fi
@@ -53,10 +55,10 @@ while :; do
 	read -rt 0.01 -u 8 _
 done
 exec 8>&-
-wait_exit "$submitter" 60 || fail "the submitter did not end"
-((WAIT_RC == 0)) || fail "poolctl submit --fifo - exited $WAIT_RC"
 log "the pool grew to 6 workers with $(jget "$j" jobs.queued) jobs still queued"
 kill -CONT "${!stopped[@]}"
+wait_exit "$submitter" 120 || fail "the submitter did not end"
+((WAIT_RC == 0)) || fail "poolctl submit --fifo - exited $WAIT_RC"
 wait_for '[[ $(stat_of workers.ready) == 6 ]]' 30 "6 workers ready"
 pctl_wait 120 || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 dlog_has "dynamic: .* starting 1 more workers \\(2 in all\\)" || fail "growth did not start with one"
