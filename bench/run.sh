@@ -437,8 +437,21 @@ gen_files() {
 # checks, then the FIFO, as poolctl submit did before it used the socket;
 # or cat > FIFO when
 # $3 is "cat") and returns when poolctl wait does; sets BULK_RATE (jobs/s).
+# sched_ns PID: the process's CPU time and run-queue wait so far, in ns
+# (/proc/PID/schedstat: "run wait slices"); "0 0" if unreadable.
+sched_ns() {
+	local run=0 wait=0 rest
+	read -r run wait rest <"/proc/$1/schedstat" 2>/dev/null || true
+	printf '%s %s' "${run:-0}" "${wait:-0}"
+}
+
+# Sets BULK_RATE (jobs/s), and BULK_CPU / BULK_WAIT: the master's CPU time
+# and run-queue wait per job (ns) during the run.  CPU per job does not
+# depend on the load; the wait is the machine (other processes, the
+# daemon's own workers) holding the master off a CPU.
 bulk() {
-	local file=$1 n=$2 how=${3:-poolctl} t0 t1
+	local file=$1 n=$2 how=${3:-poolctl} t0 t1 r0 w0 r1 w1
+	read -r r0 w0 <<<"$(sched_ns "$DPID")"
 	now_us t0
 	if [[ $how == cat ]]; then
 		cat "$file" >"$(fifo)"
@@ -447,22 +460,29 @@ bulk() {
 	fi
 	pctl_wait
 	now_us t1
+	read -r r1 w1 <<<"$(sched_ns "$DPID")"
 	BULK_RATE=$((n * 1000000 / (t1 - t0)))
+	BULK_CPU=$(((r1 - r0) / n))
+	BULK_WAIT=$(((w1 - w0) / n))
 }
 
 run_throughput() {
 	section "1. end-to-end throughput: $(commas "$N_NOOP") noop jobs per run, submit until poolctl wait returns, median of $RUNS"
-	local w r total rates cats
+	local w r total rates cats cpus waits
 	for w in "${WORKER_COUNTS[@]}"; do
 		start_daemon "$w"
 		total=0
 		rates=()
 		cats=()
+		cpus=()
+		waits=()
 		for ((r = 0; r < RUNS; r++)); do
 			bulk "$WORK/noop.txt" "$N_NOOP" poolctl
 			total=$((total + N_NOOP))
 			check_jobs "$total"
 			rates+=("$BULK_RATE")
+			cpus+=("$BULK_CPU")
+			waits+=("$BULK_WAIT")
 		done
 		for ((r = 0; r < RUNS; r++)); do
 			bulk "$WORK/noop.txt" "$N_NOOP" cat
@@ -474,8 +494,10 @@ run_throughput() {
 		R[tpcat_$w]=$(median "${cats[@]}")
 		R[rss_$w]=$(vm_kib "$DPID" VmRSS)
 		R[hwm_$w]=$(vm_kib "$DPID" VmHWM)
-		printf '  %4s workers: poolctl --fifo  %11s jobs/s (runs: %s)\n' "$w" \
-			"$(commas "${R[tp_$w]}")" "${rates[*]}"
+		R[tpcpu_$w]=$(median "${cpus[@]}")
+		R[tpwait_$w]=$(median "${waits[@]}")
+		printf '  %4s workers: poolctl --fifo  %11s jobs/s (runs: %s); master CPU %s ns/job, run-queue wait %s ns/job (medians)\n' "$w" \
+			"$(commas "${R[tp_$w]}")" "${rates[*]}" "${R[tpcpu_$w]}" "${R[tpwait_$w]}"
 		printf '  %4s          cat > FIFO       %11s jobs/s (runs: %s)\n' "" \
 			"$(commas "${R[tpcat_$w]}")" "${cats[*]}"
 		printf '  %4s          done == accepted == %s; master VmRSS %s kB, VmHWM %s kB\n' "" \
@@ -822,6 +844,7 @@ cat_rate() {
 	bulk "$file" "$n" cat
 	check_jobs "$n"
 	CAT_RATE=$BULK_RATE
+	CAT_CPU=$BULK_CPU
 	stop_daemon
 }
 
@@ -848,12 +871,13 @@ run_qlimit() {
 		for q in 4096 65536 1048576; do
 			cat_rate "$w" "$WORK/noop.txt" "$N_NOOP" "queue_limit = $q"
 			R[ql_${w}_$q]=$CAT_RATE
+			R[qlcpu_${w}_$q]=$CAT_CPU
 			((lo == 0 || CAT_RATE < lo)) && lo=$CAT_RATE
 			((CAT_RATE > hi)) && hi=$CAT_RATE
 		done
 		R[ql_${w}_lo]=$lo
 		R[ql_${w}_hi]=$hi
-		note "  $w workers: ${R[ql_${w}_4096]} / ${R[ql_${w}_65536]} / ${R[ql_${w}_1048576]} jobs/s; lowest / best $(ratio "$lo" "$hi")"
+		note "  $w workers: ${R[ql_${w}_4096]} / ${R[ql_${w}_65536]} / ${R[ql_${w}_1048576]} jobs/s; lowest / best $(ratio "$lo" "$hi"); master CPU ${R[qlcpu_${w}_4096]} / ${R[qlcpu_${w}_65536]} / ${R[qlcpu_${w}_1048576]} ns/job"
 	done
 }
 
@@ -1140,9 +1164,10 @@ table() {
 		fi
 		if [[ -n ${R[tp_4]:-} && -n ${R[tp_1000]:-} ]]; then
 			v=$((R[tp_1000] * 10 >= R[tp_4] * 9))
-			printf '| 1000 workers >= 0.9x the 4-worker noop rate (poolctl --fifo) | %s -> %s (%sx) | %s |\n' \
+			printf '| 1000 workers >= 0.9x the 4-worker noop rate (poolctl --fifo) | %s -> %s (%sx); master CPU %s -> %s ns/job, run-queue wait %s -> %s | %s |\n' \
 				"$(commas "${R[tp_4]}")" "$(commas "${R[tp_1000]}")" \
-				"$(ratio "${R[tp_1000]}" "${R[tp_4]}")" "$(verdict "$v")"
+				"$(ratio "${R[tp_1000]}" "${R[tp_4]}")" "${R[tpcpu_4]}" "${R[tpcpu_1000]}" \
+				"${R[tpwait_4]}" "${R[tpwait_1000]}" "$(verdict "$v")"
 		fi
 		if [[ -n ${R[fs_always]:-} ]]; then
 			printf '| fsync = always >= 0.5x interval (4 workers, cat) | %s / %s (%sx) | %s |\n' \
@@ -1154,9 +1179,10 @@ table() {
 			[[ -n ${R[ql_${w}_lo]:-} ]] || continue
 			lo=${R[ql_${w}_lo]}
 			hi=${R[ql_${w}_hi]}
-			printf '| no queue_limit cliff, %s workers: 4,096 / 65,536 / 1,048,576 within 10%% of the best | %s / %s / %s (lowest %sx) | %s |\n' \
+			printf '| no queue_limit cliff, %s workers: 4,096 / 65,536 / 1,048,576 within 10%% of the best | %s / %s / %s (lowest %sx); master CPU %s / %s / %s ns/job | %s |\n' \
 				"$w" "$(fig "ql_${w}_4096")" "$(fig "ql_${w}_65536")" "$(fig "ql_${w}_1048576")" \
-				"$(ratio "$lo" "$hi")" "$(verdict $((lo * 10 >= hi * 9)))"
+				"$(ratio "$lo" "$hi")" "${R[qlcpu_${w}_4096]}" "${R[qlcpu_${w}_65536]}" \
+				"${R[qlcpu_${w}_1048576]}" "$(verdict $((lo * 10 >= hi * 9)))"
 		done
 		if [[ -n ${R[mix_mix]:-} ]]; then
 			printf '| 10%% log / 90%% noop >= 0.9x what its parts predict | %s / %s (%sx) | %s |\n' \

@@ -19,9 +19,17 @@
  */
 static inline size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
 {
-	uint64_t x;
+	uint64_t x, w[4];
 	size_t i = 0, k;
 
+	/* 32 bytes a step while they are all printable (long lines: one
+	 * branch for four words), then a word at a time. */
+	for (; i + 32 <= len; i += 32) {
+		memcpy(w, s + i, 32);
+		if ((ctl_word_odd(w[0]) | ctl_word_odd(w[1]) | ctl_word_odd(w[2]) |
+		     ctl_word_odd(w[3])) != 0)
+			break;
+	}
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&x, s + i, 8);
 		if (!ctl_word_printable(x))

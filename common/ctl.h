@@ -78,14 +78,22 @@ size_t ctl_split_pending(const struct ctl_split *s);
 #define CTL_HIGHS 0x8080808080808080ULL
 
 /*
- * True if the 8 bytes of x are all printable ASCII (0x20 to 0x7e), for
+ * ctl_word_odd: 0 if the 8 bytes of x are all printable ASCII (0x20 to
+ * 0x7e), else a high bit set somewhere (OR the results of many words to
+ * test them at once).  ctl_word_printable:
+ * true if the 8 bytes of x are all printable ASCII (0x20 to 0x7e), for
  * checks a word at a time: (x - 0x20..20) & ~x has a high bit set for a
  * byte under 0x20, (x + 0x01..01) | x for one over 0x7e (exact for "some
  * byte": Bit Twiddling Hacks' hasless and hasmore).
  */
+static inline uint64_t ctl_word_odd(uint64_t x)
+{
+	return (((x - 0x20 * CTL_ONES) & ~x) | (x + CTL_ONES) | x) & CTL_HIGHS;
+}
+
 static inline bool ctl_word_printable(uint64_t x)
 {
-	return ((((x - 0x20 * CTL_ONES) & ~x) | (x + CTL_ONES) | x) & CTL_HIGHS) == 0;
+	return ctl_word_odd(x) == 0;
 }
 
 #endif

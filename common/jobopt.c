@@ -275,10 +275,10 @@ static int jobopt_words(const char *s, size_t len, struct jobopt *o, size_t *use
 
 	memset(o, 0, sizeof(*o));
 	while (i < len) {
-		end = i;
-		while (end < len && !jobopt_blank(s[end]))
-			end++;
-		eq = memchr(s + i, '=', end - i);
+		eq = NULL; /* the word's end and its first '=', in one pass */
+		for (end = i; end < len && !jobopt_blank(s[end]); end++)
+			if (s[end] == '=' && eq == NULL)
+				eq = s + end;
 		if (eq == NULL)
 			break;
 		if (jobopt_word(o, s + i, end - i, eq, err, errlen) == -1)

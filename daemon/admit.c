@@ -74,7 +74,11 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 	struct jobopt abs;
 	double due;
 	const struct jobopt *opt = admit_when(m, rq->opt, &abs, &due);
-	size_t optlen = opt != NULL ? jobopt_format(opt, opts, sizeof(opts)) : 0;
+	/* No option text for the common job without options (an empty jobopt
+	 * of a source that parses them). */
+	size_t optlen = opt != NULL && (opt->key != NULL || opt->has_pri || opt->has_at)
+	                    ? jobopt_format(opt, opts, sizeof(opts))
+	                    : 0;
 	struct job *j;
 	int umode;
 

@@ -77,7 +77,7 @@ static void bucket_fix_min(struct master *m)
 
 int dispatch_init(struct master *m)
 {
-	m->rbuf = malloc(sizeof(((struct slot *)0)->in) + MASTER_READ_SIZE);
+	m->rbuf = malloc(PROTO_DONE_MAX + MASTER_READ_SIZE);
 	if (m->rbuf == NULL)
 		return -1;
 	sched_init(m);
@@ -460,8 +460,14 @@ static int slot_parse(struct slot *s, char *buf, size_t len)
 		slot_kill(s, "sent a malformed completion record");
 		return -1;
 	}
+	if (off < len && s->in == NULL && (s->in = malloc(PROTO_DONE_MAX)) == NULL) {
+		slot_kill(s,
+		          "cut a record the master has no memory to keep"); /* its jobs go back */
+		return -1;
+	}
 	s->in_len = len - off;
-	memcpy(s->in, buf + off, s->in_len);
+	if (s->in_len > 0)
+		memcpy(s->in, buf + off, s->in_len);
 	return 0;
 }
 
@@ -482,7 +488,8 @@ static enum slot_read slot_read_once(struct slot *s)
 	bool filed = s->in_bucket, held = !filed && s->lim > 0;
 	ssize_t n;
 
-	memcpy(buf, s->in, s->in_len);
+	if (s->in_len > 0)
+		memcpy(buf, s->in, s->in_len);
 	n = read(s->done_fd, buf + s->in_len, MASTER_READ_SIZE);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return SLOT_READ_AGAIN;

@@ -101,6 +101,7 @@ struct joblane {
 	double bucket;     /* rate tokens left */
 	double filled;     /* when the bucket was last topped up */
 	bool paused;       /* poolctl pause: nothing handed out */
+	bool plain;        /* no cap, inflight, token or rate (jobq_configure) */
 	unsigned running;  /* handed out and not ended */
 	unsigned running_max;
 	uint64_t handed; /* in all */
@@ -112,6 +113,7 @@ struct jobq {
 	struct joblane lane[QUEUE_LANES];
 	unsigned nlanes; /* 0: as 1 */
 	unsigned next;   /* the lane to look at first */
+	unsigned hot;    /* the lane that got the last job */
 	unsigned token_free[CONFIG_MAX_TOKENS];
 	unsigned token_count[CONFIG_MAX_TOKENS];
 	unsigned ntokens;
@@ -168,8 +170,10 @@ struct slot {
 	char *out;
 	size_t out_off, out_len, out_cap;
 
-	/* Completion bytes read and not yet decoded. */
-	char in[PROTO_DONE_MAX];
+	/* Completion bytes read and not yet decoded: a record a read cut,
+	 * PROTO_DONE_MAX bytes allocated when one first is (rare; a slot
+	 * stays small, and so the master that forks the next worker). */
+	char *in;
 	size_t in_len;
 
 	/* Load buckets (dispatch.c) and the list of slots with frames to write. */
@@ -627,8 +631,9 @@ void jobq_configure(struct jobq *q, const struct config *cfg);
  * *wake is set to when the first of them may go (else left alone).
  */
 struct job *jobq_pick(struct jobq *q, unsigned load, double now, double *wake);
-/* A picked job left its worker (ended, or given back to be requeued). */
-void jobq_release(struct jobq *q, const struct job *j);
+/* A picked job left its worker (ended, or given back to be requeued);
+ * returns its lane's inflight (as jobq_inflight). */
+unsigned jobq_release(struct jobq *q, const struct job *j);
 /* A picked job that no worker took: released, and counted neither as
  * handed out nor against the rate (then jobq_push_front it back). */
 void jobq_unpick(struct jobq *q, const struct job *j);

@@ -65,6 +65,7 @@ static void slot_free(struct slot *s)
 	m->slots[s->index] = NULL;
 	free(s->ring);
 	free(s->out);
+	free(s->in);
 	free(s);
 }
 

@@ -39,7 +39,9 @@ void jobq_configure(struct jobq *q, const struct config *cfg)
 		ln->burst = cq->burst > 0 ? cq->burst : (cq->rate > 1 ? cq->rate : 1);
 		ln->bucket = ln->burst;
 		ln->filled = -1;
+		ln->plain = ln->cap == 0 && ln->inflight == 0 && ln->token < 0 && ln->rate <= 0;
 	}
+	q->hot = 0;
 	q->ntokens = cfg->ntokens;
 	for (i = 0; i < cfg->ntokens; i++)
 		q->token_free[i] = q->token_count[i] = cfg->tokens[i].count;
@@ -87,31 +89,42 @@ static bool jobq_lane_open(struct jobq *q, struct joblane *ln, unsigned load, do
 	return jobq_rate_ok(ln, now, wake);
 }
 
+/* Counts a job of lane ln as handed out and takes it. */
+static struct job *jobq_hand(struct jobq *q, struct joblane *ln)
+{
+	ln->running++;
+	if (ln->running > ln->running_max)
+		ln->running_max = ln->running;
+	ln->handed++;
+	if (jobq_token(q, ln) >= 0)
+		q->token_free[ln->token]--;
+	if (ln->rate > 0)
+		ln->bucket -= 1;
+	return jobq_lane_pop(q, ln);
+}
+
 struct job *jobq_pick(struct jobq *q, unsigned load, double now, double *wake)
 {
 	unsigned n = q->nlanes > 0 ? q->nlanes : 1, k, i;
-	struct joblane *ln;
+	struct joblane *ln = &q->lane[q->hot < n ? q->hot : 0];
 
+	/* The common case: every queued job is in the lane that got the last
+	 * one (so no other lane waits for its turn) and it has no limits. */
+	if (ln->len == q->len && ln->len > 0 && ln->plain && !ln->paused)
+		return jobq_hand(q, ln);
 	for (k = 0; k < n && q->len > 0; k++) {
 		i = (q->next + k) % n;
 		ln = &q->lane[i];
 		if (!jobq_lane_open(q, ln, load, now, wake))
 			continue;
 		q->next = (i + 1) % n;
-		ln->running++;
-		if (ln->running > ln->running_max)
-			ln->running_max = ln->running;
-		ln->handed++;
-		if (jobq_token(q, ln) >= 0)
-			q->token_free[ln->token]--;
-		if (ln->rate > 0)
-			ln->bucket -= 1;
-		return jobq_lane_pop(q, ln);
+		q->hot = i;
+		return jobq_hand(q, ln);
 	}
 	return NULL;
 }
 
-void jobq_release(struct jobq *q, const struct job *j)
+unsigned jobq_release(struct jobq *q, const struct job *j)
 {
 	unsigned n = q->nlanes > 0 ? q->nlanes : 1;
 	struct joblane *ln = &q->lane[j->lane < n ? j->lane : n - 1];
@@ -120,6 +133,7 @@ void jobq_release(struct jobq *q, const struct job *j)
 		ln->running--;
 	if (jobq_token(q, ln) >= 0 && q->token_free[ln->token] < q->token_count[ln->token])
 		q->token_free[ln->token]++;
+	return ln->inflight;
 }
 
 void jobq_unpick(struct jobq *q, const struct job *j)

@@ -143,6 +143,42 @@ static void results_list_append(struct result **first, struct result **last, str
 	*last = res;
 }
 
+/* A zeroed record with `text` bytes of text: a spare one if it fits. */
+static struct result *results_alloc(struct results *r, size_t text)
+{
+	struct result *res = r->spare;
+
+	if (text > RESULTS_SMALL_TEXT)
+		return calloc(1, sizeof(*res) + text);
+	if (res != NULL) {
+		r->spare = res->next;
+		r->nspare--;
+		memset(res, 0, sizeof(*res) + text);
+	} else {
+		res = calloc(1, sizeof(*res) + RESULTS_SMALL_TEXT);
+	}
+	if (res != NULL)
+		res->small = true;
+	return res;
+}
+
+/* Frees a record, or keeps it for the next add. */
+static void results_release(struct results *r, struct result *res)
+{
+	free(res->reason);
+	free(res->output);
+	free(res->tries);
+	if (!res->small || r->nspare >= RESULTS_SPARE_MAX) {
+		free(res);
+		return;
+	}
+	res->reason = res->output = NULL;
+	res->tries = NULL;
+	res->next = r->spare;
+	r->spare = res;
+	r->nspare++;
+}
+
 struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const char *args,
                            size_t len, const char *key, size_t key_len, const char *ref, double now)
 {
@@ -154,7 +190,7 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 	if ((r->ids == NULL || r->count + 1 > r->mask + 1) && results_grow(r) == -1 &&
 	    r->ids == NULL)
 		return NULL;
-	res = calloc(1, sizeof(*res) + keep_args + key_len + 1 + ref_len + 1);
+	res = results_alloc(r, keep_args + key_len + 1 + ref_len + 1);
 	if (res == NULL)
 		return NULL;
 	res->id = id;
@@ -254,10 +290,7 @@ static void results_drop_oldest(struct results *r)
 		                res, true);
 	r->nended--;
 	r->count--;
-	free(res->reason);
-	free(res->output);
-	free(res->tries);
-	free(res);
+	results_release(r, res);
 }
 
 void results_output(const struct results *r, struct result *res, const char *out, size_t len)
@@ -345,10 +378,10 @@ struct result *results_find_key(const struct results *r, const char *key, size_t
 void results_free(struct results *r)
 {
 	struct result *res, *next;
-	struct result *lists[2] = {r->live_first, r->ended_first};
+	struct result *lists[3] = {r->live_first, r->ended_first, r->spare};
 	int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		for (res = lists[i]; res != NULL; res = next) {
 			next = res->next;
 			free(res->reason);

@@ -55,6 +55,7 @@ struct result {
 	uint8_t state; /* enum result_state */
 	bool args_cut; /* the arguments were longer than what is kept */
 	bool cancel;   /* a cancel was asked while it ran */
+	bool small;    /* allocated with RESULTS_SMALL_TEXT bytes of text: reusable */
 	unsigned worker;
 	double accepted, started, ended; /* 0 when not (yet) */
 	double due;                      /* when it was last held until (later.c); 0 never */
@@ -84,7 +85,16 @@ struct results {
 	size_t output_max;          /* bytes of output kept for all ended jobs */
 	size_t output_bytes;        /* bytes of output the ended records hold */
 	struct result *output_from; /* none before it holds output; NULL: the oldest */
+	struct result *spare;       /* dropped small records, for the next adds */
+	size_t nspare;
 };
+
+/* Text bytes of a small record (arguments, key and ref with their NULs:
+ * every noop, most log lines), and how many dropped ones are kept for
+ * reuse: in a steady stream each add takes the record the last drop left,
+ * no calloc/free per job. */
+#define RESULTS_SMALL_TEXT 64
+#define RESULTS_SPARE_MAX  1024
 
 /* output_max unless results_output_bound says otherwise. */
 #define RESULTS_OUTPUT_DEFAULT (16u << 20)

@@ -57,8 +57,7 @@ void sched_left(struct slot *s, const struct job *j)
 {
 	unsigned i, k;
 
-	jobq_release(&s->m->queue, j);
-	if (jobq_inflight(&s->m->queue, j) == 0)
+	if (jobq_release(&s->m->queue, j) == 0) /* no inflight in its lane */
 		return;
 	s->lim = 0; /* a limiting job left: the others' limit */
 	for (i = 0; i < s->ring_len; i++) {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -340,9 +341,12 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	log_init(name);
 	worker_title(slot);
 
-	w = calloc(1, sizeof(*w)); /* 80 KiB of buffers: off the stack */
-	if (w == NULL) {
-		log_warn("calloc");
+	/* 80 KiB of buffers: off the stack, and in pages of its own that are
+	 * zero until touched (calloc would clear them all from the master's
+	 * heap: 20 page copies per worker at start). */
+	w = mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w == MAP_FAILED) {
+		log_warn("mmap");
 		return POOLD_EXIT_OSERR;
 	}
 	w->slot = slot;
@@ -362,6 +366,6 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	if (worker_flush(w) == -1 && code == POOLD_EXIT_OK)
 		code = POOLD_EXIT_OSERR;
 	worker_kinds_fini(w);
-	free(w);
+	munmap(w, sizeof(*w));
 	return code;
 }

@@ -10,12 +10,14 @@ write_config workers=2 inflight=4 kill_timeout=1s extra_pool="job_timeout = 1s"
 start_daemon
 expect_workers 2
 stuck=${pids[0]}
-kill -STOP "$stuck"
-
-# Enough jobs that the stopped worker is handed some; the other one keeps
-# running the rest meanwhile.
+# Both stopped while the jobs go in, so the stuck one is handed some (the
+# master may fill the worker it saw active first); the other one then
+# runs the rest.
+kill -STOP "${pids[@]}"
 gen_ids t 200 | pctl submit - || fail "poolctl submit - exited $?"
 wait_accepted 200
+wait_for '[[ $(slot_field "$(status_json)" 0 in_flight) -gt 0 ]]' 10 "the stopped worker to hold jobs"
+kill -CONT "${pids[1]}"
 wait_for 'dlog_has "past its limit of 1.0 s"' 10 "the master to stop the stuck worker"
 pctl_wait 60
 rc=$?

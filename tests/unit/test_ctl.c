@@ -66,6 +66,30 @@ static void test_parse_rejections(void **state)
 	}
 }
 
+/* One odd byte at each offset of a long line (the check goes 32 and 8
+ * bytes at a time): rejected at that offset; UTF-8 there passes. */
+static void test_parse_every_offset(void **state)
+{
+	static const char bad[] = {'\x01', '\x7f', '\x80', '\xff', '\0', '\x1f'};
+	char line[100], err[128], want[64];
+	struct ctl_line cl;
+	size_t off, i;
+
+	for (off = 4; off + 2 <= sizeof(line); off++) {
+		for (i = 0; i < sizeof(bad); i++) {
+			memset(line, 'a' + (char)(off % 26), sizeof(line));
+			memcpy(line, "log ", 4);
+			line[off] = bad[i];
+			assert_int_equal(ctl_parse(line, sizeof(line), &cl, err, sizeof(err)), -1);
+			snprintf(want, sizeof(want), "at offset %zu", off);
+			assert_non_null(strstr(err, want));
+		}
+		memcpy(line + off, "\xc3\xa9", 2);
+		assert_int_equal(ctl_parse(line, sizeof(line), &cl, err, sizeof(err)), 0);
+		assert_int_equal(cl.args_len, sizeof(line) - 4);
+	}
+}
+
 static void test_parse_length_limit(void **state)
 {
 	char *line = malloc(CTL_LINE_MAX + 1);
@@ -196,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_task_and_args),
 	    cmocka_unit_test(test_parse_rejections),
+	    cmocka_unit_test(test_parse_every_offset),
 	    cmocka_unit_test(test_parse_length_limit),
 	    cmocka_unit_test(test_parse_code),
 	    cmocka_unit_test(test_split_lines_across_reads),

@@ -135,6 +135,7 @@ static int teardown(void **state)
 		}
 		free(f->s[i].ring);
 		free(f->s[i].out);
+		free(f->s[i].in);
 	}
 	dispatch_free(&f->m);
 	ev_loop_destroy(f->m.loop);

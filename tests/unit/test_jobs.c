@@ -44,6 +44,11 @@ static void test_table(void **state)
 	assert_null(jobs_at(jobs_count()));
 	assert_null(jobs_by_code(0));
 	assert_null(by_name("nosuch"));
+	/* A prefix or an extension of a name is not the name. */
+	assert_null(by_name("noo"));
+	assert_null(by_name("noopx"));
+	assert_null(jobs_by_name("noop", 0));
+	assert_non_null(jobs_by_name("noop x", 4));
 	assert_int_equal(jobs_index(NULL), jobs_count());
 }
 

@@ -158,13 +158,44 @@ static void test_rate_bucket(void **state)
 	jobq_clear(&q);
 }
 
+/* Picks from the lane that got the last job while it holds every queued
+ * job (jobq_pick's shortcut) keep the rules: a pause holds them, and a job
+ * that comes into another lane gets its turn next. */
+static void test_hot_lane(void **state)
+{
+	const struct config_queue x = {.name = "plain", .token = -1};
+	struct jobq q;
+	struct config c;
+	struct job *j;
+	double wake = 0;
+
+	setup(&q, &c, &x, 1);
+	push(&q, 2, 4);
+	j = jobq_pick(&q, 0, 0, &wake);
+	assert_int_equal(j->lane, 2);
+	job_free(j);
+	job_free(jobq_pick(&q, 0, 0, &wake)); /* every job in lane 2 */
+	q.lane[2].paused = true;
+	assert_null(jobq_pick(&q, 0, 0, &wake));
+	q.lane[2].paused = false;
+	push(&q, 0, 1);
+	j = jobq_pick(&q, 0, 0, &wake);
+	assert_int_equal(j->lane, 0); /* lane 0's turn comes before lane 2's */
+	job_free(j);
+	j = jobq_pick(&q, 0, 0, &wake);
+	assert_int_equal(j->lane, 2);
+	job_free(j);
+	assert_int_equal(q.lane[2].handed, 3);
+	assert_int_equal(q.lane[2].running, 3);
+	jobq_clear(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cap_is_exact),
-	    cmocka_unit_test(test_inflight_and_pause),
-	    cmocka_unit_test(test_token_shared),
-	    cmocka_unit_test(test_rate_bucket),
+	    cmocka_unit_test(test_cap_is_exact), cmocka_unit_test(test_inflight_and_pause),
+	    cmocka_unit_test(test_token_shared), cmocka_unit_test(test_rate_bucket),
+	    cmocka_unit_test(test_hot_lane),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

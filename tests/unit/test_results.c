@@ -193,12 +193,55 @@ static void test_output_bound(void **state)
 	results_free(&r);
 }
 
+/* A dropped small record is reused by the next add: it comes back zeroed
+ * (no key, reason, output or times of the job it held), and the spare
+ * ones stay bounded and are freed with the registry (ASan sees a leak or
+ * a double free). */
+static void test_record_reuse(void **state)
+{
+	struct results r;
+	struct result *a, *b;
+	uint64_t id;
+
+	results_init(&r, 0, 0);
+	a = results_add(&r, 1, 3, "x", 1, "k", 1, "ref", 1.0);
+	assert_non_null(a);
+	results_started(&r, a, 2, 1, 1.5);
+	results_tried(a, 1.7, "temp", 4);
+	results_output(&r, a, "out", 3);
+	results_ended(&r, a, RESULT_FAILED, "boom", 4, 2.0);
+	assert_null(results_find(&r, 1));
+	b = results_add(&r, 2, 0, "", 0, NULL, 0, NULL, 3.0);
+	assert_ptr_equal(b, a); /* the record the drop left */
+	assert_null(b->key);
+	assert_null(b->tries); /* its attempts freed with it */
+	assert_int_equal(b->ntries, 0);
+	assert_null(b->ref);
+	assert_null(b->reason);
+	assert_null(b->output);
+	assert_int_equal(b->output_len, 0);
+	assert_int_equal(b->state, RESULT_QUEUED);
+	assert_int_equal(b->worker, 0);
+	assert_true(b->started == 0 && b->ended == 0);
+	assert_null(results_find_key(&r, "k", 1));
+	assert_ptr_equal(results_find(&r, 2), b);
+	results_ended(&r, b, RESULT_DONE, NULL, 0, 4.0);
+	/* More live jobs than spares: the excess is freed when they end. */
+	for (id = 10; id < 10 + 2 * RESULTS_SPARE_MAX; id++)
+		assert_non_null(results_add(&r, id, 0, "", 0, NULL, 0, NULL, 5.0));
+	while (r.live_first != NULL)
+		results_ended(&r, r.live_first, RESULT_DONE, NULL, 0, 6.0);
+	assert_true(r.nspare <= RESULTS_SPARE_MAX);
+	assert_int_equal(r.count, 0);
+	results_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_states_and_lookup), cmocka_unit_test(test_tries),
 	    cmocka_unit_test(test_keep_bound),        cmocka_unit_test(test_max_age),
-	    cmocka_unit_test(test_output_bound),
+	    cmocka_unit_test(test_output_bound),      cmocka_unit_test(test_record_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

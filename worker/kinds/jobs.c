@@ -161,14 +161,24 @@ const void *jobs_conf(const struct config *cfg, const struct job_kind *kind)
 	return i < cfg->n_kind_conf ? cfg->kind_conf[i] : NULL;
 }
 
+/* True if the NUL-terminated kind name is name[0..len): byte by byte, no
+ * call (kind names are short; this runs once per job line). */
+static bool jobs_name_is(const char *kind, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (kind[i] != name[i]) /* a shorter kind stops at its NUL */
+			return false;
+	return kind[len] == '\0';
+}
+
 const struct job_kind *jobs_by_name(const char *name, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < jobs_n && len > 0; i++)
-		if (jobs_table[i]->name[0] == name[0] &&
-		    strnlen(jobs_table[i]->name, len + 1) == len &&
-		    memcmp(jobs_table[i]->name, name, len) == 0 && !jobs_gone(jobs_table[i]))
+		if (jobs_name_is(jobs_table[i]->name, name, len) && !jobs_gone(jobs_table[i]))
 			return jobs_table[i];
 	return NULL;
 }
