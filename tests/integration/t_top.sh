@@ -16,10 +16,13 @@ write_config workers=2 extra="[queue.gpuq]\nkinds = noop\nconcurrency = 2\nneeds
 start_daemon
 expect_workers 2
 stuck=${pids[0]}
-kill -STOP "$stuck"
+# Both stopped while the jobs go in, so worker 0 is handed some (the
+# master may fill the worker it saw active first); worker 1 then runs on.
+kill -STOP "${pids[@]}"
 gen_ids t 40 | pctl submit - || fail "poolctl submit - exited $?"
-wait_for '[[ $(stat_of jobs.done) -ge 1 ]]' 10 "some jobs done"
 wait_for '[[ $(slot_field "$(status_json)" 0 in_flight) -gt 0 ]]' 10 "the stopped worker to hold jobs"
+kill -CONT "${pids[1]}"
+wait_for '[[ $(stat_of jobs.done) -ge 1 ]]' 10 "some jobs done"
 j=$(status_json)
 # shellcheck disable=SC2034 # used in a wait_for condition
 done_now=$(jget "$j" jobs.done)
