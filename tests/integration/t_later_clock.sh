@@ -12,6 +12,9 @@
 
 [[ -n ${FAULT_INJECT:-} && -f $FAULT_INJECT ]] || fail "FAULT_INJECT does not name the tool library"
 SHIFT=$T/clock-shift
+# ASan must come first among preloaded libraries; with the tool first it
+# refuses to start unless told not to check.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 
 # set_clock SECONDS: the master's wall clock is shifted by SECONDS from now on.
 set_clock() {
