@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "jobopt.h"
 #include "journal.h"
 #include "proto.h"
 
@@ -95,8 +96,9 @@ static bool journal_rec_sum_at(const char *p, size_t size, size_t off, struct jo
 	memcpy(r, p + off, sizeof(*r));
 	/* The cheap tests first: the resync calls this at every offset. */
 	return (r->type == JOURNAL_ACCEPT || r->type == JOURNAL_END || r->type == JOURNAL_IDS) &&
-	       r->len <= PROTO_ARGS_MAX && r->optlen <= r->len &&
-	       size - off - sizeof(*r) >= r->len && sum(r, p + off + sizeof(*r)) == r->sum;
+	       r->optlen <= r->len && r->optlen <= JOBOPT_TEXT_MAX &&
+	       r->len - r->optlen <= PROTO_ARGS_MAX && size - off - sizeof(*r) >= r->len &&
+	       sum(r, p + off + sizeof(*r)) == r->sum;
 }
 
 bool journal_rec_at(const char *p, size_t size, size_t off, struct journal_rec *r)
