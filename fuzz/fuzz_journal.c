@@ -50,6 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_m->loop = ev_loop_new(EVFLAG_AUTO);
 	FUZZ_CHECK(fuzz_m->loop != NULL);
 	snprintf(fuzz_m->cfg.journal_file, sizeof(fuzz_m->cfg.journal_file), "fuzz-journal");
+	later_start(fuzz_m);
 	return 0;
 }
 
@@ -62,7 +63,8 @@ static bool torn_at(const char *p, size_t size, size_t off)
 	if (size - off < sizeof(r))
 		return true;
 	memcpy(&r, p + off, sizeof(r));
-	return r.len > PROTO_ARGS_MAX || r.optlen > r.len || size - off - sizeof(r) < r.len ||
+	return r.optlen > r.len || r.optlen > JOBOPT_TEXT_MAX ||
+	       r.len - r.optlen > PROTO_ARGS_MAX || size - off - sizeof(r) < r.len ||
 	       journal_sum(&r, p + off + sizeof(r)) != r.sum ||
 	       (r.type != JOURNAL_ACCEPT && r.type != JOURNAL_END && r.type != JOURNAL_IDS);
 }
@@ -130,15 +132,21 @@ static bool rec_opts(const struct journal_rec *r, const char *args, struct jobop
 
 /* A queued job against its ACCEPT: id, kind, priority, the arguments
  * without the option text, and the options kept after the arguments and
- * in the job's record of the registry. */
+ * in the job's record of the registry.  An at= is kept rounded up to the
+ * millisecond (admit.c): checked by value, the rest by text. */
 static void check_job(const struct job *j, const struct journal_rec *r, const char *args)
 {
 	uint32_t alen = r->len - r->optlen;
 	char text[JOBOPT_TEXT_MAX];
-	struct jobopt o;
+	struct jobopt o, kept;
 	size_t n = 0;
 
-	if (rec_opts(r, args, &o))
+	if (rec_opts(r, args, &o) && o.has_at) {
+		FUZZ_CHECK(jobopt_read(j->args + j->len, j->optlen, &kept) == 0 && kept.has_at);
+		FUZZ_CHECK(kept.at > o.at - 1e-6 && kept.at < o.at + 0.0011);
+		o.at = kept.at;
+	}
+	if (o.key != NULL || o.has_pri || o.has_at)
 		n = jobopt_format(&o, text, sizeof(text));
 	FUZZ_CHECK(j->id == r->id && j->code == r->code && j->len == alen);
 	FUZZ_CHECK(j->kind == jobs_index(jobs_by_code(r->code)));
@@ -161,14 +169,38 @@ static bool queued(const struct journal_rec *r, const uint64_t *ended, size_t n_
 	       jobs_by_code(r->code) != NULL;
 }
 
+/* An ACCEPT whose at= is still ahead of the loop's clock is held until
+ * then (later.c), not queued: checks it is held.  True if it is.  Within
+ * the rounding to the millisecond of the clock, either. */
+static bool check_held(const struct journal_rec *r, const char *args, size_t *n_held)
+{
+	double now = ev_now(fuzz_m->loop);
+	struct jobopt o;
+	struct job *j;
+	size_t i;
+
+	if (!rec_opts(r, args, &o) || !o.has_at || o.at < now - 0.002)
+		return false;
+	for (i = 0; (j = later_at(fuzz_m, i)) != NULL && j->id != r->id; i++)
+		;
+	FUZZ_CHECK(j != NULL || o.at < now + 0.002);
+	if (j == NULL)
+		return false;
+	FUZZ_CHECK(j->res != NULL && j->res->state == RESULT_SCHEDULED);
+	check_job(j, r, args);
+	(*n_held)++;
+	return true;
+}
+
 /* The queue must hold the ACCEPTs that replay queues, by priority
- * (highest first, jobopt pri=), in file order within one; new ids start
- * after every id queued and every reservation ('I'). */
+ * (highest first, jobopt pri=), in file order within one, but for those
+ * held until their at= time; new ids start after every id queued or held
+ * and every reservation ('I'). */
 static void check_queue(const struct records *rs)
 {
 	uint64_t *ended = malloc((rs->n + 1) * sizeof(*ended)), max_id = 0;
 	struct job *j = jobq_first(&fuzz_m->queue);
-	size_t i, n_end = 0, n = 0;
+	size_t i, n_end = 0, n = 0, n_held = 0;
 	struct jobopt o;
 	int pri;
 
@@ -187,21 +219,24 @@ static void check_queue(const struct records *rs)
 			rec_opts(&rs->rec[i], rs->args[i], &o);
 			if ((o.has_pri ? o.pri : 0) != pri)
 				continue;
+			max_id = rs->rec[i].id > max_id ? rs->rec[i].id : max_id;
+			if (check_held(&rs->rec[i], rs->args[i], &n_held))
+				continue;
 			FUZZ_CHECK(j != NULL);
 			check_job(j, &rs->rec[i], rs->args[i]);
-			max_id = rs->rec[i].id > max_id ? rs->rec[i].id : max_id;
 			n++;
 			j = jobq_next(&fuzz_m->queue, j);
 		}
 	FUZZ_CHECK(j == NULL);
-	FUZZ_CHECK(fuzz_m->queue.len == n && fuzz_m->live == n);
-	FUZZ_CHECK(fuzz_m->count.replayed == n);
+	FUZZ_CHECK(fuzz_m->queue.len == n && later_count(fuzz_m) == n_held);
+	FUZZ_CHECK(fuzz_m->live == n + n_held && fuzz_m->count.replayed == n + n_held);
 	FUZZ_CHECK(fuzz_m->next_id == max_id);
 	free(ended);
 }
 
 static void reset_master(void)
 {
+	later_free(fuzz_m);
 	jobq_clear(&fuzz_m->queue);
 	results_free(&fuzz_m->results);
 	fuzz_m->live = 0;
