@@ -35,8 +35,10 @@ struct journal_rec {
 	uint32_t sum; /* CRC32C of the rest of the record and its arguments */
 	uint8_t type; /* JOURNAL_ACCEPT, _END, _IDS, _KEY, _UNKEY or _RETRY */
 	uint8_t pad;
-	uint16_t optlen; /* of len, the last bytes: the job's options (jobopt.h) */
-	uint32_t len;    /* bytes of arguments (and options) that follow */
+	uint16_t optlen; /* of len, the last bytes: the job's options (jobopt.h),
+	                  * at most JOBOPT_TEXT_MAX: they may be longer than the
+	                  * line's own (in=1 is kept as at=S.mmm) */
+	uint32_t len;    /* bytes of arguments (at most PROTO_ARGS_MAX) and options */
 	uint32_t code;
 	uint64_t id;
 };

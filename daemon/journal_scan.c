@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "jobopt.h"
 #include "journal.h"
 #include "proto.h"
 
@@ -94,8 +95,9 @@ static bool journal_rec_sum_at(const char *p, size_t size, size_t off, struct jo
 		return false;
 	memcpy(r, p + off, sizeof(*r));
 	/* The cheap tests first: the resync calls this at every offset. */
-	return JOURNAL_TYPE_KNOWN(r->type) && r->len <= PROTO_ARGS_MAX && r->optlen <= r->len &&
-	       size - off - sizeof(*r) >= r->len && sum(r, p + off + sizeof(*r)) == r->sum;
+	return JOURNAL_TYPE_KNOWN(r->type) && r->optlen <= r->len && r->optlen <= JOBOPT_TEXT_MAX &&
+	       r->len - r->optlen <= PROTO_ARGS_MAX && size - off - sizeof(*r) >= r->len &&
+	       sum(r, p + off + sizeof(*r)) == r->sum;
 }
 
 bool journal_rec_at(const char *p, size_t size, size_t off, struct journal_rec *r)

@@ -57,7 +57,6 @@ static void later_release(struct master *m, struct job *j, double now)
 	jobq_push(&m->queue, j);
 	if (j->res != NULL)
 		results_requeued(&m->results, j->res);
-	m->later.released++;
 }
 
 static void later_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -82,7 +81,6 @@ int later_hold(struct master *m, struct job *j, double due)
 	struct later *l = &m->later;
 
 	if (due <= ev_now(m->loop)) {
-		l->held++;
 		later_release(m, j, ev_now(m->loop));
 		return 0;
 	}
@@ -90,7 +88,6 @@ int later_hold(struct master *m, struct job *j, double due)
 		errno = ENOMEM;
 		return -1;
 	}
-	l->held++;
 	if (j->res != NULL)
 		results_scheduled(&m->results, j->res, due);
 	if (th_peek(&l->heap)->item == j) /* the new earliest */

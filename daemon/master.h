@@ -228,8 +228,6 @@ struct kind_stats {
 struct later {
 	struct timerheap heap; /* of struct job *, by due time (wall clock) */
 	ev_timer w;            /* armed for the earliest, at most LATER_RECHECK ahead */
-	uint64_t held;         /* jobs ever held, for metrics */
-	uint64_t released;     /* ... and released to their queue */
 };
 
 struct client;     /* ctlsock.c */

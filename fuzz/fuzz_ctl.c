@@ -9,7 +9,8 @@
  * small model written differently from the code under test: the splitter
  * against a cut at each newline, the parser against a table-driven UTF-8
  * check (Unicode table 3-7), a plain trim and a word-by-word reading of
- * the job options before the task (key= and pri=, jobopt.h); the options
+ * the job options before the task (key=, pri=, in= and at=, jobopt.h,
+ * with a calendar of its own for at='s UTC times); the options
  * an accepted line carries must fit beside its arguments in a journal
  * record and read back the same.  Each line is copied into a buffer of
  * its exact size first, so a read past its end is an ASan report rather
@@ -19,8 +20,10 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "fuzz.h"
@@ -99,6 +102,9 @@ struct model_line {
 	size_t task, task_len, args, args_len;
 	size_t key, key_len; /* key_len 0: no key= option */
 	int pri;             /* pri=N, or -1 */
+	bool has_in, has_at;
+	double in, at;
+	bool unsure; /* a value within rounding of a bound: either answer */
 };
 
 /* True if s[0..n) is a valid value of key= (jobopt.h): 1 to
@@ -117,10 +123,125 @@ static bool model_key(const uint8_t *s, size_t n)
 	return true;
 }
 
-/* One option word s[w..we) holding '=': "key=VALUE" with a valid value
- * or "pri=D" with one decimal digit, each at most once. */
+/* "D{1,15}[.D{1,9}]" at the start of s[0..n): its value by strtod and
+ * the bytes it takes; 0 if none. */
+static size_t model_number(const uint8_t *s, size_t n, double *v)
+{
+	char buf[32];
+	size_t i = 0, f = 0;
+
+	while (i < n && i < 16 && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == 0 || i == 16)
+		return 0;
+	if (i < n && s[i] == '.') {
+		while (i + 1 + f < n && f < 10 && s[i + 1 + f] >= '0' && s[i + 1 + f] <= '9')
+			f++;
+		if (f == 0 || f == 10)
+			return 0;
+		i += 1 + f;
+	}
+	memcpy(buf, s, i);
+	buf[i] = '\0';
+	*v = strtod(buf, NULL);
+	return i;
+}
+
+/* Marks ml unsure when v is within rounding of the bound b. */
+static void model_near(struct model_line *ml, double v, double b)
+{
+	if (v > b - 1e-3 && v < b + 1e-3)
+		ml->unsure = true;
+}
+
+/* in=: a number of seconds, or with a unit ms, s, m, h, d; 365 days at most. */
+static bool model_in(const uint8_t *s, size_t n, struct model_line *ml)
+{
+	static const char *const units[] = {"", "s", "ms", "m", "h", "d"};
+	static const double mult[] = {1, 1, 0.001, 60, 3600, 86400};
+	size_t k = model_number(s, n, &ml->in), u;
+
+	for (u = 0; k > 0 && u < 6; u++)
+		if (strlen(units[u]) == n - k && memcmp(units[u], s + k, n - k) == 0)
+			break;
+	if (k == 0 || u == 6)
+		return false;
+	ml->in *= mult[u];
+	model_near(ml, ml->in, 365 * 86400.0);
+	ml->has_in = true;
+	return ml->in <= 365 * 86400.0;
+}
+
+/* Days from 1970-01-01 to y-m-d, counting the Gregorian leap years. */
+static long model_days(int y, int m, int d)
+{
+	static const int before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+	long days = 0;
+	int i;
+
+	for (i = 1970; i < y; i++)
+		days += (i % 4 == 0 && i % 100 != 0) || i % 400 == 0 ? 366 : 365;
+	days += before[m - 1] + d - 1;
+	if (m > 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		days++;
+	return days;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.F]Z", years 1970..9999: Unix seconds. */
+static bool model_iso(const uint8_t *s, size_t n, double *v)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	int y, mo, d, h, mi, sec;
+	double frac = 0;
+	size_t i;
+
+	if (n < 20 || s[n - 1] != 'Z')
+		return false;
+	for (i = 0; i < 19; i++)
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+			return false;
+	if (n > 20 && (s[19] != '.' || model_number(s + 18, n - 19, &frac) != n - 19))
+		return false; /* "S.F" read as a number from the seconds' last digit */
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	mo = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	h = (s[11] - '0') * 10 + (s[12] - '0');
+	mi = (s[14] - '0') * 10 + (s[15] - '0');
+	sec = (s[17] - '0') * 10 + (s[18] - '0');
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+	    sec > 59 || (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+		return false;
+	*v = (double)model_days(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	     (n > 20 ? (sec - sec % 10) + frac : sec);
+	return true;
+}
+
+/* at=: Unix seconds or an ISO time in UTC, 2000..2100, 365 days ahead at most. */
+static bool model_at(const uint8_t *s, size_t n, struct model_line *ml)
+{
+	bool iso = memchr(s, 'T', n) != NULL || memchr(s, '-', n) != NULL;
+	double ahead = (double)time(NULL) + 365 * 86400.0;
+
+	if (iso ? !model_iso(s, n, &ml->at) : model_number(s, n, &ml->at) != n || n == 0)
+		return false;
+	model_near(ml, ml->at, 946684800.0);
+	model_near(ml, ml->at, 4102444800.0);
+	if (ml->at > ahead - 2 && ml->at < ahead + 2) /* the two clocks read apart */
+		ml->unsure = true;
+	ml->has_at = true;
+	return ml->at >= 946684800.0 && ml->at < 4102444800.0 && ml->at <= ahead;
+}
+
+/* One option word s[w..we) holding '=': "key=VALUE" with a valid value,
+ * "pri=D" with one decimal digit, "in=DURATION" or "at=TIME", each at
+ * most once (in= and at= not together: checked by the caller). */
 static bool model_option(const uint8_t *s, size_t w, size_t we, struct model_line *ml)
 {
+	if (we - w >= 3 && memcmp(s + w, "in=", 3) == 0)
+		return !ml->has_in && model_in(s + w + 3, we - w - 3, ml);
+	if (we - w >= 3 && memcmp(s + w, "at=", 3) == 0)
+		return !ml->has_at && model_at(s + w + 3, we - w - 3, ml);
 	if (we - w >= 4 && memcmp(s + w, "key=", 4) == 0) {
 		if (ml->key_len > 0 || !model_key(s + w + 4, we - w - 4))
 			return false;
@@ -146,6 +267,7 @@ static bool model_options(const uint8_t *s, size_t *b, size_t e, struct model_li
 	ml->key = 0;
 	ml->key_len = 0;
 	ml->pri = -1;
+	ml->has_in = ml->has_at = ml->unsure = false;
 	for (;;) {
 		for (we = w; we < e && s[we] != ' ' && s[we] != '\t'; we++)
 			;
@@ -159,7 +281,7 @@ static bool model_options(const uint8_t *s, size_t *b, size_t e, struct model_li
 			return false; /* options but no task */
 	}
 	*b = w;
-	return true;
+	return !(ml->has_in && ml->has_at); /* one due time */
 }
 
 /* What ctl_parse must decide for a line: accepted, with task, args and
@@ -213,21 +335,27 @@ static void check_options(const struct ctl_line *cl)
 	struct jobopt back;
 	size_t n = jobopt_format(&cl->opt, text, sizeof(text));
 
-	FUZZ_CHECK((n == 0) == (cl->opt.key == NULL && !cl->opt.has_pri));
-	FUZZ_CHECK(cl->args_len + n <= PROTO_ARGS_MAX);
+	FUZZ_CHECK((n == 0) == (cl->opt.key == NULL && !cl->opt.has_pri && !cl->opt.has_at));
+	/* A journal record holds both (journal_scan.c): in= is kept as at=,
+	 * which may be longer than the line's own words. */
+	FUZZ_CHECK(cl->args_len <= PROTO_ARGS_MAX && n <= JOBOPT_TEXT_MAX);
 	if (n == 0)
 		return;
 	FUZZ_CHECK(jobopt_read(text, n, &back) == 0);
 	FUZZ_CHECK(back.key_len == cl->opt.key_len &&
 	           (back.key_len == 0 || memcmp(back.key, cl->opt.key, back.key_len) == 0));
 	FUZZ_CHECK(back.has_pri == cl->opt.has_pri && back.pri == cl->opt.pri);
+	/* at= is written to the millisecond. */
+	FUZZ_CHECK(back.has_at == cl->opt.has_at && !back.has_in);
+	FUZZ_CHECK(!back.has_at ||
+	           (back.at > cl->opt.at - 0.0006 && back.at < cl->opt.at + 0.0006));
 }
 
 /* One line: the parser against the model, then the full acceptance check. */
 static void check_line(const uint8_t *bytes, size_t len)
 {
 	char *line = malloc(len > 0 ? len : 1);
-	struct model_line ml;
+	struct model_line ml = {.pri = -1};
 	const struct job_kind *kind;
 	struct ctl_line cl;
 	bool want;
@@ -240,15 +368,18 @@ static void check_line(const uint8_t *bytes, size_t len)
 	err[0] = '\0';
 	rc = ctl_parse(line, len, &cl, err, sizeof(err));
 	FUZZ_CHECK(rc == 0 || rc == -1);
-	FUZZ_CHECK((rc == 0) == want);
-	if (rc == 0) {
+	FUZZ_CHECK(ml.unsure || (rc == 0) == want);
+	if (rc == 0 && want) {
 		FUZZ_CHECK(cl.task == line + ml.task && cl.task_len == ml.task_len);
 		FUZZ_CHECK(cl.args == line + ml.args && cl.args_len == ml.args_len);
 		FUZZ_CHECK(ml.key_len == 0
 		               ? cl.opt.key == NULL
 		               : cl.opt.key == line + ml.key && cl.opt.key_len == ml.key_len);
 		FUZZ_CHECK(ml.pri < 0 ? !cl.opt.has_pri : cl.opt.has_pri && cl.opt.pri == ml.pri);
-	} else {
+		FUZZ_CHECK(cl.opt.has_in == ml.has_in && cl.opt.has_at == ml.has_at);
+		FUZZ_CHECK(!ml.has_in || (cl.opt.in > ml.in - 1e-6 && cl.opt.in < ml.in + 1e-6));
+		FUZZ_CHECK(!ml.has_at || (cl.opt.at > ml.at - 1e-6 && cl.opt.at < ml.at + 1e-6));
+	} else if (rc == -1) {
 		check_err(err, sizeof(err));
 	}
 
@@ -257,7 +388,7 @@ static void check_line(const uint8_t *bytes, size_t len)
 	if (kind == NULL) {
 		check_err(err, sizeof(err));
 	} else {
-		FUZZ_CHECK(want);
+		FUZZ_CHECK(want || ml.unsure);
 		FUZZ_CHECK(kind == jobs_by_code(kind->code));
 		FUZZ_CHECK(cl.args_len <= PROTO_ARGS_MAX);
 		FUZZ_CHECK(strcmp(kind->name, "noop") != 0 || cl.args_len == 0);

@@ -64,7 +64,8 @@ static bool torn_at(const char *p, size_t size, size_t off)
 	if (size - off < sizeof(r))
 		return true;
 	memcpy(&r, p + off, sizeof(r));
-	return r.len > PROTO_ARGS_MAX || r.optlen > r.len || size - off - sizeof(r) < r.len ||
+	return r.optlen > r.len || r.optlen > JOBOPT_TEXT_MAX ||
+	       r.len - r.optlen > PROTO_ARGS_MAX || size - off - sizeof(r) < r.len ||
 	       journal_sum(&r, p + off + sizeof(r)) != r.sum || !JOURNAL_TYPE_KNOWN(r.type);
 }
 
@@ -131,15 +132,21 @@ static bool rec_opts(const struct journal_rec *r, const char *args, struct jobop
 
 /* A queued job against its ACCEPT: id, kind, priority, the arguments
  * without the option text, and the options kept after the arguments and
- * in the job's record of the registry. */
+ * in the job's record of the registry.  An at= is kept rounded up to the
+ * millisecond (admit.c): checked by value, the rest by text. */
 static void check_job(const struct job *j, const struct journal_rec *r, const char *args)
 {
 	uint32_t alen = r->len - r->optlen;
 	char text[JOBOPT_TEXT_MAX];
-	struct jobopt o;
+	struct jobopt o, kept;
 	size_t n = 0;
 
-	if (rec_opts(r, args, &o))
+	if (rec_opts(r, args, &o) && o.has_at) {
+		FUZZ_CHECK(jobopt_read(j->args + j->len, j->optlen, &kept) == 0 && kept.has_at);
+		FUZZ_CHECK(kept.at > o.at - 1e-6 && kept.at < o.at + 0.0011);
+		o.at = kept.at;
+	}
+	if (o.key != NULL || o.has_pri || o.has_at)
 		n = jobopt_format(&o, text, sizeof(text));
 	FUZZ_CHECK(j->id == r->id && j->code == r->code && j->len == alen);
 	FUZZ_CHECK(j->kind == jobs_index(jobs_by_code(r->code)));

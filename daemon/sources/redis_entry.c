@@ -3,7 +3,8 @@
  * does (jobs_check_line on "TASK ARGS"), and a job's recorded outcome
  * becomes an acknowledgement.  Redis jobs are not written to poold's own
  * journal: until it is acknowledged an entry stays pending in the group,
- * which is their durability.
+ * which is their durability.  A delayed entry (in=, at=) is the exception:
+ * the journal takes it over and the entry is acknowledged (redis_queue).
  *
  * An entry is acknowledged only once its job's outcome is recorded.  One
  * whose job did not end well (failed, timed out, buried) or that is not a
@@ -239,6 +240,7 @@ static struct redis_job **redis_moving_slot(struct redis_source *r)
  * Queues a checked entry as a job carrying its ID.  Past the queue limit:
  * the read was sized to the room there was (redis_capacity), and an entry
  * read is taken rather than left pending until another consumer claims it.
+ *
  * A delayed entry (in=, at=) must not sit pending in the stream until it
  * is due: it becomes a job of the journal (the FIFO's source: it runs,
  * and comes back after a crash, as any journaled job; its outcome is not

@@ -29,5 +29,5 @@ on_time() {
 	r=$(ran_at "$1" "$3")
 	awk -v d="$2" -v r="$r" -v t="$LATER_TOL" 'BEGIN { exit !(r >= d && r <= d + t) }' ||
 		fail "job $3 due at $2 ran at $r (not in [due, due + $LATER_TOL s])"
-	log "$3: due $2, ran $(awk -v d="$2" -v r="$r" 'BEGIN { printf "%.3f", r - d }') s after"
+	log "${3:0:20}: due $2, ran $(awk -v d="$2" -v r="$r" 'BEGIN { printf "%.3f", r - d }') s after"
 }

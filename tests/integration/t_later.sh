@@ -51,6 +51,9 @@ ids+=("$(pctl submit "at=$((now + LONG)).25" log long-4)") || fail "submit at=un
 fifo_send "in=${LONG} log long-5"
 wait_for "pctl jobs --state scheduled | grep -q long-5" 10 "the FIFO's delayed job scheduled"
 ids+=("$(pctl jobs --state scheduled | awk '/long-5/ { print $1 }')")
+# The longest line: its in= is journaled as the longer at=S.mmm.
+tags=(long-1 long-2 long-3 long-4 long-5 "long-6-$(printf 'x%.0s' $(seq 1 4070))")
+ids+=("$(pctl submit "in=${LONG}" log "${tags[5]}")") || fail "submit of the longest line exited $?"
 gone=$(pctl submit "in=${LONG}" log cancelled-1) || fail "submit exited $?"
 for id in "${ids[@]}" "$gone"; do
 	pctl job "$id" | grep -Eq '^state: scheduled, due [0-9T:.-]+Z \(in [0-9.]+ s\)$' ||
@@ -61,18 +64,18 @@ for id in "${ids[@]}"; do
 	dues[$id]=$(due "$id")
 	[[ -n ${dues[$id]} ]] || fail "job $id has no due time: $(pctl job "$id" --json)"
 done
-[[ $(pctl jobs --state scheduled | grep -c ' scheduled ') == 6 ]] ||
+[[ $(pctl jobs --state scheduled | grep -c ' scheduled ') == 7 ]] ||
 	fail "jobs --state scheduled: $(pctl jobs --state scheduled)"
-[[ $(stat_of jobs.scheduled) == 6 ]] || fail "status: $(status_json)"
-pctl status | grep -q '6 scheduled' || fail "status text: $(pctl status)"
-pctl metrics | grep -q '^poold_jobs_scheduled 6$' || fail "metrics: $(pctl metrics | grep sched)"
-wait_for "pctl top -n 1 | grep -q ', 6 scheduled,'" 10 "top to show 6 scheduled"
+[[ $(stat_of jobs.scheduled) == 7 ]] || fail "status: $(status_json)"
+pctl status | grep -q '7 scheduled' || fail "status text: $(pctl status)"
+pctl metrics | grep -q '^poold_jobs_scheduled 7$' || fail "metrics: $(pctl metrics | grep sched)"
+wait_for "pctl top -n 1 | grep -q ', 7 scheduled,'" 10 "top to show 7 scheduled"
 [[ $(stat_of jobs.queued) == 0 ]] || fail "scheduled jobs counted as queued: $(status_json)"
 
 out=$(pctl cancel "$gone") || fail "cancel of scheduled job $gone exited $?"
 [[ $out == "job $gone: cancelled" ]] || fail "cancel said '$out'"
 pctl job "$gone" | grep -q '^state: cancelled$' || fail "job $gone is not cancelled"
-[[ $(stat_of jobs.scheduled) == 5 ]] || fail "after the cancel: $(status_json)"
+[[ $(stat_of jobs.scheduled) == 6 ]] || fail "after the cancel: $(status_json)"
 
 # SIGKILL the master: they come back scheduled, with the same due times.
 workers=$(workers_pids)
@@ -82,7 +85,7 @@ for w in $workers; do
 done
 start_daemon
 expect_workers 2
-[[ $(stat_of jobs.scheduled) == 5 ]] || fail "after the restart: $(status_json)"
+[[ $(stat_of jobs.scheduled) == 6 ]] || fail "after the restart: $(status_json)"
 for id in "${ids[@]}"; do
 	pctl job "$id" | grep -q '^state: scheduled' || fail "job $id after the restart: $(pctl job "$id")"
 	awk -v a="${dues[$id]}" -v b="$(due "$id")" 'BEGIN { exit !(a - b < 0.002 && b - a < 0.002) }' ||
@@ -92,8 +95,8 @@ pctl job key=k2 | grep -q '^state: scheduled' || fail "the key was lost in the j
 pctl job "$gone" 2>/dev/null | grep -q scheduled && fail "the cancelled job $gone came back"
 
 pctl wait --timeout "$((LONG * 4 + 60))s" "${ids[@]}" >/dev/null || fail "wait exited $?"
-for i in 1 2 3 4 5; do
-	on_time "$JOBLOG" "${dues[${ids[i - 1]}]}" "long-$i"
+for i in 0 1 2 3 4 5; do
+	on_time "$JOBLOG" "${dues[${ids[i]}]}" "${tags[i]}"
 done
 grep -q cancelled-1 "$JOBLOG" && fail "the cancelled job ran"
 [[ $(stat_of jobs.scheduled) == 0 ]] || fail "still scheduled: $(status_json)"

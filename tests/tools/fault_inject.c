@@ -23,6 +23,12 @@
  *                        before the write (then writes it all when it is
  *                        continued): a writer stopped while it holds
  *                        whatever it took before writing
+ *   FAULT_CLOCK_FILE=F   the wall clock, read by gettimeofday() (as libev
+ *                        does) or clock_gettime(CLOCK_REALTIME), is
+ *                        shifted by the seconds written in file F, read
+ *                        at each call (none or unreadable: no shift): the
+ *                        wall clock set forward or back, the monotonic
+ *                        clock untouched
  *
  * Never linked into poold: tests start the real binary with LD_PRELOAD.
  */
@@ -33,7 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 pid_t fork(void);
@@ -41,6 +49,7 @@ int memfd_create(const char *name, unsigned flags);
 ssize_t write(int fd, const void *buf, size_t n);
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags);
 int fsync(int fd);
+int clock_gettime(clockid_t id, struct timespec *ts);
 
 /* True when the variable env is set and fd is a file whose path contains it. */
 static int fault_path(const char *env, int fd)
@@ -151,4 +160,48 @@ int fsync(int fd)
 		return -1;
 	}
 	return real(fd);
+}
+
+/* The whole seconds in FAULT_CLOCK_FILE, or 0. */
+static long fault_clock_shift(void)
+{
+	const char *path = getenv("FAULT_CLOCK_FILE");
+	int fd, saved = errno; /* a clock read leaves errno alone */
+	char buf[32];
+	ssize_t n;
+
+	if (path == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		errno = saved;
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	errno = saved;
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int (*real)(clockid_t, struct timespec *) =
+	    (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+	int r = real(id, ts);
+
+	if (r == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE))
+		ts->tv_sec += fault_clock_shift();
+	return r;
+}
+
+/* libev's wall clock (ev_time). */
+int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return -1;
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+	return 0;
 }

@@ -3,7 +3,9 @@
  * a clean file, a torn tail (normal: ignored), and damage followed by
  * valid records (one byte flipped early, a run of garbage, damage and a
  * torn tail together), after which every valid record must still be
- * found, in order, with the damage counted.
+ * found, in order, with the damage counted.  A record of the longest
+ * arguments with the longest options is a record, one past either bound
+ * is not.
  */
 /* test-sources: daemon/journal_scan.c */
 #include <stdarg.h>
@@ -16,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobopt.h"
 #include "journal.h"
+#include "proto.h"
 
 #define NREC 200
 
@@ -81,6 +85,11 @@ static void assert_ids(const struct seen *s, uint64_t from, uint64_t to)
 	assert_int_equal(s->n, to - from + 1);
 	for (i = from; i <= to; i++)
 		assert_int_equal(s->ids[i - from], i);
+}
+
+static void count_cb(void *arg, const struct journal_rec *r, const char *args)
+{
+	(*(size_t *)arg)++;
 }
 
 static void test_clean(void **state)
@@ -189,6 +198,40 @@ static void test_two_places_and_empty(void **state)
 	free(f.p);
 }
 
+/* One ACCEPT of args_len arguments and opt_len option bytes: found? */
+static bool found_one(size_t args_len, size_t opt_len)
+{
+	struct journal_rec r = {.type = JOURNAL_ACCEPT, .code = 2, .id = 1};
+	struct journal_damage d;
+	struct file f;
+	char *body = malloc(args_len + opt_len);
+	size_t n = 0;
+
+	assert_non_null(body);
+	memset(body, 'a', args_len + opt_len);
+	memset(&f, 0, sizeof(f));
+	put(&f, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC) - 1);
+	r.len = (uint32_t)(args_len + opt_len);
+	r.optlen = (uint16_t)opt_len;
+	r.sum = journal_sum(&r, body);
+	put(&f, &r, sizeof(r));
+	put(&f, body, r.len);
+	journal_scan(f.p, f.len, count_cb, &n, &d);
+	free(body);
+	free(f.p);
+	return n == 1;
+}
+
+/* A line of the longest arguments with in=1 is kept with at=S.mmm, longer
+ * than what the line held: the record is still read back. */
+static void test_longest(void **state)
+{
+	assert_true(found_one(PROTO_ARGS_MAX, JOBOPT_TEXT_MAX));
+	assert_true(found_one(PROTO_ARGS_MAX, 17)); /* "at=1796119200.000" */
+	assert_false(found_one(PROTO_ARGS_MAX + 1, 0));
+	assert_false(found_one(PROTO_ARGS_MAX, JOBOPT_TEXT_MAX + 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +240,7 @@ int main(void)
 	    cmocka_unit_test(test_one_byte_early),
 	    cmocka_unit_test(test_garbage_and_tail),
 	    cmocka_unit_test(test_two_places_and_empty),
+	    cmocka_unit_test(test_longest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
