@@ -24,6 +24,19 @@ due() {
 
 write_config workers=2
 start_daemon
+# kill_restart: SIGKILL the master, wait for its workers to leave, start
+# it again on the same journal.
+kill_restart() {
+	local w workers
+	workers=$(workers_pids)
+	stop_daemon KILL
+	for w in $workers; do
+		wait_for "! alive $w" 10 "worker $w to notice its master gone"
+	done
+	start_daemon
+	expect_workers 2
+}
+
 expect_workers 2
 
 # Refused with a reason, by poolctl and by the daemon (through the FIFO).
@@ -78,13 +91,7 @@ pctl job "$gone" | grep -q '^state: cancelled$' || fail "job $gone is not cancel
 [[ $(stat_of jobs.scheduled) == 6 ]] || fail "after the cancel: $(status_json)"
 
 # SIGKILL the master: they come back scheduled, with the same due times.
-workers=$(workers_pids)
-stop_daemon KILL
-for w in $workers; do
-	wait_for "! alive $w" 10 "worker $w to notice its master gone"
-done
-start_daemon
-expect_workers 2
+kill_restart
 [[ $(stat_of jobs.scheduled) == 6 ]] || fail "after the restart: $(status_json)"
 for id in "${ids[@]}"; do
 	pctl job "$id" | grep -q '^state: scheduled' || fail "job $id after the restart: $(pctl job "$id")"
@@ -116,13 +123,7 @@ start_daemon
 expect_workers 2
 pctl job "$term" | grep -q '^state: scheduled' || fail "job $term after the TERM: $(pctl job "$term")"
 # The start compacted the journal: the scheduled job is in the new file.
-workers=$(workers_pids)
-stop_daemon KILL
-for w in $workers; do
-	wait_for "! alive $w" 10 "worker $w to notice its master gone"
-done
-start_daemon
-expect_workers 2
+kill_restart
 pctl job "$term" | grep -q '^state: scheduled' || fail "job $term lost by the compaction"
 pctl wait --timeout "$((LONG * 2 + 60))s" "$term" >/dev/null || fail "wait exited $?"
 on_time "$JOBLOG" "$term_due" term-1
