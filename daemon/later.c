@@ -48,12 +48,12 @@ static void later_arm(struct master *m)
 	ev_timer_start(m->loop, &l->w);
 }
 
-/* j's due time came: to its queue.  A job that never ran counts its
- * queue time (metrics, latency) from now, not from its acceptance. */
+/* j's due time came: to its queue.  Its queue time and latency (metrics,
+ * status) count from now: the delay its in=, at= or retry's back-off
+ * asked for is not the pool's wait (`poolctl job` keeps the acceptance). */
 static void later_release(struct master *m, struct job *j, double now)
 {
-	if (j->attempts == 0)
-		j->accepted = now;
+	j->accepted = now;
 	jobq_push(&m->queue, j);
 	if (j->res != NULL)
 		results_requeued(&m->results, j->res);

@@ -54,7 +54,7 @@ struct job {
 	uint8_t pri;       /* priority, 0..QUEUE_PRI_MAX */
 	uint8_t lane;      /* its [queue.NAME], by index in the configuration */
 	uint32_t len;
-	ev_tstamp accepted;         /* loop time when its line was read */
+	ev_tstamp accepted;         /* loop time it was read, or its hold (later.c) ended */
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
 	struct source *src;         /* where it came from (source.h) */
 	struct source_datum *datum; /* its source's data, or NULL; freed with the job */

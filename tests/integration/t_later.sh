@@ -52,6 +52,9 @@ short=$(pctl submit in=1.5s log short-1) || fail "submit in=1.5s exited $?"
 short_due=$(due "$short")
 pctl wait --timeout 60s "$short" >/dev/null || fail "wait for job $short exited $?"
 on_time "$JOBLOG" "$short_due" short-1
+# Its queue wait counts from its due time: not the 1.5 s it was held.
+w=$(jget "$(status_json)" tasks.log.wait_p99_us)
+[[ -n $w ]] && ((w < 1000000)) || fail "log's wait p99 is '$w' us: the hold counted as queue wait"
 
 # Long delays, in every form, and one to cancel.
 now=$(date +%s)

@@ -75,6 +75,10 @@ j=$(status_json)
 [[ $(jget "$j" jobs.retries) == 4 ]] || fail "not 4 retries counted (a and c twice each): $j"
 [[ $(jget "$j" jobs.buried) == 2 ]] || fail "not 2 jobs buried: $j"
 [[ $(jget "$j" jobs.retrying) == 0 ]] || fail "retrying is not 0 at the end: $j"
+# Queue wait counts from the end of each back-off (at least 1 s), not
+# from the first acceptance: the pool's wait, not the retry's.
+w=$(jget "$j" tasks.flaky.wait_p99_us)
+[[ -n $w ]] && ((w < 1000000)) || fail "flaky's wait p99 is '$w' us: the back-off counted as queue wait"
 pctl metrics | grep -q '^poold_job_retries_total 4$' || fail "metrics do not count the retries"
 
 # kick: the buried jobs, the first buried first, come back as new jobs;
