@@ -79,8 +79,10 @@ void sched_status_text(const struct master *m, FILE *f)
 	fputs("queues:", f);
 	for (i = 0; i < n; i++) {
 		ln = &q->lane[i];
-		fprintf(f, "%s %s%s %zu queued, %u running (cap %u)", i ? ";" : "", ln->name,
-		        ln->paused ? " PAUSED," : ":", ln->len, ln->running, ln->cap);
+		fprintf(f, "%s %s%s %zu queued, %u running", i ? ";" : "", ln->name,
+		        ln->paused ? " PAUSED," : ":", ln->len, ln->running);
+		if (ln->cap > 0)
+			fprintf(f, " (cap %u)", ln->cap);
 		if (ln->rate > 0)
 			fprintf(f, " (rate %g/s, burst %g)", ln->rate, ln->burst);
 	}

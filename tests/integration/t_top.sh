@@ -114,6 +114,8 @@ for line in 'poold_queue_paused{queue="gpuq"} 1' 'poold_queue_running{queue="gpu
 done
 pctl status | grep -q "gpuq PAUSED, 3 queued, 2 running (cap 2) (rate 250/s, burst 10)" ||
 	fail "status does not show gpuq: $(pctl status | grep queues)"
+pctl status | grep -q "default: 0 queued, 0 running;" ||
+	fail "status shows a queue without a cap wrongly: $(pctl status | grep queues)"
 pctl resume gpuq >/dev/null || fail "poolctl resume gpuq exited $?"
 kill -CONT "${pids[@]}"
 pctl_wait || fail "poolctl wait exited $?"
