@@ -54,14 +54,20 @@ static void outcome_keep_failure(struct master *m, const struct job *j, const ch
 	f->reason[len] = '\0';
 }
 
-/* " key=K while queued" / " on worker[N]", for the log lines of a job. */
+/* " key=K while queued" (scheduled, retrying) / " on worker[N]", for the
+ * log lines of a job. */
 static void outcome_where(const struct job *j, unsigned slot, char *where, size_t size)
 {
 	const char *key = j->res != NULL ? j->res->key : NULL;
+	const char *held = " while queued";
 
+	if (j->res != NULL && j->res->state == RESULT_SCHEDULED)
+		held = " while scheduled";
+	else if (j->res != NULL && j->res->state == RESULT_RETRYING)
+		held = " while retrying";
 	/* The client's key is echoed, so its own name finds the line. */
 	snprintf(where, size, "%s%s%s", key ? " key=" : "", key ? key : "",
-	         slot == OUTCOME_NO_SLOT ? " while queued" : "");
+	         slot == OUTCOME_NO_SLOT ? held : "");
 	if (slot != OUTCOME_NO_SLOT)
 		snprintf(where + strlen(where), size - strlen(where), " on worker[%u]", slot);
 }

@@ -90,6 +90,7 @@ wait_for "pctl top -n 1 | grep -q ', 7 scheduled,'" 10 "top to show 7 scheduled"
 
 out=$(pctl cancel "$gone") || fail "cancel of scheduled job $gone exited $?"
 [[ $out == "job $gone: cancelled" ]] || fail "cancel said '$out'"
+dlog_has "job $gone log cancelled while scheduled" || fail "the log does not say job $gone was scheduled"
 pctl job "$gone" | grep -q '^state: cancelled$' || fail "job $gone is not cancelled"
 [[ $(stat_of jobs.scheduled) == 6 ]] || fail "after the cancel: $(status_json)"
 
