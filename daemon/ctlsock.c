@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -343,9 +344,22 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* Says why on a connection about to be closed; it is new or idle, so the
  * line fits its empty socket buffer and the send cannot block. */
+/* Reads and drops what a refused client has sent (a request line or a
+ * little more): a Unix socket closed with data unread resets its peer,
+ * whose read then fails instead of returning the reply and EOF. */
+static void ctlsock_drain(int fd)
+{
+	char buf[1024];
+	int i;
+
+	for (i = 0; i < 8 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+		;
+}
+
 static void ctlsock_refuse(int fd, const char *line)
 {
 	(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+	ctlsock_drain(fd);
 	close(fd);
 }
 
@@ -373,16 +387,35 @@ static void ctlsock_busy(struct master *m, int fd, const char *why)
 	ctlsock_refuse(fd, line);
 }
 
-/* Drops the oldest client that has sent nothing, to make room, telling
- * it so: a client that was slow to send its request (a loaded machine)
- * then reports "busy", never a connection closed without a reply. */
-static void ctlsock_evict_idle(struct master *m)
+/*
+ * Makes room: drops the oldest client that has sent nothing, telling it
+ * so (a client that was slow to send its request on a loaded machine then
+ * reports "busy", never a connection closed without a reply).  A client
+ * whose request waits unread in its socket (a burst of connections,
+ * accepted before any was read) has sent something: its request is read
+ * first and it stays.  Returns true if a client left the table.
+ */
+static bool ctlsock_evict_idle(struct master *m)
 {
 	static const char line[] = "error busy: room made for a newer client; try again\n";
-	struct client *c = m->idle_first;
+	unsigned before = m->nclients;
+	struct client *c;
+	int unread;
 
-	(void)send(c->fd, line, sizeof(line) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	client_close(c);
+	while ((c = m->idle_first) != NULL) {
+		if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
+			client_read(c); /* ends its idleness, or closes it */
+			if (m->nclients < before)
+				return true;
+			if (m->idle_first != c)
+				continue;
+		}
+		(void)send(c->fd, line, sizeof(line) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ctlsock_drain(c->fd);
+		client_close(c);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -391,10 +424,8 @@ static void ctlsock_evict_idle(struct master *m)
  */
 static bool ctlsock_make_room(struct master *m, int fd)
 {
-	if (m->idle_first != NULL) {
-		ctlsock_evict_idle(m);
+	if (ctlsock_evict_idle(m))
 		return true;
-	}
 	ctlsock_busy(m, fd, "clients with requests in hand, the most served at once");
 	return false;
 }
@@ -440,8 +471,7 @@ static void ctlsock_out_of_fds(struct master *m)
 		return;
 	close(m->ctl_spare);
 	fd = accept4(m->sock_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd != -1 && m->idle_first != NULL) {
-		ctlsock_evict_idle(m);
+	if (fd != -1 && ctlsock_evict_idle(m)) {
 		client_add(m, fd);
 	} else if (fd != -1) {
 		ctlsock_busy(m, fd, "clients, and poold is out of file descriptors");

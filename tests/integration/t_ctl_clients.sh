@@ -73,12 +73,25 @@ wait_for '[[ -s $T/idle2.out ]]' 60 "$((max + 50)) idle connections"
 pctl status >"$T/status.txt" 2>>"$T/client.log" || fail "poolctl status with $((max + 50)) idle clients (cap $max) exited $?: $(tail -1 "$T/client.log")"
 bg_stop "$idle"
 
-# The table full of waiters: a new client is told "busy".
+# The table full of waiters: a new client is told "busy".  The waiters
+# and one more connect and send their requests while the master is
+# stopped, so it accepts them all before it reads any: the one beyond the
+# cap is told busy, none of the waiters (their request unread is no
+# idleness) is dropped for it.
 kill_worker STOP "$w"
 fifo_send noop
 wait_accepted 1
+kill -STOP "$MASTER_PID"
+AT_EXIT=('kill -CONT "$MASTER_PID" 2>/dev/null; true' "${AT_EXIT[@]}")
 bg_run python3 "$CLIENTS" "$SOCK" "$max" wait "$T/wait2.out"
 full=$BG_PID
+wait_for '[[ -s $T/wait2.out ]]' 60 "$max waiters connected to the stopped master"
+bg_run python3 "$CLIENTS" "$SOCK" 1 wait "$T/extra.out"
+extra=$BG_PID
+wait_for '[[ -s $T/extra.out ]]' 60 "one more waiter connected"
+kill -CONT "$MASTER_PID"
+wait_exit "$extra" 60 || fail "the waiter beyond the cap got no answer"
+grep -q "^error busy" "$T/extra.out" || fail "the waiter beyond the cap was not told busy: $(cat "$T/extra.out")"
 busy() {
 	pctl status >/dev/null 2>"$T/busy.err"
 	BUSY_RC=$?
