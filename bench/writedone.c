@@ -5,9 +5,20 @@
  * (`poolctl jobs --json`: "accepted" and "ended" are libev's loop time, on
  * the same realtime clock), line k with the k-th job by id: one writer into
  * the FIFO, and the master gives ids in the order it reads the lines.  A
- * mismatch would show as jobs accepted before they were written, which
- * fails the run, as do a count that differs, a gap in the ids or a job
- * not done.
+ * shift by a line or more (stamps 100 us apart at 10,000 lines/s, most
+ * jobs done within that) would show as jobs done before they were
+ * written, which fails the run, as do a count that differs, a gap in the
+ * ids or a job not done.
+ *
+ * Loop time is read when the master's poll returns: a line or completion
+ * that arrives while an iteration runs (the master reads each descriptor
+ * until EAGAIN) and is read in it carries the iteration's start, earlier
+ * than its arrival.  Lines "accepted" before their write(2) show this, so
+ * they are counted (early=, early_max_us=): the size of that error in this
+ * run.  "ended" is the return of a poll that found the completion
+ * record's pipe readable, so it is after the record's arrival (and before
+ * the master handled it), except for a second record that arrived during
+ * that iteration and was read in it.
  *
  * Every sample is kept and sorted, so the quantiles are exact order
  * statistics (nearest rank, as the daemon's histogram picks its bucket):
@@ -17,9 +28,9 @@
  * usage: writedone [-t TARGET_US] STAMPS JOBS_JSON
  * prints: writedone count=N p50_us=A p99_us=B p999_us=C max_us=D
  *         within_us=T within_pct=P intake_p50_us=.. intake_p99_us=..
- *         master_p50_us=.. master_p99_us=..
- * (intake: write(2) to the loop iteration that read the line; master:
- * that iteration to the one that read the completion.)
+ *         master_p50_us=.. master_p99_us=.. early=N early_max_us=E
+ * (intake: write(2) to the loop time of the iteration that read the line;
+ * master: that to the loop time of the one that read the completion.)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -29,9 +40,9 @@
 
 #include <jansson.h>
 
-/* Slack for "accepted before written": the daemon's times are doubles
- * (0.24 us apart) and libev's realtime is its monotonic clock plus an
- * offset it measures every half second. */
+/* Slack for "done before written": the daemon's times are doubles (0.24
+ * us apart) and libev's realtime is its monotonic clock plus an offset it
+ * measures every half second. */
 #define WD_SLACK_S 2e-6
 
 struct wd_job {
@@ -129,7 +140,7 @@ int main(int argc, char **argv)
 {
 	double target = 100, *at, *total, *intake, *master;
 	struct wd_job *jobs;
-	size_t n, njobs, i, within = 0;
+	size_t n, njobs, i, within = 0, early = 0;
 	int ch;
 
 	while ((ch = getopt(argc, argv, "t:")) != -1) {
@@ -152,20 +163,21 @@ int main(int argc, char **argv)
 		total[i] = jobs[i].ended - at[i];
 		intake[i] = jobs[i].accepted - at[i];
 		master[i] = jobs[i].ended - jobs[i].accepted;
-		if (intake[i] < -WD_SLACK_S)
-			wd_die(
-			    "a job accepted before it was written: stamps and jobs do not match");
+		if (total[i] < -WD_SLACK_S)
+			wd_die("a job done before it was written: stamps and jobs do not match");
 		within += total[i] * 1e6 <= target;
+		early += intake[i] < 0;
 	}
 	qsort(total, n, sizeof(*total), wd_cmp_double);
 	qsort(intake, n, sizeof(*intake), wd_cmp_double);
 	qsort(master, n, sizeof(*master), wd_cmp_double);
 	printf("writedone count=%zu p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f within_us=%g "
 	       "within_pct=%.2f intake_p50_us=%.1f intake_p99_us=%.1f master_p50_us=%.1f "
-	       "master_p99_us=%.1f\n",
+	       "master_p99_us=%.1f early=%zu early_max_us=%.1f\n",
 	       n, wd_q(total, n, 0.5), wd_q(total, n, 0.99), wd_q(total, n, 0.999),
 	       total[n - 1] * 1e6, target, 100.0 * (double)within / (double)n, wd_q(intake, n, 0.5),
-	       wd_q(intake, n, 0.99), wd_q(master, n, 0.5), wd_q(master, n, 0.99));
+	       wd_q(intake, n, 0.99), wd_q(master, n, 0.5), wd_q(master, n, 0.99), early,
+	       early > 0 ? -intake[0] * 1e6 : 0.0);
 	free(at);
 	free(jobs);
 	free(total);
