@@ -572,7 +572,7 @@ write_done() {
 	local key=$1 lines=$2 out
 	pctl jobs --kind noop --limit "$lines" --json >"$WORK/jobs.json" || die "poolctl jobs failed"
 	out=$("$WRITEDONE" -t 100 "$WORK/stamps" "$WORK/jobs.json") || die "writedone failed"
-	[[ $out =~ p50_us=([0-9.]+)\ p99_us=([0-9.]+)\ p999_us=([0-9.]+)\ max_us=([0-9.]+).*within_pct=([0-9.]+)\ intake_p50_us=([0-9.]+)\ intake_p99_us=([0-9.]+)\ master_p50_us=([0-9.]+)\ master_p99_us=([0-9.]+) ]] ||
+	[[ $out =~ p50_us=([0-9.]+)\ p99_us=([0-9.]+)\ p999_us=([0-9.]+)\ max_us=([0-9.]+).*within_pct=([0-9.]+)\ intake_p50_us=([0-9.]+)\ intake_p99_us=([0-9.]+)\ master_p50_us=([0-9.]+)\ master_p99_us=([0-9.]+)\ early=([0-9]+)\ early_max_us=([0-9.]+) ]] ||
 		die "writedone: $out"
 	R[wd_${key}_p50]=${BASH_REMATCH[1]}
 	R[wd_${key}_p99]=${BASH_REMATCH[2]}
@@ -582,8 +582,9 @@ write_done() {
 	R[wd_${key}_master99]=${BASH_REMATCH[9]}
 	printf '  %4s write(2) to done, same jobs, exact:                           p50 %s us, p99 %s us, p99.9 %s us, max %s us; %s%% within 100 us\n' \
 		"" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}" "${BASH_REMATCH[5]}"
-	printf '  %4s   of which write to the read of the line p50 %s / p99 %s us; read to completion p50 %s / p99 %s us\n' \
-		"" "${BASH_REMATCH[6]}" "${BASH_REMATCH[7]}" "${BASH_REMATCH[8]}" "${BASH_REMATCH[9]}"
+	printf '  %4s   of which write to the read of the line p50 %s / p99 %s us; read to completion p50 %s / p99 %s us (loop time; %s lines read in an iteration begun before their write, up to %s us before)\n' \
+		"" "${BASH_REMATCH[6]}" "${BASH_REMATCH[7]}" "${BASH_REMATCH[8]}" "${BASH_REMATCH[9]}" \
+		"${BASH_REMATCH[10]}" "${BASH_REMATCH[11]}"
 	rm -f "$WORK/stamps" "$WORK/jobs.json"
 }
 
