@@ -4,11 +4,12 @@
  * before the write(2) that carried the line) with the daemon's job records
  * (`poolctl jobs --json`: "accepted" and "ended" are libev's loop time, on
  * the same realtime clock), line k with the k-th job by id: one writer into
- * the FIFO, and the master gives ids in the order it reads the lines.  A
- * shift by a line or more (stamps 100 us apart at 10,000 lines/s, most
- * jobs done within that) would show as jobs done before they were
- * written, which fails the run, as do a count that differs, a gap in the
- * ids or a job not done.
+ * the FIFO, and the master gives ids in the order it reads the lines.
+ * What holds the match is that both lists are whole: a count that
+ * differs, a gap in the ids or a job not done fails the run.  A job done
+ * before its stamp fails it too, which also catches a shift of the jobs
+ * onto later stamps (100 us apart at 10,000 lines/s, most jobs done
+ * within that); a shift onto earlier ones would only add 100 us a line.
  *
  * Loop time is read when the master's poll returns: a line or completion
  * that arrives while an iteration runs (the master reads each descriptor
