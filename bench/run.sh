@@ -603,7 +603,7 @@ floor_run() {
 }
 
 run_latency() {
-	section "3. latency: accepted to done, as the master measures it (FIFO line read to completion record read, event-loop time, log-linear buckets within 3.2%)"
+	section "3. latency: accepted to done, as the master measures it (FIFO line read to completion record read, event-loop time, log-linear buckets within 3.2%), and from the writer's write(2) to done"
 	local w rate
 	note "  steady 10,000 jobs/s for ${LAT_SECONDS} s, one write(2) per line every 100 us (bench/pace.c);"
 	note "  each run follows a floor run: a bare pipe round trip to a second process at the same rate (bench/pingpong.c)"
