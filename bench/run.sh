@@ -386,16 +386,19 @@ build() {
 	POOLD=$BUILD/poold
 	POOLCTL=$BUILD/poolctl
 	local h
-	for h in naive pace listener pingpong forks; do
-		"$CC" -O2 -std=c11 -Wall -Wextra -o "$BUILD/bench-$h" "$BENCH/$h.c" ||
+	for h in naive pace listener pingpong forks writedone; do
+		# shellcheck disable=SC2046 # pkg-config's flags are words
+		"$CC" -O2 -std=c11 -Wall -Wextra -o "$BUILD/bench-$h" "$BENCH/$h.c" \
+			$([[ $h != writedone ]] || pkg-config --cflags --libs jansson) ||
 			die "cannot build bench/$h.c"
 	done
+	WRITEDONE=$BUILD/bench-writedone
 	NAIVE=$BUILD/bench-naive
 	PACE=$BUILD/bench-pace
 	LISTENER=$BUILD/bench-listener
 	PINGPONG=$BUILD/bench-pingpong
 	FORKS=$BUILD/bench-forks
-	note "poold, poolctl: $BUILD (Release); helpers: $CC -O2 bench/{naive,pace,listener,pingpong,forks}.c"
+	note "poold, poolctl: $BUILD (Release); helpers: $CC -O2 bench/{naive,pace,listener,pingpong,forks,writedone}.c"
 }
 
 machine() {
@@ -529,12 +532,20 @@ run_naive() {
 
 # ---- 3. latency ----------------------------------------------------------
 
-# latency_run WORKERS RATE SECONDS BATCH_US KEY: a fresh daemon (so its
-# histogram holds this run only), the pacer, then the master's quantiles.
+# latency_run WORKERS RATE SECONDS BATCH_US KEY [stamp]: a fresh daemon (so
+# its histogram holds this run only), the pacer, then the master's
+# quantiles.  With "stamp", the pacer keeps each line's write time and the
+# daemon every job's record ([results] keep), and write_done prints the
+# write(2)-to-done quantiles of the same jobs.
 latency_run() {
-	local w=$1 rate=$2 secs=$3 batch=$4 key=$5 out lines achieved behind
-	start_daemon "$w"
-	out=$("$PACE" -r "$rate" -d "$secs" -b "$batch" "$(fifo)") || die "pace failed"
+	local w=$1 rate=$2 secs=$3 batch=$4 key=$5 stamp=${6:-} out lines achieved behind
+	local keep=() sflag=()
+	if [[ -n $stamp ]]; then
+		keep=("[results]" "keep = $(((rate * secs) + 1000))")
+		sflag=(-s "$WORK/stamps")
+	fi
+	start_daemon "$w" "${keep[@]}"
+	out=$("$PACE" -r "$rate" -d "$secs" -b "$batch" "${sflag[@]}" "$(fifo)") || die "pace failed"
 	[[ $out =~ lines=([0-9]+).*rate=([0-9]+).*behind_ms=([0-9.]+) ]] || die "pace: $out"
 	lines=${BASH_REMATCH[1]}
 	achieved=${BASH_REMATCH[2]}
@@ -549,7 +560,32 @@ latency_run() {
 	printf '  %4s workers at %11s jobs/s (achieved %11s, pacer %s ms late at worst): p50 %s us, p99 %s us, p99.9 %s us, max %s us (%s jobs)\n' \
 		"$w" "$(commas "$rate")" "$(commas "$achieved")" "$behind" "${R[${key}_p50]}" \
 		"${R[${key}_p99]}" "${R[${key}_p999]}" "${R[${key}_max]}" "$(commas "$(jget latency count)")"
+	[[ -z $stamp ]] || write_done "$key" "$lines"
 	stop_daemon
+}
+
+# write_done KEY LINES: the same jobs from the pacer's write(2) to the
+# master's completion record (bench/writedone.c: exact quantiles of every
+# job, no buckets), and the two parts: write to the master's read of the
+# line (intake), that read to the completion (master).
+write_done() {
+	local key=$1 lines=$2 out
+	pctl jobs --kind noop --limit "$lines" --json >"$WORK/jobs.json" || die "poolctl jobs failed"
+	out=$("$WRITEDONE" -t 100 "$WORK/stamps" "$WORK/jobs.json") || die "writedone failed"
+	[[ $out =~ p50_us=([0-9.]+)\ p99_us=([0-9.]+)\ p999_us=([0-9.]+)\ max_us=([0-9.]+).*within_pct=([0-9.]+)\ intake_p50_us=([0-9.]+)\ intake_p99_us=([0-9.]+)\ master_p50_us=([0-9.]+)\ master_p99_us=([0-9.]+)\ early=([0-9]+)\ early_max_us=([0-9.]+) ]] ||
+		die "writedone: $out"
+	R[wd_${key}_p50]=${BASH_REMATCH[1]}
+	R[wd_${key}_p99]=${BASH_REMATCH[2]}
+	R[wd_${key}_p999]=${BASH_REMATCH[3]}
+	R[wd_${key}_within]=${BASH_REMATCH[5]}
+	R[wd_${key}_intake99]=${BASH_REMATCH[7]}
+	R[wd_${key}_master99]=${BASH_REMATCH[9]}
+	printf '  %4s write(2) to done, same jobs, exact:                           p50 %s us, p99 %s us, p99.9 %s us, max %s us; %s%% within 100 us\n' \
+		"" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}" "${BASH_REMATCH[5]}"
+	printf '  %4s   of which write to the read of the line p50 %s / p99 %s us; read to completion p50 %s / p99 %s us (loop time; %s lines read in an iteration begun before their write, up to %s us before)\n' \
+		"" "${BASH_REMATCH[6]}" "${BASH_REMATCH[7]}" "${BASH_REMATCH[8]}" "${BASH_REMATCH[9]}" \
+		"${BASH_REMATCH[10]}" "${BASH_REMATCH[11]}"
+	rm -f "$WORK/stamps" "$WORK/jobs.json"
 }
 
 # floor_run KEY: the machine's pipe round trip at 10,000/s, for as long as a
@@ -567,13 +603,14 @@ floor_run() {
 }
 
 run_latency() {
-	section "3. latency: accepted to done, as the master measures it (FIFO line read to completion record read, event-loop time, log-linear buckets within 3.2%)"
+	section "3. latency: accepted to done, as the master measures it (FIFO line read to completion record read, event-loop time, log-linear buckets within 3.2%), and from the writer's write(2) to done"
 	local w rate
 	note "  steady 10,000 jobs/s for ${LAT_SECONDS} s, one write(2) per line every 100 us (bench/pace.c);"
 	note "  each run follows a floor run: a bare pipe round trip to a second process at the same rate (bench/pingpong.c)"
+	note "  and is also timed from the pacer's write(2) to the completion, every job (bench/writedone.c; [results] keep holds them all)"
 	for w in "${WORKER_COUNTS[@]}"; do
 		floor_run "$w"
-		latency_run "$w" 10000 "$LAT_SECONDS" 100 "lat_$w"
+		latency_run "$w" 10000 "$LAT_SECONDS" 100 "lat_$w" stamp
 	done
 	note "  near saturation: ${SAT_PERCENT}% of the bulk rate measured in section 1, for ${SAT_SECONDS} s, batches every 1 ms:"
 	for w in "${WORKER_COUNTS[@]}"; do
@@ -1100,12 +1137,13 @@ table() {
 		printf 'Machine: %s.  \n' "${R[machine]}"
 		printf 'Load average at start %s, at end %s.  \n' "${R[load_start]}" "$(loadavg)"
 		printf "Command: \`bench/run.sh%s\`\n\n" "$ARGS"
-		printf '| workers | poolctl submit --fifo - (jobs/s) | cat > FIFO (jobs/s) | naive (codes/s) | poold / naive | 10k jobs/s: p50 / p99 / p99.9 (us) | floor, pipe round trip: p50 / p99 / p99.9 (us) | near saturation: rate (jobs/s), p50 / p99 / p99.9 (us) | master VmRSS after the runs (kB) |\n'
-		printf '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+		printf '| workers | poolctl submit --fifo - (jobs/s) | cat > FIFO (jobs/s) | naive (codes/s) | poold / naive | 10k jobs/s: p50 / p99 / p99.9 (us) | 10k jobs/s, write(2) to done: p50 / p99 / p99.9 (us) | floor, pipe round trip: p50 / p99 / p99.9 (us) | near saturation: rate (jobs/s), p50 / p99 / p99.9 (us) | master VmRSS after the runs (kB) |\n'
+		printf '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 		for w in "${WORKER_COUNTS[@]}"; do
-			printf '| %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s: %s / %s / %s | %s |\n' "$w" \
+			printf '| %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s / %s / %s | %s: %s / %s / %s | %s |\n' "$w" \
 				"$(fig "tp_$w")" "$(fig "tpcat_$w")" "$(fig "naive_$w")" "${R[ratio_$w]:--}" \
 				"$(fig "lat_${w}_p50")" "$(fig "lat_${w}_p99")" "$(fig "lat_${w}_p999")" \
+				"${R[wd_lat_${w}_p50]:--}" "${R[wd_lat_${w}_p99]:--}" "${R[wd_lat_${w}_p999]:--}" \
 				"$(fig "floor_${w}_p50")" "$(fig "floor_${w}_p99")" "$(fig "floor_${w}_p999")" \
 				"$(fig "sat_${w}_rate")" "$(fig "sat_${w}_p50")" "$(fig "sat_${w}_p99")" \
 				"$(fig "sat_${w}_p999")" "$(fig "rss_$w")"
@@ -1142,6 +1180,12 @@ table() {
 		if [[ -n ${R[lat_4_p99]:-} ]]; then
 			printf '| p99 <= 100 us at 10k jobs/s (4 workers; all counts in the table) | %s us (floor %s us) | %s |\n' \
 				"${R[lat_4_p99]}" "${R[floor_4_p99]:--}" "$(verdict $((R[lat_4_p99] <= 100)))"
+		fi
+		if [[ -n ${R[wd_lat_4_p99]:-} ]]; then
+			v=$(awk -v p="${R[wd_lat_4_p99]}" 'BEGIN { print (p <= 100) }')
+			printf "| p99 <= 100 us at 10k jobs/s, from the writer's write(2) to done (4 workers; exact) | %s us (%s%% within 100 us; write to read p99 %s, read to completion p99 %s; floor %s us) | %s |\n" \
+				"${R[wd_lat_4_p99]}" "${R[wd_lat_4_within]}" "${R[wd_lat_4_intake99]}" \
+				"${R[wd_lat_4_master99]}" "${R[floor_4_p99]:--}" "$(verdict "$v")"
 		fi
 		if [[ -n ${R[ready_log]:-} ]]; then
 			v=$((R[ready_wall_ms] <= 1000))
