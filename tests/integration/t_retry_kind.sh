@@ -12,7 +12,8 @@
 #   - A reload that changes only these keys keeps the workers and applies
 #     to the next failure: a job already retrying under retry = 2 is
 #     buried after 2 attempts once a reload says retry = 1; the kind that
-#     said retry = 0 now takes its queue's.
+#     said retry = 0 now takes its queue's; the module's retry = 2 now
+#     gives 3 attempts.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -34,8 +35,9 @@ exit \$2
 EOS
 chmod +x "$T/job.sh"
 
-# config OWN_RETRY NORETRY_LINE: the kinds and queues, with [kind.own]'s
-# retry and [kind.noretry]'s own retry line (or none).
+# config OWN_RETRY NORETRY_LINE MODULE_RETRY: the kinds and queues, with
+# [kind.own]'s retry, [kind.noretry]'s own retry line (or none) and
+# [module.checksum]'s retry.
 config() {
 	write_config workers=2 extra="[kind.own]
 code = 1001
@@ -53,7 +55,7 @@ retry_on = any
 [module.checksum]
 file = $BUILD/modules/checksum.so
 code = 2020
-retry = 1
+retry = $3
 retry_on = any
 backoff = 100ms
 [queue.own]
@@ -64,7 +66,7 @@ kinds = noretry anyfail
 retry = 2
 backoff = 100ms"
 }
-config 2 "retry = 0"
+config 2 "retry = 0" 1
 start_daemon
 
 attempts() { grep -c "^$1 " "$T/attempts.log" 2>/dev/null; }
@@ -104,7 +106,7 @@ wait_for '[[ $(state_of '"$e"') == running\ * ]]' 30 "job e running"
 touch "$T/gate.e.1"
 wait_for '[[ $(attempts e) == 1 && $(state_of '"$e"') == retrying ]]' 30 "job e retrying"
 from=$(dlog_lines)
-config 1 ""
+config 1 "" 2
 kill -HUP "$MASTER_PID"
 wait_for 'dlog_since '"$from"' "reload: .* read"' 30 "the reload"
 dlog_since "$from" "replacing every worker" && fail "a change of the retry keys replaced the workers"
@@ -114,6 +116,10 @@ wait_for '[[ $(state_of '"$e"') == buried ]]' 30 "job e buried"
 h=$(pctl submit noretry h 75 go) || fail "submit noretry h"
 wait_for '[[ $(state_of '"$h"') == buried ]]' 30 "noretry job h buried"
 [[ $(attempts h) == 3 ]] || fail "[kind.noretry] without retry now: h ran $(attempts h) times, not 3 (its queue's)"
+d2=$(pctl submit checksum sha256 "$T/not-there") || fail "submit checksum"
+wait_for '[[ $(state_of '"$d2"') == buried ]]' 30 "checksum job d2 buried"
+rec=$(pctl job "$d2")
+[[ $(grep -c "^  attempt [123] at " <<<"$rec") == 3 ]] || fail "[module.checksum] retry = 2 now: not tried 3 times: $rec"
 expect_workers 2
 [[ ${pids[*]} == "$before" ]] || fail "the workers changed at the reload: $before -> ${pids[*]}"
 log "reload: retry keys applied to the next failure, workers kept"
