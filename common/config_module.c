@@ -4,7 +4,8 @@
  * its file (modfile.h: no code of it runs here) and made into kinds whose
  * codes follow the section's code in the order the module declares them.
  * A reload that changes a section, or finds a module's file changed on
- * disk, replaces the workers (they hold the old code).
+ * disk, replaces the workers (they hold the old code); the keys only the
+ * master reads (unique, retry, backoff, retry_on) are applied live.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +20,10 @@
 #define MODKIND_PREFIX "module."
 #define MODKIND_SCHEMA "schema."
 
-static const char *const modkind_keys[MODK_N] = {"file", "code", "timeout", "unique"};
+static const char *const modkind_keys[MODK_N] = {
+    "file", "code", "timeout", "unique", "retry", "backoff", "retry_on",
+};
+_Static_assert(MODK_RETRY_ON - MODK_RETRY == RETRY_KEY_ON, "the retry keys in retry.h's order");
 
 bool modkind_section(const char *section)
 {
@@ -46,6 +50,7 @@ static struct modconf *modkind_module(struct config *cfg, const char *name, char
 		return NULL;
 	}
 	snprintf(m->name, sizeof(m->name), "%s", name);
+	retry_defaults(&m->retry);
 	cfg->modules[cfg->n_modules++] = m;
 	return m;
 }
@@ -68,6 +73,10 @@ static int modkind_value(struct config *cfg, struct modconf *m, int key, const c
 		return 0;
 	case MODK_UNIQUE:
 		return config_parse_unique(v, &m->unique, reason, rlen);
+	case MODK_RETRY:
+	case MODK_BACKOFF:
+	case MODK_RETRY_ON:
+		return retry_parse_key(key - MODK_RETRY, v, &m->retry, reason, rlen);
 	default: /* MODK_TIMEOUT */
 		if (config_parse_duration(v, &m->timeout_ms) == 0)
 			return 0;
@@ -292,7 +301,8 @@ static bool modkind_same(const struct modconf *a, const struct modconf *b)
 	unsigned i;
 
 	for (key = 0; key < MODK_N; key++)
-		if (key != MODK_UNIQUE && /* the master's alone: applied live */
+		if (key != MODK_UNIQUE && /* it and the retry keys: the master's, live */
+		    (key < MODK_RETRY || key > MODK_RETRY_ON) &&
 		    ((a->raw[key] == NULL) != (b->raw[key] == NULL) ||
 		     (a->raw[key] != NULL && strcmp(a->raw[key], b->raw[key]) != 0)))
 			return false;

@@ -2,7 +2,9 @@
  * [kind.NAME] sections: the keys of an operator-declared kind read into
  * a struct opkind (opkind.h), and the checks of the whole once the file
  * is read.  Each value is also kept as written, so two loads compare key
- * by key (a reload that changes a kind replaces the workers).
+ * by key (a reload that changes a kind replaces the workers, unless only
+ * the keys the master alone reads changed: unique, retry, backoff,
+ * retry_on).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,9 +19,17 @@
 #define OPKIND_DEFAULT_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 
 static const char *const opkind_keys[OPK_N] = {
-    "code", "exec",       "mode",      "timeout",   "output",
-    "env",  "memory_max", "tasks_max", "cpu_quota", "unique",
+    "code",      "exec",      "mode",   "timeout", "output",  "env",      "memory_max",
+    "tasks_max", "cpu_quota", "unique", "retry",   "backoff", "retry_on",
 };
+_Static_assert(OPK_RETRY_ON - OPK_RETRY == RETRY_KEY_ON, "the retry keys in retry.h's order");
+
+/* Keys only the master reads: a reload that changes them keeps the
+ * workers (the next job, or the next failure, sees the new value). */
+static bool opkind_master_key(int key)
+{
+	return key == OPK_UNIQUE || (key >= OPK_RETRY && key <= OPK_RETRY_ON);
+}
 
 bool opkind_name_ok(const char *name)
 {
@@ -66,6 +76,7 @@ static struct opkind *opkind_get(struct config *cfg, const char *name, char *rea
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	k->output = 64 * 1024;
 	k->env[0] = (char *)OPKIND_DEFAULT_PATH;
+	retry_defaults(&k->retry);
 	cfg->opkinds[cfg->n_opkinds++] = k;
 	return k;
 }
@@ -165,6 +176,10 @@ static int opkind_value(struct opkind *k, int key, const char *v, char *reason, 
 		return 0;
 	case OPK_UNIQUE:
 		return config_parse_unique(v, &k->unique, reason, rlen);
+	case OPK_RETRY:
+	case OPK_BACKOFF:
+	case OPK_RETRY_ON:
+		return retry_parse_key(key - OPK_RETRY, v, &k->retry, reason, rlen);
 	default: /* OPK_CPU_QUOTA: "50%", percent of one CPU */
 		if (v[strlen(v) - 1] != '%' || strlen(v) > 8) {
 			snprintf(reason, rlen, "'%s' is not a percentage of one CPU (50%%, 200%%)",
@@ -261,7 +276,7 @@ bool opkind_same_all(const struct config *a, const struct config *b)
 		if (kb == NULL)
 			return false;
 		for (key = 0; key < OPK_N; key++)
-			if (key != OPK_UNIQUE && /* the master's alone: applied live */
+			if (!opkind_master_key(key) &&
 			    ((ka->raw[key] == NULL) != (kb->raw[key] == NULL) ||
 			     (ka->raw[key] != NULL && strcmp(ka->raw[key], kb->raw[key]) != 0)))
 				return false;

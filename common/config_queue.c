@@ -28,11 +28,12 @@ enum {
 	QK_INFLIGHT,
 	QK_NEEDS,
 	QK_UNIQUE,
-	QK_RETRY,
+	QK_RETRY, /* QK_RETRY to QK_RETRY_ON: enum retry_key's order */
 	QK_BACKOFF,
 	QK_RETRY_ON,
 	QK_COUNT
 };
+_Static_assert(QK_RETRY_ON - QK_RETRY == RETRY_KEY_ON, "the retry keys in retry.h's order");
 
 static const char *const config_queue_keys[] = {
     [QK_KINDS] = "kinds",       [QK_CONCURRENCY] = "concurrency",
@@ -160,15 +161,10 @@ static int config_queue_value(struct config *cfg, struct config_queue *q, int ke
 			return -1;
 		snprintf(q->needs, sizeof(q->needs), "%s", value);
 		return 0;
-	case QK_BACKOFF:
-		return retry_parse_backoff(value, &q->retry, reason, rlen);
-	case QK_RETRY_ON:
-		return retry_parse_on(value, &q->retry, reason, rlen);
 	case QK_RETRY:
-		if (config_number(value, 0, RETRY_MAX, &v, reason, rlen) < 0)
-			return -1;
-		q->retry.count = (unsigned)v;
-		return 0;
+	case QK_BACKOFF:
+	case QK_RETRY_ON:
+		return retry_parse_key(key - QK_RETRY, value, &q->retry, reason, rlen);
 	}
 	if (config_number(value, key == QK_CONCURRENCY ? 0 : 1,
 	                  key == QK_INFLIGHT ? 65536 : 1000000, &v, reason, rlen) < 0)

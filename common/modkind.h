@@ -19,16 +19,26 @@
 #include "poold/module.h"
 #include "template.h"
 
-enum modconf_key { MODK_FILE, MODK_CODE, MODK_TIMEOUT, MODK_UNIQUE, MODK_N };
+enum modconf_key {
+	MODK_FILE,
+	MODK_CODE,
+	MODK_TIMEOUT,
+	MODK_UNIQUE,
+	MODK_RETRY, /* MODK_RETRY to MODK_RETRY_ON: enum retry_key's order (retry.h) */
+	MODK_BACKOFF,
+	MODK_RETRY_ON,
+	MODK_N
+};
 
 /* One [module.NAME] section and the declaration read from its file. */
 struct modconf {
 	char name[OPKIND_NAME_MAX + 1];
-	char file[PATH_MAX]; /* absolute */
-	uint32_t code;       /* its first kind's; the next ones follow */
-	unsigned timeout_ms; /* 0: [pool] job_timeout */
-	int unique;          /* enum config_unique of its kinds; unset (raw): their queue's */
-	struct stat st;      /* the file when read: a reload compares it */
+	char file[PATH_MAX];     /* absolute */
+	uint32_t code;           /* its first kind's; the next ones follow */
+	unsigned timeout_ms;     /* 0: [pool] job_timeout */
+	int unique;              /* enum config_unique of its kinds; unset (raw): their queue's */
+	struct retry_conf retry; /* each key with raw[MODK_RETRY + key] unset: their queue's */
+	struct stat st;          /* the file when read: a reload compares it */
 	struct poold_module decl;
 	char *raw[MODK_N]; /* owned: each value as written, NULL if unset */
 	/* schema.KIND keys: the operator's narrower schema of a kind. */
@@ -52,7 +62,8 @@ struct modkind {
 /* True if section names a module ("module.NAME", NAME well formed). */
 bool modkind_section(const char *section);
 
-/* Sets key of [module.NAME] in cfg (file, code, timeout, schema.KIND).
+/* Sets key of [module.NAME] in cfg (file, code, timeout, unique, retry,
+ * backoff, retry_on, schema.KIND).
  * 0, or -1 with a reason. */
 int modkind_set(struct config *cfg, const char *section, const char *key, const char *value,
                 char *reason, size_t rlen);
@@ -61,7 +72,8 @@ int modkind_set(struct config *cfg, const char *section, const char *key, const 
  * kinds, checks codes and names against every other kind.  0, or -1. */
 int modkind_check_all(struct config *cfg, char *reason, size_t rlen);
 
-/* True if a and b load the same modules (keys as written, same files). */
+/* True if a and b load the same modules (keys as written, same files),
+ * the keys only the master reads (unique, the retry keys) left out. */
 bool modkind_same_all(const struct config *a, const struct config *b);
 
 /* The module kind named name in cfg, or NULL. */

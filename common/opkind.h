@@ -1,10 +1,9 @@
 /*
  * Operator-declared job kinds: a [kind.NAME] section of the INI file
  * (code, exec, mode, timeout, output, env, memory_max, tasks_max,
- * cpu_quota), parsed at load time into a struct opkind held by struct
- * config.  The kind table (worker/kinds/jobs.c) makes each one a row whose
- * run and check functions take it as their data (jobs_install), so
- * master, workers and poolctl see the same rows.
+ * cpu_quota, unique, retry, backoff, retry_on), parsed at load time into a struct opkind held by
+ * struct config.  The kind table (worker/kinds/jobs.c) makes each one a row whose run and check
+ * functions take it as their data (jobs_install), so master, workers and poolctl see the same rows.
  */
 #ifndef POOLD_OPKIND_H
 #define POOLD_OPKIND_H
@@ -31,6 +30,9 @@ enum opkind_key {
 	OPK_TASKS_MAX,
 	OPK_CPU_QUOTA,
 	OPK_UNIQUE,
+	OPK_RETRY, /* OPK_RETRY to OPK_RETRY_ON: enum retry_key's order (retry.h) */
+	OPK_BACKOFF,
+	OPK_RETRY_ON,
 	OPK_N
 };
 
@@ -46,8 +48,9 @@ struct opkind {
 	unsigned long long memory_max; /* bytes, 0: none */
 	unsigned tasks_max;            /* 0: none */
 	unsigned cpu_quota;            /* percent of one CPU, 0: none */
-	int unique;       /* enum config_unique; with raw[OPK_UNIQUE] unset: its queue's */
-	char *raw[OPK_N]; /* owned: each value as written, NULL if unset */
+	int unique;              /* enum config_unique; with raw[OPK_UNIQUE] unset: its queue's */
+	struct retry_conf retry; /* each key with raw[OPK_RETRY + key] unset: its queue's */
+	char *raw[OPK_N];        /* owned: each value as written, NULL if unset */
 };
 
 /*
@@ -70,7 +73,9 @@ bool opkind_section(const char *section);
  * with a reason. */
 int opkind_check_all(const struct config *cfg, char *reason, size_t rlen);
 
-/* True if a and b declare the same kinds, key by key as written. */
+/* True if a and b declare the same kinds, key by key as written, the keys
+ * only the master reads (unique and the retry keys: applied live) left
+ * out. */
 bool opkind_same_all(const struct config *a, const struct config *b);
 
 /* The kind named name in cfg, or NULL. */

@@ -1,16 +1,17 @@
 /*
- * Retries of failed jobs: parsing the [queue.NAME] keys (config_queue.c
- * hands them here), which outcomes are retried, and the back-off.  Which
- * failures are temporary is the worker's call (PROTO_TEMPFAIL: exit 75 of
- * an operator kind, `retry` from a resident handler, POOLD_RETRY from a
- * module, a refused or unreachable `net` target); this file only says
- * what a queue does with them.
+ * Retries of failed jobs: parsing the keys of [queue.NAME], [kind.NAME]
+ * and [module.NAME] (config_queue.c, config_opkind.c and config_module.c
+ * hand them here), a kind's own keys over its queue's, which outcomes are retried, and the
+ * back-off.  Which failures are temporary is the worker's call (PROTO_TEMPFAIL: exit 75 of an
+ * operator kind, `retry` from a resident handler, POOLD_RETRY from a module, a refused or
+ * unreachable `net` target); this file only says what a queue does with them.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "backoff.h"
 #include "config.h"
+#include "config_values.h"
 #include "proto.h"
 #include "retry.h"
 
@@ -22,7 +23,7 @@ void retry_defaults(struct retry_conf *rc)
 	rc->on = RETRY_ON_TEMPFAIL;
 }
 
-int retry_parse_backoff(const char *value, struct retry_conf *rc, char *reason, size_t rlen)
+static int retry_parse_backoff(const char *value, struct retry_conf *rc, char *reason, size_t rlen)
 {
 	const char *dots = strstr(value, "..");
 	char lo[32];
@@ -46,7 +47,7 @@ int retry_parse_backoff(const char *value, struct retry_conf *rc, char *reason, 
 	return 0;
 }
 
-int retry_parse_on(const char *value, struct retry_conf *rc, char *reason, size_t rlen)
+static int retry_parse_on(const char *value, struct retry_conf *rc, char *reason, size_t rlen)
 {
 	if (strcmp(value, "tempfail") == 0)
 		rc->on = RETRY_ON_TEMPFAIL;
@@ -57,6 +58,34 @@ int retry_parse_on(const char *value, struct retry_conf *rc, char *reason, size_
 		return -1;
 	}
 	return 0;
+}
+
+int retry_parse_key(int key, const char *value, struct retry_conf *rc, char *reason, size_t rlen)
+{
+	unsigned long v;
+
+	if (key == RETRY_KEY_BACKOFF)
+		return retry_parse_backoff(value, rc, reason, rlen);
+	if (key == RETRY_KEY_ON)
+		return retry_parse_on(value, rc, reason, rlen);
+	if (config_number(value, 0, RETRY_MAX, &v, reason, rlen) < 0)
+		return -1;
+	rc->count = (unsigned)v;
+	return 0;
+}
+
+void retry_merge(struct retry_conf *out, const struct retry_conf *base,
+                 const struct retry_conf *own, char *const *set)
+{
+	*out = *base;
+	if (set[RETRY_KEY_RETRY] != NULL)
+		out->count = own->count;
+	if (set[RETRY_KEY_BACKOFF] != NULL) {
+		out->min_ms = own->min_ms;
+		out->max_ms = own->max_ms;
+	}
+	if (set[RETRY_KEY_ON] != NULL)
+		out->on = own->on;
 }
 
 const char *retry_on_name(int on)

@@ -1,7 +1,8 @@
 /*
- * Retries of failed jobs (retry.c): the [queue.NAME] keys `retry`,
- * `backoff` and `retry_on`, which outcomes they retry, and the wait
- * before each retry.  No I/O, no libev: the daemon's retry.c applies it.
+ * Retries of failed jobs (retry.c): the keys `retry`, `backoff` and
+ * `retry_on` of [queue.NAME], [kind.NAME] and [module.NAME] sections (one
+ * parser for all three), which outcomes they retry, and the wait before
+ * each retry.  No I/O, no libev: the daemon's retry.c applies it.
  */
 #ifndef POOLD_RETRY_H
 #define POOLD_RETRY_H
@@ -28,10 +29,25 @@ struct retry_conf {
 
 void retry_defaults(struct retry_conf *rc);
 
-/* `backoff = 1s..5m` (or one duration for both): 0, or -1 with a reason. */
-int retry_parse_backoff(const char *value, struct retry_conf *rc, char *reason, size_t rlen);
-/* `retry_on = tempfail | any`: 0, or -1 with a reason. */
-int retry_parse_on(const char *value, struct retry_conf *rc, char *reason, size_t rlen);
+/* The retry keys, in this order wherever a section lists its keys. */
+enum retry_key {
+	RETRY_KEY_RETRY,   /* `retry = N`, 0 to RETRY_MAX */
+	RETRY_KEY_BACKOFF, /* `backoff = 1s..5m` (or one duration for both) */
+	RETRY_KEY_ON,      /* `retry_on = tempfail | any` */
+	RETRY_KEYS
+};
+
+/* Sets key (enum retry_key) of rc from value as written: 0, or -1 with a
+ * reason. */
+int retry_parse_key(int key, const char *value, struct retry_conf *rc, char *reason, size_t rlen);
+
+/*
+ * A kind's settings: *out is base (its queue's) with each key whose
+ * set[key] (enum retry_key; the section's values as written, NULL if
+ * not given) is non-NULL taken from own (the kind's section).
+ */
+void retry_merge(struct retry_conf *out, const struct retry_conf *base,
+                 const struct retry_conf *own, char *const *set);
 /* "tempfail" or "any". */
 const char *retry_on_name(int on);
 

@@ -117,9 +117,10 @@ struct jobq {
 	unsigned token_free[CONFIG_MAX_TOKENS];
 	unsigned token_count[CONFIG_MAX_TOKENS];
 	unsigned ntokens;
-	unsigned char kind_lane[JOBS_MAX];   /* by kind index: its lane (sched.c) */
-	unsigned char kind_unique[JOBS_MAX]; /* by kind index: enum config_unique (unique.c) */
-	size_t len;                          /* jobs in all lanes */
+	unsigned char kind_lane[JOBS_MAX];      /* by kind index: its lane (sched.c) */
+	unsigned char kind_unique[JOBS_MAX];    /* by kind index: enum config_unique (unique.c) */
+	struct retry_conf kind_retry[JOBS_MAX]; /* by kind index: its retries (retry.c) */
+	size_t len;                             /* jobs in all lanes */
 };
 
 enum slot_state {

@@ -1,7 +1,8 @@
 /*
  * Retries of failed jobs, the master's side.  A worker's report of a
- * failure comes here first (retry_record): if the job's queue retries it
- * (common/retry.h: `retry`, `retry_on`) and it has retries left, the
+ * failure comes here first (retry_record): if the job's kind retries it
+ * (common/retry.h: `retry`, `retry_on` of its [kind.NAME] or
+ * [module.NAME], else of its queue) and it has retries left, the
  * attempt's reason is kept (results_tried), the job waits out its
  * back-off in later.c's hold (journaled with its due time, so a restart
  * keeps it) in state `retrying`, then is queued again; after the last
@@ -24,9 +25,11 @@
 #include "jobs.h"
 #include "master.h"
 
+/* The job's kind's settings: its section's keys over its queue's
+ * (sched_map_kinds resolves them at start-up and at each reload). */
 static const struct retry_conf *retry_conf_of(const struct master *m, const struct job *j)
 {
-	return &m->cfg.queues[j->lane < m->cfg.nqueues ? j->lane : 0].retry;
+	return j->kind < MASTER_MAX_KINDS ? &m->queue.kind_retry[j->kind] : &m->cfg.queues[0].retry;
 }
 
 /* Holds j until due, in state retrying until later.c queues it; -1 (out

@@ -13,20 +13,40 @@
 #include "modkind.h"
 #include "opkind.h"
 
+/* Kind i's unique mode and retry settings: each key its [kind.NAME] or
+ * [module.NAME] sets, else its queue's (unique.c, retry.c).  Built-in
+ * kinds have no section: theirs are their queue's. */
+static void sched_kind_own(struct master *m, unsigned i, const char *name, unsigned lane)
+{
+	const struct config *c = &m->cfg;
+	const struct config_queue *q = &c->queues[lane < c->nqueues ? lane : 0];
+	const struct opkind *op = opkind_find(c, name);
+	const struct modkind *mk = modkind_find(c, name);
+	int mode = q->unique;
+
+	m->queue.kind_retry[i] = q->retry;
+	if (op != NULL) {
+		if (op->raw[OPK_UNIQUE] != NULL)
+			mode = op->unique;
+		retry_merge(&m->queue.kind_retry[i], &q->retry, &op->retry, &op->raw[OPK_RETRY]);
+	} else if (mk != NULL) {
+		if (mk->mod->raw[MODK_UNIQUE] != NULL)
+			mode = mk->mod->unique;
+		retry_merge(&m->queue.kind_retry[i], &q->retry, &mk->mod->retry,
+		            &mk->mod->raw[MODK_RETRY]);
+	}
+	m->queue.kind_unique[i] = (unsigned char)mode;
+}
+
 /* A kind goes to the queue whose `kinds` names it, else to "long" (1)
  * if it may run long, else to "default" (0).  A queue that holds a kind
  * that may run long and sets no `inflight` gets 1, as "long" has: else a
  * long job handed to a busy worker ahead of time waits there while
  * another worker is idle, and a `concurrency` cap counts it as running
- * while it waits (a cap of 2 ran one job at a time on one worker).  Its
- * unique mode is its [kind.NAME]'s or [module.NAME]'s `unique`, else its
- * queue's (unique.c). */
+ * while it waits (a cap of 2 ran one job at a time on one worker). */
 void sched_map_kinds(struct master *m)
 {
 	const struct config *c = &m->cfg;
-	const struct opkind *op;
-	const struct modkind *mk;
-	int mode;
 	const struct job_kind *k;
 	unsigned i, qi, ki, lane;
 
@@ -42,14 +62,7 @@ void sched_map_kinds(struct master *m)
 		m->queue.kind_lane[i] = (unsigned char)lane;
 		if (k->may_be_long && lane < c->nqueues && c->queues[lane].inflight == 0)
 			m->queue.lane[lane].inflight = 1;
-		op = opkind_find(c, k->name);
-		mk = modkind_find(c, k->name);
-		mode = lane < c->nqueues ? c->queues[lane].unique : 0;
-		if (op != NULL && op->raw[OPK_UNIQUE] != NULL)
-			mode = op->unique;
-		else if (mk != NULL && mk->mod->raw[MODK_UNIQUE] != NULL)
-			mode = mk->mod->unique;
-		m->queue.kind_unique[i] = (unsigned char)mode;
+		sched_kind_own(m, i, k->name, lane);
 	}
 }
 
