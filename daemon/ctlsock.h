@@ -1,6 +1,8 @@
 /*
- * Private to ctlsock.c and ctlsubmit.c: a client of the control socket.
- * ctlsock.c calls ctlsubmit.c, never the other way round.
+ * Private to ctlsock_accept.c, ctlsock.c and ctlsubmit.c: a client of the
+ * control socket.  ctlsock_accept.c (the listener) calls ctlsock.c (the
+ * client's requests and replies), which calls ctlsubmit.c, never the
+ * other way round.
  * The rest of the master uses the ctlsock_* functions in master.h.
  */
 #ifndef POOLD_CTLSOCK_H
@@ -33,6 +35,18 @@ struct client {
 	struct waiter wait;
 	uint64_t wait_jobs; /* unfinished at the request */
 };
+
+/* ---- ctlsock.c: a client's requests and replies (ctlsock_accept.c calls) ---- */
+/* Takes c off the list of clients with no request yet. */
+void client_busy(struct client *c);
+/* Closes c and frees it. */
+void client_close(struct client *c);
+/* Queues a copy of s as c's reply and starts sending it. */
+void client_reply_str(struct client *c, const char *s);
+/* Reads c's request line, and answers it when it is whole (may close c). */
+void client_read(struct client *c);
+/* c's watcher: writes its reply, or reads. */
+void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 
 /* ---- ctlsubmit.c: the "submit" stream ---- */
 /* What ctlsock.c does with the client after ctlsubmit_take. */

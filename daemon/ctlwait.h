@@ -1,6 +1,6 @@
 /*
  * The clients of `poolctl wait` that are still waiting, grouped by the
- * last job id they wait for.  Private to daemon/ctlsock.c and
+ * last job id they wait for.  Private to daemon/ctlsock*.c and
  * daemon/ctlwait.c (master.h embeds the set); it knows nothing of sockets.
  */
 #ifndef POOLD_CTLWAIT_H

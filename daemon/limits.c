@@ -10,7 +10,7 @@
  * per status-socket client.  The soft RLIMIT_NOFILE is raised, up to the
  * hard limit, to cover CTLSOCK_MAX clients; a pool that does not fit with
  * at least LIMITS_MIN_CLIENTS clients is refused.  The client cap is what
- * is left (ctlsock.c).  Processes: RLIMIT_NPROC counts every process of
+ * is left (ctlsock_accept.c).  Processes: RLIMIT_NPROC counts every process of
  * the user, so the pool plus the master is only a lower bound; the soft
  * limit is raised to the hard one when it is below that bound.
  */

@@ -760,7 +760,7 @@ int board_init(struct master *m, char *err, size_t errlen);
 int board_send(struct master *m, int sock);
 void board_close(struct master *m);
 
-/* ---- ctlsock.c, ctlwait.c: the status/wait socket ---- */
+/* ---- ctlsock.c, ctlsock_accept.c, ctlwait.c: the status/wait socket ---- */
 /* Clients served at once, when the descriptor limit allows. */
 #define CTLSOCK_MAX 2048
 int ctlsock_open(struct master *m, char *err, size_t errlen);
