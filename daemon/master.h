@@ -483,7 +483,7 @@ void pool_free(struct master *m);
 void settle_start(struct master *m);
 void settle_stop(struct master *m);
 
-/* ---- dispatch.c: least-loaded dispatch, frames out, completions in ---- */
+/* ---- dispatch.c, dispatch_done.c: least-loaded dispatch, frames out, completions in ---- */
 int dispatch_init(struct master *m);
 int dispatch_resize(struct master *m, unsigned inflight);
 void dispatch_run(struct master *m);

@@ -5,11 +5,12 @@ Reads the object files of daemon/**/*.c with nm(1) (a file in a
 subdirectory is named by its path, e.g. sources/fifo): file A calls file B when
 A has an undefined symbol that B defines.  Prints the strongly connected
 components of that graph (Tarjan) that hold more than one file, one per
-line, and with --edges every edge.  With --allow "a b" a component made
-of exactly the files a and b is allowed (dispatch <-> pool); the exit
-status is 1 if any other circle exists, so a test can fail on a new one.
+line, and with --edges every edge.  With --allow "a b ..." a component
+made of exactly those files is allowed (dispatch, dispatch_done <-> pool);
+the exit status is 1 if any other circle exists, so a test can fail on a
+new one.
 
-usage: callgraph.py [--edges] [--allow "dispatch pool"] OBJDIR
+usage: callgraph.py [--edges] [--allow "dispatch dispatch_done pool"] OBJDIR
 """
 import os
 import subprocess
