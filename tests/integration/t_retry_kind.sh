@@ -14,6 +14,7 @@
 #     buried after 2 attempts once a reload says retry = 1; the kind that
 #     said retry = 0 now takes its queue's; the module's retry = 2 now
 #     gives 3 attempts.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -6,6 +6,7 @@
 # job's own clock), keeps its count (3 attempts in all for retry = 2, not
 # a fresh 2 retries) and the first attempt's reason; twice, the second
 # time from the journal the first restart compacted.
+# ctest-labels: slow
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
