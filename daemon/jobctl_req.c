@@ -277,13 +277,19 @@ static bool jobctl_match(const struct result *r, const struct jobctl_filter *fl)
 	       (fl->kind == -1 || r->kind == fl->kind);
 }
 
-/* One listed job: a table row or an array element. */
-static void jobctl_list_one(FILE *f, json_t *arr, const struct result *r, double now)
+/* One listed job: a table row, or the n-th element of a JSON array, each
+ * written as it is made (a long listing never holds every job's object). */
+static void jobctl_list_one(FILE *f, bool json, unsigned long n, const struct result *r, double now)
 {
 	char ta[80];
+	json_t *o;
 
-	if (arr != NULL) {
-		json_array_append_new(arr, jobctl_json(r, now));
+	if (json) {
+		o = jobctl_json(r, now);
+		fputs(n > 0 ? "," : "", f);
+		if (o == NULL || json_dumpf(o, f, JSON_COMPACT) == -1)
+			fputs("null", f);
+		json_decref(o);
 		return;
 	}
 	jobctl_time(r->accepted, ta, sizeof(ta));
@@ -300,29 +306,23 @@ static void jobctl_req_jobs(struct master *m, char *arg, FILE *f)
 	const struct result *r, *lists[2] = {rs->live_last, rs->ended_last};
 	struct jobctl_filter fl;
 	unsigned long n = 0;
-	json_t *arr = NULL;
-	char *s;
 	int i;
 
 	if (jobctl_filter_parse(arg, &fl, f) == -1)
 		return;
 	if (fl.json)
-		arr = json_array();
+		fputc('[', f);
 	else
 		fprintf(f, "%-10s %-8s %-10s %-24s %-16s %s\n", "ID", "KIND", "STATE", "ACCEPTED",
 		        "KEY", "ARGUMENTS");
 	for (i = 0; i < 2; i++)
 		for (r = lists[i]; r != NULL && n < fl.limit; r = r->prev)
 			if (jobctl_match(r, &fl)) {
-				jobctl_list_one(f, arr, r, ev_now(m->loop));
+				jobctl_list_one(f, fl.json, n, r, ev_now(m->loop));
 				n++;
 			}
-	if (arr == NULL)
-		return;
-	s = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	fprintf(f, "%s\n", s != NULL ? s : "[]");
-	free(s);
+	if (fl.json)
+		fputs("]\n", f);
 }
 
 /* "cancel ID...", "retry ID...": one line per id, "ok ..." or "error ...". */

@@ -103,4 +103,11 @@ n=$(pctl jobs --limit 1000 | tail -n +2 | wc -l)
 ((n == 60)) || fail "$n jobs kept, not 60"
 pctl job "$run_id" 2>/dev/null && fail "job $run_id still kept past keep = 60"
 pctl jobs --state cancelled --kind log --json | grep -q '^\[\]$' || fail "filter: $(pctl jobs --state cancelled --kind log --json)"
+# The JSON listing is one array of every job kept, newest first.
+pctl jobs --limit 1000 --json >"$T/jobs.json" || fail "jobs --json exited $?"
+python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))
+ids = [j["id"] for j in a]
+assert len(a) == 60 and ids == sorted(ids, reverse=True), ids' "$T/jobs.json" ||
+	fail "jobs --json is not the 60 kept jobs, newest first: $(head -c 300 "$T/jobs.json")"
 stop_daemon
