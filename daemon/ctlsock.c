@@ -25,8 +25,8 @@
  * (ctlwait.c).  The "submit" stream is in ctlsubmit.c.  This file holds
  * a client from its first byte to its close: reading its request,
  * answering it, the stream and wait; the listener, the table's admission
- * and the idle timer are in ctlsock_accept.c, which calls client_read,
- * client_close and the rest declared in ctlsock.h, never the reverse.
+ * and the idle timer are in ctlsock_accept.c, which calls ctlsock_client_read,
+ * ctlsock_client_close and the rest declared in ctlsock.h, never the reverse.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,7 +43,7 @@ static void client_stream(struct client *c);
 static void client_stream_sent(struct client *c);
 
 /* Takes c off the list of clients with no request yet. */
-void client_busy(struct client *c)
+void ctlsock_client_busy(struct client *c)
 {
 	struct master *m = c->m;
 
@@ -61,12 +61,12 @@ void client_busy(struct client *c)
 	c->idle = false;
 }
 
-void client_close(struct client *c)
+void ctlsock_client_close(struct client *c)
 {
 	struct master *m = c->m;
 
 	ev_io_stop(m->loop, &c->io_w);
-	client_busy(c);
+	ctlsock_client_busy(c);
 	if (c->waiting)
 		waitset_remove(&m->waits, &c->wait);
 	if (c->parked)
@@ -98,13 +98,13 @@ static void client_write(struct client *c)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	if (c->stream)
 		client_stream_sent(c);
 	else
-		client_close(c);
+		ctlsock_client_close(c);
 }
 
 /* Queues a reply (taking ownership of text) and starts sending it. */
@@ -116,19 +116,19 @@ static void client_reply(struct client *c, char *text, size_t len)
 	c->out_len = len;
 	c->out_off = 0;
 	c->waiting = false;
-	client_busy(c);
+	ctlsock_client_busy(c);
 	ev_io_stop(loop, &c->io_w);
 	ev_io_set(&c->io_w, c->fd, EV_WRITE);
 	ev_io_start(loop, &c->io_w);
 	client_write(c);
 }
 
-void client_reply_str(struct client *c, const char *s)
+void ctlsock_reply_str(struct client *c, const char *s)
 {
 	char *copy = strdup(s);
 
 	if (copy == NULL) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	client_reply(c, copy, strlen(copy));
@@ -140,10 +140,10 @@ static void client_stream(struct client *c)
 {
 	switch (ctlsubmit_take(c)) {
 	case CTLSUBMIT_CLOSE:
-		client_close(c);
+		ctlsock_client_close(c);
 		break;
 	case CTLSUBMIT_TOO_LONG:
-		client_reply_str(c, "error request too long\n");
+		ctlsock_reply_str(c, "error request too long\n");
 		break;
 	case CTLSUBMIT_WRITE:
 		client_write(c);
@@ -158,7 +158,7 @@ static void client_stream(struct client *c)
 static void client_stream_sent(struct client *c)
 {
 	if (ctlsubmit_finished(c))
-		client_close(c);
+		ctlsock_client_close(c);
 }
 
 static void client_wait_done(struct client *c)
@@ -169,14 +169,14 @@ static void client_wait_done(struct client *c)
 	int n;
 
 	if (outcome_failures_since(c->m, c->wait.upto, &lines, &len, &failed) == -1) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	n = asprintf(&text, "waited %llu failed %llu\n%s", (unsigned long long)c->wait_jobs,
 	             (unsigned long long)failed, lines);
 	free(lines);
 	if (n < 0) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	client_reply(c, text, (size_t)n);
@@ -193,7 +193,7 @@ static void client_wait(struct client *c)
 	c->wait_jobs = m->live;
 	r = waitset_add(&m->waits, &c->wait, m->next_id, m->live);
 	if (r == -1) {
-		client_reply_str(c, "error out of memory\n");
+		ctlsock_reply_str(c, "error out of memory\n");
 		return;
 	}
 	c->wait.upto = m->next_id;
@@ -215,22 +215,22 @@ static void client_scale(struct client *c, const char *arg)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (*arg == '\0' || *end != '\0' || errno == ERANGE || v > 1000000 || v < -1000000) {
-		client_reply_str(c, "error bad request: scale wants N, +K or -K\n");
+		ctlsock_reply_str(c, "error bad request: scale wants N, +K or -K\n");
 		return;
 	}
 	if (m->stopping) {
-		client_reply_str(c, "error poold is stopping\n");
+		ctlsock_reply_str(c, "error poold is stopping\n");
 		return;
 	}
 	if (*arg == '+' || *arg == '-')
 		v += (long)m->target;
 	if (pool_scale(m, v, "scale", err, sizeof(err)) == -1) {
 		snprintf(reply, sizeof(reply), "error refused: %s\n", err);
-		client_reply_str(c, reply);
+		ctlsock_reply_str(c, reply);
 		return;
 	}
 	snprintf(reply, sizeof(reply), "workers %u (was %u)\n", m->target, was);
-	client_reply_str(c, reply);
+	ctlsock_reply_str(c, reply);
 }
 
 static void client_request(struct client *c, const char *req)
@@ -241,7 +241,7 @@ static void client_request(struct client *c, const char *req)
 
 	if (strcmp(req, "status") == 0 || strcmp(req, "status json") == 0) {
 		if (status_render(m, req[6] != '\0', &text, &len) == -1) {
-			client_reply_str(c, "error out of memory\n");
+			ctlsock_reply_str(c, "error out of memory\n");
 			return;
 		}
 		client_reply(c, text, len);
@@ -253,32 +253,32 @@ static void client_request(struct client *c, const char *req)
 		/* One byte with the descriptor attached, then the end. */
 		if (board_send(m, c->fd) == -1)
 			log_warn("status socket: sending the scoreboard");
-		client_close(c);
+		ctlsock_client_close(c);
 	} else if (strncmp(req, "pause ", 6) == 0 || strncmp(req, "resume ", 7) == 0) {
 		char reply[128];
 
 		sched_pause(m, strchr(req, ' ') + 1, req[0] == 'p', reply, sizeof(reply));
-		client_reply_str(c, reply);
+		ctlsock_reply_str(c, reply);
 	} else if (strcmp(req, "metrics") == 0) {
 		if (metrics_render(m, &text, &len) == -1) {
-			client_reply_str(c, "error out of memory\n");
+			ctlsock_reply_str(c, "error out of memory\n");
 			return;
 		}
 		client_reply(c, text, len);
 	} else if ((text = jobctl_request(m, req, &len)) != NULL || len > 0) {
 		if (text == NULL)
-			client_reply_str(c, "error out of memory\n");
+			ctlsock_reply_str(c, "error out of memory\n");
 		else
 			client_reply(c, text, len);
 	} else {
-		client_reply_str(
+		ctlsock_reply_str(
 		    c, "error unknown request (status, status json, wait, scale, "
 		       "pause, resume, metrics, scoreboard, submit, job, jobs, cancel, states)\n");
 	}
 }
 
 /* Reads the request line; while waiting, reading only notices a hang-up. */
-void client_read(struct client *c)
+void ctlsock_client_read(struct client *c)
 {
 	struct master *m = c->m;
 	char *nl;
@@ -293,14 +293,14 @@ void client_read(struct client *c)
 		return;
 	}
 	if (n <= 0) {
-		client_close(c);
+		ctlsock_client_close(c);
 		return;
 	}
 	if (c->waiting)
 		return;
 	c->in_len += (size_t)n;
 	if (c->stream || (c->in_len >= 7 && memcmp(c->in, "submit ", 7) == 0)) {
-		client_busy(c);
+		ctlsock_client_busy(c);
 		c->stream = true;
 		client_stream(c); /* may close c */
 		dispatch_run(m);
@@ -309,23 +309,29 @@ void client_read(struct client *c)
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl == NULL) {
 		if (c->in_len == sizeof(c->in))
-			client_reply_str(c, "error request too long\n");
+			ctlsock_reply_str(c, "error request too long\n");
 		return;
 	}
 	*nl = '\0';
 	c->in_len = 0;
-	client_busy(c);
+	ctlsock_client_busy(c);
 	client_request(c, c->in);
 }
 
-void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = container_of(w, struct client, io_w);
 
 	if (revents & EV_WRITE)
 		client_write(c);
 	else
-		client_read(c);
+		ctlsock_client_read(c);
+}
+
+void ctlsock_client_start(struct client *c)
+{
+	ev_io_init(&c->io_w, client_io_cb, c->fd, EV_READ);
+	ev_io_start(c->m->loop, &c->io_w);
 }
 
 static void ctlsock_wait_done(struct waiter *w, void *arg)

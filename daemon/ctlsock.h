@@ -38,15 +38,15 @@ struct client {
 
 /* ---- ctlsock.c: a client's requests and replies (ctlsock_accept.c calls) ---- */
 /* Takes c off the list of clients with no request yet. */
-void client_busy(struct client *c);
+void ctlsock_client_busy(struct client *c);
 /* Closes c and frees it. */
-void client_close(struct client *c);
+void ctlsock_client_close(struct client *c);
 /* Queues a copy of s as c's reply and starts sending it. */
-void client_reply_str(struct client *c, const char *s);
+void ctlsock_reply_str(struct client *c, const char *s);
 /* Reads c's request line, and answers it when it is whole (may close c). */
-void client_read(struct client *c);
-/* c's watcher: writes its reply, or reads. */
-void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+void ctlsock_client_read(struct client *c);
+/* Starts c's watcher, which writes its reply or reads its request. */
+void ctlsock_client_start(struct client *c);
 
 /* ---- ctlsubmit.c: the "submit" stream ---- */
 /* What ctlsock.c does with the client after ctlsubmit_take. */

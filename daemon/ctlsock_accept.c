@@ -10,8 +10,8 @@
  * one line "error busy: ..." (poolctl exits 75), also when the process
  * is out of descriptors (a spare one is kept for that).  A client, once
  * in the table, is served by ctlsock.c (the requests and replies): this
- * file calls its client_read, client_close and client_io_cb, and nothing
- * there calls back here.
+ * file calls its ctlsock_client_start, ctlsock_client_read and
+ * ctlsock_client_close, and nothing there calls back here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,9 +57,9 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct client *c = container_of(w, struct client, idle_w);
 
-	client_busy(c);
+	ctlsock_client_busy(c);
 	c->in_len = 0;
-	client_reply_str(c, "error idle: no request within 5 s\n");
+	ctlsock_reply_str(c, "error idle: no request within 5 s\n");
 }
 
 /* Refuses fd as busy; logs it at most every 10 s. */
@@ -94,7 +94,7 @@ static bool ctlsock_evict_idle(struct master *m)
 
 	while ((c = m->idle_first) != NULL) {
 		if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
-			client_read(c); /* ends its idleness, or closes it */
+			ctlsock_client_read(c); /* ends its idleness, or closes it */
 			if (m->nclients < before)
 				return true;
 			if (m->idle_first != c)
@@ -102,7 +102,7 @@ static bool ctlsock_evict_idle(struct master *m)
 		}
 		(void)send(c->fd, line, sizeof(line) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		ctlsock_drain(c->fd);
-		client_close(c);
+		ctlsock_client_close(c);
 		return true;
 	}
 	return false;
@@ -145,8 +145,7 @@ static void client_add(struct master *m, int fd)
 	else
 		m->idle_first = c;
 	m->idle_last = c;
-	ev_io_init(&c->io_w, client_io_cb, fd, EV_READ);
-	ev_io_start(m->loop, &c->io_w);
+	ctlsock_client_start(c);
 	ev_timer_init(&c->idle_w, client_idle_cb, CTLSOCK_IDLE, 0.);
 	ev_timer_start(m->loop, &c->idle_w);
 }
@@ -250,7 +249,7 @@ int ctlsock_open(struct master *m, char *err, size_t errlen)
 void ctlsock_close(struct master *m)
 {
 	while (m->clients != NULL)
-		client_close(m->clients);
+		ctlsock_client_close(m->clients);
 	waitset_free(&m->waits);
 	if (m->ctl_spare != -1)
 		close(m->ctl_spare);

@@ -32,7 +32,7 @@
  * be filled rather than the work spread (dispatch_share). */
 #define DISPATCH_FILL_TIME 0.05
 
-void bucket_insert(struct master *m, struct slot *s)
+void dispatch_bucket_insert(struct master *m, struct slot *s)
 {
 	unsigned k = s->ring_len;
 
@@ -46,7 +46,7 @@ void bucket_insert(struct master *m, struct slot *s)
 		m->min_load = k;
 }
 
-void bucket_unlink(struct master *m, struct slot *s)
+void dispatch_bucket_unlink(struct master *m, struct slot *s)
 {
 	unsigned k = s->ring_len;
 
@@ -61,7 +61,7 @@ void bucket_unlink(struct master *m, struct slot *s)
 }
 
 /* After a removal: the lowest non-empty bucket, or nbuckets if none. */
-void bucket_fix_min(struct master *m)
+void dispatch_bucket_fix_min(struct master *m)
 {
 	while (m->min_load < m->nbuckets && m->bucket[m->min_load] == NULL)
 		m->min_load++;
@@ -104,15 +104,15 @@ void dispatch_free(struct master *m)
 
 void dispatch_slot_ready(struct slot *s)
 {
-	bucket_insert(s->m, s);
+	dispatch_bucket_insert(s->m, s);
 }
 
 void dispatch_slot_remove(struct slot *s)
 {
 	if (!s->in_bucket)
 		return;
-	bucket_unlink(s->m, s);
-	bucket_fix_min(s->m);
+	dispatch_bucket_unlink(s->m, s);
+	dispatch_bucket_fix_min(s->m);
 }
 
 static int out_reserve(struct slot *s, size_t more)
@@ -280,9 +280,9 @@ static int slot_take(struct master *m, struct slot *s, struct job *j, ev_tstamp 
 {
 	int r;
 
-	bucket_unlink(m, s);
+	dispatch_bucket_unlink(m, s);
 	r = slot_assign(s, j, now);
-	bucket_insert(m, s);
+	dispatch_bucket_insert(m, s);
 	if (r == 0)
 		slot_mark_dirty(s);
 	return r;
@@ -327,8 +327,8 @@ void dispatch_run(struct master *m)
 		}
 		sched_assigned(s, j);
 		if (!sched_slot_open(s)) /* a queue's inflight: no more jobs for s */
-			bucket_unlink(m, s);
-		bucket_fix_min(m);
+			dispatch_bucket_unlink(m, s);
+		dispatch_bucket_fix_min(m);
 		last = s;
 	}
 	while (held != NULL) { /* back in front, in their order */

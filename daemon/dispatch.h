@@ -10,10 +10,10 @@
 #include "master.h"
 
 /* Files s in the bucket of its load (s->ring_len); lowers m->min_load. */
-void bucket_insert(struct master *m, struct slot *s);
+void dispatch_bucket_insert(struct master *m, struct slot *s);
 /* Takes s out of its bucket (the caller fixes m->min_load). */
-void bucket_unlink(struct master *m, struct slot *s);
+void dispatch_bucket_unlink(struct master *m, struct slot *s);
 /* After a removal: the lowest non-empty bucket, or nbuckets if none. */
-void bucket_fix_min(struct master *m);
+void dispatch_bucket_fix_min(struct master *m);
 
 #endif

@@ -170,12 +170,12 @@ static enum slot_read slot_read_once(struct slot *s)
 	/* Take the slot out of its bucket while its load changes (one that a
 	 * queue's inflight held out may come back). */
 	if (filed)
-		bucket_unlink(m, s);
+		dispatch_bucket_unlink(m, s);
 	slot_parse(s, buf, s->in_len + (size_t)n);
 	if ((filed || held) && !s->in_bucket && !s->broken && s->state == SLOT_READY &&
 	    sched_slot_open(s))
-		bucket_insert(m, s);
-	bucket_fix_min(m);
+		dispatch_bucket_insert(m, s);
+	dispatch_bucket_fix_min(m);
 	return SLOT_READ_RECORDS;
 }
 
