@@ -467,6 +467,15 @@ slot_field() {
 	grep -o "{\"index\":$2,[^}]*}" <<<"$s" | grep -o "\"$3\":[^,}]*" | sed 's/^[^:]*://; s/"//g'
 }
 
+# every_slot_holds: true if every worker slot holds at least one job (for
+# tests that stop the workers while jobs go in, so that each is handed some).
+every_slot_holds() {
+	local d
+	for d in $(slots_field "$(status_json)" in_flight); do
+		((d > 0)) || return 1
+	done
+}
+
 # wait_accepted N [TIMEOUT]: until the daemon has accepted N jobs in all.
 # `poolctl wait` only waits for jobs already accepted (read from the FIFO),
 # so tests that are not about that call this first.

@@ -8,9 +8,15 @@
 write_config workers=3
 start_daemon
 
-# Enough jobs that every worker opens the file.
+# Enough jobs that every worker opens the file: the workers are stopped
+# while they go in, so each is handed some (with quick jobs the master
+# would rather fill the workers it saw active).
+expect_workers 3
+kill -STOP "${pids[@]}"
 gen_ids before 300 | pctl submit - || fail "poolctl submit - exited $?"
 wait_accepted 300
+wait_for every_slot_holds 30 "every stopped worker to hold jobs"
+kill -CONT "${pids[@]}"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 j=$(status_json)
 for d in $(slots_field "$j" "done"); do

@@ -1,6 +1,9 @@
 #!/bin/bash
 # 10,000 noop jobs through `poolctl submit -` to 4 workers: all of them
-# done, and every worker took a share (least-loaded dispatch spreads work).
+# done, and every worker took a share.  The workers are stopped while the
+# jobs go in, so the queue holds more than one worker's batch: then every
+# worker is handed some (with quick jobs and a short queue the master
+# would rather fill the workers it saw active, and some might get none).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -8,9 +11,16 @@ N=10000
 write_config workers=4
 start_daemon
 
+expect_workers 4
+kill -STOP "${pids[@]}"
 gen_ids s "$N" >"$T/jobs.in"
 sed -i 's/^log s-[0-9]*$/noop/' "$T/jobs.in"
-pctl submit - <"$T/jobs.in" || fail "poolctl submit - exited $?"
+bg_sh '"$POOLCTL" -c "$CONF" submit - <"$T/jobs.in" >/dev/null'
+submitter=$BG_PID
+wait_for every_slot_holds 30 "every stopped worker to hold jobs"
+kill -CONT "${pids[@]}"
+wait_exit "$submitter" 120 || fail "poolctl submit - did not finish"
+((WAIT_RC == 0)) || fail "poolctl submit - exited $WAIT_RC"
 wait_accepted "$N"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 
