@@ -11,12 +11,10 @@
 # Usage: bench/flood.sh [N]   (POOLD_BENCH_BUILD as run.sh)
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${POOLD_BENCH_BUILD:-/tmp/poold-bench-build}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${1:-1000000}
-echo "== building poold (Release) in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPOOLD_TESTS=OFF >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" >/dev/null
+bench_build
 echo "== $N jobs, then a flood of $((10 * N)) lines (queue_limit 10000)"
 t0=$EPOCHREALTIME
 POOLD=$BUILD/poold POOLCTL=$BUILD/poolctl POOLD_FLOOD_N=$N POOLD_FLOOD_LINES=$((10 * N)) \

@@ -16,22 +16,13 @@ W=$(mktemp -d /tmp/poold-bench-modules.XXXXXX)
 PID=
 cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
 
 cc -O2 -shared -fPIC -I"$SRC/common/include" -o "$W/noop.so" "$SRC/tests/modules/mod_noop.c"
 head -c 4096 /dev/urandom >"$W/file"
-mkdir -p "$W/run"
-cat >"$W/p.ini" <<EOC
-[pool]
-workers = $WK
-[control]
-fifo = $W/run/control
-socket = $W/run/sock
-[log]
-file = $W/jobs.log
-level = warning
-[journal]
-file = $W/run/journal
-fsync = never
+bench_ini "$W/p.ini" "$WK" "$W"
+cat >>"$W/p.ini" <<EOC
 [module.test]
 file = $W/noop.so
 code = 2001
@@ -39,9 +30,7 @@ code = 2001
 file = $B/modules/checksum.so
 code = 2010
 EOC
-"$B/poold" -c "$W/p.ini" 2>"$W/d.log" &
-PID=$!
-until "$B/poolctl" -c "$W/p.ini" status >/dev/null 2>&1; do sleep 0.05; done
+bench_start "$B" "$W/p.ini" "$W/d.log"
 
 now() { date +%s.%N; }
 total=0

@@ -12,6 +12,8 @@ W=$(mktemp -d /tmp/poold-bench-opkinds.XXXXXX)
 PID=
 cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 cat >"$W/noop.py" <<'EOS'
 import sys
 w = sys.stdout.write
@@ -31,28 +33,15 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }
 
 # run_poold WORKERS MODE EXEC COUNT: jobs/s from the first submit to the last done.
 run_poold() {
-	mkdir -p "$W/run"
 	rm -f "$W/run/journal"
-	cat >"$W/p.ini" <<EOC
-[pool]
-workers = $1
-[control]
-fifo = $W/run/control
-socket = $W/run/sock
-[log]
-file = $W/jobs.log
-level = warning
-[journal]
-file = $W/run/journal
-fsync = never
+	bench_ini "$W/p.ini" "$1" "$W"
+	cat >>"$W/p.ini" <<EOC
 [kind.b]
 code = 1001
 mode = $2
 exec = $3
 EOC
-	"$B/poold" -c "$W/p.ini" 2>"$W/d.log" &
-	PID=$!
-	until "$B/poolctl" -c "$W/p.ini" status >/dev/null 2>&1; do sleep 0.05; done
+	bench_start "$B" "$W/p.ini" "$W/d.log"
 	yes b | head -n "$4" >"$W/jobs"
 	local t0 t1
 	t0=$(now)
