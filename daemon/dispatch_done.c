@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "doneline.h"
 #include "log.h"
 #include "master.h"
 
@@ -58,6 +59,17 @@ static void dispatch_measure(struct master *m, double ran)
 	m->ran_n = 0;
 }
 
+/* Takes j, the oldest job of the ring, out: it is done. */
+static void slot_pop(struct slot *s, struct job *j)
+{
+	if (++s->ring_head == s->ring_cap)
+		s->ring_head = 0;
+	s->ring_len--;
+	sched_left(s, j);
+	s->jobs_done++;
+	s->proc_jobs++;
+}
+
 /* Handles one completion record; -1 if the worker lied. */
 static int slot_record(struct slot *s, const struct proto_done *d, const char *msg)
 {
@@ -81,12 +93,7 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 		slot_kill(s, why);
 		return -1;
 	}
-	if (++s->ring_head == s->ring_cap)
-		s->ring_head = 0;
-	s->ring_len--;
-	sched_left(s, j);
-	s->jobs_done++;
-	s->proc_jobs++;
+	slot_pop(s, j);
 	now = ev_now(s->m->loop);
 	/* The first job after a wake-up also timed the wake-up: it can only
 	 * tell that jobs are short. */
@@ -233,9 +240,41 @@ static void slot_give_back(struct slot *s, struct job *j, bool running, const ch
 }
 
 /*
- * The worker of this slot is gone: stop its watchers and give the jobs it
- * held back to the queue, oldest first at the front, so they run again on
- * another worker (at-least-once).
+ * The jobs a gone worker finished whose records never came.  Its done
+ * line (common/doneline.h) counts the jobs its process finished, which
+ * ran in the order they were sent, the order of the ring; a job the
+ * count covers and whose record did not come ended "ok, no message" (a
+ * worker sends any other result before its count moves past it).  They
+ * end as if their records had come.  A liar's count is not read; a count
+ * past what the worker held is cut to it.
+ */
+static void slot_recover(struct slot *s)
+{
+	uint64_t count, left;
+	struct job *j;
+	unsigned n;
+
+	if (!doneline_take(s->index, &count) || s->liar || count <= s->proc_jobs)
+		return;
+	left = count - s->proc_jobs;
+	n = left < s->ring_len ? (unsigned)left : s->ring_len;
+	if (left > n)
+		log_warnx("worker[%u]: its done line says %llu jobs, %llu more than it held",
+		          s->index, (unsigned long long)count, (unsigned long long)(left - n));
+	log_info("worker[%u]: %u job%s it finished had no completion sent: done", s->index, n,
+	         n == 1 ? "" : "s");
+	while (n-- > 0) {
+		j = s->ring[s->ring_head];
+		slot_pop(s, j);
+		retry_record(s->m, j, PROTO_OK, "", 0, s->index);
+	}
+}
+
+/*
+ * The worker of this slot is gone: stop its watchers, count the jobs it
+ * finished as done (slot_recover) and give the others back to the queue,
+ * oldest first at the front, so they run again on another worker
+ * (at-least-once).
  */
 void dispatch_slot_gone(struct slot *s, const char *how)
 {
@@ -249,6 +288,7 @@ void dispatch_slot_gone(struct slot *s, const char *how)
 	ev_io_stop(m->loop, &s->task_w);
 	ev_io_stop(m->loop, &s->done_w);
 	dispatch_slot_remove(s);
+	slot_recover(s);
 	while (s->ring_len > 0) {
 		idx = s->ring_head + s->ring_len - 1;
 		if (idx >= s->ring_cap)

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "doneline.h"
 #include "log.h"
 #include "master.h"
 #include "oplimits.h"
@@ -95,6 +96,9 @@ static int slot_spawn(struct slot *s)
 		errno = saved;
 		return -1;
 	}
+	/* A slot beyond the lines (a pool resized while old slots drain)
+	 * goes without: its worker reports each job with effects at once. */
+	doneline_reset(s->index);
 	if (oplimits_slot_prepare(s->index) == -1)
 		log_warn("worker[%u]: cannot make its cgroup; its jobs get rlimits", s->index);
 	sigfillset(&all);
@@ -412,6 +416,9 @@ void pool_retire_all(struct master *m)
 
 int pool_start(struct master *m)
 {
+	/* Room for retiring slots beside a full pool. */
+	if (doneline_setup(2 * CONFIG_MAX_WORKERS) == -1)
+		log_warn("no done lines: jobs with effects report one by one");
 	if (pool_grow_table(m, m->cfg.workers) == -1)
 		return -1;
 	pool_resize(m, m->cfg.workers);

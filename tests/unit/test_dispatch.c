@@ -1,5 +1,5 @@
 /* clang-format off */
-/* test-sources: daemon/dispatch.c daemon/dispatch_done.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c daemon/refuse.c common/buf.c common/proto.c common/log.c */
+/* test-sources: daemon/dispatch.c daemon/dispatch_done.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c daemon/refuse.c common/buf.c common/proto.c common/log.c common/doneline.c */
 /* clang-format on */
 /*
  * Dispatch with real pipes and a real libev loop: two READY slots whose
@@ -17,10 +17,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "doneline.h"
 #include "master.h"
 
 #define INFLIGHT 4
@@ -277,6 +279,50 @@ static void test_completions_in_order(void **state)
 	assert_int_equal(f->m.min_load, 0);
 }
 
+/* A worker gone after it finished three of the four jobs it held but sent
+ * the record of the first alone: its done line (stored by a child, as a
+ * worker does) ends the other two as done, in order, and only the fourth,
+ * the one it was running, goes back to the queue. */
+static void test_gone_done_line(void **state)
+{
+	struct fixture *f = *state;
+	char buf[sizeof(struct proto_done) + 8];
+	size_t len;
+	pid_t pid;
+	int st;
+
+	assert_int_equal(doneline_setup(2), 0);
+	f->m.target = 1;
+	f->m.cfg.max_attempts = 3;
+	dispatch_slot_remove(&f->s[1]);
+	queue_jobs(f, 10, 4);
+	dispatch_run(&f->m);
+	assert_int_equal(f->s[0].ring_len, 4);
+	assert_int_equal(doneline_reset(0), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		_Atomic uint64_t *line = doneline_map(0);
+
+		if (line != NULL)
+			doneline_store(line, 3);
+		_exit(line != NULL ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	len = proto_done_encode(buf, sizeof(buf), 10, PROTO_OK, "", 0);
+	assert_int_equal(write(f->done_wr[0], buf, len), (ssize_t)len);
+	dispatch_slot_gone(&f->s[0], "was killed");
+	assert_int_equal(ndone, 3);
+	assert_int_equal(done_ids[0], 10);
+	assert_int_equal(done_ids[1], 11);
+	assert_int_equal(done_ids[2], 12);
+	assert_int_equal(f->m.queue.len, 1);
+	assert_int_equal(jobq_first(&f->m.queue)->id, 13);
+	/* The line was reset for the next process of the slot. */
+	assert_int_equal(doneline_reset(0), 0);
+}
+
 /* Queues n jobs of kind index kind with ids from first on. */
 static void queue_kind(struct fixture *f, uint64_t first, unsigned n, uint16_t kind)
 {
@@ -336,6 +382,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_full_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_completions_in_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_kind, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gone_done_line, setup, teardown),
 	};
 
 	log_init("test");
