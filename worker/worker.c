@@ -4,11 +4,18 @@
  * here), then descriptors (so no other worker's pipe, the FIFO or a
  * listening socket stays open in this process).
  *
- * Completions of jobs without effects (noop) are batched: the results of
- * all frames that one read() brought in go back in one write(), unless a
- * job took long.  A job with effects (log, backup, net) is reported as
- * soon as it ends, so a worker killed at any moment leaves at most one
- * job done-but-unreported: the one it was running.
+ * Completions are batched: the results of all frames that one read()
+ * brought in go back in one write(), unless the jobs took long (more than
+ * WORKER_FLUSH_NS; the clock is read after every job with effects, every
+ * WORKER_CHECK_EVERY jobs without) or the buffer is full.  So that a
+ * worker killed at any moment still leaves at most one job done but
+ * unreported (the one it was running), after each job it stores in its
+ * done line (common/doneline.h) how many jobs it has finished; the master
+ * reads it when the worker is gone and counts the jobs it covers as done
+ * ok.  Hence a job whose result is anything but "ok, no message, no
+ * output" has its record written before the count moves past it.  Without
+ * a line (none could be made) a job with effects (log, backup, net) is
+ * reported as soon as it ends, as before lines.
  * EOF on the task pipe means the master is stopping (or gone): the worker
  * finishes what it has read, sends the results and exits 0.
  */
@@ -22,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "doneline.h"
 #include "exitcodes.h"
 #include "jobs.h"
 #include "log.h"
@@ -46,6 +54,8 @@ struct worker {
 	const struct job_kind *last_kind;
 	const void *last_conf;
 	void *last_state;
+	_Atomic uint64_t *line; /* the slot's done line, or NULL */
+	uint64_t finished;      /* jobs of this process done, as the line says */
 	size_t in_len;
 	size_t out_len;
 	unsigned since_check;        /* batched jobs since the clock was read */
@@ -230,6 +240,29 @@ static const struct job_kind *worker_kind(struct worker *w, uint32_t code)
 	return kind;
 }
 
+/*
+ * After a job's record is queued: moves the done line past it, and sends
+ * the records if they must go now.  A record that the count alone cannot
+ * tell (not plain: failed, a message, output) goes out before the count
+ * covers it; without a line, so does every job with effects.  Slow jobs
+ * (with effects, the clock is read after each) flush the batch, so the
+ * master's view of the running job stays within WORKER_FLUSH_NS.
+ */
+static int worker_settle(struct worker *w, bool effects, bool plain)
+{
+	if ((w->line != NULL ? !plain : effects) && worker_flush(w) == -1)
+		return -1;
+	if (w->line != NULL)
+		doneline_store(w->line, ++w->finished);
+	if (w->out_len == 0)
+		return 0;
+	if (sizeof(w->out) - w->out_len < PROTO_DONE_MAX ||
+	    ((effects || ++w->since_check % WORKER_CHECK_EVERY == 0) &&
+	     worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS))
+		return worker_flush(w);
+	return 0;
+}
+
 /* Runs one job and queues its completion record. */
 static int worker_job(struct worker *w, const struct proto_task *t, const char *args)
 {
@@ -262,13 +295,8 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	w->out_len +=
 	    proto_done_encode_out(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
 	                          (uint32_t)result, ctx.msg, strlen(ctx.msg), ctx.out, ctx.out_len);
-	/* A job with effects reports at once: if this worker is killed next,
-	 * only the job it was running can run again elsewhere. */
-	if ((kind != NULL && !kind->batch_done) || sizeof(w->out) - w->out_len < PROTO_DONE_MAX ||
-	    (++w->since_check % WORKER_CHECK_EVERY == 0 &&
-	     worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS))
-		return worker_flush(w);
-	return 0;
+	return worker_settle(w, kind != NULL && !kind->batch_done,
+	                     result == JOB_OK && ctx.msg[0] == '\0' && ctx.out_len == 0);
 }
 
 /* Runs every whole frame in the input buffer; keeps a partial one. */
@@ -332,10 +360,12 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 {
 	struct worker *w;
 	struct proto_hello hello = {0};
+	_Atomic uint64_t *line;
 	char name[32];
 	int code;
 
 	worker_reset_signals();
+	line = doneline_map(slot); /* before its descriptor is closed */
 	worker_close_fds(task_fd, done_fd);
 	snprintf(name, sizeof(name), "worker[%u]", slot);
 	log_init(name);
@@ -353,6 +383,7 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 	w->cfg = cfg;
 	w->task_fd = task_fd;
 	w->done_fd = done_fd;
+	w->line = line;
 	/* Hello once every kind is set up: it says which kinds this worker
 	 * refuses, before the master sends it any job. */
 	if (worker_kinds_init(w, &hello) == -1) {
