@@ -6,8 +6,9 @@
  *
  * Completions are batched: the results of all frames that one read()
  * brought in go back in one write(), unless the jobs took long (more than
- * WORKER_FLUSH_NS; the clock is read after every job with effects, every
- * WORKER_CHECK_EVERY jobs without) or the buffer is full.  So that a
+ * WORKER_FLUSH_NS; the clock is read after every job with effects, as
+ * one may be slow (its coarse reading, which costs 4 ns here against 26),
+ * and every WORKER_CHECK_EVERY jobs without) or the buffer is full.  So that a
  * worker killed at any moment still leaves at most one job done but
  * unreported (the one it was running), after each job it stores in its
  * done line (common/doneline.h) how many jobs it has finished; the master
@@ -155,11 +156,13 @@ static int worker_flush(struct worker *w)
 	return 0;
 }
 
-static long worker_elapsed_ns(const struct timespec *since)
+/* Time since `since` (CLOCK_MONOTONIC) on clock id, CLOCK_MONOTONIC or
+ * its coarse reading (a sixth of the cost, up to a tick behind). */
+static long worker_elapsed_ns(const struct timespec *since, clockid_t id)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(id, &now);
 	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
 }
 
@@ -246,7 +249,8 @@ static const struct job_kind *worker_kind(struct worker *w, uint32_t code)
  * tell (not plain: failed, a message, output) goes out before the count
  * covers it; without a line, so does every job with effects.  Slow jobs
  * (with effects, the clock is read after each) flush the batch, so the
- * master's view of the running job stays within WORKER_FLUSH_NS.
+ * master's view of the running job stays within WORKER_FLUSH_NS (and
+ * a tick of the coarse clock).
  */
 static int worker_settle(struct worker *w, bool effects, bool plain)
 {
@@ -257,8 +261,10 @@ static int worker_settle(struct worker *w, bool effects, bool plain)
 	if (w->out_len == 0)
 		return 0;
 	if (sizeof(w->out) - w->out_len < PROTO_DONE_MAX ||
-	    ((effects || ++w->since_check % WORKER_CHECK_EVERY == 0) &&
-	     worker_elapsed_ns(&w->batch_start) > WORKER_FLUSH_NS))
+	    (effects &&
+	     worker_elapsed_ns(&w->batch_start, CLOCK_MONOTONIC_COARSE) > WORKER_FLUSH_NS) ||
+	    (!effects && ++w->since_check % WORKER_CHECK_EVERY == 0 &&
+	     worker_elapsed_ns(&w->batch_start, CLOCK_MONOTONIC) > WORKER_FLUSH_NS))
 		return worker_flush(w);
 	return 0;
 }
