@@ -233,10 +233,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct master *m = s->m;
 	int status = w->rstatus;
 	bool asked = s->state == SLOT_RETIRING && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	/* Early: it never got going (no hello, or no job done within a second);
-	 * a worker killed while it served is not a crash loop. */
-	bool young = !asked && (s->state == SLOT_STARTING ||
-	                        (s->proc_jobs == 0 && ev_now(loop) - s->started < POOL_YOUNG));
+	bool starting = s->state == SLOT_STARTING, young;
 	unsigned held = s->ring_len;
 	char how[96];
 
@@ -249,6 +246,11 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		log_warnx("worker[%u]: pid %d %s, holding %u job%s", s->index, (int)s->pid, how,
 		          held, held == 1 ? "" : "s");
 	dispatch_slot_gone(s, how);
+	/* Early: it never got going (no hello, or no job done within a second,
+	 * counting those its done line vouched for in dispatch_slot_gone); a
+	 * worker killed while it served is not a crash loop. */
+	young =
+	    !asked && (starting || (s->proc_jobs == 0 && ev_now(loop) - s->started < POOL_YOUNG));
 	if (s->task_fd != -1)
 		close(s->task_fd);
 	close(s->done_fd);
