@@ -23,6 +23,13 @@
  *                        before the write (then writes it all when it is
  *                        continued): a writer stopped while it holds
  *                        whatever it took before writing
+ *   FAULT_KILL_PATH=S    each process SIGKILLs itself right after its
+ *   FAULT_KILL_SEED=N    K-th write() to a file whose path contains S
+ *   FAULT_KILL_MARK=F    (K from 2 to 300, drawn from N and its pid), as
+ *   FAULT_KILL_MAX=M     a SIGKILL arriving in that write leaves it: the
+ *                        line written, nothing after it done; at most M
+ *                        times among all processes (each creates F.1,
+ *                        F.2 ... F.M, O_EXCL, the first it can)
  *   FAULT_CLOCK_FILE=F   the wall clock, read by gettimeofday() (as libev
  *                        does) or clock_gettime(CLOCK_REALTIME), is
  *                        shifted by the seconds written in file F, read
@@ -117,10 +124,40 @@ static int fault_once(const char *path_var, const char *mark_var, int fd, size_t
 	return 1;
 }
 
+/* FAULT_KILL_*: true if this write, to the path, is this process's K-th
+ * and one of the FAULT_KILL_MAX kills is left (its mark made). */
+static int fault_kill(int fd)
+{
+	static long writes, k;
+	const char *seed = getenv("FAULT_KILL_SEED"), *mark = getenv("FAULT_KILL_MARK");
+	const char *max = getenv("FAULT_KILL_MAX");
+	char path[4096];
+	long i;
+	int m;
+
+	if (seed == NULL || mark == NULL || max == NULL || !fault_path("FAULT_KILL_PATH", fd))
+		return 0;
+	if (k == 0)
+		k = 2 + (long)(((unsigned long)atol(seed) * 2654435761u + (unsigned long)getpid()) %
+		               299u);
+	if (++writes != k)
+		return 0;
+	for (i = 1; i <= atol(max); i++) {
+		snprintf(path, sizeof(path), "%s.%ld", mark, i);
+		m = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (m >= 0) {
+			close(m);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	ssize_t (*real)(int, const void *, size_t) =
 	    (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+	ssize_t r;
 
 	if (fault_eio(fd)) {
 		errno = EIO;
@@ -133,6 +170,11 @@ ssize_t write(int fd, const void *buf, size_t n)
 	}
 	if (fault_once("FAULT_STOP_PATH", "FAULT_STOP_MARK", fd, n))
 		kill(getpid(), SIGSTOP);
+	if (fault_kill(fd)) {
+		r = real(fd, buf, n);
+		kill(getpid(), SIGKILL);
+		return r;
+	}
 	return real(fd, buf, n);
 }
 
