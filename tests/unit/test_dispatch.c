@@ -319,6 +319,7 @@ static void test_gone_done_line(void **state)
 	assert_int_equal(done_ids[2], 12);
 	assert_int_equal(f->m.queue.len, 1);
 	assert_int_equal(jobq_first(&f->m.queue)->id, 13);
+	free(jobq_pop(&f->m.queue));
 	/* The line was reset for the next process of the slot. */
 	assert_int_equal(doneline_reset(0), 0);
 }
