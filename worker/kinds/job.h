@@ -80,7 +80,7 @@ struct job_kind {
 	const char *name;
 	job_run_fn run;
 	job_check_fn check;
-	bool batch_done;  /* no effects: its completion may wait for a batch */
+	bool batch_done;  /* short, no effects: the clock is read every 32 (worker.c) */
 	bool may_be_long; /* can run for seconds: its built-in queue is "long" */
 	const struct config_section *section;
 	size_t timeout_at;
