@@ -4,19 +4,23 @@
  * here), then descriptors (so no other worker's pipe, the FIFO or a
  * listening socket stays open in this process).
  *
- * Completions are batched: the results of all frames that one read()
- * brought in go back in one write(), unless the jobs took long (more than
- * WORKER_FLUSH_NS; the clock is read after every job with effects, as
- * one may be slow (its coarse reading, which costs 4 ns here against 26),
- * and every WORKER_CHECK_EVERY jobs without) or the buffer is full.  So that a
- * worker killed at any moment still leaves at most one job done but
- * unreported (the one it was running), after each job it stores in its
- * done line (common/doneline.h) how many jobs it has finished; the master
- * reads it when the worker is gone and counts the jobs it covers as done
- * ok.  Hence a job whose result is anything but "ok, no message, no
- * output" has its record written before the count moves past it.  Without
- * a line (none could be made) a job with effects (log, backup, net) is
- * reported as soon as it ends, as before lines.
+ * Completions are batched, for every kind: the records of the jobs that
+ * one read() brought in go back in one write(), sooner when the buffer is
+ * full, when the batch has taken more than WORKER_FLUSH_NS (the clock is
+ * read after every job with effects, which may be slow, in its coarse
+ * form: 4 ns here against 26; every WORKER_CHECK_EVERY jobs without), and
+ * before a job of a kind that may run for seconds (the master times the
+ * oldest job it holds unreported as the running one).
+ *
+ * A worker killed at any moment still leaves at most one job done but
+ * unreported, the one it was running: after each job it stores in its
+ * done line (common/doneline.h) how many jobs it has finished, and when
+ * it is gone the master records the jobs that count covers as done ok.
+ * So a record the count cannot stand for (failed, a message, output) is
+ * written before the count moves past its job.  Without a line (none
+ * could be made) a job with effects (log, backup, net) is reported as
+ * soon as it ends.
+ *
  * EOF on the task pipe means the master is stopping (or gone): the worker
  * finishes what it has read, sends the results and exits 0.
  */
@@ -281,6 +285,11 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 		return 0;
 	}
 	kind = worker_kind(w, t->code);
+	/* Before a job that may take seconds, the records of the jobs before
+	 * it go: the master times the oldest job it holds unreported as the
+	 * running one, against that job's time limit. */
+	if (kind != NULL && kind->may_be_long && w->out_len > 0 && worker_flush(w) == -1)
+		return -1;
 	if (w->out_len == 0)
 		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
 	ctx.cfg = w->cfg;
