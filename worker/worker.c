@@ -287,8 +287,10 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 	kind = worker_kind(w, t->code);
 	/* Before a job that may take seconds, the records of the jobs before
 	 * it go: the master times the oldest job it holds unreported as the
-	 * running one, against that job's time limit. */
-	if (kind != NULL && kind->may_be_long && w->out_len > 0 && worker_flush(w) == -1)
+	 * running one, against that job's time limit.  (A module kind may be
+	 * long and still say its jobs are short: POOLD_KIND_BATCH.) */
+	if (kind != NULL && kind->may_be_long && !kind->batch_done && w->out_len > 0 &&
+	    worker_flush(w) == -1)
 		return -1;
 	if (w->out_len == 0)
 		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
