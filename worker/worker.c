@@ -278,6 +278,7 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 {
 	const struct job_kind *kind;
 	struct job_ctx ctx; /* not zeroed: 256 bytes per job for nothing */
+	size_t mlen;
 	int result;
 
 	if (t->code == PROTO_CODE_REOPEN) {
@@ -309,11 +310,11 @@ static int worker_job(struct worker *w, const struct proto_task *t, const char *
 		ctx.state = w->last_state;
 		result = kind->run(&ctx, args, t->len);
 	}
-	w->out_len +=
-	    proto_done_encode_out(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
-	                          (uint32_t)result, ctx.msg, strlen(ctx.msg), ctx.out, ctx.out_len);
+	mlen = ctx.msg[0] != '\0' ? strlen(ctx.msg) : 0; /* most jobs say nothing */
+	w->out_len += proto_done_encode_out(w->out + w->out_len, sizeof(w->out) - w->out_len, t->id,
+	                                    (uint32_t)result, ctx.msg, mlen, ctx.out, ctx.out_len);
 	return worker_settle(w, kind != NULL && !kind->batch_done,
-	                     result == JOB_OK && ctx.msg[0] == '\0' && ctx.out_len == 0);
+	                     result == JOB_OK && mlen == 0 && ctx.out_len == 0);
 }
 
 /* Runs every whole frame in the input buffer; keeps a partial one. */
