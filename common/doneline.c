@@ -12,6 +12,13 @@
 
 #include "doneline.h"
 
+/* A slot's page starts with this: the count, and the pid of the worker
+ * that stores it (0 after a reset). */
+struct doneline {
+	_Atomic uint64_t count;
+	int64_t pid;
+};
+
 static int doneline_fd = -1;
 static unsigned doneline_slots;
 static size_t doneline_page;
@@ -53,7 +60,7 @@ static off_t doneline_off(unsigned slot)
 
 int doneline_reset(unsigned slot)
 {
-	static const uint64_t zero;
+	static const char zero[sizeof(struct doneline)];
 	off_t off = doneline_off(slot);
 
 	if (off == -1)
@@ -66,28 +73,32 @@ int doneline_reset(unsigned slot)
 	return pwrite(doneline_fd, &zero, sizeof(zero), off) == (ssize_t)sizeof(zero) ? 0 : -1;
 }
 
-bool doneline_take(unsigned slot, uint64_t *count)
+bool doneline_take(unsigned slot, pid_t pid, uint64_t *count)
 {
 	off_t off = doneline_off(slot);
+	struct doneline l;
 
 	*count = 0;
-	if (off == -1 ||
-	    pread(doneline_fd, count, sizeof(*count), off) != (ssize_t)sizeof(*count)) {
-		*count = 0;
+	if (off == -1 || pread(doneline_fd, &l, sizeof(l), off) != (ssize_t)sizeof(l))
 		return false;
-	}
 	doneline_reset(slot);
+	if (l.pid != (int64_t)pid)
+		return false;
+	*count = atomic_load_explicit(&l.count, memory_order_relaxed);
 	return true;
 }
 
 _Atomic uint64_t *doneline_map(unsigned slot)
 {
 	off_t off = doneline_off(slot);
-	void *p;
+	struct doneline *l;
 
 	if (off == -1)
 		return NULL;
-	p = mmap(NULL, doneline_page, PROT_READ | PROT_WRITE, MAP_SHARED, doneline_fd, off);
+	l = mmap(NULL, doneline_page, PROT_READ | PROT_WRITE, MAP_SHARED, doneline_fd, off);
 	doneline_fd = -1; /* the worker closes its copy with the others */
-	return p == MAP_FAILED ? NULL : p;
+	if (l == MAP_FAILED)
+		return NULL;
+	l->pid = getpid();
+	return &l->count;
 }

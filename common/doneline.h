@@ -11,7 +11,8 @@
  * a thousand workers): it resets and reads a slot's page with pwrite and
  * pread.  A worker maps its own page alone, then its copy of the
  * descriptor is closed with the rest, so no worker can move another's
- * count.
+ * count; it writes its pid beside the count, and the master trusts a
+ * count only under the pid of the worker it reaped.
  */
 #ifndef POOLD_DONELINE_H
 #define POOLD_DONELINE_H
@@ -19,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * Master, before the first fork: makes the lines of slots 0 to nslots - 1
@@ -34,15 +36,17 @@ int doneline_setup(unsigned nslots);
 int doneline_reset(unsigned slot);
 
 /*
- * Master, once the worker of slot is gone: stores its last count in *count
- * and resets the line.  Returns false (and *count 0) if the slot has no
- * line or it cannot be read.
+ * Master, once the worker of slot, process pid, is gone: stores its last
+ * count in *count and resets the line.  Returns false (and *count 0) if
+ * the slot has no line, it cannot be read, or it is not pid's (a worker
+ * that died before it mapped its line, after a reset that failed).
  */
-bool doneline_take(unsigned slot, uint64_t *count);
+bool doneline_take(unsigned slot, pid_t pid, uint64_t *count);
 
 /*
- * Worker, right after fork: maps the line of its own slot and forgets the
- * descriptor (the worker closes it with every other one it must not
+ * Worker, right after fork: maps the line of its own slot, writes its pid
+ * there (the master trusts a count only under the pid of the worker it
+ * reaped) and forgets the descriptor (the worker closes it with every other one it must not
  * hold).  Returns the line, or NULL if there is none (then the worker
  * reports each job with effects at once, as without lines).
  */

@@ -254,7 +254,7 @@ static void slot_recover(struct slot *s)
 	struct job *j;
 	unsigned n;
 
-	if (!doneline_take(s->index, &count) || s->liar || count <= s->proc_jobs)
+	if (!doneline_take(s->index, s->pid, &count) || s->liar || count <= s->proc_jobs)
 		return;
 	left = count - s->proc_jobs;
 	n = left < s->ring_len ? (unsigned)left : s->ring_len;

@@ -310,6 +310,7 @@ static void test_gone_done_line(void **state)
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_int_equal(st, 0);
+	f->s[0].pid = pid; /* the count is trusted under its worker's pid only */
 	len = proto_done_encode(buf, sizeof(buf), 10, PROTO_OK, "", 0);
 	assert_int_equal(write(f->done_wr[0], buf, len), (ssize_t)len);
 	dispatch_slot_gone(&f->s[0], "was killed");
@@ -320,8 +321,7 @@ static void test_gone_done_line(void **state)
 	assert_int_equal(f->m.queue.len, 1);
 	assert_int_equal(jobq_first(&f->m.queue)->id, 13);
 	free(jobq_pop(&f->m.queue));
-	/* The line was reset for the next process of the slot. */
-	assert_int_equal(doneline_reset(0), 0);
+	f->s[0].pid = 0;
 }
 
 /* Queues n jobs of kind index kind with ids from first on. */

@@ -2,7 +2,7 @@
 /*
  * Done lines: before setup nothing is there; a child (as a worker is)
  * maps its own slot's page and stores counts the parent reads once it is
- * gone; a read resets the line, and so does a reset; a slot past the
+ * gone, under the child's pid only; a read resets the line; a slot past the
  * lines has none (ERANGE); the master maps none, and the child that maps
  * its slot's line maps nothing else of them.
  */
@@ -47,7 +47,8 @@ static void child_store(unsigned slot, uint64_t n)
 	_exit(maps_of_lines() == 1 ? 0 : 3);
 }
 
-static void run_child(unsigned slot, uint64_t n)
+/* Runs child_store in a child; returns its pid once it is gone. */
+static pid_t run_child(unsigned slot, uint64_t n)
 {
 	pid_t pid = fork();
 	int st;
@@ -58,14 +59,16 @@ static void run_child(unsigned slot, uint64_t n)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+	return pid;
 }
 
 static void test_lines(void **state)
 {
 	uint64_t c;
+	pid_t a, b;
 
 	/* Nothing before setup. */
-	assert_false(doneline_take(0, &c));
+	assert_false(doneline_take(0, getpid(), &c));
 	assert_int_equal(c, 0);
 	assert_int_equal(doneline_reset(0), -1);
 	assert_int_equal(errno, ERANGE);
@@ -75,20 +78,23 @@ static void test_lines(void **state)
 
 	assert_int_equal(doneline_reset(1), 0);
 	assert_int_equal(doneline_reset(2), 0);
-	run_child(1, 12345);
-	run_child(2, 7);
-	assert_true(doneline_take(1, &c));
+	a = run_child(1, 12345);
+	b = run_child(2, 7);
+	assert_true(doneline_take(1, a, &c));
 	assert_int_equal(c, 12345);
-	assert_true(doneline_take(1, &c)); /* taken: back to 0 */
+	assert_false(doneline_take(1, a, &c)); /* taken: reset, no worker's */
 	assert_int_equal(c, 0);
-	assert_int_equal(doneline_reset(2), 0);
-	assert_true(doneline_take(2, &c));
+	/* Another process's line (a worker that died before it mapped its
+	 * own, after a reset that failed) is not trusted, and is reset. */
+	assert_false(doneline_take(2, a, &c));
+	assert_int_equal(c, 0);
+	assert_false(doneline_take(2, b, &c));
 	assert_int_equal(c, 0);
 
 	/* Past the lines: none, and a worker there goes without. */
 	assert_int_equal(doneline_reset(4), -1);
 	assert_int_equal(errno, ERANGE);
-	assert_false(doneline_take(4, &c));
+	assert_false(doneline_take(4, getpid(), &c));
 	assert_null(doneline_map(4));
 }
 
