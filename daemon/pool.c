@@ -96,8 +96,9 @@ static int slot_spawn(struct slot *s)
 		errno = saved;
 		return -1;
 	}
-	/* A slot beyond the lines (a pool resized while old slots drain)
-	 * goes without: its worker reports each job with effects at once. */
+	/* The new process's done count starts at 0.  A slot beyond the lines
+	 * (a pool resized while old slots drain) goes without one: its worker
+	 * reports each job with effects at once. */
 	doneline_reset(s->index);
 	if (oplimits_slot_prepare(s->index) == -1)
 		log_warn("worker[%u]: cannot make its cgroup; its jobs get rlimits", s->index);
