@@ -3,9 +3,10 @@
 # whose completions they had not sent yet (workers send them in batches):
 # the jobs a dead worker finished are reported done from its done line,
 # once, and never run again; only the job it was writing when it died
-# runs again.  From the log itself: every id is there, and a line more
-# than the jobs only per killed worker; from the counters: accepted =
-# done, nothing failed or buried, and nothing taken for a crash loop.
+# runs again.  From the log itself: every id is there, a line more than
+# the jobs only per killed worker, and only for a job a kill interrupted;
+# from the counters: accepted = done, nothing failed or buried, and
+# nothing taken for a crash loop.
 #
 # The kills come from the fault tool, seeded: each worker SIGKILLs itself
 # right after its K-th log write (K from 2 to 300, drawn from the seed
@@ -53,6 +54,12 @@ extra=$(($(wc -l <"$T/joblog.whole") - N))
 log "$extra lines more than jobs, $JOBLOG_FRAGMENTS fragments"
 ((extra + JOBLOG_FRAGMENTS <= deaths)) ||
 	fail "$extra jobs ran twice and $JOBLOG_FRAGMENTS fragments for $deaths killed workers"
+# And the jobs that ran twice are jobs a kill interrupted (the fault tool
+# keeps the line each killed worker was writing in its mark).
+grep -o ' job=[0-9]* ' "$T/joblog.whole" | sort | uniq -d >"$T/twice"
+cat "$T"/kill.* | grep -o ' job=[0-9]* ' | sort -u >"$T/interrupted"
+[[ -z $(comm -23 "$T/twice" "$T/interrupted") ]] ||
+	fail "jobs ran twice that no kill interrupted: $(comm -23 "$T/twice" "$T/interrupted" | head -3 | tr '\n' ' ')"
 
 # Every job reported once: done, nothing failed, buried or lost.
 j=$(status_json)

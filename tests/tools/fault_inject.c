@@ -29,7 +29,8 @@
  *   FAULT_KILL_MAX=M     a SIGKILL arriving in that write leaves it: the
  *                        line written, nothing after it done; at most M
  *                        times among all processes (each creates F.1,
- *                        F.2 ... F.M, O_EXCL, the first it can)
+ *                        F.2 ... F.M, O_EXCL, the first it can, and
+ *                        writes there what it writes)
  *   FAULT_CLOCK_FILE=F   the wall clock, read by gettimeofday() (as libev
  *                        does) or clock_gettime(CLOCK_REALTIME), is
  *                        shifted by the seconds written in file F, read
@@ -125,8 +126,9 @@ static int fault_once(const char *path_var, const char *mark_var, int fd, size_t
 }
 
 /* FAULT_KILL_*: true if this write, to the path, is this process's K-th
- * and one of the FAULT_KILL_MAX kills is left (its mark made). */
-static int fault_kill(int fd)
+ * and one of the FAULT_KILL_MAX kills is left (its mark made, holding the
+ * bytes of this write). */
+static int fault_kill(int fd, const void *buf, size_t n, ssize_t (*real)(int, const void *, size_t))
 {
 	static long writes, k;
 	const char *seed = getenv("FAULT_KILL_SEED"), *mark = getenv("FAULT_KILL_MARK");
@@ -146,6 +148,7 @@ static int fault_kill(int fd)
 		snprintf(path, sizeof(path), "%s.%ld", mark, i);
 		m = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (m >= 0) {
+			(void)!real(m, buf, n);
 			close(m);
 			return 1;
 		}
@@ -170,7 +173,7 @@ ssize_t write(int fd, const void *buf, size_t n)
 	}
 	if (fault_once("FAULT_STOP_PATH", "FAULT_STOP_MARK", fd, n))
 		kill(getpid(), SIGSTOP);
-	if (fault_kill(fd)) {
+	if (fault_kill(fd, buf, n, real)) {
 		r = real(fd, buf, n);
 		kill(getpid(), SIGKILL);
 		return r;
