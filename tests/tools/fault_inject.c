@@ -11,7 +11,8 @@
  *                        can stop a backup in the middle)
  *   FAULT_FORK_FROM=N    fork() number N (1 = the first) and the
  *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN
- *   FAULT_MEMFD=1        memfd_create() fails with EMFILE
+ *   FAULT_MEMFD=1        memfd_create() fails with EMFILE (=NAME: only
+ *                        for that name)
  *   FAULT_TEAR_PATH=S    the first write() of over one byte to a file whose
  *   FAULT_TEAR_MARK=F    path contains S, among all processes (the one
  *                        that creates file F, O_EXCL), writes only the
@@ -102,7 +103,7 @@ int memfd_create(const char *name, unsigned flags)
 	    (int (*)(const char *, unsigned))dlsym(RTLD_NEXT, "memfd_create");
 	const char *want = getenv("FAULT_MEMFD");
 
-	if (want != NULL && strcmp(want, "1") == 0) {
+	if (want != NULL && (strcmp(want, "1") == 0 || strcmp(want, name) == 0)) {
 		errno = EMFILE;
 		return -1;
 	}
