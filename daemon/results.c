@@ -36,9 +36,12 @@ int results_state_by_name(const char *name)
 	return -1;
 }
 
+/* Ids are handed out in order, so the records held at one time have ids
+ * close together: the id itself spreads them over the heads, one a head
+ * while the ids held span fewer than the table's size. */
 static size_t results_hash_id(uint64_t id)
 {
-	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 17);
+	return (size_t)id;
 }
 
 /* FNV-1a. */
@@ -162,18 +165,21 @@ static struct result *results_alloc(struct results *r, size_t text)
 	return res;
 }
 
-/* Frees a record, or keeps it for the next add. */
+/* Frees a record, or keeps it for the next add (its fields are zeroed
+ * there).  Most records hold none of the three blocks: no call then. */
 static void results_release(struct results *r, struct result *res)
 {
-	free(res->reason);
-	free(res->output);
-	free(res->tries);
-	if (!res->small || r->nspare >= RESULTS_SPARE_MAX) {
+	if (res->reason != NULL || res->output != NULL || res->tries != NULL) {
+		free(res->reason);
+		free(res->output);
+		free(res->tries);
+		res->reason = res->output = NULL;
+		res->tries = NULL;
+	}
+	if (!res->small || r->nspare >= RESULTS_SPARE_MAX || r->count + r->nspare > r->mask) {
 		free(res);
 		return;
 	}
-	res->reason = res->output = NULL;
-	res->tries = NULL;
 	res->next = r->spare;
 	r->spare = res;
 	r->nspare++;
@@ -339,7 +345,8 @@ void results_ended(struct results *r, struct result *res, enum result_state st, 
 	r->nended++;
 	r->output_bytes += res->output_len;
 	results_expire(r, now);
-	results_output_trim(r);
+	if (r->output_bytes > r->output_max) /* else output_from stays a valid start */
+		results_output_trim(r);
 }
 
 void results_expire(struct results *r, double now)
