@@ -152,7 +152,7 @@ static int slot_assign(struct slot *s, struct job *j, ev_tstamp now)
 	s->ring[idx] = j;
 	s->ring_len++;
 	j->attempts++;
-	jobctl_started(s->m, j, s->index);
+	jobctl_started(s->m, j, s->index, now);
 	return 0;
 }
 
