@@ -305,7 +305,7 @@ void dispatch_run(struct master *m)
 	struct slot *s, *last = NULL;
 	struct job *j;
 
-	while (m->queue.len > 0 && m->min_load < share && (j = sched_pick(m)) != NULL) {
+	while (m->queue.len > 0 && m->min_load < share && (j = sched_pick(m, now)) != NULL) {
 		if (journal_holds(m, j)) {
 			jobq_unpick(&m->queue, j);
 			jobq_push_front(&m->queue, j);
@@ -325,8 +325,7 @@ void dispatch_run(struct master *m)
 			jobq_push_front(&m->queue, j);
 			break;
 		}
-		sched_assigned(s, j);
-		if (!sched_slot_open(s)) /* a queue's inflight: no more jobs for s */
+		if (!sched_assigned(s, j)) /* a queue's inflight: no more jobs for s */
 			dispatch_bucket_unlink(m, s);
 		dispatch_bucket_fix_min(m);
 		last = s;
