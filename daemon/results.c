@@ -146,22 +146,19 @@ static void results_list_append(struct result **first, struct result **last, str
 	*last = res;
 }
 
-/* A zeroed record with `text` bytes of text: a spare one if it fits. */
+/* A record with room for `text` bytes of text: a spare one if it fits
+ * (its fields still the last job's, but for the blocks results_release
+ * freed: results_add sets every one), else a new one. */
 static struct result *results_alloc(struct results *r, size_t text)
 {
 	struct result *res = r->spare;
 
 	if (text > RESULTS_SMALL_TEXT)
 		return calloc(1, sizeof(*res) + text);
-	if (res != NULL) {
-		r->spare = res->next;
-		r->nspare--;
-		memset(res, 0, sizeof(*res) + text);
-	} else {
-		res = calloc(1, sizeof(*res) + RESULTS_SMALL_TEXT);
-	}
-	if (res != NULL)
-		res->small = true;
+	if (res == NULL)
+		return calloc(1, sizeof(*res) + RESULTS_SMALL_TEXT);
+	r->spare = res->next;
+	r->nspare--;
 	return res;
 }
 
@@ -185,6 +182,25 @@ static void results_release(struct results *r, struct result *res)
 	r->nspare++;
 }
 
+/* Zeroes what results_add does not set, field by field: cheaper than
+ * clearing the whole record, text included, for every job.  The lists'
+ * and the id chain's links are set when the record is linked; reason,
+ * output and tries are NULL already (calloc, results_release). */
+static void results_clear(struct result *res)
+{
+	res->knext = NULL;
+	res->attempt = 0;
+	res->state = RESULT_QUEUED;
+	res->cancel = false;
+	res->worker = 0;
+	res->started = res->ended = res->due = 0;
+	res->output_len = 0;
+	res->output_dropped = false;
+	res->key = res->ref = NULL;
+	res->ntries = 0;
+	res->again = 0;
+}
+
 struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const char *args,
                            size_t len, const char *key, size_t key_len, const char *ref, double now)
 {
@@ -199,9 +215,10 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 	res = results_alloc(r, keep_args + key_len + 1 + ref_len + 1);
 	if (res == NULL)
 		return NULL;
+	results_clear(res);
 	res->id = id;
 	res->kind = kind;
-	res->state = RESULT_QUEUED;
+	res->small = keep_args + key_len + 1 + ref_len + 1 <= RESULTS_SMALL_TEXT;
 	res->accepted = now;
 	res->args_len = (uint32_t)keep_args;
 	res->args_cut = keep_args < len;
@@ -212,11 +229,13 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 		memcpy(p, key, key_len);
 		res->key = p;
 	}
+	p[key_len] = '\0';
 	p += key_len + 1;
 	if (ref != NULL) {
 		memcpy(p, ref, ref_len);
 		res->ref = p;
 	}
+	p[ref_len] = '\0';
 	results_link(r, res);
 	results_list_append(&r->live_first, &r->live_last, res);
 	r->count++;

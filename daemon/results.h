@@ -45,6 +45,8 @@ struct result_try {
 	char reason[RESULTS_TRY_REASON];
 };
 
+/* A new field is set in results_add or results_clear: a reused record
+ * is not zeroed whole. */
 struct result {
 	struct result *hnext;       /* chain of the id table */
 	struct result *knext;       /* chain of the key table */
