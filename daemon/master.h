@@ -548,9 +548,9 @@ void sched_init(struct master *m);
 /* Which lane each kind of the table goes to (at start and after a reload
  * that may add kinds). */
 void sched_map_kinds(struct master *m);
-/* The next job for the least-loaded worker under the queues' limits, at
- * loop time now. */
-struct job *sched_pick(struct master *m, ev_tstamp now);
+/* The next job for the least-loaded worker (holding `load` jobs) under
+ * the queues' limits, at loop time now. */
+struct job *sched_pick(struct master *m, unsigned load, ev_tstamp now);
 /* j was given to s (true if s may take one more: sched_slot_open) / left
  * s (ended or given back). */
 bool sched_assigned(struct slot *s, const struct job *j);

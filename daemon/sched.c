@@ -27,10 +27,10 @@ void sched_init(struct master *m)
 	ev_init(&m->sched_w, sched_rate_cb);
 }
 
-struct job *sched_pick(struct master *m, ev_tstamp now)
+struct job *sched_pick(struct master *m, unsigned load, ev_tstamp now)
 {
 	double wake = 0;
-	struct job *j = jobq_pick(&m->queue, m->min_load, now, &wake);
+	struct job *j = jobq_pick(&m->queue, load, now, &wake);
 
 	if (j == NULL && wake > 0 && !ev_is_active(&m->sched_w)) {
 		ev_timer_set(&m->sched_w, wake - now, 0.);
