@@ -41,7 +41,7 @@ void jobctl_admitted(struct master *m, struct job *j, const struct jobopt *opt, 
 {
 	j->res =
 	    results_add(&m->results, j->id, j->kind, j->args, j->len, opt != NULL ? opt->key : NULL,
-	                opt != NULL ? opt->key_len : 0, ref, ev_now(m->loop));
+	                opt != NULL ? opt->key_len : 0, ref, j->accepted); /* admit.c's now */
 }
 
 /* A job without a key (j->uniq 0, most of them) costs unique.c no call. */
