@@ -86,8 +86,9 @@ static void results_link(struct results *r, struct result *res)
 	}
 }
 
-/* Doubles both tables (or makes them); -1 when out of memory. */
-static int results_grow(struct results *r)
+/* Doubles both tables (or makes them); -1 when out of memory.  Out of
+ * line: inlined, its loops cost results_add registers saved per job. */
+__attribute__((cold, noinline)) static int results_grow(struct results *r)
 {
 	size_t n = r->ids == NULL ? 64 : 2 * (r->mask + 1), i;
 	struct result **ids = calloc(n, sizeof(*ids)), **keys = calloc(n, sizeof(*keys));
