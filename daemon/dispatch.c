@@ -152,7 +152,7 @@ static int slot_assign(struct slot *s, struct job *j, ev_tstamp now)
 	s->ring[idx] = j;
 	s->ring_len++;
 	j->attempts++;
-	jobctl_started(s->m, j, s->index);
+	jobctl_started(s->m, j, s->index, now);
 	return 0;
 }
 
@@ -251,41 +251,86 @@ static struct slot *dispatch_pick(const struct master *m, unsigned share)
 }
 
 /*
- * The slot for j: dispatch_pick's, or if it refuses j's kind (refuse.c)
- * another under the share and under j's queue's inflight (the limit
- * sched_pick checked against the least-loaded); NULL to hold j.  A pool
- * where no worker refuses anything pays a test of a zero mask.
+ * With short jobs, the slot a pass fills is held out of its bucket until
+ * the pass moves on to another slot or ends (dispatch_file): one job
+ * after another goes to it without moving it from bucket to bucket (it
+ * may take more, or the pass lets go of it: slot_take).  The least load
+ * of a slot that may take more is then the lower of the buckets' and its
+ * own.
+ */
+static unsigned dispatch_low(const struct master *m, const struct slot *cur)
+{
+	return cur != NULL && cur->ring_len < m->min_load ? cur->ring_len : m->min_load;
+}
+
+/* Files the slot held out by the pass under its load. */
+static void dispatch_file(struct master *m, struct slot **cur)
+{
+	if (*cur == NULL)
+		return;
+	dispatch_bucket_insert(m, *cur);
+	*cur = NULL;
+}
+
+/*
+ * The slot for j: the one the pass holds while it has room under the
+ * share (short jobs), else dispatch_pick's, or if it refuses j's kind
+ * (refuse.c) another under the share and under j's queue's inflight (the
+ * limit sched_pick checked against the least-loaded); NULL to hold j.  A
+ * pool where no worker refuses anything pays a test of a zero mask.
  */
 static struct slot *dispatch_slot_for(struct master *m, const struct job *j, unsigned share,
-                                      struct slot *last, uint32_t *blocked)
+                                      struct slot **cur, uint32_t *blocked)
 {
-	struct slot *s;
+	struct slot *s = *cur;
 	unsigned lim;
 
-	/* With short jobs, the slot filled last goes on until its share: no
-	 * scan of the buckets per job. */
-	if (m->short_jobs && last != NULL && last->in_bucket && last->ring_len < share)
-		s = last;
-	else
-		s = dispatch_pick(m, share);
-
+	if (s != NULL && s->ring_len < share &&
+	    (s->refused == 0 || (s->refused >> j->kind & 1u) == 0))
+		return s;
+	dispatch_file(m, cur);
+	s = dispatch_pick(m, share);
 	if (s->refused == 0 || (s->refused >> j->kind & 1u) == 0)
 		return s;
 	lim = jobq_inflight(&m->queue, j);
 	return refuse_pick(m, j->kind, lim > 0 && lim < share ? lim : share, blocked);
 }
 
-/* Gives j to s and files s under its new load. */
-static int slot_take(struct master *m, struct slot *s, struct job *j, ev_tstamp now)
+/* Gives j to s.  s comes out of its bucket (unless the pass holds it out
+ * already: *cur) and goes back under its new load, or with short jobs
+ * the pass holds it while it may take more (*cur = s; dispatch_slot_for
+ * filed the one it held before). */
+static int slot_take(struct master *m, struct slot *s, struct job *j, ev_tstamp now,
+                     struct slot **cur)
 {
-	int r;
+	bool held = s == *cur;
 
-	dispatch_bucket_unlink(m, s);
-	r = slot_assign(s, j, now);
-	dispatch_bucket_insert(m, s);
-	if (r == 0)
-		slot_mark_dirty(s);
-	return r;
+	if (!held)
+		dispatch_bucket_unlink(m, s);
+	if (slot_assign(s, j, now) == -1) { /* out of memory: s as it was */
+		if (!held) {
+			dispatch_bucket_insert(m, s);
+			dispatch_bucket_fix_min(m);
+		}
+		return -1;
+	}
+	slot_mark_dirty(s);
+	if (!sched_assigned(s, j))
+		*cur = NULL; /* a queue's inflight: out of the buckets until a job leaves */
+	else if (m->short_jobs)
+		*cur = s;
+	else
+		dispatch_bucket_insert(m, s);
+	if (!held)
+		dispatch_bucket_fix_min(m);
+	return 0;
+}
+
+/* Puts a picked job back at the front of the queue. */
+static void dispatch_unpick(struct master *m, struct job *j)
+{
+	jobq_unpick(&m->queue, j);
+	jobq_push_front(&m->queue, j);
 }
 
 /*
@@ -302,16 +347,16 @@ void dispatch_run(struct master *m)
 	struct job *held = NULL; /* jobs whose takers are busy, last first */
 	unsigned nheld = 0;
 	uint32_t blocked = 0;
-	struct slot *s, *last = NULL;
+	struct slot *s, *cur = NULL;
 	struct job *j;
 
-	while (m->queue.len > 0 && m->min_load < share && (j = sched_pick(m)) != NULL) {
+	while (m->queue.len > 0 && dispatch_low(m, cur) < share &&
+	       (j = sched_pick(m, dispatch_low(m, cur), now)) != NULL) {
 		if (journal_holds(m, j)) {
-			jobq_unpick(&m->queue, j);
-			jobq_push_front(&m->queue, j);
+			dispatch_unpick(m, j);
 			break;
 		}
-		if ((s = dispatch_slot_for(m, j, share, last, &blocked)) == NULL) {
+		if ((s = dispatch_slot_for(m, j, share, &cur, &blocked)) == NULL) {
 			jobq_unpick(&m->queue, j); /* its queue's limits: free now */
 			j->next = held;
 			held = j;
@@ -319,18 +364,13 @@ void dispatch_run(struct master *m)
 				break;
 			continue;
 		}
-		if (slot_take(m, s, j, now) == -1) {
+		if (slot_take(m, s, j, now, &cur) == -1) {
 			log_warnx("out of memory while dispatching; retrying later");
-			jobq_unpick(&m->queue, j);
-			jobq_push_front(&m->queue, j);
+			dispatch_unpick(m, j);
 			break;
 		}
-		sched_assigned(s, j);
-		if (!sched_slot_open(s)) /* a queue's inflight: no more jobs for s */
-			dispatch_bucket_unlink(m, s);
-		dispatch_bucket_fix_min(m);
-		last = s;
 	}
+	dispatch_file(m, &cur);
 	while (held != NULL) { /* back in front, in their order */
 		j = held;
 		held = j->next;

@@ -70,17 +70,17 @@ static void slot_pop(struct slot *s, struct job *j)
 	s->proc_jobs++;
 }
 
-/* Handles one completion record; -1 if the worker lied. */
-static int slot_record(struct slot *s, const struct proto_done *d, const char *msg)
+/* Handles one completion record read at loop time now; -1 if the worker
+ * lied. */
+static int slot_record(struct slot *s, const struct proto_done *d, const char *msg, ev_tstamp now)
 {
 	struct proto_hello hello;
-	ev_tstamp now;
 	struct job *j;
 	char why[96];
 
 	if (d->status == PROTO_HELLO) {
 		memcpy(&hello, msg, sizeof(hello)); /* its length is checked */
-		if (slot_hello(s, hello.refused, ev_now(s->m->loop)) == -1)
+		if (slot_hello(s, hello.refused, now) == -1)
 			return -1;
 		refuse_hello(s->m, s);
 		pool_slot_hello(s);
@@ -94,7 +94,6 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 		return -1;
 	}
 	slot_pop(s, j);
-	now = ev_now(s->m->loop);
 	/* The first job after a wake-up also timed the wake-up: it can only
 	 * tell that jobs are short. */
 	if (!s->woken || now - s->head_since <= s->m->short_ran)
@@ -110,22 +109,24 @@ static int slot_record(struct slot *s, const struct proto_done *d, const char *m
 	if (s->recycle_at != 0 && s->proc_jobs >= s->recycle_at && s->state == SLOT_READY) {
 		log_info("worker[%u]: pid %d ran %llu jobs; replacing it", s->index, (int)s->pid,
 		         (unsigned long long)s->proc_jobs);
-		slot_event(s, SLOT_EV_RECYCLE, ev_now(s->m->loop));
+		slot_event(s, SLOT_EV_RECYCLE, now);
 		pool_retire(s);
 	}
 	return 0;
 }
 
-/* Decodes every whole record in buf; keeps a partial one in the slot. */
+/* Decodes every whole record in buf; keeps a partial one in the slot.
+ * The records of one read share the loop's time. */
 static int slot_parse(struct slot *s, char *buf, size_t len)
 {
+	ev_tstamp now = ev_now(s->m->loop);
 	struct proto_done d;
 	const char *msg;
 	size_t off = 0;
 	long n;
 
 	while ((n = proto_done_decode(buf + off, len - off, &d, &msg)) > 0) {
-		if (slot_record(s, &d, msg) == -1)
+		if (slot_record(s, &d, msg, now) == -1)
 			return -1;
 		off += (size_t)n;
 	}

@@ -41,14 +41,16 @@ void jobctl_admitted(struct master *m, struct job *j, const struct jobopt *opt, 
 {
 	j->res =
 	    results_add(&m->results, j->id, j->kind, j->args, j->len, opt != NULL ? opt->key : NULL,
-	                opt != NULL ? opt->key_len : 0, ref, ev_now(m->loop));
+	                opt != NULL ? opt->key_len : 0, ref, j->accepted); /* admit.c's now */
 }
 
-void jobctl_started(struct master *m, struct job *j, unsigned worker)
+/* A job without a key (j->uniq 0, most of them) costs unique.c no call. */
+void jobctl_started(struct master *m, struct job *j, unsigned worker, ev_tstamp now)
 {
-	unique_started(m, j);
+	if (j->uniq != 0)
+		unique_started(m, j);
 	if (j->res != NULL)
-		results_started(&m->results, j->res, worker, j->attempts, ev_now(m->loop));
+		results_started(&m->results, j->res, worker, j->attempts, now);
 }
 
 void jobctl_requeued(struct master *m, struct job *j)
@@ -73,14 +75,16 @@ static enum result_state jobctl_state(uint32_t status)
 	}
 }
 
-void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len)
+void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                  ev_tstamp now)
 {
 	struct result *res = j->res;
 
-	unique_ended(m, j, status);
+	if (j->uniq != 0)
+		unique_ended(m, j, status);
 	j->res = NULL;
 	if (res != NULL)
-		results_ended(&m->results, res, jobctl_state(status), msg, len, ev_now(m->loop));
+		results_ended(&m->results, res, jobctl_state(status), msg, len, now);
 }
 
 void jobctl_output(struct master *m, struct job *j, const char *out, size_t len)

@@ -102,11 +102,14 @@ void jobctl_configure(struct master *m);
 /* A job was admitted (its id set): records it for look-ups.  opt may be
  * NULL; ref is the source's name for it (a Redis entry id) or NULL. */
 void jobctl_admitted(struct master *m, struct job *j, const struct jobopt *opt, const char *ref);
-/* The job was given to worker `worker`; it was put back in the queue. */
-void jobctl_started(struct master *m, struct job *j, unsigned worker);
+/* The job was given to worker `worker` at loop time now; it was put back
+ * in the queue. */
+void jobctl_started(struct master *m, struct job *j, unsigned worker, ev_tstamp now);
 void jobctl_requeued(struct master *m, struct job *j);
-/* Records the outcome; the record may be forgotten at once (keep = 0). */
-void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len);
+/* Records the outcome at loop time now; the record may be forgotten at
+ * once (keep = 0). */
+void jobctl_ended(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                  ev_tstamp now);
 /* A cancel was asked for this job, which a worker holds. */
 /* A worker sent the job's kept output (before its outcome_record). */
 void jobctl_output(struct master *m, struct job *j, const char *out, size_t len);

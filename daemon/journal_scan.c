@@ -58,6 +58,14 @@ __attribute__((target("sse4.2"))) static uint32_t journal_crc_hw(uint32_t crc,
 		c = __builtin_ia32_crc32di(c, w);
 	}
 	crc = (uint32_t)c;
+	if (len >= 4) { /* a record's header ends in one */
+		uint32_t w4;
+
+		memcpy(&w4, p, 4);
+		crc = __builtin_ia32_crc32si(crc, w4);
+		p += 4;
+		len -= 4;
+	}
 	for (; len > 0; p++, len--)
 		crc = __builtin_ia32_crc32qi(crc, *p);
 	return crc;
@@ -83,7 +91,7 @@ uint32_t journal_sum(const struct journal_rec *r, const char *args)
 	uint32_t crc =
 	    journal_crc(~0u, (const char *)r + sizeof(r->sum), sizeof(*r) - sizeof(r->sum));
 
-	return ~journal_crc(crc, args, r->len);
+	return ~(r->len > 0 ? journal_crc(crc, args, r->len) : crc); /* END: no arguments */
 }
 
 typedef uint32_t journal_sum_fn(const struct journal_rec *r, const char *args);

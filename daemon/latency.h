@@ -17,8 +17,10 @@
 
 struct latency {
 	uint64_t count;
-	double sum; /* seconds */
-	double max; /* seconds */
+	double sum;      /* seconds */
+	double max;      /* seconds */
+	double last;     /* the last sample (seconds) and its bucket: jobs of a */
+	unsigned last_i; /* batch often share one (zeroed: 0 s, bucket 0) */
 	uint64_t bucket[LATENCY_BUCKETS];
 };
 
@@ -41,12 +43,18 @@ static inline unsigned latency_index(double seconds)
 	return 1 + e * LATENCY_SUB + s;
 }
 
-/* Adds one sample of `seconds` (negative counts as 0). */
+/* Adds one sample of `seconds` (negative counts as 0).  The jobs of one
+ * read or one dispatch pass share their times, so a sample is often the
+ * one before: its bucket is not worked out again. */
 static inline void latency_add(struct latency *l, double seconds)
 {
 	if (seconds < 0)
 		seconds = 0;
-	l->bucket[latency_index(seconds)]++;
+	if (seconds != l->last) {
+		l->last = seconds;
+		l->last_i = latency_index(seconds);
+	}
+	l->bucket[l->last_i]++;
 	l->count++;
 	l->sum += seconds;
 	if (seconds > l->max)

@@ -103,6 +103,7 @@ struct joblane {
 	double filled;     /* when the bucket was last topped up */
 	bool paused;       /* poolctl pause: nothing handed out */
 	bool plain;        /* no cap, inflight, token or rate (jobq_configure) */
+	uint8_t level;     /* the level taken last (jobq_lane_pop) */
 	unsigned running;  /* handed out and not ended */
 	unsigned running_max;
 	uint64_t handed; /* in all */
@@ -547,10 +548,12 @@ void sched_init(struct master *m);
 /* Which lane each kind of the table goes to (at start and after a reload
  * that may add kinds). */
 void sched_map_kinds(struct master *m);
-/* The next job for the least-loaded worker under the queues' limits. */
-struct job *sched_pick(struct master *m);
-/* j was given to s / left s (ended or given back). */
-void sched_assigned(struct slot *s, const struct job *j);
+/* The next job for the least-loaded worker (holding `load` jobs) under
+ * the queues' limits, at loop time now. */
+struct job *sched_pick(struct master *m, unsigned load, ev_tstamp now);
+/* j was given to s (true if s may take one more: sched_slot_open) / left
+ * s (ended or given back). */
+bool sched_assigned(struct slot *s, const struct job *j);
 void sched_left(struct slot *s, const struct job *j);
 /* s may take one more job (no queue's inflight holds it back). */
 bool sched_slot_open(const struct slot *s);

@@ -72,41 +72,50 @@ static void outcome_where(const struct job *j, unsigned slot, char *where, size_
 		snprintf(where + strlen(where), size - strlen(where), " on worker[%u]", slot);
 }
 
+/* Counts a job that did not go well, or one that did when debug lines
+ * are wanted, and logs it (outcome_record; the line's buffers are here,
+ * off the path of a job that went well). */
+static void outcome_note(struct master *m, struct job *j, uint32_t status, const char *msg,
+                         size_t len, unsigned slot)
+{
+	const char *name = jobs_at(j->kind)->name;
+	char where[64];
+
+	outcome_where(j, slot, where, sizeof(where));
+	if (status == PROTO_OK) {
+		m->count.done[j->kind]++;
+		log_debug("job %llu %s ok%s%s%.*s", (unsigned long long)j->id, name, where,
+		          len ? ": " : "", (int)len, msg);
+		return;
+	}
+	if (status == PROTO_TIMEDOUT)
+		m->count.timedout[j->kind]++;
+	else if (status == OUTCOME_BURIED)
+		m->count.buried[j->kind]++;
+	else if (status == OUTCOME_CANCELLED)
+		m->count.cancelled[j->kind]++;
+	else
+		m->count.failed[j->kind]++;
+	log_msg(status == OUTCOME_CANCELLED ? LOG_LVL_NOTICE : LOG_LVL_WARNING,
+	        "job %llu %s %s%s: %.*s", (unsigned long long)j->id, name, outcome_name(status),
+	        where, (int)len, msg);
+	outcome_keep_failure(m, j, msg, len);
+}
+
 void outcome_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
                     unsigned slot)
 {
-	const char *name;
-	char where[64];
+	ev_tstamp now = ev_now(m->loop);
 
-	if (status == PROTO_OK) {
+	if (status == PROTO_OK && !log_wants(LOG_LVL_DEBUG)) /* no line built per job */
 		m->count.done[j->kind]++;
-		if (log_wants(LOG_LVL_DEBUG)) { /* not built per job otherwise */
-			name = jobs_at(j->kind)->name;
-			outcome_where(j, slot, where, sizeof(where));
-			log_debug("job %llu %s ok%s%s%.*s", (unsigned long long)j->id, name, where,
-			          len ? ": " : "", (int)len, msg);
-		}
-	} else {
-		name = jobs_at(j->kind)->name;
-		outcome_where(j, slot, where, sizeof(where));
-		if (status == PROTO_TIMEDOUT)
-			m->count.timedout[j->kind]++;
-		else if (status == OUTCOME_BURIED)
-			m->count.buried[j->kind]++;
-		else if (status == OUTCOME_CANCELLED)
-			m->count.cancelled[j->kind]++;
-		else
-			m->count.failed[j->kind]++;
-		log_msg(status == OUTCOME_CANCELLED ? LOG_LVL_NOTICE : LOG_LVL_WARNING,
-		        "job %llu %s %s%s: %.*s", (unsigned long long)j->id, name,
-		        outcome_name(status), where, (int)len, msg);
-		outcome_keep_failure(m, j, msg, len);
-	}
+	else
+		outcome_note(m, j, status, msg, len, slot);
 	m->live--;
 	j->src->live--;
 	j->src->ops->ended(j->src, j, status, msg, len);
-	latency_add(&m->latency, ev_now(m->loop) - j->accepted);
-	jobctl_ended(m, j, status, msg, len);
+	latency_add(&m->latency, now - j->accepted);
+	jobctl_ended(m, j, status, msg, len, now);
 	if (m->clients != NULL)
 		waitset_mark_ended(&m->waits, j->id); /* answered by the settle step */
 	if (status == OUTCOME_BURIED)

@@ -180,15 +180,19 @@ void jobq_push_front(struct jobq *q, struct job *j)
 struct job *jobq_lane_pop(struct jobq *q, struct joblane *ln)
 {
 	struct joblevel *l = NULL;
-	unsigned i = QUEUE_PRI_MAX + 1, best = 0;
+	unsigned i = QUEUE_PRI_MAX + 1, best = ln->level;
 	struct job *j;
 
-	while (i-- > 0) {
-		if (ln->lv[i].len > 0 && (l == NULL || ln->lv[i].pass < l->pass)) {
-			l = &ln->lv[i];
-			best = i;
-		}
-	}
+	/* The level taken last holds every job of the lane (one priority in
+	 * use, the common case): no other level to weigh it against. */
+	if (best <= QUEUE_PRI_MAX && ln->len > 0 && ln->lv[best].len == ln->len)
+		l = &ln->lv[best];
+	else
+		while (i-- > 0)
+			if (ln->lv[i].len > 0 && (l == NULL || ln->lv[i].pass < l->pass)) {
+				l = &ln->lv[i];
+				best = i;
+			}
 	if (l == NULL)
 		return NULL;
 	j = l->head;
@@ -199,6 +203,7 @@ struct job *jobq_lane_pop(struct jobq *q, struct joblane *ln)
 	ln->len--;
 	q->len--;
 	ln->vtime = l->pass;
+	ln->level = best;
 	l->pass += jobq_stride(best);
 	j->next = NULL;
 	return j;

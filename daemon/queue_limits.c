@@ -96,6 +96,8 @@ static struct job *jobq_hand(struct jobq *q, struct joblane *ln)
 	if (ln->running > ln->running_max)
 		ln->running_max = ln->running;
 	ln->handed++;
+	if (ln->plain) /* no token, no rate */
+		return jobq_lane_pop(q, ln);
 	if (jobq_token(q, ln) >= 0)
 		q->token_free[ln->token]--;
 	if (ln->rate > 0)

@@ -36,9 +36,12 @@ int results_state_by_name(const char *name)
 	return -1;
 }
 
+/* Ids are handed out in order, so the records held at one time have ids
+ * close together: the id itself spreads them over the heads, one a head
+ * while the ids held span fewer than the table's size. */
 static size_t results_hash_id(uint64_t id)
 {
-	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 17);
+	return (size_t)id;
 }
 
 /* FNV-1a. */
@@ -83,8 +86,9 @@ static void results_link(struct results *r, struct result *res)
 	}
 }
 
-/* Doubles both tables (or makes them); -1 when out of memory. */
-static int results_grow(struct results *r)
+/* Doubles both tables (or makes them); -1 when out of memory.  Out of
+ * line: inlined, its loops cost results_add registers saved per job. */
+__attribute__((cold, noinline)) static int results_grow(struct results *r)
 {
 	size_t n = r->ids == NULL ? 64 : 2 * (r->mask + 1), i;
 	struct result **ids = calloc(n, sizeof(*ids)), **keys = calloc(n, sizeof(*keys));
@@ -143,40 +147,59 @@ static void results_list_append(struct result **first, struct result **last, str
 	*last = res;
 }
 
-/* A zeroed record with `text` bytes of text: a spare one if it fits. */
+/* A record with room for `text` bytes of text: a spare one if it fits
+ * (its fields still the last job's, but for the blocks results_release
+ * freed: results_add sets every one), else a new one. */
 static struct result *results_alloc(struct results *r, size_t text)
 {
 	struct result *res = r->spare;
 
 	if (text > RESULTS_SMALL_TEXT)
 		return calloc(1, sizeof(*res) + text);
-	if (res != NULL) {
-		r->spare = res->next;
-		r->nspare--;
-		memset(res, 0, sizeof(*res) + text);
-	} else {
-		res = calloc(1, sizeof(*res) + RESULTS_SMALL_TEXT);
-	}
-	if (res != NULL)
-		res->small = true;
+	if (res == NULL)
+		return calloc(1, sizeof(*res) + RESULTS_SMALL_TEXT);
+	r->spare = res->next;
+	r->nspare--;
 	return res;
 }
 
-/* Frees a record, or keeps it for the next add. */
+/* Frees a record, or keeps it for the next add (its fields are zeroed
+ * there).  Most records hold none of the three blocks: no call then. */
 static void results_release(struct results *r, struct result *res)
 {
-	free(res->reason);
-	free(res->output);
-	free(res->tries);
-	if (!res->small || r->nspare >= RESULTS_SPARE_MAX) {
+	if (res->reason != NULL || res->output != NULL || res->tries != NULL) {
+		free(res->reason);
+		free(res->output);
+		free(res->tries);
+		res->reason = res->output = NULL;
+		res->tries = NULL;
+	}
+	if (!res->small || r->nspare >= RESULTS_SPARE_MAX || r->count + r->nspare > r->mask) {
 		free(res);
 		return;
 	}
-	res->reason = res->output = NULL;
-	res->tries = NULL;
 	res->next = r->spare;
 	r->spare = res;
 	r->nspare++;
+}
+
+/* Zeroes what results_add does not set, field by field: cheaper than
+ * clearing the whole record, text included, for every job.  The lists'
+ * and the id chain's links are set when the record is linked; reason,
+ * output and tries are NULL already (calloc, results_release). */
+static void results_clear(struct result *res)
+{
+	res->knext = NULL;
+	res->attempt = 0;
+	res->state = RESULT_QUEUED;
+	res->cancel = false;
+	res->worker = 0;
+	res->started = res->ended = res->due = 0;
+	res->output_len = 0;
+	res->output_dropped = false;
+	res->key = res->ref = NULL;
+	res->ntries = 0;
+	res->again = 0;
 }
 
 struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const char *args,
@@ -193,9 +216,10 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 	res = results_alloc(r, keep_args + key_len + 1 + ref_len + 1);
 	if (res == NULL)
 		return NULL;
+	results_clear(res);
 	res->id = id;
 	res->kind = kind;
-	res->state = RESULT_QUEUED;
+	res->small = keep_args + key_len + 1 + ref_len + 1 <= RESULTS_SMALL_TEXT;
 	res->accepted = now;
 	res->args_len = (uint32_t)keep_args;
 	res->args_cut = keep_args < len;
@@ -206,11 +230,13 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 		memcpy(p, key, key_len);
 		res->key = p;
 	}
+	p[key_len] = '\0';
 	p += key_len + 1;
 	if (ref != NULL) {
 		memcpy(p, ref, ref_len);
 		res->ref = p;
 	}
+	p[ref_len] = '\0';
 	results_link(r, res);
 	results_list_append(&r->live_first, &r->live_last, res);
 	r->count++;
@@ -276,6 +302,15 @@ void results_scheduled(struct results *r, struct result *res, double due)
 }
 
 /* Forgets the oldest ended record. */
+/* Out of line: most records have no key, and the hash's loop would cost
+ * every drop registers saved. */
+__attribute__((cold, noinline)) static void results_unchain_key(struct results *r,
+                                                                struct result *res)
+{
+	results_unchain(&r->keys[results_hash_key(res->key, strlen(res->key)) & r->mask], res,
+	                true);
+}
+
 static void results_drop_oldest(struct results *r)
 {
 	struct result *res = r->ended_first;
@@ -286,8 +321,7 @@ static void results_drop_oldest(struct results *r)
 	results_list_remove(&r->ended_first, &r->ended_last, res);
 	results_unchain(&r->ids[results_hash_id(res->id) & r->mask], res, false);
 	if (res->key != NULL)
-		results_unchain(&r->keys[results_hash_key(res->key, strlen(res->key)) & r->mask],
-		                res, true);
+		results_unchain_key(r, res);
 	r->nended--;
 	r->count--;
 	results_release(r, res);
@@ -339,7 +373,8 @@ void results_ended(struct results *r, struct result *res, enum result_state st, 
 	r->nended++;
 	r->output_bytes += res->output_len;
 	results_expire(r, now);
-	results_output_trim(r);
+	if (r->output_bytes > r->output_max) /* else output_from stays a valid start */
+		results_output_trim(r);
 }
 
 void results_expire(struct results *r, double now)

@@ -45,6 +45,8 @@ struct result_try {
 	char reason[RESULTS_TRY_REASON];
 };
 
+/* A new field is set in results_add or results_clear: a reused record
+ * is not zeroed whole. */
 struct result {
 	struct result *hnext;       /* chain of the id table */
 	struct result *knext;       /* chain of the key table */
@@ -91,10 +93,13 @@ struct results {
 
 /* Text bytes of a small record (arguments, key and ref with their NULs:
  * every noop, most log lines), and how many dropped ones are kept for
- * reuse: in a steady stream each add takes the record the last drop left,
- * no calloc/free per job. */
+ * reuse at most: in a steady stream each add takes the record the last
+ * drop left, no calloc/free per job.  Spares are kept only while the
+ * records held and the spares together are no more than the tables'
+ * heads (which follow the peak of records held): live jobs that ebb
+ * after a burst leave their records to the next burst, not to free(). */
 #define RESULTS_SMALL_TEXT 64
-#define RESULTS_SPARE_MAX  1024
+#define RESULTS_SPARE_MAX  16384
 
 /* output_max unless results_output_bound says otherwise. */
 #define RESULTS_OUTPUT_DEFAULT (16u << 20)

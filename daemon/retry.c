@@ -48,14 +48,15 @@ static int retry_hold(struct master *m, struct job *j, double due, const char *m
 	return 0;
 }
 
-void retry_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
-                  unsigned slot)
+/* A failure: retried, buried or recorded (retry_record). */
+static void retry_failed(struct master *m, struct job *j, uint32_t status, const char *msg,
+                         size_t len, unsigned slot)
 {
 	const struct retry_conf *rc = retry_conf_of(m, j);
 	char why[PROTO_MSG_MAX + 64];
 	int n;
 
-	if (status == PROTO_OK || !retry_wanted(rc, status) || jobctl_cancel_asked(j)) {
+	if (!retry_wanted(rc, status) || jobctl_cancel_asked(j)) {
 		outcome_record(m, j, status, msg, len, slot);
 		return;
 	}
@@ -71,6 +72,17 @@ void retry_record(struct master *m, struct job *j, uint32_t status, const char *
 	if (retry_hold(m, j, ev_now(m->loop) + retry_delay(rc, j->retries, &m->retry_seed), msg,
 	               len) == -1)
 		outcome_record(m, j, status, msg, len, slot); /* out of memory: not retried */
+}
+
+/* A job that went well goes straight on: the frame above (the reason
+ * buffer of a burial) is built only for a failure. */
+void retry_record(struct master *m, struct job *j, uint32_t status, const char *msg, size_t len,
+                  unsigned slot)
+{
+	if (status == PROTO_OK)
+		outcome_record(m, j, status, msg, len, slot);
+	else
+		retry_failed(m, j, status, msg, len, slot);
 }
 
 /* Admits a copy of a job (its code, kind, arguments, options); the

@@ -27,11 +27,10 @@ void sched_init(struct master *m)
 	ev_init(&m->sched_w, sched_rate_cb);
 }
 
-struct job *sched_pick(struct master *m)
+struct job *sched_pick(struct master *m, unsigned load, ev_tstamp now)
 {
-	ev_tstamp now = ev_now(m->loop);
 	double wake = 0;
-	struct job *j = jobq_pick(&m->queue, m->min_load, now, &wake);
+	struct job *j = jobq_pick(&m->queue, load, now, &wake);
 
 	if (j == NULL && wake > 0 && !ev_is_active(&m->sched_w)) {
 		ev_timer_set(&m->sched_w, wake - now, 0.);
@@ -40,17 +39,18 @@ struct job *sched_pick(struct master *m)
 	return j;
 }
 
-void sched_assigned(struct slot *s, const struct job *j)
+bool sched_slot_open(const struct slot *s)
+{
+	return s->lim == 0 || s->ring_len < s->lim;
+}
+
+bool sched_assigned(struct slot *s, const struct job *j)
 {
 	unsigned k = jobq_inflight(&s->m->queue, j);
 
 	if (k > 0 && (s->lim == 0 || k < s->lim))
 		s->lim = k;
-}
-
-bool sched_slot_open(const struct slot *s)
-{
-	return s->lim == 0 || s->ring_len < s->lim;
+	return sched_slot_open(s);
 }
 
 void sched_left(struct slot *s, const struct job *j)

@@ -53,7 +53,7 @@ void pool_retire(struct slot *s)
 void metrics_observe(struct master *m, unsigned kind, double queued, double ran)
 {
 }
-void jobctl_started(struct master *m, struct job *j, unsigned worker)
+void jobctl_started(struct master *m, struct job *j, unsigned worker, ev_tstamp now)
 {
 }
 void jobctl_requeued(struct master *m, struct job *j)

@@ -94,10 +94,31 @@ static void test_edges(void **state)
 	assert_true(latency_quantile(&l, 1.0) >= 6.8e4); /* the last bucket, 2^36 us */
 }
 
+/* Repeated samples (the bucket kept from the one before) land where a
+ * first sample of the same value does, whatever came before them. */
+static void test_repeats(void **state)
+{
+	static const double seq[] = {0, 0, 5e-6, 5e-6, 5e-6, -1.0, 0, 97e-6, 97e-6, 0.3e-6, 5e-6};
+	struct latency l;
+	uint64_t want[LATENCY_BUCKETS] = {0};
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		latency_add(&l, seq[i]);
+		want[latency_index(seq[i] < 0 ? 0 : seq[i])]++;
+	}
+	assert_memory_equal(l.bucket, want, sizeof(want));
+	assert_int_equal(l.count, sizeof(seq) / sizeof(seq[0]));
+	assert_int_equal(l.bucket[0], 5); /* 0, 0, -1 (as 0), 0, 0.3 us */
+	assert_int_equal(l.bucket[latency_index(5e-6)], 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_repeats),
 	    cmocka_unit_test(test_resolution_near_100us),
 	    cmocka_unit_test(test_uniform_quantiles),
 	    cmocka_unit_test(test_tail_is_seen),

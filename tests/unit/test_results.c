@@ -226,12 +226,23 @@ static void test_record_reuse(void **state)
 	assert_null(results_find_key(&r, "k", 1));
 	assert_ptr_equal(results_find(&r, 2), b);
 	results_ended(&r, b, RESULT_DONE, NULL, 0, 4.0);
-	/* More live jobs than spares: the excess is freed when they end. */
-	for (id = 10; id < 10 + 2 * RESULTS_SPARE_MAX; id++)
+	/* A burst of live jobs: their records are all kept for the next
+	 * burst (never more than the registry held at once)... */
+	for (id = 10; id < 10 + 3000; id++)
 		assert_non_null(results_add(&r, id, 0, "", 0, NULL, 0, NULL, 5.0));
 	while (r.live_first != NULL)
 		results_ended(&r, r.live_first, RESULT_DONE, NULL, 0, 6.0);
-	assert_true(r.nspare <= RESULTS_SPARE_MAX);
+	assert_int_equal(r.count, 0);
+	assert_int_equal(r.nspare, 3000);
+	for (id = 4000; id < 4000 + 3000; id++)
+		assert_non_null(results_add(&r, id, 0, "", 0, NULL, 0, NULL, 7.0));
+	assert_int_equal(r.nspare, 0);
+	/* ... and more than RESULTS_SPARE_MAX of them are freed. */
+	for (; id < 4000 + RESULTS_SPARE_MAX + 10; id++)
+		assert_non_null(results_add(&r, id, 0, "", 0, NULL, 0, NULL, 7.0));
+	while (r.live_first != NULL)
+		results_ended(&r, r.live_first, RESULT_DONE, NULL, 0, 8.0);
+	assert_int_equal(r.nspare, RESULTS_SPARE_MAX);
 	assert_int_equal(r.count, 0);
 	results_free(&r);
 }
