@@ -99,9 +99,22 @@ static size_t ctl_word_end(const char *line, size_t i, size_t len)
 	return i;
 }
 
+/* ctl_word_end, and whether the word holds '=' (an option word: a task
+ * name never does), in the same pass. */
+static size_t ctl_word_end_eq(const char *line, size_t i, size_t len, bool *eq)
+{
+	bool e = false;
+
+	for (; i < len && (unsigned char)line[i] > ' '; i++)
+		e |= line[i] == '=';
+	*eq = e;
+	return i;
+}
+
 int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, size_t errlen)
 {
 	size_t i = 0, end;
+	bool opts;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -120,10 +133,17 @@ int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, siz
 		snprintf(err, errlen, "empty line");
 		return -1;
 	}
-	if (jobopt_parse(line + i, len - i, &out->opt, &end, err, errlen) == -1)
-		return -1;
-	i += end;
-	end = ctl_word_end(line, i, len);
+	/* A first word without '=' is the task: no options to read (the
+	 * common line, "noop"), and its end is known. */
+	end = ctl_word_end_eq(line, i, len, &opts);
+	if (opts) {
+		if (jobopt_parse(line + i, len - i, &out->opt, &end, err, errlen) == -1)
+			return -1;
+		i += end;
+		end = ctl_word_end(line, i, len);
+	} else {
+		out->opt = (struct jobopt){0};
+	}
 	out->task = line + i;
 	out->task_len = end - i;
 	while (end < len && ctl_is_blank(line[end]))

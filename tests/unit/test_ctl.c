@@ -37,6 +37,31 @@ static void test_parse_task_and_args(void **state)
 	assert_int_equal(parse("log caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", &cl, err), 0);
 }
 
+/* A first word without '=' is the task (no option parse): the options a
+ * line before left in the same struct are cleared, and an option word
+ * after the task is its argument; a first word with '=' is an option. */
+static void test_parse_options_or_none(void **state)
+{
+	struct ctl_line cl;
+	char err[128];
+
+	assert_int_equal(parse(" key=k1 pri=7 in=5 backup /etc", &cl, err), 0);
+	assert_non_null(cl.opt.key);
+	assert_true(cl.opt.has_pri && cl.opt.has_in);
+	assert_memory_equal(cl.task, "backup", 6);
+	assert_int_equal(parse("\tnoop key=k2 pri=3", &cl, err), 0);
+	assert_null(cl.opt.key);
+	assert_int_equal(cl.opt.key_len, 0);
+	assert_false(cl.opt.has_pri || cl.opt.has_in || cl.opt.has_at);
+	assert_int_equal(cl.task_len, 4);
+	assert_int_equal(cl.args_len, 12);
+	assert_memory_equal(cl.args, "key=k2 pri=3", 12);
+	assert_int_equal(parse("no=op", &cl, err), -1);
+	assert_non_null(strstr(err, "unknown job option 'no'"));
+	assert_int_equal(parse("pri=1", &cl, err), -1);
+	assert_string_equal(err, "job options but no task");
+}
+
 static void test_parse_rejections(void **state)
 {
 	static const struct {
@@ -219,6 +244,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_task_and_args),
+	    cmocka_unit_test(test_parse_options_or_none),
 	    cmocka_unit_test(test_parse_rejections),
 	    cmocka_unit_test(test_parse_every_offset),
 	    cmocka_unit_test(test_parse_length_limit),
