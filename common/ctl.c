@@ -200,7 +200,10 @@ void ctl_split_commit(struct ctl_split *s, size_t n)
 	s->end += n;
 }
 
-enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, size_t *len)
+/* ctl_split_next past its fast path: memchr over what is buffered.  Not
+ * inlined: the fast path then saves no registers. */
+__attribute__((noinline)) static enum ctl_split_result
+ctl_split_scan(struct ctl_split *s, const char **line, size_t *len)
 {
 	char *nl;
 
@@ -232,6 +235,29 @@ enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, siz
 		s->start += *len + 1;
 		return CTL_SPLIT_LINE;
 	}
+}
+
+enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, size_t *len)
+{
+	uint64_t x, nl;
+	size_t n;
+
+	/* A short line ("noop"), its newline in the next 8 bytes: found a
+	 * word at a time without a call.  (x ^ '\n'...) has a zero byte where
+	 * a newline is; the lowest flagged byte is exact (hasless). */
+	if (!s->discarding && s->end - s->start >= 8) {
+		memcpy(&x, s->buf + s->start, 8);
+		x ^= '\n' * CTL_ONES;
+		nl = (x - CTL_ONES) & ~x & CTL_HIGHS;
+		if (nl != 0) {
+			n = (size_t)__builtin_ctzll(nl) / 8;
+			*line = s->buf + s->start;
+			*len = n;
+			s->start += n + 1;
+			return CTL_SPLIT_LINE;
+		}
+	}
+	return ctl_split_scan(s, line, len);
 }
 
 size_t ctl_split_pending(const struct ctl_split *s)

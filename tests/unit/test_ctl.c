@@ -207,6 +207,41 @@ static void test_split_lines_across_reads(void **state)
 	assert_int_equal(ctl_split_pending(&s), 0);
 }
 
+/* Lines of every length from 0 to 17 in one read (the newline found a
+ * word at a time within 8 bytes, else by memchr), then an unfinished line
+ * of 9 bytes: each line whole, then nothing until its newline comes. */
+static void test_split_every_length(void **state)
+{
+	struct ctl_split s;
+	const char *line;
+	size_t len, room, n = 0, k;
+	char *space;
+
+	ctl_split_init(&s);
+	space = ctl_split_space(&s, &room);
+	for (k = 0; k <= 17; k++) {
+		memset(space + n, 'a' + (int)k, k);
+		n += k;
+		space[n++] = '\n';
+	}
+	memcpy(space + n, "unfinish\t", 9);
+	ctl_split_commit(&s, n + 9);
+	for (k = 0; k <= 17; k++) {
+		assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_LINE);
+		assert_int_equal(len, k);
+		assert_true(k == 0 || (line[0] == 'a' + (int)k && line[k - 1] == 'a' + (int)k));
+	}
+	assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_AGAIN);
+	assert_int_equal(ctl_split_pending(&s), 9);
+	space = ctl_split_space(&s, &room);
+	memcpy(space, "ed\n", 3);
+	ctl_split_commit(&s, 3);
+	assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_LINE);
+	assert_int_equal(len, 11);
+	assert_memory_equal(line, "unfinish\ted", 11);
+	assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_AGAIN);
+}
+
 static void test_split_overlong_between_good(void **state)
 {
 	size_t big = 10000, n = 0;
@@ -250,6 +285,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_length_limit),
 	    cmocka_unit_test(test_parse_code),
 	    cmocka_unit_test(test_split_lines_across_reads),
+	    cmocka_unit_test(test_split_every_length),
 	    cmocka_unit_test(test_split_overlong_between_good),
 	    cmocka_unit_test(test_split_exact_limit),
 	};
