@@ -66,9 +66,13 @@ static int journal_reserve(struct journal *jl, size_t more)
 	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 
-/* Buffers one record; its last optlen bytes of args are option words. */
-static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t code,
-                        const char *args, uint32_t len, uint16_t optlen)
+/* Buffers one record; its last optlen bytes of args are option words.
+ * Inlined into each caller (twice per job: ACCEPT and END), so each gets
+ * its constant type and lengths folded in. */
+__attribute__((always_inline)) static inline void journal_put(struct journal *jl, uint8_t type,
+                                                              uint64_t id, uint32_t code,
+                                                              const char *args, uint32_t len,
+                                                              uint16_t optlen)
 {
 	struct journal_rec r = {.type = type, .optlen = optlen, .len = len, .code = code, .id = id};
 
