@@ -62,6 +62,63 @@ static void test_parse_options_or_none(void **state)
 	assert_string_equal(err, "job options but no task");
 }
 
+/* Lines around the 8 bytes read in one step (a first word ending in them,
+ * or not; blanks, '=' and other bytes in them): task and arguments as a
+ * byte-by-byte reading finds them. */
+static void test_parse_short_lines(void **state)
+{
+	static const struct {
+		const char *line, *task, *args; /* task NULL: refused */
+	} cases[] = {
+	    {"a", "a", ""},
+	    {"noop", "noop", ""},
+	    {"noop  ", "noop", ""},
+	    {"noop \t ", "noop", ""},
+	    {"noop\t", "noop", ""},
+	    {" noop", "noop", ""},
+	    {"\tlog x", "log", "x"},
+	    {"log a b", "log", "a b"},
+	    {"abcdefg x", "abcdefg", "x"},
+	    {"abcdefgh x", "abcdefgh", "x"},
+	    {"abcdefghij", "abcdefghij", ""},
+	    {"log x=1", "log", "x=1"},
+	    {"log       x", "log", "x"},
+	    {"net h:1 \xc3\xa9", "net", "h:1 \xc3\xa9"},
+	    {"x\xc3\xa9 y", "x\xc3\xa9", "y"},
+	    {"ab=c d", NULL, NULL},
+	    {"pri=1 log x", "log", "x"},
+	    {"pri=1234 log", NULL, NULL},
+	    {"", NULL, NULL},
+	    {" ", NULL, NULL},
+	    {"        ", NULL, NULL},
+	    {"noop\x01", NULL, NULL},
+	    {"noop   \x01", NULL, NULL},
+	    {"noop    \x01", NULL, NULL},
+	};
+	struct ctl_line cl;
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = parse(cases[i].line, &cl, err);
+
+		if (cases[i].task == NULL) {
+			assert_int_equal(r, -1);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(cl.task_len, strlen(cases[i].task));
+		assert_memory_equal(cl.task, cases[i].task, cl.task_len);
+		assert_int_equal(cl.args_len, strlen(cases[i].args));
+		assert_memory_equal(cl.args, cases[i].args, cl.args_len);
+		assert_int_equal(cl.opt.has_pri, strncmp(cases[i].line, "pri=", 4) == 0);
+	}
+	assert_int_equal(parse("noop    \x01", &cl, err), -1);
+	assert_string_equal(err, "control character 0x01 at offset 8");
+	assert_int_equal(parse("log abcd\xff", &cl, err), -1);
+	assert_string_equal(err, "invalid UTF-8 at offset 8");
+}
+
 static void test_parse_rejections(void **state)
 {
 	static const struct {
@@ -280,6 +337,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_task_and_args),
 	    cmocka_unit_test(test_parse_options_or_none),
+	    cmocka_unit_test(test_parse_short_lines),
 	    cmocka_unit_test(test_parse_rejections),
 	    cmocka_unit_test(test_parse_every_offset),
 	    cmocka_unit_test(test_parse_length_limit),
