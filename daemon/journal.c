@@ -66,6 +66,17 @@ static int journal_reserve(struct journal *jl, size_t more)
 	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 
+/* Room for a record of len bytes of arguments past the buffer's end: 0,
+ * or -1 (logged).  Not inlined: rare, and it would cost each record its
+ * saved registers. */
+__attribute__((noinline)) static int journal_grow(struct journal *jl, uint32_t len, uint64_t id)
+{
+	if (journal_reserve(jl, sizeof(struct journal_rec) + len) == 0)
+		return 0;
+	log_warnx("journal: out of memory; job %llu is not journaled", (unsigned long long)id);
+	return -1;
+}
+
 /* Buffers one record; its last optlen bytes of args are option words.
  * Inlined into each caller (twice per job: ACCEPT and END), so each gets
  * its constant type and lengths folded in. */
@@ -76,13 +87,9 @@ __attribute__((always_inline)) static inline void journal_put(struct journal *jl
 {
 	struct journal_rec r = {.type = type, .optlen = optlen, .len = len, .code = code, .id = id};
 
-	if (jl->fd == -1)
+	if (jl->fd == -1 ||
+	    (jl->len + sizeof(r) + len > jl->cap && journal_grow(jl, len, id) == -1))
 		return;
-	if (journal_reserve(jl, sizeof(r) + len) == -1) {
-		log_warnx("journal: out of memory; job %llu is not journaled",
-		          (unsigned long long)id);
-		return;
-	}
 	r.sum = journal_sum(&r, args);
 	memcpy(jl->buf + jl->len, &r, sizeof(r));
 	if (len > 0)
@@ -90,7 +97,7 @@ __attribute__((always_inline)) static inline void journal_put(struct journal *jl
 	jl->len += sizeof(r) + len;
 }
 
-static void journal_put_tries(struct master *m, const struct job *j);
+__attribute__((noinline)) static void journal_put_tries(struct master *m, const struct job *j);
 
 void journal_accept(struct master *m, const struct job *j)
 {
@@ -122,7 +129,9 @@ void journal_retry(struct master *m, const struct job *j, double at, double due,
 }
 
 /* After a compaction's ACCEPT of a job that was retried: its failed
- * attempts kept (the last one with its due time, if it waits). */
+ * attempts kept (the last one with its due time, if it waits).  Not
+ * inlined into journal_accept: every other ACCEPT would pay its saved
+ * registers. */
 static void journal_put_tries(struct master *m, const struct job *j)
 {
 	const struct result *res = j->res;
