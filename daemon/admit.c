@@ -76,8 +76,8 @@ static bool admit_plain(const struct jobopt *o)
 
 /* The option text kept with the job (journal, replay) into opts, its
  * length returned, and the due time into *due (0 if none). */
-static size_t admit_opts(const struct master *m, const struct jobopt *o, char *opts, size_t size,
-                         double *due)
+__attribute__((noinline)) static size_t admit_opts(const struct master *m, const struct jobopt *o,
+                                                   char *opts, size_t size, double *due)
 {
 	struct jobopt abs;
 	const struct jobopt *opt = admit_when(m, o, &abs, due);
