@@ -5,6 +5,7 @@
  * writer can put into the FIFO ends here as a line or a rejection with a
  * reason, never as a crash.
  */
+#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,7 +127,8 @@ static size_t ctl_word_end_eq(const char *line, size_t i, size_t len, bool *eq)
  * there, and a first word that starts the line, holds no '=' (no
  * options) and ends within them.  Then *end gets the word's end, the
  * other bytes are checked, and 1 (or -1 with the reason) is returned; 0
- * if the line is not so (ctl_parse_words reads it).  (x - 0x21..21) & ~x
+ * if the line is not so (ctl_parse_words reads it).  x holds the bytes
+ * with the first lowest (le64toh: a no-op here); (x - 0x21..21) & ~x
  * flags the bytes under '!' (spaces here, or the padding past len);
  * (y - 0x01..01) & ~y with y = x ^ '='... flags '='.  In each the lowest
  * flagged byte is exact (a false flag only sits above a true one), so the
@@ -134,7 +136,7 @@ static size_t ctl_word_end_eq(const char *line, size_t i, size_t len, bool *eq)
  */
 static int ctl_first_word(const char *line, size_t len, size_t *end, char *err, size_t errlen)
 {
-	uint64_t x = ctl_load((const unsigned char *)line, len), y = x ^ ('=' * CTL_ONES);
+	uint64_t x = le64toh(ctl_load((const unsigned char *)line, len)), y = x ^ ('=' * CTL_ONES);
 	uint64_t blank = (x - 0x21 * CTL_ONES) & ~x & CTL_HIGHS;
 	uint64_t eqs = (y - CTL_ONES) & ~y & CTL_HIGHS;
 
@@ -299,7 +301,7 @@ enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, siz
 	 * a newline is; the lowest flagged byte is exact (hasless). */
 	if (!s->discarding && s->end - s->start >= 8) {
 		memcpy(&x, s->buf + s->start, 8);
-		x ^= '\n' * CTL_ONES;
+		x = le64toh(x) ^ ('\n' * CTL_ONES); /* the line's first byte lowest */
 		nl = (x - CTL_ONES) & ~x & CTL_HIGHS;
 		if (nl != 0) {
 			n = (size_t)__builtin_ctzll(nl) / 8;
