@@ -5,11 +5,36 @@
  * writer can put into the FIFO ends here as a line or a rejection with a
  * reason, never as a crash.
  */
+#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "utf8.h"
+
+/* The 8 bytes at s, or the n (under 8) there over spaces, in pieces of 4,
+ * 2 and 1: never a byte past s + n. */
+static inline uint64_t ctl_load(const unsigned char *s, size_t n)
+{
+	uint64_t x = 0x20 * CTL_ONES;
+	size_t k = 0;
+
+	if (n >= 8) {
+		memcpy(&x, s, 8);
+		return x;
+	}
+	if (n & 4) {
+		memcpy((char *)&x, s, 4);
+		k = 4;
+	}
+	if (n & 2) {
+		memcpy((char *)&x + k, s + k, 2);
+		k += 2;
+	}
+	if (n & 1)
+		memcpy((char *)&x + k, s + k, 1);
+	return x;
+}
 
 /*
  * Bytes of s[0..len) from the start that are surely printable ASCII (0x20
@@ -20,7 +45,7 @@
 static inline size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
 {
 	uint64_t x, w[4];
-	size_t i = 0, k;
+	size_t i = 0;
 
 	/* 32 bytes a step while they are all printable (long lines: one
 	 * branch for four words), then a word at a time. */
@@ -35,31 +60,17 @@ static inline size_t ctl_ascii_prefix(const unsigned char *s, size_t len)
 		if (!ctl_word_printable(x))
 			return i;
 	}
-	if (i < len) {
-		/* The last 1 to 7 bytes over spaces, in pieces of 4, 2 and 1. */
-		x = 0x20 * CTL_ONES;
-		k = 0;
-		if ((len - i) & 4) {
-			memcpy((char *)&x, s + i, 4);
-			k = 4;
-		}
-		if ((len - i) & 2) {
-			memcpy((char *)&x + k, s + i + k, 2);
-			k += 2;
-		}
-		if ((len - i) & 1)
-			memcpy((char *)&x + k, s + i + k, 1);
-		if (ctl_word_printable(x))
-			i = len;
-	}
+	if (i < len && ctl_word_printable(ctl_load(s + i, len - i)))
+		i = len;
 	return i;
 }
 
-/* Checks every byte of a line; returns 0 or -1 with the reason. */
-static int ctl_check_bytes(const char *line, size_t len, char *err, size_t errlen)
+/* Checks the bytes of line[from..len) (those before are known good);
+ * returns 0 or -1 with the reason (offsets from the line's start). */
+static int ctl_check_bytes(const char *line, size_t from, size_t len, char *err, size_t errlen)
 {
 	const unsigned char *s = (const unsigned char *)line;
-	size_t i = ctl_ascii_prefix(s, len), n;
+	size_t i = from + ctl_ascii_prefix(s + from, len - from), n;
 	uint32_t cp;
 
 	while (i < len) {
@@ -99,9 +110,78 @@ static size_t ctl_word_end(const char *line, size_t i, size_t len)
 	return i;
 }
 
+/* ctl_word_end, and whether the word holds '=' (an option word: a task
+ * name never does), in the same pass. */
+static size_t ctl_word_end_eq(const char *line, size_t i, size_t len, bool *eq)
+{
+	bool e = false;
+
+	for (; i < len && (unsigned char)line[i] > ' '; i++)
+		e |= line[i] == '=';
+	*eq = e;
+	return i;
+}
+
+/*
+ * The common line in one step over its first 8 bytes: printable ASCII
+ * there, and a first word that starts the line, holds no '=' (no
+ * options) and ends within them.  Then *end gets the word's end, the
+ * other bytes are checked, and 1 (or -1 with the reason) is returned; 0
+ * if the line is not so (ctl_parse_words reads it).  x holds the bytes
+ * with the first lowest (le64toh: a no-op here); (x - 0x21..21) & ~x
+ * flags the bytes under '!' (spaces here, or the padding past len);
+ * (y - 0x01..01) & ~y with y = x ^ '='... flags '='.  In each the lowest
+ * flagged byte is exact (a false flag only sits above a true one), so the
+ * word's end is, and so is "an '=' before it".
+ */
+static int ctl_first_word(const char *line, size_t len, size_t *end, char *err, size_t errlen)
+{
+	uint64_t x = le64toh(ctl_load((const unsigned char *)line, len)), y = x ^ ('=' * CTL_ONES);
+	uint64_t blank = (x - 0x21 * CTL_ONES) & ~x & CTL_HIGHS;
+	uint64_t eqs = (y - CTL_ONES) & ~y & CTL_HIGHS;
+
+	if (!ctl_word_printable(x) || blank == 0 || (blank & 0x80) != 0 ||
+	    (eqs & ((blank & (0 - blank)) - 1)) != 0)
+		return 0;
+	*end = (size_t)__builtin_ctzll(blank) / 8;
+	return len <= 8 || ctl_check_bytes(line, 8, len, err, errlen) == 0 ? 1 : -1;
+}
+
+/* Any other line: its bytes checked, blanks trimmed (*len, *i: the first
+ * word), the options read into out->opt, *end the task's end. */
+static int ctl_parse_words(const char *line, size_t *len, size_t *i, size_t *end,
+                           struct ctl_line *out, char *err, size_t errlen)
+{
+	bool opts;
+
+	if (ctl_check_bytes(line, 0, *len, err, errlen) == -1)
+		return -1;
+	while (*len > 0 && ctl_is_blank(line[*len - 1]))
+		(*len)--;
+	while (*i < *len && ctl_is_blank(line[*i]))
+		(*i)++;
+	if (*i == *len) {
+		snprintf(err, errlen, "empty line");
+		return -1;
+	}
+	/* A first word without '=' is the task: no options to read, and its
+	 * end is known. */
+	*end = ctl_word_end_eq(line, *i, *len, &opts);
+	if (!opts) {
+		out->opt = (struct jobopt){0};
+		return 0;
+	}
+	if (jobopt_parse(line + *i, *len - *i, &out->opt, end, err, errlen) == -1)
+		return -1;
+	*i += *end;
+	*end = ctl_word_end(line, *i, *len);
+	return 0;
+}
+
 int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, size_t errlen)
 {
 	size_t i = 0, end;
+	int r;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -110,20 +190,14 @@ int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, siz
 		         CTL_LINE_MAX);
 		return -1;
 	}
-	if (ctl_check_bytes(line, len, err, errlen) == -1)
-		return -1;
-	while (len > 0 && ctl_is_blank(line[len - 1]))
-		len--;
-	while (i < len && ctl_is_blank(line[i]))
-		i++;
-	if (i == len) {
-		snprintf(err, errlen, "empty line");
+	r = ctl_first_word(line, len, &end, err, errlen);
+	if (r == 1) {
+		while (len > end && ctl_is_blank(line[len - 1]))
+			len--;
+		out->opt = (struct jobopt){0};
+	} else if (r == -1 || ctl_parse_words(line, &len, &i, &end, out, err, errlen) == -1) {
 		return -1;
 	}
-	if (jobopt_parse(line + i, len - i, &out->opt, &end, err, errlen) == -1)
-		return -1;
-	i += end;
-	end = ctl_word_end(line, i, len);
 	out->task = line + i;
 	out->task_len = end - i;
 	while (end < len && ctl_is_blank(line[end]))
@@ -180,7 +254,10 @@ void ctl_split_commit(struct ctl_split *s, size_t n)
 	s->end += n;
 }
 
-enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, size_t *len)
+/* ctl_split_next past its fast path: memchr over what is buffered.  Not
+ * inlined: the fast path then saves no registers. */
+__attribute__((noinline)) static enum ctl_split_result
+ctl_split_scan(struct ctl_split *s, const char **line, size_t *len)
 {
 	char *nl;
 
@@ -212,6 +289,29 @@ enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, siz
 		s->start += *len + 1;
 		return CTL_SPLIT_LINE;
 	}
+}
+
+enum ctl_split_result ctl_split_next(struct ctl_split *s, const char **line, size_t *len)
+{
+	uint64_t x, nl;
+	size_t n;
+
+	/* A short line ("noop"), its newline in the next 8 bytes: found a
+	 * word at a time without a call.  (x ^ '\n'...) has a zero byte where
+	 * a newline is; the lowest flagged byte is exact (hasless). */
+	if (!s->discarding && s->end - s->start >= 8) {
+		memcpy(&x, s->buf + s->start, 8);
+		x = le64toh(x) ^ ('\n' * CTL_ONES); /* the line's first byte lowest */
+		nl = (x - CTL_ONES) & ~x & CTL_HIGHS;
+		if (nl != 0) {
+			n = (size_t)__builtin_ctzll(nl) / 8;
+			*line = s->buf + s->start;
+			*len = n;
+			s->start += n + 1;
+			return CTL_SPLIT_LINE;
+		}
+	}
+	return ctl_split_scan(s, line, len);
 }
 
 size_t ctl_split_pending(const struct ctl_split *s)

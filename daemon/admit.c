@@ -67,26 +67,40 @@ static const struct jobopt *admit_when(const struct master *m, const struct jobo
 	return abs;
 }
 
+/* True if o asks for nothing (no key, priority or due time): the common
+ * job, admitted without option text, key check or due time. */
+static bool admit_plain(const struct jobopt *o)
+{
+	return o == NULL || (o->key == NULL && !o->has_pri && !o->has_in && !o->has_at);
+}
+
+/* The option text kept with the job (journal, replay) into opts, its
+ * length returned, and the due time into *due (0 if none). */
+__attribute__((noinline)) static size_t admit_opts(const struct master *m, const struct jobopt *o,
+                                                   char *opts, size_t size, double *due)
+{
+	struct jobopt abs;
+	const struct jobopt *opt = admit_when(m, o, &abs, due);
+
+	return opt->key != NULL || opt->has_pri || opt->has_at ? jobopt_format(opt, opts, size) : 0;
+}
+
 enum admit_result queue_admit(struct master *m, struct source *src, const struct admit_req *rq,
                               struct job **out)
 {
 	char opts[JOBOPT_TEXT_MAX];
-	struct jobopt abs;
-	double due;
-	const struct jobopt *opt = admit_when(m, rq->opt, &abs, &due);
-	/* No option text for the common job without options (an empty jobopt
-	 * of a source that parses them). */
-	size_t optlen = opt != NULL && (opt->key != NULL || opt->has_pri || opt->has_at)
-	                    ? jobopt_format(opt, opts, sizeof(opts))
-	                    : 0;
+	bool plain = admit_plain(rq->opt);
+	double due = 0;
+	size_t optlen = plain ? 0 : admit_opts(m, rq->opt, opts, sizeof(opts), &due);
 	struct job *j;
-	int umode;
+	int umode = 0;
 
 	if (out != NULL)
 		*out = NULL;
 	if (!rq->past_limit && queue_room(m) == 0)
 		return ADMIT_FULL;
-	if ((umode = unique_check(m, src, rq)) == -1)
+	/* A job without a key is never a duplicate. */
+	if (!plain && rq->opt->key != NULL && (umode = unique_check(m, src, rq)) == -1)
 		return ADMIT_DUP;
 	if (due > 0 && later_room(m) == -1)
 		return ADMIT_NOMEM;
@@ -95,7 +109,7 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 		return ADMIT_NOMEM;
 	j->src = src;
 	j->datum = rq->datum;
-	j->pri = rq->opt != NULL && rq->opt->has_pri ? rq->opt->pri : rq->pri;
+	j->pri = !plain && rq->opt->has_pri ? rq->opt->pri : rq->pri;
 	j->lane = rq->kind < MASTER_MAX_KINDS ? m->queue.kind_lane[rq->kind] : 0;
 	if (rq->id != 0) {
 		j->id = rq->id;

@@ -66,19 +66,30 @@ static int journal_reserve(struct journal *jl, size_t more)
 	return buf_reserve(&jl->buf, &jl->cap, jl->len, more, 64 * 1024);
 }
 
-/* Buffers one record; its last optlen bytes of args are option words. */
-static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t code,
-                        const char *args, uint32_t len, uint16_t optlen)
+/* Room for a record of len bytes of arguments past the buffer's end: 0,
+ * or -1 (logged).  Not inlined: rare, and it would cost each record its
+ * saved registers. */
+__attribute__((noinline)) static int journal_grow(struct journal *jl, uint32_t len, uint64_t id)
+{
+	if (journal_reserve(jl, sizeof(struct journal_rec) + len) == 0)
+		return 0;
+	log_warnx("journal: out of memory; job %llu is not journaled", (unsigned long long)id);
+	return -1;
+}
+
+/* Buffers one record; its last optlen bytes of args are option words.
+ * Inlined into each caller (twice per job: ACCEPT and END), so each gets
+ * its constant type and lengths folded in. */
+__attribute__((always_inline)) static inline void journal_put(struct journal *jl, uint8_t type,
+                                                              uint64_t id, uint32_t code,
+                                                              const char *args, uint32_t len,
+                                                              uint16_t optlen)
 {
 	struct journal_rec r = {.type = type, .optlen = optlen, .len = len, .code = code, .id = id};
 
-	if (jl->fd == -1)
+	if (jl->fd == -1 ||
+	    (jl->len + sizeof(r) + len > jl->cap && journal_grow(jl, len, id) == -1))
 		return;
-	if (journal_reserve(jl, sizeof(r) + len) == -1) {
-		log_warnx("journal: out of memory; job %llu is not journaled",
-		          (unsigned long long)id);
-		return;
-	}
 	r.sum = journal_sum(&r, args);
 	memcpy(jl->buf + jl->len, &r, sizeof(r));
 	if (len > 0)
@@ -86,7 +97,7 @@ static void journal_put(struct journal *jl, uint8_t type, uint64_t id, uint32_t 
 	jl->len += sizeof(r) + len;
 }
 
-static void journal_put_tries(struct master *m, const struct job *j);
+__attribute__((noinline)) static void journal_put_tries(struct master *m, const struct job *j);
 
 void journal_accept(struct master *m, const struct job *j)
 {
@@ -118,7 +129,9 @@ void journal_retry(struct master *m, const struct job *j, double at, double due,
 }
 
 /* After a compaction's ACCEPT of a job that was retried: its failed
- * attempts kept (the last one with its due time, if it waits). */
+ * attempts kept (the last one with its due time, if it waits).  Not
+ * inlined into journal_accept: every other ACCEPT would pay its saved
+ * registers. */
 static void journal_put_tries(struct master *m, const struct job *j)
 {
 	const struct result *res = j->res;
@@ -168,23 +181,33 @@ static void journal_put_key(void *arg, const char *key, size_t len, uint64_t id)
  * the time its first id is needed (or there is no thread) does the loop
  * sync itself.
  */
-uint64_t journal_next_id(struct master *m)
+/* Not inlined: the common id (no block to reserve, none to wait for)
+ * then costs a few instructions. */
+__attribute__((noinline)) static void journal_ids_ahead(struct master *m, uint64_t id)
 {
 	struct journal *jl = &m->journal;
-	uint64_t id = ++m->next_id;
 
-	if (jl->fd != -1 && id + JOURNAL_ID_BLOCK / 2 > m->id_reserved) {
+	if (id + JOURNAL_ID_BLOCK / 2 > m->id_reserved) {
 		m->id_reserved = (id > m->id_reserved ? id : m->id_reserved) + JOURNAL_ID_BLOCK;
 		journal_put(jl, JOURNAL_IDS, m->id_reserved, 0, NULL, 0, 0);
 		journal_flush(m, false);
 		if (jl->len == 0)
 			journal_sync_ask_ids(&jl->sync, m->id_reserved);
 	}
-	if (jl->fd != -1 && id > jl->ids_durable) {
+	if (id > jl->ids_durable) {
 		journal_flush(m, true); /* durable before the id is given out */
 		if (!jl->dirty)
 			jl->ids_durable = m->id_reserved;
 	}
+}
+
+uint64_t journal_next_id(struct master *m)
+{
+	const struct journal *jl = &m->journal;
+	uint64_t id = ++m->next_id;
+
+	if (jl->fd != -1 && (id + JOURNAL_ID_BLOCK / 2 > m->id_reserved || id > jl->ids_durable))
+		journal_ids_ahead(m, id);
 	return id;
 }
 

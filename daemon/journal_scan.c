@@ -71,27 +71,52 @@ __attribute__((target("sse4.2"))) static uint32_t journal_crc_hw(uint32_t crc,
 	return crc;
 }
 
-static uint32_t journal_crc(uint32_t crc, const void *p, size_t len)
+_Static_assert(sizeof(struct journal_rec) - sizeof(uint32_t) == 20,
+               "journal_sum_hw takes the header after the sum as 8 + 8 + 4 bytes");
+
+/* The record's sum with the crc32 instruction: its 20 header bytes in
+ * three steps, then the arguments (none in an END record).  Twice per job
+ * (ACCEPT and END): 15 instructions a record where the header and the
+ * arguments through the general loop took 33. */
+__attribute__((target("sse4.2"))) static uint32_t journal_sum_hw(const struct journal_rec *r,
+                                                                 const char *args)
+{
+	const unsigned char *h = (const unsigned char *)r + sizeof(r->sum);
+	uint64_t a, b;
+	uint32_t c, crc;
+
+	memcpy(&a, h, 8);
+	memcpy(&b, h + 8, 8);
+	memcpy(&c, h + 16, 4);
+	crc = (uint32_t)__builtin_ia32_crc32di(__builtin_ia32_crc32di(~0u, a), b);
+	crc = __builtin_ia32_crc32si(crc, c);
+	if (r->len > 0)
+		crc = journal_crc_hw(crc, (const unsigned char *)args, r->len);
+	return ~crc;
+}
+
+static bool journal_hw(void)
 {
 	static int hw = -1; /* read-only after the first call: same answer each time */
 
 	if (hw == -1)
 		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	return hw ? journal_crc_hw(crc, p, len) : journal_crc_soft(crc, p, len);
+	return hw == 1;
 }
-#else
-static uint32_t journal_crc(uint32_t crc, const void *p, size_t len)
-{
-	return journal_crc_soft(crc, p, len);
-}
+#define JOURNAL_SUM_HW 1
 #endif
 
 uint32_t journal_sum(const struct journal_rec *r, const char *args)
 {
-	uint32_t crc =
-	    journal_crc(~0u, (const char *)r + sizeof(r->sum), sizeof(*r) - sizeof(r->sum));
+	uint32_t crc;
 
-	return ~(r->len > 0 ? journal_crc(crc, args, r->len) : crc); /* END: no arguments */
+#ifdef JOURNAL_SUM_HW
+	if (journal_hw())
+		return journal_sum_hw(r, args);
+#endif
+	crc = journal_crc_soft(~0u, (const unsigned char *)r + sizeof(r->sum),
+	                       sizeof(*r) - sizeof(r->sum));
+	return ~journal_crc_soft(crc, (const unsigned char *)args, r->len);
 }
 
 typedef uint32_t journal_sum_fn(const struct journal_rec *r, const char *args);

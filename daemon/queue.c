@@ -56,13 +56,22 @@ struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t 
 	return j;
 }
 
+/* job_new_opts for job_take, not inlined there: a block from the free list
+ * then costs no saved registers. */
+__attribute__((noinline)) static struct job *job_take_new(uint32_t code, uint16_t kind,
+                                                          const char *args, size_t len,
+                                                          const char *opts, size_t optlen)
+{
+	return job_new_opts(code, kind, args, len, opts, optlen);
+}
+
 struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args, size_t len,
                      const char *opts, size_t optlen)
 {
 	struct job *j = c->free;
 
 	if (j == NULL || len + optlen > JOB_SMALL_ARGS)
-		return job_new_opts(code, kind, args, len, opts, optlen);
+		return job_take_new(code, kind, args, len, opts, optlen);
 	c->free = j->next;
 	c->len--;
 	job_init(j, code, kind, args, len, opts, optlen);

@@ -159,11 +159,12 @@ enum admit_result queue_admit(struct master *m, struct source *src, const struct
 /* ---- sources/lines.c: a text line as a job ---- */
 /*
  * Checks one job line (without its newline) as poolctl does and admits it
- * for src with base's priority, id and past_limit (its code, kind and
- * args are filled from the line).  ADMIT_OK, or why not with a reason in
- * err (ADMIT_BAD: the line's fault).
+ * for src with rq's priority, id and past_limit (its code, kind, args and
+ * options are filled in rq from the line: rq->opt points into the call's
+ * own frame, gone after it).  ADMIT_OK, or why not with a reason in err
+ * (ADMIT_BAD: the line's fault).
  */
 enum admit_result source_admit_line(struct source *src, const char *line, size_t len,
-                                    const struct admit_req *base, char *err, size_t errlen);
+                                    struct admit_req *rq, char *err, size_t errlen);
 
 #endif

@@ -10,22 +10,22 @@
 #include "master.h"
 
 enum admit_result source_admit_line(struct source *src, const char *line, size_t len,
-                                    const struct admit_req *base, char *err, size_t errlen)
+                                    struct admit_req *rq, char *err, size_t errlen)
 {
 	const struct job_kind *kind;
-	struct admit_req rq = *base;
 	struct ctl_line cl;
 	enum admit_result r;
 
 	kind = jobs_check_line(line, len, &cl, err, errlen);
 	if (kind == NULL)
 		return ADMIT_BAD;
-	rq.code = kind->code;
-	rq.kind = (uint16_t)jobs_index(kind);
-	rq.args = cl.args;
-	rq.len = cl.args_len;
-	rq.opt = &cl.opt;
-	r = queue_admit(src->m, src, &rq, NULL);
+	rq->code = kind->code;
+	rq->kind = (uint16_t)jobs_index(kind);
+	rq->args = cl.args;
+	rq->len = cl.args_len;
+	rq->opt = &cl.opt;
+	r = queue_admit(src->m, src, rq, NULL);
+	rq->opt = NULL;      /* not past this frame */
 	if (r == ADMIT_FULL) /* not after the source checked the room */
 		snprintf(err, errlen, "queue full");
 	else if (r == ADMIT_NOMEM)

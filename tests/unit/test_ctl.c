@@ -37,6 +37,88 @@ static void test_parse_task_and_args(void **state)
 	assert_int_equal(parse("log caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", &cl, err), 0);
 }
 
+/* A first word without '=' is the task (no option parse): the options a
+ * line before left in the same struct are cleared, and an option word
+ * after the task is its argument; a first word with '=' is an option. */
+static void test_parse_options_or_none(void **state)
+{
+	struct ctl_line cl;
+	char err[128];
+
+	assert_int_equal(parse(" key=k1 pri=7 in=5 backup /etc", &cl, err), 0);
+	assert_non_null(cl.opt.key);
+	assert_true(cl.opt.has_pri && cl.opt.has_in);
+	assert_memory_equal(cl.task, "backup", 6);
+	assert_int_equal(parse("\tnoop key=k2 pri=3", &cl, err), 0);
+	assert_null(cl.opt.key);
+	assert_int_equal(cl.opt.key_len, 0);
+	assert_false(cl.opt.has_pri || cl.opt.has_in || cl.opt.has_at);
+	assert_int_equal(cl.task_len, 4);
+	assert_int_equal(cl.args_len, 12);
+	assert_memory_equal(cl.args, "key=k2 pri=3", 12);
+	assert_int_equal(parse("no=op", &cl, err), -1);
+	assert_non_null(strstr(err, "unknown job option 'no'"));
+	assert_int_equal(parse("pri=1", &cl, err), -1);
+	assert_string_equal(err, "job options but no task");
+}
+
+/* Lines around the 8 bytes read in one step (a first word ending in them,
+ * or not; blanks, '=' and other bytes in them): task and arguments as a
+ * byte-by-byte reading finds them. */
+static void test_parse_short_lines(void **state)
+{
+	static const struct {
+		const char *line, *task, *args; /* task NULL: refused */
+	} cases[] = {
+	    {"a", "a", ""},
+	    {"noop", "noop", ""},
+	    {"noop  ", "noop", ""},
+	    {"noop \t ", "noop", ""},
+	    {"noop\t", "noop", ""},
+	    {" noop", "noop", ""},
+	    {"\tlog x", "log", "x"},
+	    {"log a b", "log", "a b"},
+	    {"abcdefg x", "abcdefg", "x"},
+	    {"abcdefgh x", "abcdefgh", "x"},
+	    {"abcdefghij", "abcdefghij", ""},
+	    {"log x=1", "log", "x=1"},
+	    {"log       x", "log", "x"},
+	    {"net h:1 \xc3\xa9", "net", "h:1 \xc3\xa9"},
+	    {"x\xc3\xa9 y", "x\xc3\xa9", "y"},
+	    {"ab=c d", NULL, NULL},
+	    {"pri=1 log x", "log", "x"},
+	    {"pri=1234 log", NULL, NULL},
+	    {"", NULL, NULL},
+	    {" ", NULL, NULL},
+	    {"        ", NULL, NULL},
+	    {"noop\x01", NULL, NULL},
+	    {"noop   \x01", NULL, NULL},
+	    {"noop    \x01", NULL, NULL},
+	};
+	struct ctl_line cl;
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = parse(cases[i].line, &cl, err);
+
+		if (cases[i].task == NULL) {
+			assert_int_equal(r, -1);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(cl.task_len, strlen(cases[i].task));
+		assert_memory_equal(cl.task, cases[i].task, cl.task_len);
+		assert_int_equal(cl.args_len, strlen(cases[i].args));
+		assert_memory_equal(cl.args, cases[i].args, cl.args_len);
+		assert_int_equal(cl.opt.has_pri, strncmp(cases[i].line, "pri=", 4) == 0);
+	}
+	assert_int_equal(parse("noop    \x01", &cl, err), -1);
+	assert_string_equal(err, "control character 0x01 at offset 8");
+	assert_int_equal(parse("log abcd\xff", &cl, err), -1);
+	assert_string_equal(err, "invalid UTF-8 at offset 8");
+}
+
 static void test_parse_rejections(void **state)
 {
 	static const struct {
@@ -182,6 +264,41 @@ static void test_split_lines_across_reads(void **state)
 	assert_int_equal(ctl_split_pending(&s), 0);
 }
 
+/* Lines of every length from 0 to 17 in one read (the newline found a
+ * word at a time within 8 bytes, else by memchr), then an unfinished line
+ * of 9 bytes: each line whole, then nothing until its newline comes. */
+static void test_split_every_length(void **state)
+{
+	struct ctl_split s;
+	const char *line;
+	size_t len, room, n = 0, k;
+	char *space;
+
+	ctl_split_init(&s);
+	space = ctl_split_space(&s, &room);
+	for (k = 0; k <= 17; k++) {
+		memset(space + n, 'a' + (int)k, k);
+		n += k;
+		space[n++] = '\n';
+	}
+	memcpy(space + n, "unfinish\t", 9);
+	ctl_split_commit(&s, n + 9);
+	for (k = 0; k <= 17; k++) {
+		assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_LINE);
+		assert_int_equal(len, k);
+		assert_true(k == 0 || (line[0] == 'a' + (int)k && line[k - 1] == 'a' + (int)k));
+	}
+	assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_AGAIN);
+	assert_int_equal(ctl_split_pending(&s), 9);
+	space = ctl_split_space(&s, &room);
+	memcpy(space, "ed\n", 3);
+	ctl_split_commit(&s, 3);
+	assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_LINE);
+	assert_int_equal(len, 11);
+	assert_memory_equal(line, "unfinish\ted", 11);
+	assert_int_equal(ctl_split_next(&s, &line, &len), CTL_SPLIT_AGAIN);
+}
+
 static void test_split_overlong_between_good(void **state)
 {
 	size_t big = 10000, n = 0;
@@ -219,11 +336,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_task_and_args),
+	    cmocka_unit_test(test_parse_options_or_none),
+	    cmocka_unit_test(test_parse_short_lines),
 	    cmocka_unit_test(test_parse_rejections),
 	    cmocka_unit_test(test_parse_every_offset),
 	    cmocka_unit_test(test_parse_length_limit),
 	    cmocka_unit_test(test_parse_code),
 	    cmocka_unit_test(test_split_lines_across_reads),
+	    cmocka_unit_test(test_split_every_length),
 	    cmocka_unit_test(test_split_overlong_between_good),
 	    cmocka_unit_test(test_split_exact_limit),
 	};
