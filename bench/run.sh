@@ -675,16 +675,21 @@ check_log_file() {
 }
 
 run_log() {
-	section "5a. log jobs: $(commas "$N_LOG") lines into one file (one O_APPEND write each), submit until wait returns"
-	local w
+	section "5a. log jobs: $(commas "$N_LOG") lines into one file (one O_APPEND write each), submit until wait returns, median of $RUNS"
+	local w r rates
 	for w in 2 4; do
 		start_daemon "$w"
-		bulk "$WORK/log.txt" "$N_LOG" poolctl
-		check_jobs "$N_LOG"
-		check_log_file "$DDIR/poold.d/jobs.log"
-		R[log_$w]=$BULK_RATE
-		printf '  %s workers: %11s lines/s; %s lines, every one whole and well-formed, every text once\n' \
-			"$w" "$(commas "$BULK_RATE")" "$(commas "$N_LOG")"
+		rates=()
+		for ((r = 1; r <= RUNS; r++)); do
+			bulk "$WORK/log.txt" "$N_LOG" poolctl
+			rates+=("$BULK_RATE")
+			check_jobs $((r * N_LOG))
+			check_log_file "$DDIR/poold.d/jobs.log"
+			: >"$DDIR/poold.d/jobs.log" # the workers append at its new end
+		done
+		R[log_$w]=$(median "${rates[@]}")
+		printf '  %s workers: %11s lines/s (runs: %s); %s lines a run, every one whole and well-formed, every text once\n' \
+			"$w" "$(commas "${R[log_$w]}")" "${rates[*]}" "$(commas "$N_LOG")"
 		stop_daemon
 	done
 }
