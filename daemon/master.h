@@ -310,6 +310,10 @@ struct master {
 	bool verbose;           /* -v: debug level whatever the file says */
 	/* Lines about workers that cannot start (pool.c). */
 	struct log_rate spawn_log;
+	/* The fork server (spawner.c); spawner_pid is 0 when there is none. */
+	pid_t spawner_pid;
+	int spawner_fd;
+	ev_child spawner_w;
 
 	/* Dispatch: slots by jobs in flight, and the slots to write. */
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
@@ -479,6 +483,12 @@ int pool_scale(struct master *m, long target, const char *why, char *err, size_t
 void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
+void pool_describe_status(int status, char *buf, size_t len);
+
+/* spawner.c: the fork server workers are made by. */
+int spawner_start(struct master *m);
+void spawner_stop(struct master *m);
+pid_t spawner_spawn(struct master *m, unsigned slot, int task_fd, int done_fd);
 
 /* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
 void settle_start(struct master *m);

@@ -76,15 +76,33 @@ static void close_pair(int p[2])
 }
 
 /*
- * Forks the slot's worker.  All signals are blocked across fork() so the
- * child cannot run one of the master's handlers before worker_run() has
- * reset them; the child never returns from here.
+ * The master's own fork of a worker, when there is no spawner (spawner.c).
+ * All signals are blocked across fork() so the child cannot run one of
+ * the master's handlers before worker_run() has reset them; the child
+ * never returns from here.
  */
+static pid_t slot_fork(struct slot *s, int task_fd, int done_fd)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int saved;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		_exit(worker_run(s->index, &s->m->cfg, task_fd, done_fd));
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}
+
+/* Starts the slot's worker: made by the spawner, or forked here. */
 static int slot_spawn(struct slot *s)
 {
 	struct master *m = s->m;
 	int tp[2], dp[2], saved;
-	sigset_t all, old;
 	pid_t pid;
 
 	if (pipe2(tp, O_CLOEXEC) == -1)
@@ -97,14 +115,11 @@ static int slot_spawn(struct slot *s)
 	}
 	if (oplimits_slot_prepare(s->index) == -1)
 		log_warn("worker[%u]: cannot make its cgroup; its jobs get rlimits", s->index);
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
+	pid = spawner_spawn(m, s->index, tp[0], dp[1]);
 	if (pid == 0)
-		_exit(worker_run(s->index, &m->cfg, tp[0], dp[1]));
-	saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+		pid = slot_fork(s, tp[0], dp[1]);
 	if (pid == -1) {
+		saved = errno;
 		close_pair(tp);
 		close_pair(dp);
 		errno = saved;
@@ -196,7 +211,7 @@ static void pool_count_early(struct master *m)
 		        m->early_count, POOL_LOOP_WINDOW);
 }
 
-static void describe_status(int status, char *buf, size_t len)
+void pool_describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
@@ -238,7 +253,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 
 	ev_child_stop(loop, w);
 	oplimits_slot_kill(s->index); /* what its jobs left, setsid or not */
-	describe_status(status, how, sizeof(how));
+	pool_describe_status(status, how, sizeof(how));
 	if (asked)
 		log_debug("worker[%u]: pid %d %s", s->index, (int)s->pid, how);
 	else
@@ -414,6 +429,7 @@ int pool_start(struct master *m)
 {
 	if (pool_grow_table(m, m->cfg.workers) == -1)
 		return -1;
+	(void)spawner_start(m); /* before the master grows: workers come from a small process */
 	pool_resize(m, m->cfg.workers);
 	return pool_active(m) > 0 ? 0 : -1;
 }
@@ -450,4 +466,5 @@ void pool_free(struct master *m)
 	free(m->slots);
 	m->slots = NULL;
 	m->nslots = 0;
+	spawner_stop(m);
 }
