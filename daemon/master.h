@@ -486,9 +486,16 @@ void pool_free(struct master *m);
 void pool_describe_status(int status, char *buf, size_t len);
 
 /* spawner.c: the fork server workers are made by. */
+struct spawn_job {
+	unsigned slot;
+	int task_fd, done_fd; /* the worker's ends of its pipes */
+	int task_w, done_r;   /* the master's */
+	pid_t pid;            /* the worker; 0: not made (fork it); -1: failed, errno in err */
+	int err;
+};
 int spawner_start(struct master *m);
 void spawner_stop(struct master *m);
-pid_t spawner_spawn(struct master *m, unsigned slot, int task_fd, int done_fd);
+void spawner_spawn_many(struct master *m, struct spawn_job *jobs, unsigned n);
 
 /* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
 void settle_start(struct master *m);

@@ -98,12 +98,10 @@ static pid_t slot_fork(struct slot *s, int task_fd, int done_fd)
 	return pid;
 }
 
-/* Starts the slot's worker: made by the spawner, or forked here. */
-static int slot_spawn(struct slot *s)
+/* Its two pipes (the worker's ends and the master's) and its cgroup; 0 or -1. */
+static int slot_pipes(struct slot *s, struct spawn_job *j)
 {
-	struct master *m = s->m;
 	int tp[2], dp[2], saved;
-	pid_t pid;
 
 	if (pipe2(tp, O_CLOEXEC) == -1)
 		return -1;
@@ -115,25 +113,27 @@ static int slot_spawn(struct slot *s)
 	}
 	if (oplimits_slot_prepare(s->index) == -1)
 		log_warn("worker[%u]: cannot make its cgroup; its jobs get rlimits", s->index);
-	pid = spawner_spawn(m, s->index, tp[0], dp[1]);
-	if (pid == 0)
-		pid = slot_fork(s, tp[0], dp[1]);
-	if (pid == -1) {
-		saved = errno;
-		close_pair(tp);
-		close_pair(dp);
-		errno = saved;
-		return -1;
-	}
-	close(tp[0]);
-	close(dp[1]);
-	fcntl(tp[1], F_SETFL, O_NONBLOCK);
-	fcntl(dp[0], F_SETFL, O_NONBLOCK);
-	ev_child_set(&s->child_w, pid, 0);
+	j->slot = s->index;
+	j->task_fd = tp[0];
+	j->task_w = tp[1];
+	j->done_fd = dp[1];
+	j->done_r = dp[0];
+	j->pid = 0;
+	return 0;
+}
+
+/* Its worker runs: the master's ends of its pipes are watched. */
+static void slot_started(struct slot *s, const struct spawn_job *j)
+{
+	struct master *m = s->m;
+
+	fcntl(j->task_w, F_SETFL, O_NONBLOCK);
+	fcntl(j->done_r, F_SETFL, O_NONBLOCK);
+	ev_child_set(&s->child_w, j->pid, 0);
 	ev_child_start(m->loop, &s->child_w);
-	s->pid = pid;
-	s->task_fd = tp[1];
-	s->done_fd = dp[0];
+	s->pid = j->pid;
+	s->task_fd = j->task_w;
+	s->done_fd = j->done_r;
 	slot_event(s, SLOT_EV_SPAWNED, ev_now(m->loop));
 	s->proc_jobs = 0;
 	s->recycle_at = 0;
@@ -144,8 +144,7 @@ static int slot_spawn(struct slot *s)
 	ev_io_set(&s->task_w, s->task_fd, EV_WRITE);
 	ev_io_set(&s->done_w, s->done_fd, EV_READ);
 	ev_io_start(m->loop, &s->done_w);
-	log_debug("worker[%u]: started, pid %d", s->index, (int)pid);
-	return 0;
+	log_debug("worker[%u]: started, pid %d", s->index, (int)j->pid);
 }
 
 /* Lines about workers that cannot start: a few per 10 s, whatever the pool size. */
@@ -171,15 +170,56 @@ static void slot_backoff(struct slot *s)
 		          s->early_deaths, delay);
 }
 
-/* Spawns, or schedules a later try when fork or pipe fails. */
-static void slot_start(struct slot *s)
+/* Its worker could not start (errno says why): a later try. */
+static void slot_start_failed(struct slot *s)
 {
-	if (slot_spawn(s) == 0)
-		return;
 	if (pool_log_ok(s->m))
 		log_warn("worker[%u]: cannot start a worker", s->index);
 	s->early_deaths++;
 	slot_backoff(s);
+}
+
+/*
+ * Starts the workers of n slots: the spawner makes them in one batch, the
+ * master forks those it did not take; a slot whose worker cannot start
+ * backs off.
+ */
+static void pool_spawn(struct master *m, struct slot **v, unsigned n)
+{
+	struct spawn_job one, *jobs = n == 1 ? &one : calloc(n, sizeof(*jobs)), *j;
+	unsigned i, k = 0;
+
+	for (i = 0; jobs == NULL && i < n; i++)
+		pool_spawn(m, v + i, 1); /* out of memory: one by one */
+	for (i = 0; jobs != NULL && i < n; i++)
+		if (slot_pipes(v[i], &jobs[k]) == 0)
+			k++;
+		else
+			slot_start_failed(v[i]);
+	spawner_spawn_many(m, jobs, k);
+	for (j = jobs; j < jobs + k; j++) {
+		if (j->pid == 0) {
+			j->pid = slot_fork(m->slots[j->slot], j->task_fd, j->done_fd);
+			j->err = errno;
+		}
+		close(j->task_fd);
+		close(j->done_fd);
+		if (j->pid > 0) {
+			slot_started(m->slots[j->slot], j);
+			continue;
+		}
+		close(j->task_w);
+		close(j->done_r);
+		errno = j->err;
+		slot_start_failed(m->slots[j->slot]);
+	}
+	if (jobs != &one)
+		free(jobs);
+}
+
+static void slot_start(struct slot *s)
+{
+	pool_spawn(s->m, &s, 1);
 }
 
 static void pool_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -357,13 +397,12 @@ static unsigned pool_active(const struct master *m)
 	return n;
 }
 
-/* Starts workers in the lowest free slots, or retires the highest ones. */
-void pool_resize(struct master *m, unsigned target)
+/* Starts workers in the lowest free slots, in one batch; how many are active then. */
+static unsigned pool_grow(struct master *m, unsigned target, unsigned active)
 {
-	unsigned active = pool_active(m), i;
-	struct slot *s;
+	struct slot **v = target > active ? calloc(target - active, sizeof(*v)) : NULL, *s;
+	unsigned i, n = 0;
 
-	m->target = target;
 	for (i = 0; active < target; i++) {
 		if (i >= m->nslots && pool_grow_table(m, i + 1) == -1)
 			break;
@@ -372,9 +411,25 @@ void pool_resize(struct master *m, unsigned target)
 		s = slot_new(m, i);
 		if (s == NULL)
 			break;
-		slot_start(s);
+		if (v != NULL)
+			v[n++] = s;
+		else
+			slot_start(s);
 		active++;
 	}
+	pool_spawn(m, v, n);
+	free(v);
+	return active;
+}
+
+/* Starts workers in the lowest free slots, or retires the highest ones. */
+void pool_resize(struct master *m, unsigned target)
+{
+	unsigned active = pool_active(m), i;
+	struct slot *s;
+
+	m->target = target;
+	active = pool_grow(m, target, active);
 	for (i = m->nslots; i-- > 0 && active > target;) {
 		s = m->slots[i];
 		if (s == NULL || (s->state == SLOT_RETIRING && !s->recycle))

@@ -42,7 +42,8 @@
 #include "proctitle.h"
 #include "worker.h"
 
-#define SPAWNER_WAIT_S 2 /* longest wait for a reply before the spawner is given up */
+#define SPAWNER_WAIT_S 2  /* longest wait for a reply before the spawner is given up */
+#define SPAWNER_AHEAD  32 /* requests sent before the first reply is read */
 
 struct spawn_req {
 	uint32_t slot;
@@ -287,6 +288,7 @@ int spawner_start(struct master *m)
 	ev_child_init(&m->spawner_w, spawner_child_cb, pid, 0);
 	ev_child_start(m->loop, &m->spawner_w);
 	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    spawner_reply(sv[0], &rep) == -1 || rep.pid != pid || rep.err != 0) {
 		spawner_lost(m, "did not start (its thread id not found, or no answer)");
 		return -1;
@@ -323,31 +325,37 @@ static int spawner_send(int fd, unsigned slot, int task_fd, int done_fd)
 }
 
 /*
- * Has the spawner start slot's worker on the two pipe ends given (which
- * the caller still closes).  The worker's pid; 0 when there is no
- * spawner (any more): the caller forks it; -1 with errno when the clone
- * failed as a fork would have.
+ * Has the spawner make the jobs' workers, up to SPAWNER_AHEAD requests
+ * ahead of its replies, so that it clones while the master sends and the
+ * workers start.  A job the spawner never got keeps pid 0 (the caller
+ * forks it); one it got but did not answer, when it is lost on the way,
+ * fails (it may have made that worker, which then finds its pipes closed
+ * and ends).
  */
-pid_t spawner_spawn(struct master *m, unsigned slot, int task_fd, int done_fd)
+void spawner_spawn_many(struct master *m, struct spawn_job *jobs, unsigned n)
 {
 	struct spawn_rep rep;
+	unsigned sent = 0, got = 0;
 
-	if (m->spawner_pid == 0)
-		return 0;
-	if (spawner_send(m->spawner_fd, slot, task_fd, done_fd) == -1) {
-		spawner_lost(m, "cannot be written to");
-		return 0;
+	for (; got < n && m->spawner_pid != 0; got++) {
+		for (; sent < n && sent - got < SPAWNER_AHEAD; sent++)
+			if (spawner_send(m->spawner_fd, jobs[sent].slot, jobs[sent].task_fd,
+			                 jobs[sent].done_fd) == -1) {
+				spawner_lost(m, "cannot be written to");
+				break;
+			}
+		if (m->spawner_pid != 0 && spawner_reply(m->spawner_fd, &rep) == -1)
+			spawner_lost(m, errno == EAGAIN ? "did not answer in time"
+			                                : "closed its socket");
+		if (m->spawner_pid == 0 || rep.err == ENOSYS || rep.err == EBADMSG)
+			break;
+		jobs[got].pid = rep.pid;
+		jobs[got].err = rep.err;
 	}
-	if (spawner_reply(m->spawner_fd, &rep) == -1) {
-		spawner_lost(m, errno == EAGAIN ? "did not answer in time" : "closed its socket");
-		return 0;
-	}
-	if (rep.pid > 0)
-		return rep.pid;
-	if (rep.err == ENOSYS || rep.err == EBADMSG) {
+	if (m->spawner_pid != 0 && got < n)
 		spawner_lost(m, "cannot clone");
-		return 0;
+	for (; got < sent; got++) {
+		jobs[got].pid = -1;
+		jobs[got].err = EAGAIN;
 	}
-	errno = rep.err;
-	return -1;
 }
