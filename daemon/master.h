@@ -492,6 +492,7 @@ struct spawn_job {
 	int task_w, done_r;   /* the master's */
 	pid_t pid;            /* the worker; 0: not made (fork it); -1: failed, errno in err */
 	int err;
+	bool by_spawner; /* pid made by the spawner */
 };
 int spawner_start(struct master *m);
 void spawner_stop(struct master *m);

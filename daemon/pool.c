@@ -119,6 +119,7 @@ static int slot_pipes(struct slot *s, struct spawn_job *j)
 	j->done_fd = dp[1];
 	j->done_r = dp[0];
 	j->pid = 0;
+	j->by_spawner = false;
 	return 0;
 }
 
@@ -144,7 +145,8 @@ static void slot_started(struct slot *s, const struct spawn_job *j)
 	ev_io_set(&s->task_w, s->task_fd, EV_WRITE);
 	ev_io_set(&s->done_w, s->done_fd, EV_READ);
 	ev_io_start(m->loop, &s->done_w);
-	log_debug("worker[%u]: started, pid %d", s->index, (int)j->pid);
+	log_debug("worker[%u]: %s, pid %d", s->index,
+	          j->by_spawner ? "started by the spawner" : "forked", (int)j->pid);
 }
 
 /* Lines about workers that cannot start: a few per 10 s, whatever the pool size. */

@@ -21,6 +21,10 @@
  * spawner finds that thread-id field once at its start and, when it
  * cannot tell it for sure, says so and the master forks workers itself.
  *
+ * Under a seccomp filter that refuses clone3 (systemd's RestrictNamespaces=)
+ * the spawner uses clone(2) (x86-64: its argument order differs between
+ * architectures); without either it answers ENOSYS and the master forks.
+ *
  * The master never waits on a spawner for long: no reply within
  * SPAWNER_WAIT_S, a closed socket or a dead spawner, and the master logs
  * it, kills it and forks its workers itself until the next reload.
@@ -29,6 +33,7 @@
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -137,16 +142,31 @@ static void spawner_child(const struct config *cfg, unsigned slot, const int fds
 	_exit(worker_run(slot, cfg, fds[0], fds[1]));
 }
 
+/*
+ * clone3, or clone where a seccomp filter refuses clone3 (systemd's
+ * RestrictNamespaces= does, with ENOSYS, as it cannot read its flags).
+ */
 static pid_t spawner_clone(void)
 {
+	static bool no_clone3;
 	struct clone_args ca;
+	long pid = -1;
 
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_PARENT | CLONE_CHILD_SETTID;
 	ca.child_tid = (uint64_t)(uintptr_t)spawner_tid;
 	/* exit_signal stays 0: with CLONE_PARENT the kernel takes the
-	 * spawner's own (SIGCHLD, to the master) and refuses any other. */
-	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	 * spawner's own (SIGCHLD, to the master) and clone3 refuses any other. */
+	if (!no_clone3) {
+		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		no_clone3 = pid == -1 && (errno == ENOSYS || errno == EPERM);
+	}
+#if defined(__x86_64__) /* flags, stack, parent_tid, child_tid, tls */
+	if (no_clone3)
+		pid = syscall(SYS_clone, CLONE_PARENT | CLONE_CHILD_SETTID | SIGCHLD, NULL, NULL,
+		              spawner_tid, 0L);
+#endif
+	return (pid_t)pid;
 }
 
 static void spawner_serve(const struct config *cfg, int sock)
@@ -351,6 +371,7 @@ void spawner_spawn_many(struct master *m, struct spawn_job *jobs, unsigned n)
 			break;
 		jobs[got].pid = rep.pid;
 		jobs[got].err = rep.err;
+		jobs[got].by_spawner = rep.pid > 0;
 	}
 	if (m->spawner_pid != 0 && got < n)
 		spawner_lost(m, "cannot clone");

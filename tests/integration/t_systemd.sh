@@ -116,7 +116,7 @@ log "IP firewall: 10.99.0.1 dropped under IPAddressAllow=localhost, reached once
 
 # ---- SIGKILL of the master: restarted, no orphan ---------------------------------------
 mapfile -t old < <(cg_pids)
-((${#old[@]} == 4)) || fail "expected 4 processes before the kill, saw ${#old[@]}"
+((${#old[@]} == 5)) || fail "expected 5 processes (master, spawner, 3 workers) before the kill, saw ${#old[@]}"
 sx kill -KILL "$MAIN" || fail "cannot kill the master"
 wait_for "new_main $MAIN" 20 "systemd to restart poold after SIGKILL of the master"
 wait_for "pool_is 3 $MAIN" 10 "the new master and its 3 workers, nothing else, in the cgroup"

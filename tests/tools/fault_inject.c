@@ -14,6 +14,8 @@
  *                        syscall(), as poold's spawner makes workers,
  *                        counts as a fork (the count goes on in the
  *                        spawner from what it was when it was forked)
+ *   FAULT_NO_CLONE3=1    clone3 through syscall() fails with ENOSYS, as
+ *                        under systemd's RestrictNamespaces=
  *   FAULT_MEMFD=1        memfd_create() fails with EMFILE
  *   FAULT_TEAR_PATH=S    the first write() of over one byte to a file whose
  *   FAULT_TEAR_MARK=F    path contains S, among all processes (the one
@@ -113,6 +115,10 @@ long syscall(long number, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	if (number == SYS_clone3 && getenv("FAULT_NO_CLONE3") != NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
 	if (number == SYS_clone3 && fault_fork()) {
 		errno = EAGAIN;
 		return -1;
