@@ -84,6 +84,9 @@ active poold.service || fail "poold.service is not active after reload"
 wait_for '[[ $(prop poold.service StatusText) == "running: 3 workers ("* ]]' 10 \
 	"StatusText 'running: 3 workers (...'"
 journal_has 'Reloaded poold.service' || fail "systemd did not log the reload as done"
+# The hardened unit refuses clone3 (RestrictNamespaces=): the spawner must
+# still make the workers (clone), not give up and leave it to the master.
+journal_has 'spawner: pid' && fail "the spawner failed under the unit: $(sxq journalctl -q -u poold.service | grep -m1 'spawner: pid')"
 log "reload: master $MAIN now has 3 workers"
 
 # ---- the IP firewall: loopback only, widened by a drop-in --------------------------------
