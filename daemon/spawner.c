@@ -367,7 +367,11 @@ void spawner_spawn_many(struct master *m, struct spawn_job *jobs, unsigned n)
 		if (m->spawner_pid != 0 && spawner_reply(m->spawner_fd, &rep) == -1)
 			spawner_lost(m, errno == EAGAIN ? "did not answer in time"
 			                                : "closed its socket");
-		if (m->spawner_pid == 0 || rep.err == ENOSYS || rep.err == EBADMSG)
+		/* Out of processes or memory a fork would be too; anything else
+		 * (a clone this kernel, seccomp filter or valgrind refuses) is
+		 * the spawner's own failure: the master forks. */
+		if (m->spawner_pid == 0 ||
+		    (rep.pid == -1 && rep.err != EAGAIN && rep.err != ENOMEM))
 			break;
 		jobs[got].pid = rep.pid;
 		jobs[got].err = rep.err;
