@@ -484,6 +484,8 @@ void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
 void pool_describe_status(int status, char *buf, size_t len);
+void pool_start_failed(struct slot *s);
+void pool_spawn(struct master *m, struct slot **v, unsigned n); /* pool_spawn.c */
 
 /* spawner.c: the fork server workers are made by. */
 struct spawn_job {

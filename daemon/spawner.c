@@ -202,6 +202,7 @@ __attribute__((noreturn)) static void spawner_main(const struct config *cfg, int
 	struct spawn_rep rep = {.pid = (int32_t)getpid(), .err = 0};
 
 	spawner_signals();
+	worker_signals_clean = true;
 	if (sock > 3)
 		close_range(3, (unsigned)sock - 1, 0);
 	close_range((unsigned)sock + 1, ~0u, 0);

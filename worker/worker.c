@@ -97,6 +97,8 @@ static const struct {
     {SIGXFSZ, SIG_IGN},
 };
 
+bool worker_signals_clean;
+
 static void worker_reset_signals(void)
 {
 	struct sigaction sa;
@@ -106,7 +108,7 @@ static void worker_reset_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
+	for (sig = 1; !worker_signals_clean && sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, RT internals */
 	for (i = 0; i < sizeof(worker_signals) / sizeof(worker_signals[0]); i++) {
 		sa.sa_handler = worker_signals[i].action;

@@ -1,0 +1,134 @@
+/*
+ * Starting workers: each slot's two pipes and cgroup, then the workers
+ * made by the spawner (spawner.c) in one batch, or forked by the master
+ * itself when there is no spawner; then the master's ends of the pipes
+ * are watched.  A slot whose worker cannot start backs off (pool.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "oplimits.h"
+#include "worker.h"
+
+static void close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * The master's own fork of a worker, when there is no spawner (spawner.c).
+ * All signals are blocked across fork() so the child cannot run one of
+ * the master's handlers before worker_run() has reset them; the child
+ * never returns from here.
+ */
+static pid_t slot_fork(struct slot *s, int task_fd, int done_fd)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int saved;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		_exit(worker_run(s->index, &s->m->cfg, task_fd, done_fd));
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}
+
+/* Its two pipes (the worker's ends and the master's) and its cgroup; 0 or -1. */
+static int slot_pipes(struct slot *s, struct spawn_job *j)
+{
+	int tp[2], dp[2], saved;
+
+	if (pipe2(tp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(dp, O_CLOEXEC) == -1) {
+		saved = errno;
+		close_pair(tp);
+		errno = saved;
+		return -1;
+	}
+	if (oplimits_slot_prepare(s->index) == -1)
+		log_warn("worker[%u]: cannot make its cgroup; its jobs get rlimits", s->index);
+	j->slot = s->index;
+	j->task_fd = tp[0];
+	j->task_w = tp[1];
+	j->done_fd = dp[1];
+	j->done_r = dp[0];
+	j->pid = 0;
+	j->by_spawner = false;
+	return 0;
+}
+
+/* Its worker runs: the master's ends of its pipes are watched. */
+static void slot_started(struct slot *s, const struct spawn_job *j)
+{
+	struct master *m = s->m;
+
+	fcntl(j->task_w, F_SETFL, O_NONBLOCK);
+	fcntl(j->done_r, F_SETFL, O_NONBLOCK);
+	ev_child_set(&s->child_w, j->pid, 0);
+	ev_child_start(m->loop, &s->child_w);
+	s->pid = j->pid;
+	s->task_fd = j->task_w;
+	s->done_fd = j->done_r;
+	slot_event(s, SLOT_EV_SPAWNED, ev_now(m->loop));
+	s->proc_jobs = 0;
+	s->recycle_at = 0;
+	if (m->cfg.max_jobs_per_worker > 0) /* up to 10% more, so recycling is spread out */
+		s->recycle_at = m->cfg.max_jobs_per_worker +
+		                (uint64_t)random() % (m->cfg.max_jobs_per_worker / 10 + 1);
+	s->started = ev_now(m->loop);
+	ev_io_set(&s->task_w, s->task_fd, EV_WRITE);
+	ev_io_set(&s->done_w, s->done_fd, EV_READ);
+	ev_io_start(m->loop, &s->done_w);
+	log_debug("worker[%u]: %s, pid %d", s->index,
+	          j->by_spawner ? "started by the spawner" : "forked", (int)j->pid);
+}
+
+/*
+ * Starts the workers of n slots: the spawner makes them in one batch, the
+ * master forks those it did not take; a slot whose worker cannot start
+ * backs off.
+ */
+void pool_spawn(struct master *m, struct slot **v, unsigned n)
+{
+	struct spawn_job one, *jobs = n == 1 ? &one : calloc(n, sizeof(*jobs)), *j;
+	unsigned i, k = 0;
+
+	for (i = 0; jobs == NULL && i < n; i++)
+		pool_spawn(m, v + i, 1); /* out of memory: one by one */
+	for (i = 0; jobs != NULL && i < n; i++)
+		if (slot_pipes(v[i], &jobs[k]) == 0)
+			k++;
+		else
+			pool_start_failed(v[i]);
+	spawner_spawn_many(m, jobs, k);
+	for (j = jobs; j < jobs + k; j++) {
+		if (j->pid == 0) {
+			j->pid = slot_fork(m->slots[j->slot], j->task_fd, j->done_fd);
+			j->err = errno;
+		}
+		close(j->task_fd);
+		close(j->done_fd);
+		if (j->pid > 0) {
+			slot_started(m->slots[j->slot], j);
+			continue;
+		}
+		close(j->task_w);
+		close(j->done_r);
+		errno = j->err;
+		pool_start_failed(m->slots[j->slot]);
+	}
+	if (jobs != &one)
+		free(jobs);
+}
