@@ -15,6 +15,8 @@
 #include "oplimits.h"
 #include "worker.h"
 
+#define POOL_SPAWN_CHUNK 8 /* workers started per round */
+
 static void close_pair(int p[2])
 {
 	close(p[0]);
@@ -95,40 +97,44 @@ static void slot_started(struct slot *s, const struct spawn_job *j)
 	          j->by_spawner ? "started by the spawner" : "forked", (int)j->pid);
 }
 
+/* After the spawner's batch: forks what it did not take, then the slot runs or backs off. */
+static void pool_spawned(struct master *m, struct spawn_job *j)
+{
+	if (j->pid == 0) {
+		j->pid = slot_fork(m->slots[j->slot], j->task_fd, j->done_fd);
+		j->err = errno;
+	}
+	close(j->task_fd);
+	close(j->done_fd);
+	if (j->pid > 0) {
+		slot_started(m->slots[j->slot], j);
+		return;
+	}
+	close(j->task_w);
+	close(j->done_r);
+	errno = j->err;
+	pool_start_failed(m->slots[j->slot]);
+}
+
 /*
- * Starts the workers of n slots: the spawner makes them in one batch, the
- * master forks those it did not take; a slot whose worker cannot start
- * backs off.
+ * Starts the workers of n slots, POOL_SPAWN_CHUNK at a time: the spawner
+ * makes each round's in one batch, the master forks those it did not
+ * take; a slot whose worker cannot start backs off.  A round holds two
+ * descriptors per worker beyond the two limits.c counts for it.
  */
 void pool_spawn(struct master *m, struct slot **v, unsigned n)
 {
-	struct spawn_job one, *jobs = n == 1 ? &one : calloc(n, sizeof(*jobs)), *j;
-	unsigned i, k = 0;
+	struct spawn_job jobs[POOL_SPAWN_CHUNK];
+	unsigned i = 0, k, r;
 
-	for (i = 0; jobs == NULL && i < n; i++)
-		pool_spawn(m, v + i, 1); /* out of memory: one by one */
-	for (i = 0; jobs != NULL && i < n; i++)
-		if (slot_pipes(v[i], &jobs[k]) == 0)
-			k++;
-		else
-			pool_start_failed(v[i]);
-	spawner_spawn_many(m, jobs, k);
-	for (j = jobs; j < jobs + k; j++) {
-		if (j->pid == 0) {
-			j->pid = slot_fork(m->slots[j->slot], j->task_fd, j->done_fd);
-			j->err = errno;
-		}
-		close(j->task_fd);
-		close(j->done_fd);
-		if (j->pid > 0) {
-			slot_started(m->slots[j->slot], j);
-			continue;
-		}
-		close(j->task_w);
-		close(j->done_r);
-		errno = j->err;
-		pool_start_failed(m->slots[j->slot]);
+	while (i < n) {
+		for (k = 0; i < n && k < POOL_SPAWN_CHUNK; i++)
+			if (slot_pipes(v[i], &jobs[k]) == 0)
+				k++;
+			else
+				pool_start_failed(v[i]);
+		spawner_spawn_many(m, jobs, k);
+		for (r = 0; r < k; r++)
+			pool_spawned(m, &jobs[r]);
 	}
-	if (jobs != &one)
-		free(jobs);
 }
