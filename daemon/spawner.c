@@ -18,8 +18,9 @@
  * (robust mutexes store it; the kernel fills it in, CLONE_CHILD_SETTID)
  * and the robust-list registration the kernel drops in a new process
  * (set_robust_list, with the spawner's head: the same address).  The
- * spawner finds that thread-id field once at its start and, when it
- * cannot tell it for sure, says so and the master forks workers itself.
+ * spawner finds that thread-id field once at its start (and checks it in
+ * a child of glibc's _Fork) and, when it cannot tell it for sure, says so
+ * and the master forks workers itself.
  *
  * Under a seccomp filter that refuses clone3 (systemd's RestrictNamespaces=)
  * the spawner uses clone(2) (x86-64: its argument order differs between
@@ -66,12 +67,14 @@ static size_t spawner_robust_len;
 
 /*
  * The word of this thread's control block (pthread_self) that holds its
- * thread id: the only word in the first KiB equal to gettid().  NULL when
- * there is none or more than one.
+ * thread id: the only word in the first KiB equal to gettid(), and the
+ * word glibc's own _Fork fills in with a child's id (checked in one).
+ * NULL when that is not so.
  */
 static pid_t *spawner_find_tid(void)
 {
 	pid_t me = (pid_t)syscall(SYS_gettid), *p = (pid_t *)(void *)pthread_self(), *hit = NULL;
+	int status;
 	size_t i;
 
 	for (i = 0; i < 1024 / sizeof(*p); i++) {
@@ -81,7 +84,14 @@ static pid_t *spawner_find_tid(void)
 			return NULL;
 		hit = p + i;
 	}
-	return hit;
+	if (hit == NULL || (me = _Fork()) == -1)
+		return NULL;
+	if (me == 0)
+		_exit(*hit == (pid_t)syscall(SYS_gettid) ? 0 : 1);
+	while (waitpid(me, &status, 0) == -1)
+		if (errno != EINTR)
+			return NULL;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? hit : NULL;
 }
 
 /* No handler of the master's; the signals a worker ignores held pending. */
