@@ -368,7 +368,6 @@ int pool_start(struct master *m)
 {
 	if (pool_grow_table(m, m->cfg.workers) == -1)
 		return -1;
-	(void)spawner_start(m); /* before the master grows: workers come from a small process */
 	pool_resize(m, m->cfg.workers);
 	return pool_active(m) > 0 ? 0 : -1;
 }

@@ -4,8 +4,10 @@
  * descriptor table (two pipe ends per worker already started: 2,000 at
  * 1000 workers), close_range() of all of them in the worker, and the
  * copy-on-write faults of the pages either side writes next.  The spawner
- * is forked once, before the first worker (pool_start) and again after
- * each reload (the workers' settings and modules may have changed), keeps
+ * is forked at start-up as soon as what workers need is set up (main.c:
+ * after the scoreboard and the job log's lock, before the journal's
+ * replay, the job sources and the journal's thread), again after each
+ * reload (the workers' settings and modules may have changed), keeps
  * only descriptors 0, 1, 2 and its socket, and waits.
  *
  * Per worker the master sends "slot N" with the worker's two pipe ends
