@@ -495,10 +495,12 @@ struct spawn_job {
 	pid_t pid;            /* the worker; 0: not made (fork it); -1: failed, errno in err */
 	int err;
 	bool by_spawner; /* pid made by the spawner */
+	bool asked;      /* sent to the spawner, not answered yet */
 };
 int spawner_start(struct master *m);
 void spawner_stop(struct master *m);
-void spawner_spawn_many(struct master *m, struct spawn_job *jobs, unsigned n);
+int spawner_request(struct master *m, struct spawn_job *j);
+void spawner_answer(struct master *m, struct spawn_job *j);
 
 /* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
 void settle_start(struct master *m);

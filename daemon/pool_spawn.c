@@ -15,7 +15,7 @@
 #include "oplimits.h"
 #include "worker.h"
 
-#define POOL_SPAWN_CHUNK 8 /* workers started per round */
+#define POOL_SPAWN_AHEAD 8 /* requests to the spawner not answered yet, at most */
 
 static void close_pair(int p[2])
 {
@@ -97,9 +97,11 @@ static void slot_started(struct slot *s, const struct spawn_job *j)
 	          j->by_spawner ? "started by the spawner" : "forked", (int)j->pid);
 }
 
-/* After the spawner's batch: forks what it did not take, then the slot runs or backs off. */
+/* After the spawner's answer: forks what it did not take, then the slot runs or backs off. */
 static void pool_spawned(struct master *m, struct spawn_job *j)
 {
+	if (j->asked)
+		spawner_answer(m, j);
 	if (j->pid == 0) {
 		j->pid = slot_fork(m->slots[j->slot], j->task_fd, j->done_fd);
 		j->err = errno;
@@ -117,24 +119,30 @@ static void pool_spawned(struct master *m, struct spawn_job *j)
 }
 
 /*
- * Starts the workers of n slots, POOL_SPAWN_CHUNK at a time: the spawner
- * makes each round's in one batch, the master forks those it did not
- * take; a slot whose worker cannot start backs off.  A round holds two
- * descriptors per worker beyond the two limits.c counts for it.
+ * Starts the workers of n slots, up to POOL_SPAWN_AHEAD asked of the
+ * spawner before the oldest one's answer is taken, so that the spawner
+ * clones while the master makes the next pipes and files the workers it
+ * got; the master forks those the spawner did not take.  A slot whose
+ * worker cannot start backs off.  The requests ahead hold two
+ * descriptors each beyond the two per worker limits.c counts.
  */
 void pool_spawn(struct master *m, struct slot **v, unsigned n)
 {
-	struct spawn_job jobs[POOL_SPAWN_CHUNK];
-	unsigned i = 0, k, r;
+	struct spawn_job ring[POOL_SPAWN_AHEAD], *j;
+	unsigned next = 0, done = 0;
 
-	while (i < n) {
-		for (k = 0; i < n && k < POOL_SPAWN_CHUNK; i++)
-			if (slot_pipes(v[i], &jobs[k]) == 0)
-				k++;
-			else
-				pool_start_failed(v[i]);
-		spawner_spawn_many(m, jobs, k);
-		for (r = 0; r < k; r++)
-			pool_spawned(m, &jobs[r]);
+	while (done < n) {
+		for (; next < n && next - done < POOL_SPAWN_AHEAD; next++) {
+			j = &ring[next % POOL_SPAWN_AHEAD];
+			j->slot = ~0u;
+			if (slot_pipes(v[next], j) == -1) {
+				pool_start_failed(v[next]);
+				continue;
+			}
+			j->asked = spawner_request(m, j) == 0;
+		}
+		j = &ring[done++ % POOL_SPAWN_AHEAD];
+		if (j->slot != ~0u)
+			pool_spawned(m, j);
 	}
 }

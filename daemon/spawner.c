@@ -50,8 +50,7 @@
 #include "proctitle.h"
 #include "worker.h"
 
-#define SPAWNER_WAIT_S 2  /* longest wait for a reply before the spawner is given up */
-#define SPAWNER_AHEAD  32 /* requests sent before the first reply is read */
+#define SPAWNER_WAIT_S 2 /* longest wait for a reply before the spawner is given up */
 
 struct spawn_req {
 	uint32_t slot;
@@ -358,42 +357,47 @@ static int spawner_send(int fd, unsigned slot, int task_fd, int done_fd)
 }
 
 /*
- * Has the spawner make the jobs' workers, up to SPAWNER_AHEAD requests
- * ahead of its replies, so that it clones while the master sends and the
- * workers start.  A job the spawner never got keeps pid 0 (the caller
- * forks it); one it got but did not answer, when it is lost on the way,
- * fails (it may have made that worker, which then finds its pipes closed
- * and ends).
+ * Asks the spawner for j's worker; its answer is read by spawner_answer,
+ * in the order of the requests.  0, or -1 when there is no spawner (any
+ * more): j->pid stays 0 and the caller forks it.
  */
-void spawner_spawn_many(struct master *m, struct spawn_job *jobs, unsigned n)
+int spawner_request(struct master *m, struct spawn_job *j)
+{
+	if (m->spawner_pid == 0)
+		return -1;
+	if (spawner_send(m->spawner_fd, j->slot, j->task_fd, j->done_fd) == 0)
+		return 0;
+	spawner_lost(m, "cannot be written to");
+	return -1;
+}
+
+/*
+ * The answer to the oldest request not answered yet, into j: the pid, or
+ * the errno of a clone that failed as a fork would have (out of processes
+ * or memory).  Any other failure is the spawner's own (a clone this
+ * kernel, seccomp filter or valgrind refuses: j->pid stays 0, the caller
+ * forks); when the spawner is lost on the way, a request it got but did
+ * not answer fails (it may have made that worker, which then finds its
+ * pipes closed and ends).
+ */
+void spawner_answer(struct master *m, struct spawn_job *j)
 {
 	struct spawn_rep rep;
-	unsigned sent = 0, got = 0;
 
-	for (; got < n && m->spawner_pid != 0; got++) {
-		for (; sent < n && sent - got < SPAWNER_AHEAD; sent++)
-			if (spawner_send(m->spawner_fd, jobs[sent].slot, jobs[sent].task_fd,
-			                 jobs[sent].done_fd) == -1) {
-				spawner_lost(m, "cannot be written to");
-				break;
-			}
-		if (m->spawner_pid != 0 && spawner_reply(m->spawner_fd, &rep) == -1)
-			spawner_lost(m, errno == EAGAIN ? "did not answer in time"
-			                                : "closed its socket");
-		/* Out of processes or memory a fork would be too; anything else
-		 * (a clone this kernel, seccomp filter or valgrind refuses) is
-		 * the spawner's own failure: the master forks. */
-		if (m->spawner_pid == 0 ||
-		    (rep.pid == -1 && rep.err != EAGAIN && rep.err != ENOMEM))
-			break;
-		jobs[got].pid = rep.pid;
-		jobs[got].err = rep.err;
-		jobs[got].by_spawner = rep.pid > 0;
+	j->pid = -1;
+	j->err = EAGAIN;
+	if (m->spawner_pid == 0)
+		return;
+	if (spawner_reply(m->spawner_fd, &rep) == -1) {
+		spawner_lost(m, errno == EAGAIN ? "did not answer in time" : "closed its socket");
+		return;
 	}
-	if (m->spawner_pid != 0 && got < n)
+	if (rep.pid == -1 && rep.err != EAGAIN && rep.err != ENOMEM) {
 		spawner_lost(m, "cannot clone");
-	for (; got < sent; got++) {
-		jobs[got].pid = -1;
-		jobs[got].err = EAGAIN;
+		j->pid = 0;
+		return;
 	}
+	j->pid = rep.pid;
+	j->err = rep.err;
+	j->by_spawner = rep.pid > 0;
 }
