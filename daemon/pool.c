@@ -1,8 +1,8 @@
 /*
- * The pool: the slot table, spawning workers, reaping them, replacing the
- * ones that die, and resizing.  One spawn function with symmetric clean-up
- * on every failure; one child callback that decides between "retired as
- * asked", "replace now" and "replace after a back-off".
+ * The pool: the slot table, spawning workers (pool_spawn.c, by way of the
+ * spawner), reaping them, replacing the ones that die, and resizing.  One
+ * child callback that decides between "retired as asked", "replace now"
+ * and "replace after a back-off".
  *
  * libev reaps every child (ev_child on the default loop); nothing here
  * calls waitpid.  A slot whose worker dies within a second of its start
