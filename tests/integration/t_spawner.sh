@@ -23,6 +23,17 @@ check_spawner() {
 		fail "spawner $1 holds more than 0, 1, 2 and its socket: ${fds[*]}"
 }
 
+# workers_hold_own: every worker holds 0, 1, 2 and its two pipes only,
+# whoever made it (t_isolation checks the rest of what a worker holds).
+workers_hold_own() {
+	local p n
+	for p in $(workers_pids); do
+		n=$(find /proc/"$p"/fd -mindepth 1 -maxdepth 1 -lname 'pipe:*' | wc -l)
+		[[ $n == 2 && $(find /proc/"$p"/fd -mindepth 1 -maxdepth 1 | wc -l) == 5 ]] ||
+			fail "worker $p holds more than 0, 1, 2 and two pipes: $(find /proc/"$p"/fd -mindepth 1 -maxdepth 1 -printf '%f -> %l, ')"
+	done
+}
+
 write_config workers=3
 start_daemon -v
 sp=$(spawner_pid)
@@ -41,6 +52,7 @@ wait_for 'dlog_since '"$mark"' "spawner: pid '"$sp"' killed by signal 9"' 10 "th
 kill_worker KILL "${pids[0]}"
 wait_for '[[ $(stat_of restarts) == 1 && $(stat_of workers.ready) == 3 ]]' 30 "the killed worker replaced"
 dlog_since "$mark" 'worker\[[0-9]+\]: forked, pid' || fail "the replacement was not forked by the master"
+workers_hold_own
 
 # A reload makes a new spawner; the workers it adds come from it.
 write_config workers=5
@@ -52,6 +64,7 @@ sp2=$(spawner_pid)
 check_spawner "$sp2"
 dlog_since "$mark" 'worker\[[0-9]+\]: started by the spawner, pid' ||
 	fail "the workers the reload added were not made by the new spawner"
+workers_hold_own
 
 # Stopped: the master gives up on it within its 2 s and forks the
 # replacement itself; the status socket answers meanwhile.
