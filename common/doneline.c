@@ -102,3 +102,8 @@ _Atomic uint64_t *doneline_map(unsigned slot)
 	l->pid = getpid();
 	return &l->count;
 }
+
+int doneline_descriptor(void)
+{
+	return doneline_fd;
+}

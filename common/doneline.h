@@ -31,6 +31,10 @@
  */
 int doneline_setup(unsigned nslots);
 
+/* The lines' descriptor (-1 without lines): the spawner keeps it for the
+ * workers it makes. */
+int doneline_descriptor(void);
+
 /* Master, before it forks a worker for slot: its count back to 0.
  * Returns 0, or -1 with errno set (no line for that slot: ERANGE). */
 int doneline_reset(unsigned slot);

@@ -390,3 +390,18 @@ bool fsutil_same_file(const char *a, const char *b)
 		return strcmp(a, b) == 0;
 	return strcmp(ca, cb) == 0;
 }
+
+void fsutil_close_except(int a, int b)
+{
+	int keep[2] = {a < b ? a : b, a < b ? b : a};
+	unsigned from = 3, i;
+
+	for (i = 0; i < 2; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_range(from, ~0u, 0);
+}

@@ -93,4 +93,8 @@ int fsutil_keep_aside(const char *path, const char *tag, char *out, size_t outle
  */
 bool fsutil_same_file(const char *a, const char *b);
 
+/* Closes every descriptor above stderr except a and b (either may be -1
+ * or the same as the other): what a new worker or the spawner keeps. */
+void fsutil_close_except(int a, int b);
+
 #endif

@@ -11,7 +11,7 @@
  * hard limit, to cover CTLSOCK_MAX clients; a pool that does not fit with
  * at least LIMITS_MIN_CLIENTS clients is refused.  The client cap is what
  * is left (ctlsock_accept.c).  Processes: RLIMIT_NPROC counts every process of
- * the user, so the pool plus the master is only a lower bound; the soft
+ * the user, so the pool plus the master and its spawner is only a lower bound; the soft
  * limit is raised to the hard one when it is below that bound.
  */
 #include <errno.h>
@@ -51,7 +51,7 @@ static int limits_nproc(unsigned procs, char *err, size_t errlen)
 	snprintf(err, errlen,
 	         "%u workers need at least %u processes of this user, and the process limit is "
 	         "%llu (hard %llu): raise LimitNPROC= or ulimit -u, or use fewer workers",
-	         procs - 1, procs, (unsigned long long)have, (unsigned long long)rl.rlim_max);
+	         procs - 2, procs, (unsigned long long)have, (unsigned long long)rl.rlim_max);
 	return -1;
 }
 
@@ -74,7 +74,7 @@ int limits_fit(struct master *m, unsigned workers, unsigned held, char *err, siz
 		errno = EMFILE;
 		return -1;
 	}
-	if (limits_nproc(workers + held + 1, err, errlen) == -1) {
+	if (limits_nproc(workers + held + 2, err, errlen) == -1) { /* + master, spawner */
 		errno = EAGAIN;
 		return -1;
 	}

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "doneline.h"
 #include "exitcodes.h"
 #include "jobs.h"
 #include "log.h"
@@ -88,6 +89,7 @@ static int parse_args(int argc, char **argv, struct master *m, bool *test, bool 
  */
 static void master_setup_fail(struct master *m, int code, const char *err)
 {
+	spawner_stop(m);
 	ctlsock_close(m);
 	fatalx(code, "%s", err);
 }
@@ -119,6 +121,12 @@ static void master_setup(struct master *m)
 		master_setup_fail(m, POOLD_EXIT_OSERR, err);
 	if (job_log_setup() == -1)
 		master_setup_fail(m, POOLD_EXIT_OSERR, "log write lock: cannot create it");
+	/* Room for retiring slots beside a full pool. */
+	if (doneline_setup(2 * CONFIG_MAX_WORKERS) == -1)
+		log_warn("no done lines: jobs with effects report one by one");
+	/* What workers need is set up: the spawner is made now, before the
+	 * journal's replay, the job sources and threads grow the master. */
+	(void)spawner_start(m);
 	jobctl_start(m); /* before the journal: replayed jobs are tracked */
 	later_start(m);  /* before the journal: replayed jobs may be held */
 	if (journal_open(m, err, sizeof(err)) == -1)

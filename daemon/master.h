@@ -311,6 +311,10 @@ struct master {
 	bool verbose;           /* -v: debug level whatever the file says */
 	/* Lines about workers that cannot start (pool.c). */
 	struct log_rate spawn_log;
+	/* The fork server (spawner.c); spawner_pid is 0 when there is none. */
+	pid_t spawner_pid;
+	int spawner_fd;
+	ev_child spawner_w;
 
 	/* Dispatch: slots by jobs in flight, and the slots to write. */
 	struct slot **bucket; /* bucket[n]: READY slots with n jobs in flight */
@@ -480,6 +484,24 @@ int pool_scale(struct master *m, long target, const char *why, char *err, size_t
 void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
+void pool_describe_status(int status, char *buf, size_t len);
+void pool_start_failed(struct slot *s);
+void pool_spawn(struct master *m, struct slot **v, unsigned n); /* pool_spawn.c */
+
+/* spawner.c: the fork server workers are made by. */
+struct spawn_job {
+	unsigned slot;
+	int task_fd, done_fd; /* the worker's ends of its pipes */
+	int task_w, done_r;   /* the master's */
+	pid_t pid;            /* the worker; 0: not made (fork it); -1: failed, errno in err */
+	int err;
+	bool by_spawner; /* pid made by the spawner */
+	bool asked;      /* sent to the spawner, not answered yet */
+};
+int spawner_start(struct master *m);
+void spawner_stop(struct master *m);
+int spawner_request(struct master *m, struct spawn_job *j);
+void spawner_answer(struct master *m, struct spawn_job *j);
 
 /* ---- settle.c: the settle step, once per loop turn (order in settle.c) ---- */
 void settle_start(struct master *m);

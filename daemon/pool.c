@@ -1,8 +1,8 @@
 /*
- * The pool: the slot table, spawning workers, reaping them, replacing the
- * ones that die, and resizing.  One spawn function with symmetric clean-up
- * on every failure; one child callback that decides between "retired as
- * asked", "replace now" and "replace after a back-off".
+ * The pool: the slot table, spawning workers (pool_spawn.c, by way of the
+ * spawner), reaping them, replacing the ones that die, and resizing.  One
+ * child callback that decides between "retired as asked", "replace now"
+ * and "replace after a back-off".
  *
  * libev reaps every child (ev_child on the default loop); nothing here
  * calls waitpid.  A slot whose worker dies within a second of its start
@@ -19,7 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "doneline.h"
 #include "log.h"
 #include "master.h"
 #include "oplimits.h"
@@ -70,74 +69,6 @@ static void slot_free(struct slot *s)
 	free(s);
 }
 
-static void close_pair(int p[2])
-{
-	close(p[0]);
-	close(p[1]);
-}
-
-/*
- * Forks the slot's worker.  All signals are blocked across fork() so the
- * child cannot run one of the master's handlers before worker_run() has
- * reset them; the child never returns from here.
- */
-static int slot_spawn(struct slot *s)
-{
-	struct master *m = s->m;
-	int tp[2], dp[2], saved;
-	sigset_t all, old;
-	pid_t pid;
-
-	if (pipe2(tp, O_CLOEXEC) == -1)
-		return -1;
-	if (pipe2(dp, O_CLOEXEC) == -1) {
-		saved = errno;
-		close_pair(tp);
-		errno = saved;
-		return -1;
-	}
-	/* The new process's done count starts at 0.  A slot beyond the lines
-	 * (a pool resized while old slots drain) goes without one: its worker
-	 * reports each job with effects at once. */
-	doneline_reset(s->index);
-	if (oplimits_slot_prepare(s->index) == -1)
-		log_warn("worker[%u]: cannot make its cgroup; its jobs get rlimits", s->index);
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		_exit(worker_run(s->index, &m->cfg, tp[0], dp[1]));
-	saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid == -1) {
-		close_pair(tp);
-		close_pair(dp);
-		errno = saved;
-		return -1;
-	}
-	close(tp[0]);
-	close(dp[1]);
-	fcntl(tp[1], F_SETFL, O_NONBLOCK);
-	fcntl(dp[0], F_SETFL, O_NONBLOCK);
-	ev_child_set(&s->child_w, pid, 0);
-	ev_child_start(m->loop, &s->child_w);
-	s->pid = pid;
-	s->task_fd = tp[1];
-	s->done_fd = dp[0];
-	slot_event(s, SLOT_EV_SPAWNED, ev_now(m->loop));
-	s->proc_jobs = 0;
-	s->recycle_at = 0;
-	if (m->cfg.max_jobs_per_worker > 0) /* up to 10% more, so recycling is spread out */
-		s->recycle_at = m->cfg.max_jobs_per_worker +
-		                (uint64_t)random() % (m->cfg.max_jobs_per_worker / 10 + 1);
-	s->started = ev_now(m->loop);
-	ev_io_set(&s->task_w, s->task_fd, EV_WRITE);
-	ev_io_set(&s->done_w, s->done_fd, EV_READ);
-	ev_io_start(m->loop, &s->done_w);
-	log_debug("worker[%u]: started, pid %d", s->index, (int)pid);
-	return 0;
-}
-
 /* Lines about workers that cannot start: a few per 10 s, whatever the pool size. */
 static bool pool_log_ok(struct master *m)
 {
@@ -161,15 +92,18 @@ static void slot_backoff(struct slot *s)
 		          s->early_deaths, delay);
 }
 
-/* Spawns, or schedules a later try when fork or pipe fails. */
-static void slot_start(struct slot *s)
+/* Its worker could not start (errno says why): a later try (pool_spawn.c). */
+void pool_start_failed(struct slot *s)
 {
-	if (slot_spawn(s) == 0)
-		return;
 	if (pool_log_ok(s->m))
 		log_warn("worker[%u]: cannot start a worker", s->index);
 	s->early_deaths++;
 	slot_backoff(s);
+}
+
+static void slot_start(struct slot *s)
+{
+	pool_spawn(s->m, &s, 1);
 }
 
 static void pool_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -201,7 +135,7 @@ static void pool_count_early(struct master *m)
 		        m->early_count, POOL_LOOP_WINDOW);
 }
 
-static void describe_status(int status, char *buf, size_t len)
+void pool_describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
@@ -240,7 +174,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 
 	ev_child_stop(loop, w);
 	oplimits_slot_kill(s->index); /* what its jobs left, setsid or not */
-	describe_status(status, how, sizeof(how));
+	pool_describe_status(status, how, sizeof(how));
 	if (asked)
 		log_debug("worker[%u]: pid %d %s", s->index, (int)s->pid, how);
 	else
@@ -349,13 +283,12 @@ static unsigned pool_active(const struct master *m)
 	return n;
 }
 
-/* Starts workers in the lowest free slots, or retires the highest ones. */
-void pool_resize(struct master *m, unsigned target)
+/* Starts workers in the lowest free slots, in one batch; how many are active then. */
+static unsigned pool_grow(struct master *m, unsigned target, unsigned active)
 {
-	unsigned active = pool_active(m), i;
-	struct slot *s;
+	struct slot **v = target > active ? calloc(target - active, sizeof(*v)) : NULL, *s;
+	unsigned i, n = 0;
 
-	m->target = target;
 	for (i = 0; active < target; i++) {
 		if (i >= m->nslots && pool_grow_table(m, i + 1) == -1)
 			break;
@@ -364,9 +297,25 @@ void pool_resize(struct master *m, unsigned target)
 		s = slot_new(m, i);
 		if (s == NULL)
 			break;
-		slot_start(s);
+		if (v != NULL)
+			v[n++] = s;
+		else
+			slot_start(s);
 		active++;
 	}
+	pool_spawn(m, v, n);
+	free(v);
+	return active;
+}
+
+/* Starts workers in the lowest free slots, or retires the highest ones. */
+void pool_resize(struct master *m, unsigned target)
+{
+	unsigned active = pool_active(m), i;
+	struct slot *s;
+
+	m->target = target;
+	active = pool_grow(m, target, active);
 	for (i = m->nslots; i-- > 0 && active > target;) {
 		s = m->slots[i];
 		if (s == NULL || (s->state == SLOT_RETIRING && !s->recycle))
@@ -419,9 +368,6 @@ void pool_retire_all(struct master *m)
 
 int pool_start(struct master *m)
 {
-	/* Room for retiring slots beside a full pool. */
-	if (doneline_setup(2 * CONFIG_MAX_WORKERS) == -1)
-		log_warn("no done lines: jobs with effects report one by one");
 	if (pool_grow_table(m, m->cfg.workers) == -1)
 		return -1;
 	pool_resize(m, m->cfg.workers);
@@ -460,4 +406,5 @@ void pool_free(struct master *m)
 	free(m->slots);
 	m->slots = NULL;
 	m->nslots = 0;
+	spawner_stop(m);
 }

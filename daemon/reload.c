@@ -139,6 +139,8 @@ void reload_run(struct master *m)
 	journal_configure(m);
 	jobctl_configure(m);
 	metrics_configure(m);
+	/* Workers started from now on carry the new settings and modules. */
+	(void)spawner_start(m);
 	/* READY=1 again once the wanted number of workers is up. */
 	m->ready = false;
 	m->ready_since = ev_time();

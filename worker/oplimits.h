@@ -56,6 +56,10 @@ void oplimits_describe(char *out, size_t len);
  * delegation, only notes the slot. */
 int oplimits_slot_prepare(unsigned slot);
 
+/* In a worker forked by the spawner (daemon/spawner.c), which the master's
+ * prepare did not reach: which slot it is. */
+void oplimits_slot_enter(unsigned slot);
+
 /* In the master, its worker reaped: ends every process left in slot's
  * cgroup (cgroup.kill).  Best effort; nothing without delegation. */
 void oplimits_slot_kill(unsigned slot);

@@ -222,6 +222,11 @@ int oplimits_slot_prepare(unsigned slot)
 	return 0;
 }
 
+void oplimits_slot_enter(unsigned slot)
+{
+	cg_slot = slot;
+}
+
 void oplimits_slot_kill(unsigned slot)
 {
 	int fd = cg_slot_open(slot, "");

@@ -36,6 +36,7 @@
 
 #include "doneline.h"
 #include "exitcodes.h"
+#include "fsutil.h"
 #include "jobs.h"
 #include "log.h"
 #include "proctitle.h"
@@ -112,6 +113,8 @@ static const struct {
     {SIGXFSZ, SIG_IGN},
 };
 
+bool worker_signals_clean;
+
 static void worker_reset_signals(void)
 {
 	struct sigaction sa;
@@ -121,7 +124,7 @@ static void worker_reset_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
+	for (sig = 1; !worker_signals_clean && sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, RT internals */
 	for (i = 0; i < sizeof(worker_signals) / sizeof(worker_signals[0]); i++) {
 		sa.sa_handler = worker_signals[i].action;
@@ -129,18 +132,6 @@ static void worker_reset_signals(void)
 	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* Closes every descriptor above stderr except a and b. */
-static void worker_close_fds(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0u, 0);
 }
 
 static int worker_flush(struct worker *w)
@@ -384,7 +375,7 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
 
 	worker_reset_signals();
 	line = doneline_map(slot); /* before its descriptor is closed */
-	worker_close_fds(task_fd, done_fd);
+	fsutil_close_except(task_fd, done_fd);
 	snprintf(name, sizeof(name), "worker[%u]", slot);
 	log_init(name);
 	worker_title(slot);

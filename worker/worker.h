@@ -20,4 +20,11 @@
  */
 int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd);
 
+/*
+ * Set in a process whose every signal disposition is SIG_DFL already (the
+ * spawner, daemon/spawner.c): worker_run() then sets only those of
+ * worker.c's table, not each of the 64 signals again.
+ */
+extern bool worker_signals_clean;
+
 #endif

@@ -156,17 +156,35 @@ session_procs() {
 	ps -e -o pid=,sid=,stat=,comm= | awk -v s="$sid" '$2 == s { print $1, $3, $4 }'
 }
 
-# The master's live children (its workers), one pid per line.
+# True if PID is a spawner (daemon/spawner.c: the master's child that
+# makes its workers, named "poold: spawner"), not a worker.
+is_spawner() {
+	local comm
+	read -r comm 2>/dev/null <"/proc/$1/comm" || return 1
+	[[ $comm == "poold: spawner" ]]
+}
+
+# The master's live children (its workers, not its spawner), one pid per line.
 workers_pids() {
 	local pid=$MASTER_PID c
 	[[ -n $pid ]] || return 0
 	if [[ -r /proc/$pid/task/$pid/children ]]; then
 		for c in $(<"/proc/$pid/task/$pid/children"); do
-			alive "$c" && echo "$c"
+			alive "$c" && ! is_spawner "$c" && echo "$c"
 		done
 	else
-		pgrep -P "$pid" | while read -r c; do alive "$c" && echo "$c"; done
+		pgrep -P "$pid" | while read -r c; do alive "$c" && ! is_spawner "$c" && echo "$c"; done
 	fi
+	return 0
+}
+
+# The master's spawner, if it has one.
+spawner_pid() {
+	local c
+	[[ -n $MASTER_PID && -r /proc/$MASTER_PID/task/$MASTER_PID/children ]] || return 0
+	for c in $(<"/proc/$MASTER_PID/task/$MASTER_PID/children"); do
+		alive "$c" && is_spawner "$c" && echo "$c"
+	done
 	return 0
 }
 
@@ -176,9 +194,11 @@ zombie_children() {
 	ps -e -o pid=,ppid=,stat= | awk -v p="$MASTER_PID" '$2 == p && $3 ~ /^Z/ { print $1 }'
 }
 
-# is_worker PID: PID is a live child of our master (never signal anything else).
+# is_worker PID: PID is a live child of our master, not its spawner (never
+# signal anything else).
 is_worker() {
-	[[ -n $MASTER_PID ]] && alive "$1" && [[ $(proc_field "$1" 2) == "$MASTER_PID" ]]
+	[[ -n $MASTER_PID ]] && alive "$1" && [[ $(proc_field "$1" 2) == "$MASTER_PID" ]] &&
+		! is_spawner "$1"
 }
 
 # kill_worker SIG PID: sends SIG to PID only if it is a child of our master.

@@ -127,12 +127,12 @@ istat() {
 	jget "$j" "$2"
 }
 
-# inst_workers NAME: the live worker pids of instance NAME.
+# inst_workers NAME: the live worker pids of instance NAME (not its spawner).
 inst_workers() {
 	local pid=${INST_PID[$1]} c
 	[[ -r /proc/$pid/task/$pid/children ]] || return 0
 	for c in $(<"/proc/$pid/task/$pid/children"); do
-		alive "$c" && echo "$c"
+		alive "$c" && ! is_spawner "$c" && echo "$c"
 	done
 	return 0
 }

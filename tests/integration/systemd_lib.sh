@@ -103,12 +103,18 @@ cg_pids() {
 	sxq find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
 }
 
-# pool_is N MAIN: the service's cgroup holds exactly MAIN and N workers,
-# every one a child of MAIN.
+# sd_spawner PID: PID is a spawner (daemon/spawner.c), not a worker.
+sd_spawner() {
+	[[ $(sxq cat "/proc/$1/comm") == "poold: spawner" ]]
+}
+
+# pool_is N MAIN: the service's cgroup holds exactly MAIN, N workers and at
+# most a spawner, every one a child of MAIN.
 pool_is() {
 	local n=$1 main=$2 p k=0 ppid
 	for p in $(cg_pids); do
 		[[ $p == "$main" ]] && continue
+		sd_spawner "$p" && { [[ $(sxq ps -o ppid= -p "$p" | tr -d ' ') == "$main" ]] || return 1; } && continue
 		ppid=$(sxq ps -o ppid= -p "$p" | tr -d ' ')
 		[[ -z $ppid ]] && continue # exited meanwhile
 		[[ $ppid == "$main" ]] || return 1

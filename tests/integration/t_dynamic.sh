@@ -36,7 +36,7 @@ exec 8<>"$T/tick" # read -t on it: a 10 ms pause without forking sleep(1)
 deadline=$(($(now_us) + $(scale_us 120)))
 i=0
 while :; do
-	read -ra kids <"/proc/$MASTER_PID/task/$MASTER_PID/children"
+	mapfile -t kids < <(workers_pids) # its spawner is no worker
 	for p in "${kids[@]}"; do
 		if [[ -z ${stopped[$p]:-} ]] && is_worker "$p"; then
 			kill -STOP "$p" && stopped[$p]=1

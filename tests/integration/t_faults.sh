@@ -20,8 +20,9 @@ AT_EXIT+=("umount '$SMALL'")
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 BACKUP_DIR=$SMALL/backups
 write_config workers=2 inflight=64
-# Only the daemon (and the workers it forks) gets the faults.
-LD_PRELOAD=$FAULT_INJECT FAULT_EIO_PATH=eio-here FAULT_FORK_FROM=3 FAULT_FORK_COUNT=3 \
+# Only the daemon (and the workers it forks) gets the faults.  Its first
+# fork makes the spawner, whose clones of the workers count on from 2.
+LD_PRELOAD=$FAULT_INJECT FAULT_EIO_PATH=eio-here FAULT_FORK_FROM=4 FAULT_FORK_COUNT=3 \
 	start_daemon
 
 # No room: a small file fits, then a 3 MiB one does not (refused before
@@ -73,7 +74,7 @@ kill -CONT "${pids[0]}"
 pctl_wait || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
 [[ $(grep -c ' big-[0-9]* p' "$JOBLOG") == 200 ]] || fail "not all 200 big log jobs ran once"
 
-# fork failing: forks 3 to 5 fail (the 2 at start succeed).
+# fork failing: forks 4 to 6 fail (the spawner's and the 2 workers' at start succeed).
 expect_workers 2
 kill -KILL "${pids[0]}"
 wait_for 'dlog_has "cannot start a worker"' 10 "a failed fork to be reported"

@@ -64,10 +64,11 @@ stop_daemon
 log "scale and reload to 500 workers refused under ulimit -n 300: $(grep -m1 refused "$DLOG")"
 
 # Forks that fail: 40 workers, the first 10 forks work, the rest fail.
+# The first fork makes the spawner, whose clones of the workers count on.
 write_config workers=40
 start_line=$(wc -l <"$DLOG")
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-LD_PRELOAD=$FAULT_INJECT FAULT_FORK_FROM=11 FAULT_FORK_COUNT=100000 \
+LD_PRELOAD=$FAULT_INJECT FAULT_FORK_FROM=12 FAULT_FORK_COUNT=100000 \
 	setsid "$POOLD" -c "$CONF" </dev/null >>"$DLOG" 2>&1 &
 MASTER_PID=$!
 SESSIONS+=("$MASTER_PID")

@@ -84,6 +84,9 @@ active poold.service || fail "poold.service is not active after reload"
 wait_for '[[ $(prop poold.service StatusText) == "running: 3 workers ("* ]]' 10 \
 	"StatusText 'running: 3 workers (...'"
 journal_has 'Reloaded poold.service' || fail "systemd did not log the reload as done"
+# The hardened unit refuses clone3 (RestrictNamespaces=): the spawner must
+# still make the workers (clone), not give up and leave it to the master.
+journal_has 'spawner: pid' && fail "the spawner failed under the unit: $(sxq journalctl -q -u poold.service | grep -m1 'spawner: pid')"
 log "reload: master $MAIN now has 3 workers"
 
 # ---- the IP firewall: loopback only, widened by a drop-in --------------------------------
@@ -116,7 +119,7 @@ log "IP firewall: 10.99.0.1 dropped under IPAddressAllow=localhost, reached once
 
 # ---- SIGKILL of the master: restarted, no orphan ---------------------------------------
 mapfile -t old < <(cg_pids)
-((${#old[@]} == 4)) || fail "expected 4 processes before the kill, saw ${#old[@]}"
+((${#old[@]} == 5)) || fail "expected 5 processes (master, spawner, 3 workers) before the kill, saw ${#old[@]}"
 sx kill -KILL "$MAIN" || fail "cannot kill the master"
 wait_for "new_main $MAIN" 20 "systemd to restart poold after SIGKILL of the master"
 wait_for "pool_is 3 $MAIN" 10 "the new master and its 3 workers, nothing else, in the cgroup"

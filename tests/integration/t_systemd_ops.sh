@@ -53,7 +53,7 @@ logged() {
 workers() {
 	local p out=()
 	for p in $(cg_pids); do
-		[[ $p != "$MAIN" ]] && out+=("$p")
+		[[ $p != "$MAIN" ]] && ! sd_spawner "$p" && out+=("$p")
 	done
 	printf '%s\n' "${out[@]}" | sort -n | tr '\n' ' '
 }

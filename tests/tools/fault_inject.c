@@ -10,7 +10,12 @@
  *                        S first sleeps 50 ms (a slow disk, so that a test
  *                        can stop a backup in the middle)
  *   FAULT_FORK_FROM=N    fork() number N (1 = the first) and the
- *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN
+ *   FAULT_FORK_COUNT=K   K-1 after it fail with EAGAIN; a clone3 through
+ *                        syscall(), as poold's spawner makes workers,
+ *                        counts as a fork (the count goes on in the
+ *                        spawner from what it was when it was forked)
+ *   FAULT_NO_CLONE3=1    clone3 through syscall() fails with ENOSYS, as
+ *                        under systemd's RestrictNamespaces=
  *   FAULT_MEMFD=1        memfd_create() fails with EMFILE (=NAME: only
  *                        for that name)
  *   FAULT_TEAR_PATH=S    the first write() of over one byte to a file whose
@@ -45,15 +50,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 pid_t fork(void);
+long syscall(long number, ...);
 int memfd_create(const char *name, unsigned flags);
 ssize_t write(int fd, const void *buf, size_t n);
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags);
@@ -82,19 +90,49 @@ static int fault_eio(int fd)
 	return fault_path("FAULT_EIO_PATH", fd);
 }
 
-pid_t fork(void)
+/* True when this fork (or clone3) is one of those FAULT_FORK_* make fail. */
+static int fault_fork(void)
 {
 	static long calls;
-	pid_t (*real)(void) = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
 	const char *from = getenv("FAULT_FORK_FROM"), *count = getenv("FAULT_FORK_COUNT");
 	long f = from ? atol(from) : 0, c = count ? atol(count) : 1;
 
 	calls++;
-	if (f > 0 && calls >= f && calls < f + c) {
+	return f > 0 && calls >= f && calls < f + c;
+}
+
+pid_t fork(void)
+{
+	pid_t (*real)(void) = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
+
+	if (fault_fork()) {
 		errno = EAGAIN;
 		return -1;
 	}
 	return real();
+}
+
+/* Every call passes six arguments on, as glibc's syscall() takes them. */
+long syscall(long number, ...)
+{
+	long (*real)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	long a[6];
+	va_list ap;
+	int i;
+
+	va_start(ap, number);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (number == SYS_clone3 && getenv("FAULT_NO_CLONE3") != NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (number == SYS_clone3 && fault_fork()) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 int memfd_create(const char *name, unsigned flags)
