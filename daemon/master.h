@@ -146,6 +146,7 @@ struct slot {
 	ev_timer backoff_w;    /* respawn delay after an early death */
 	ev_tstamp started;     /* when the current process was forked */
 	unsigned early_deaths; /* consecutive deaths within a second of start */
+	int start_err;         /* why pool_spawn could not start its worker; 0 if it did */
 	bool broken;           /* protocol error or pipe gone: no more jobs */
 	unsigned lim;          /* the lowest queue inflight of its jobs; 0 none (sched.c) */
 	uint64_t proc_jobs;    /* done by the current process */
@@ -484,8 +485,6 @@ int pool_scale(struct master *m, long target, const char *why, char *err, size_t
 void pool_signal_all(struct master *m, int sig);
 unsigned pool_live(const struct master *m);
 void pool_free(struct master *m);
-void pool_describe_status(int status, char *buf, size_t len);
-void pool_start_failed(struct slot *s);
 void pool_spawn(struct master *m, struct slot **v, unsigned n); /* pool_spawn.c */
 
 /* spawner.c: the fork server workers are made by. */

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "master.h"
 #include "oplimits.h"
+#include "waitstatus.h"
 #include "worker.h"
 
 #define POOL_YOUNG       1.0  /* a death this soon after start counts as early */
@@ -92,8 +93,8 @@ static void slot_backoff(struct slot *s)
 		          s->early_deaths, delay);
 }
 
-/* Its worker could not start (errno says why): a later try (pool_spawn.c). */
-void pool_start_failed(struct slot *s)
+/* Its worker could not start (errno says why): a later try. */
+static void pool_start_failed(struct slot *s)
 {
 	if (pool_log_ok(s->m))
 		log_warn("worker[%u]: cannot start a worker", s->index);
@@ -101,9 +102,23 @@ void pool_start_failed(struct slot *s)
 	slot_backoff(s);
 }
 
+/* Starts the workers of n slots (pool_spawn.c); a slot whose worker could
+ * not start backs off. */
+static void pool_start_slots(struct master *m, struct slot **v, unsigned n)
+{
+	unsigned i;
+
+	pool_spawn(m, v, n);
+	for (i = 0; i < n; i++)
+		if (v[i]->start_err != 0) {
+			errno = v[i]->start_err;
+			pool_start_failed(v[i]);
+		}
+}
+
 static void slot_start(struct slot *s)
 {
-	pool_spawn(s->m, &s, 1);
+	pool_start_slots(s->m, &s, 1);
 }
 
 static void pool_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -135,18 +150,6 @@ static void pool_count_early(struct master *m)
 		        m->early_count, POOL_LOOP_WINDOW);
 }
 
-void pool_describe_status(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (SIG%s)%s", WTERMSIG(status),
-		         sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
-		         WCOREDUMP(status) ? ", core dumped" : "");
-	else
-		snprintf(buf, len, "ended with status 0x%x", (unsigned)status);
-}
-
 /*
  * Whether a slot whose worker just ended gets a new one: yes unless it was
  * retiring or the stop has gone past draining; and also when it was
@@ -174,7 +177,7 @@ static void pool_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 
 	ev_child_stop(loop, w);
 	oplimits_slot_kill(s->index); /* what its jobs left, setsid or not */
-	pool_describe_status(status, how, sizeof(how));
+	waitstatus_describe(status, how, sizeof(how));
 	if (asked)
 		log_debug("worker[%u]: pid %d %s", s->index, (int)s->pid, how);
 	else
@@ -303,7 +306,7 @@ static unsigned pool_grow(struct master *m, unsigned target, unsigned active)
 			slot_start(s);
 		active++;
 	}
-	pool_spawn(m, v, n);
+	pool_start_slots(m, v, n);
 	free(v);
 	return active;
 }

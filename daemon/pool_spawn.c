@@ -119,8 +119,7 @@ static void pool_spawned(struct master *m, struct spawn_job *j)
 	}
 	close(j->task_w);
 	close(j->done_r);
-	errno = j->err;
-	pool_start_failed(m->slots[j->slot]);
+	m->slots[j->slot]->start_err = j->err != 0 ? j->err : EAGAIN;
 }
 
 /*
@@ -128,7 +127,8 @@ static void pool_spawned(struct master *m, struct spawn_job *j)
  * spawner before the oldest one's answer is taken, so that the spawner
  * clones while the master makes the next pipes and files the workers it
  * got; the master forks those the spawner did not take.  A slot whose
- * worker cannot start backs off.  The requests ahead hold two
+ * worker cannot start keeps why in start_err (0 if it started), for
+ * pool.c to back off.  The requests ahead hold two
  * descriptors each beyond the two per worker limits.c counts.
  */
 void pool_spawn(struct master *m, struct slot **v, unsigned n)
@@ -140,8 +140,9 @@ void pool_spawn(struct master *m, struct slot **v, unsigned n)
 		for (; next < n && next - done < POOL_SPAWN_AHEAD; next++) {
 			j = &ring[next % POOL_SPAWN_AHEAD];
 			j->slot = ~0u;
+			v[next]->start_err = 0;
 			if (slot_pipes(v[next], j) == -1) {
-				pool_start_failed(v[next]);
+				v[next]->start_err = errno;
 				continue;
 			}
 			j->asked = spawner_request(m, j) == 0;

@@ -50,6 +50,7 @@
 #include "master.h"
 #include "oplimits.h"
 #include "proctitle.h"
+#include "waitstatus.h"
 #include "worker.h"
 
 #define SPAWNER_WAIT_S 2 /* longest wait for a reply before the spawner is given up */
@@ -275,7 +276,7 @@ static void spawner_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	ev_child_stop(loop, w);
 	if (m->spawner_pid != w->rpid)
 		return;
-	pool_describe_status(w->rstatus, how, sizeof(how));
+	waitstatus_describe(w->rstatus, how, sizeof(how));
 	/* a unit-wide TERM reaches it as it reaches the workers */
 	log_msg(m->stopping ? LOG_LVL_DEBUG : LOG_LVL_WARNING,
 	        "spawner: pid %d %s; the master forks workers itself until the next reload",
