@@ -103,15 +103,10 @@ static void spawner_signals(void)
 {
 	static const int deadly[] = {SIGTERM, SIGQUIT, SIGCONT, SIGSEGV, SIGBUS,
 	                             SIGFPE,  SIGILL,  SIGABRT, SIGTRAP, SIGSYS};
-	struct sigaction sa;
 	sigset_t mask;
 	size_t i;
-	int sig;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
+	worker_signals_default();
 	sigfillset(&mask);
 	for (i = 0; i < sizeof(deadly) / sizeof(deadly[0]); i++)
 		sigdelset(&mask, deadly[i]);

@@ -115,17 +115,26 @@ static const struct {
 
 bool worker_signals_clean;
 
+void worker_signals_default(void)
+{
+	struct sigaction sa;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, RT internals */
+}
+
 static void worker_reset_signals(void)
 {
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
-	int sig;
 
+	if (!worker_signals_clean)
+		worker_signals_default();
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; !worker_signals_clean && sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP, RT internals */
 	for (i = 0; i < sizeof(worker_signals) / sizeof(worker_signals[0]); i++) {
 		sa.sa_handler = worker_signals[i].action;
 		(void)sigaction(worker_signals[i].sig, &sa, NULL);

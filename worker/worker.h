@@ -27,4 +27,8 @@ int worker_run(unsigned slot, const struct config *cfg, int task_fd, int done_fd
  */
 extern bool worker_signals_clean;
 
+/* Every signal's handler back to the default (the spawner, and a worker
+ * forked by the master). */
+void worker_signals_default(void);
+
 #endif
