@@ -7,6 +7,7 @@
  * records than heads and never shrink: their size follows the peak of
  * keep + live jobs, a bound, not the number of jobs ever seen.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,52 @@ static void results_list_append(struct result **first, struct result **last, str
 	*last = res;
 }
 
+/* A block of small records (results.h, RESULTS_SLAB). */
+struct results_slab {
+	struct results_slab *next;
+	max_align_t align[]; /* then RESULTS_SLAB records */
+};
+
+#define RESULTS_SMALL_SIZE (sizeof(struct result) + RESULTS_SMALL_TEXT)
+
+_Static_assert(RESULTS_SMALL_SIZE % _Alignof(struct result) == 0, "records of a block are aligned");
+
+/* The records the blocks hold at most, and the blocks' and the other
+ * spare records together: keep + RESULTS_SPARE_MAX (results.h). */
+static size_t results_slab_max(const struct results *r)
+{
+	return r->keep + RESULTS_SPARE_MAX;
+}
+
+/* A never used small record: from the newest block, or from a new one
+ * while the blocks hold fewer than results_slab_max, else calloc'd.
+ * Its blocks' pointers are NULL (results_add sets the other fields).
+ * Out of line: once the registry holds keep + the live jobs, records
+ * come from the spare list. */
+__attribute__((noinline)) static struct result *results_alloc_small(struct results *r)
+{
+	struct results_slab *b;
+	struct result *res;
+
+	if (r->nfresh == 0 && r->nslab + RESULTS_SLAB <= results_slab_max(r) &&
+	    (b = malloc(sizeof(*b) + RESULTS_SLAB * RESULTS_SMALL_SIZE)) != NULL) {
+		b->next = r->slabs;
+		r->slabs = b;
+		r->fresh = (struct result *)(void *)b->align;
+		r->nfresh = RESULTS_SLAB;
+		r->nslab += RESULTS_SLAB;
+	}
+	if (r->nfresh == 0)
+		return calloc(1, RESULTS_SMALL_SIZE);
+	res = r->fresh;
+	r->fresh = (struct result *)(void *)((char *)res + RESULTS_SMALL_SIZE);
+	r->nfresh--;
+	res->reason = res->output = NULL;
+	res->tries = NULL;
+	res->slab = true;
+	return res;
+}
+
 /* A record with room for `text` bytes of text: a spare one if it fits
  * (its fields still the last job's, but for the blocks results_release
  * freed: results_add sets every one), else a new one. */
@@ -157,9 +204,10 @@ static struct result *results_alloc(struct results *r, size_t text)
 	if (text > RESULTS_SMALL_TEXT)
 		return calloc(1, sizeof(*res) + text);
 	if (res == NULL)
-		return calloc(1, sizeof(*res) + RESULTS_SMALL_TEXT);
+		return results_alloc_small(r);
 	r->spare = res->next;
 	r->nspare--;
+	r->nspare_heap -= !res->slab;
 	return res;
 }
 
@@ -174,9 +222,13 @@ static void results_release(struct results *r, struct result *res)
 		res->reason = res->output = NULL;
 		res->tries = NULL;
 	}
-	if (!res->small || r->nspare >= RESULTS_SPARE_MAX || r->count + r->nspare > r->mask) {
-		free(res);
-		return;
+	if (!res->slab) {
+		if (!res->small || r->nspare_heap + r->nslab >= results_slab_max(r) ||
+		    r->count + r->nspare > r->mask) {
+			free(res);
+			return;
+		}
+		r->nspare_heap++;
 	}
 	res->next = r->spare;
 	r->spare = res;
@@ -414,6 +466,7 @@ void results_free(struct results *r)
 {
 	struct result *res, *next;
 	struct result *lists[3] = {r->live_first, r->ended_first, r->spare};
+	struct results_slab *b;
 	int i;
 
 	for (i = 0; i < 3; i++)
@@ -422,8 +475,13 @@ void results_free(struct results *r)
 			free(res->reason);
 			free(res->output);
 			free(res->tries);
-			free(res);
+			if (!res->slab)
+				free(res);
 		}
+	while ((b = r->slabs) != NULL) {
+		r->slabs = b->next;
+		free(b);
+	}
 	free(r->ids);
 	free(r->keys);
 	memset(r, 0, sizeof(*r));
