@@ -12,30 +12,6 @@
 #include "ctl.h"
 #include "utf8.h"
 
-/* The 8 bytes at s, or the n (under 8) there over spaces, in pieces of 4,
- * 2 and 1: never a byte past s + n. */
-static inline uint64_t ctl_load(const unsigned char *s, size_t n)
-{
-	uint64_t x = 0x20 * CTL_ONES;
-	size_t k = 0;
-
-	if (n >= 8) {
-		memcpy(&x, s, 8);
-		return x;
-	}
-	if (n & 4) {
-		memcpy((char *)&x, s, 4);
-		k = 4;
-	}
-	if (n & 2) {
-		memcpy((char *)&x + k, s + k, 2);
-		k += 2;
-	}
-	if (n & 1)
-		memcpy((char *)&x + k, s + k, 1);
-	return x;
-}
-
 /*
  * Bytes of s[0..len) from the start that are surely printable ASCII (0x20
  * to 0x7e), checked 8 at a time (the last few padded with spaces); stops

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "jobopt.h"
 
@@ -94,6 +95,31 @@ static inline uint64_t ctl_word_odd(uint64_t x)
 static inline bool ctl_word_printable(uint64_t x)
 {
 	return ctl_word_odd(x) == 0;
+}
+
+/* The 8 bytes at s, or the n (under 8) there over spaces, in pieces of 4,
+ * 2 and 1: never a byte past s + n (word-at-a-time checks; a kind name
+ * of up to 8 bytes as one word, jobs.c). */
+static inline uint64_t ctl_load(const unsigned char *s, size_t n)
+{
+	uint64_t x = 0x20 * CTL_ONES;
+	size_t k = 0;
+
+	if (n >= 8) {
+		memcpy(&x, s, 8);
+		return x;
+	}
+	if (n & 4) {
+		memcpy((char *)&x, s, 4);
+		k = 4;
+	}
+	if (n & 2) {
+		memcpy((char *)&x + k, s + k, 2);
+		k += 2;
+	}
+	if (n & 1)
+		memcpy((char *)&x + k, s + k, 1);
+	return x;
 }
 
 #endif

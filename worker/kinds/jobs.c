@@ -162,7 +162,7 @@ const void *jobs_conf(const struct config *cfg, const struct job_kind *kind)
 }
 
 /* True if the NUL-terminated kind name is name[0..len): byte by byte, no
- * call (kind names are short; this runs once per job line). */
+ * call (kind names are short). */
 static bool jobs_name_is(const char *kind, const char *name, size_t len)
 {
 	size_t i;
@@ -173,12 +173,52 @@ static bool jobs_name_is(const char *kind, const char *name, size_t len)
 	return kind[len] == '\0';
 }
 
-const struct job_kind *jobs_by_name(const char *name, size_t len)
+/* Each row's name as one word (its first 8 bytes over spaces, ctl_load)
+ * and its length: a name of 1 to 8 bytes (every built-in one) is found by
+ * two compares a row, exact (equal lengths under 9, equal words: the same
+ * bytes).  Rows are only ever added and their names never change: the
+ * words of rows from jobs_nwords on are made at the first look-up that
+ * needs them. */
+static uint64_t jobs_words[JOBS_MAX];
+static size_t jobs_lens[JOBS_MAX];
+static size_t jobs_nwords;
+
+__attribute__((noinline)) static void jobs_words_update(void)
+{
+	size_t n;
+
+	for (; jobs_nwords < jobs_n; jobs_nwords++) {
+		n = strlen(jobs_table[jobs_nwords]->name);
+		jobs_lens[jobs_nwords] = n;
+		jobs_words[jobs_nwords] =
+		    ctl_load((const unsigned char *)jobs_table[jobs_nwords]->name, n < 8 ? n : 8);
+	}
+}
+
+/* Names over 8 bytes, byte by byte. */
+__attribute__((noinline)) static const struct job_kind *jobs_by_long_name(const char *name,
+                                                                          size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < jobs_n && len > 0; i++)
 		if (jobs_name_is(jobs_table[i]->name, name, len) && !jobs_gone(jobs_table[i]))
+			return jobs_table[i];
+	return NULL;
+}
+
+const struct job_kind *jobs_by_name(const char *name, size_t len)
+{
+	uint64_t w;
+	size_t i;
+
+	if (len == 0 || len > 8)
+		return jobs_by_long_name(name, len);
+	if (jobs_nwords < jobs_n)
+		jobs_words_update();
+	w = ctl_load((const unsigned char *)name, len);
+	for (i = 0; i < jobs_n; i++)
+		if (jobs_words[i] == w && jobs_lens[i] == len && !jobs_gone(jobs_table[i]))
 			return jobs_table[i];
 	return NULL;
 }
