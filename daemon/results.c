@@ -207,7 +207,8 @@ static struct result *results_alloc(struct results *r, size_t text)
 		return results_alloc_small(r);
 	r->spare = res->next;
 	r->nspare--;
-	r->nspare_heap -= !res->slab;
+	if (!res->slab)
+		r->nspare_heap--;
 	return res;
 }
 
@@ -298,8 +299,8 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 /* Sets a state, keeping the count of retrying records. */
 static void results_set(struct results *r, struct result *res, enum result_state st)
 {
-	r->nretrying -= res->state == RESULT_RETRYING;
-	r->nretrying += st == RESULT_RETRYING;
+	if (res->state == RESULT_RETRYING || st == RESULT_RETRYING) /* rare: a branch, no sums */
+		r->nretrying += (size_t)(st == RESULT_RETRYING) - (res->state == RESULT_RETRYING);
 	res->state = (uint8_t)st;
 }
 
@@ -370,7 +371,12 @@ static void results_drop_oldest(struct results *r)
 	if (r->output_from == res)
 		r->output_from = res->next;
 	r->output_bytes -= res->output_len;
-	results_list_remove(&r->ended_first, &r->ended_last, res);
+	/* The head of the ended list: no previous one to relink. */
+	r->ended_first = res->next;
+	if (res->next != NULL)
+		res->next->prev = NULL;
+	else
+		r->ended_last = NULL;
 	results_unchain(&r->ids[results_hash_id(res->id) & r->mask], res, false);
 	if (res->key != NULL)
 		results_unchain_key(r, res);
