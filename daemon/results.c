@@ -106,6 +106,7 @@ __attribute__((cold, noinline)) static int results_grow(struct results *r)
 	r->ids = ids;
 	r->keys = keys;
 	r->mask = n - 1;
+	r->grow_at = n;
 	for (i = 0; i < old_n; i++)
 		for (res = old[i]; res != NULL; res = next) {
 			next = res->hnext;
@@ -190,6 +191,7 @@ __attribute__((noinline)) static struct result *results_alloc_small(struct resul
 	r->nfresh--;
 	res->reason = res->output = NULL;
 	res->tries = NULL;
+	res->blocks = false;
 	res->slab = true;
 	return res;
 }
@@ -216,12 +218,13 @@ static struct result *results_alloc(struct results *r, size_t text)
  * there).  Most records hold none of the three blocks: no call then. */
 static void results_release(struct results *r, struct result *res)
 {
-	if (res->reason != NULL || res->output != NULL || res->tries != NULL) {
+	if (res->blocks) {
 		free(res->reason);
 		free(res->output);
 		free(res->tries);
 		res->reason = res->output = NULL;
 		res->tries = NULL;
+		res->blocks = false;
 	}
 	if (!res->slab) {
 		if (!res->small || r->nspare_heap + r->nslab >= results_slab_max(r) ||
@@ -263,8 +266,7 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 	struct result *res;
 	char *p;
 
-	if ((r->ids == NULL || r->count + 1 > r->mask + 1) && results_grow(r) == -1 &&
-	    r->ids == NULL)
+	if (r->count >= r->grow_at && results_grow(r) == -1 && r->ids == NULL)
 		return NULL;
 	res = results_alloc(r, keep_args + key_len + 1 + ref_len + 1);
 	if (res == NULL)
@@ -329,6 +331,7 @@ void results_tried(struct result *res, double at, const char *reason, size_t len
 
 	if (res->tries == NULL && (res->tries = calloc(RESULTS_TRIES_MAX, sizeof(*t))) == NULL)
 		return;
+	res->blocks = true;
 	t = &res->tries[res->ntries % RESULTS_TRIES_MAX];
 	if (len >= sizeof(t->reason))
 		len = sizeof(t->reason) - 1;
@@ -393,6 +396,7 @@ void results_output(const struct results *r, struct result *res, const char *out
 	}
 	free(res->output);
 	res->output = len > 0 ? malloc(len) : NULL;
+	res->blocks |= res->output != NULL;
 	res->output_len = res->output != NULL ? (uint32_t)len : 0;
 	if (res->output != NULL)
 		memcpy(res->output, out, len);
@@ -418,6 +422,16 @@ static void results_output_trim(struct results *r)
 	r->output_from = res != NULL ? res : r->ended_last;
 }
 
+/* results_expire, inlined where a job ends (no call, no saved registers
+ * once a job). */
+static inline __attribute__((always_inline)) void results_bound(struct results *r, double now)
+{
+	while (r->nended > r->keep)
+		results_drop_oldest(r);
+	while (r->max_age > 0 && r->ended_first != NULL && now - r->ended_first->ended > r->max_age)
+		results_drop_oldest(r);
+}
+
 void results_ended(struct results *r, struct result *res, enum result_state st, const char *reason,
                    size_t len, double now)
 {
@@ -425,22 +439,22 @@ void results_ended(struct results *r, struct result *res, enum result_state st, 
 		len = RESULTS_TEXT_MAX;
 	results_set(r, res, st);
 	res->ended = now;
-	res->reason = len > 0 ? strndup(reason, len) : NULL;
+	if (len > 0) {
+		res->reason = strndup(reason, len);
+		res->blocks = true;
+	}
 	results_list_remove(&r->live_first, &r->live_last, res);
 	results_list_append(&r->ended_first, &r->ended_last, res);
 	r->nended++;
 	r->output_bytes += res->output_len;
-	results_expire(r, now);
+	results_bound(r, now);
 	if (r->output_bytes > r->output_max) /* else output_from stays a valid start */
 		results_output_trim(r);
 }
 
 void results_expire(struct results *r, double now)
 {
-	while (r->nended > r->keep)
-		results_drop_oldest(r);
-	while (r->max_age > 0 && r->ended_first != NULL && now - r->ended_first->ended > r->max_age)
-		results_drop_oldest(r);
+	results_bound(r, now);
 }
 
 struct result *results_find(const struct results *r, uint64_t id)

@@ -59,6 +59,7 @@ struct result {
 	bool cancel;   /* a cancel was asked while it ran */
 	bool small;    /* allocated with RESULTS_SMALL_TEXT bytes of text: reusable */
 	bool slab;     /* small, in a block of RESULTS_SLAB records: never freed alone */
+	bool blocks;   /* reason, output or tries may have been allocated */
 	unsigned worker;
 	double accepted, started, ended; /* 0 when not (yet) */
 	double due;                      /* when it was last held until (later.c); 0 never */
@@ -78,6 +79,7 @@ struct result {
 struct results {
 	struct result **ids, **keys; /* chained hash tables, power-of-two sizes */
 	size_t mask;                 /* both tables have mask + 1 heads */
+	size_t grow_at;              /* records held that make them double (0: none yet) */
 	size_t count;                /* records held */
 	struct result *live_first, *live_last;
 	struct result *ended_first, *ended_last; /* oldest ended first */
