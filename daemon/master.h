@@ -588,6 +588,8 @@ void job_free(struct job *j);
 struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args, size_t len,
                      const char *opts, size_t optlen);
 void job_put(struct jobcache *c, struct job *j);
+/* Frees the cached jobs and the newest block's never used ones: at the
+ * end, after which a block goes with its last job freed. */
 void jobcache_clear(struct jobcache *c);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);
