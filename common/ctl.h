@@ -25,7 +25,8 @@ struct ctl_line {
 	/* The task's bytes over spaces as one word, the first lowest
 	 * (le64toh of ctl_load): set when the line was read in one step and
 	 * the task has under 8 bytes (a kind's name found by one compare,
-	 * jobs.c); else 0, which no task is. */
+	 * jobs.c; and the line has no options, opt is all zero); else 0,
+	 * which no task is. */
 	uint64_t task_word;
 	const char *args; /* the rest after the separating blanks, may be empty */
 	size_t args_len;
