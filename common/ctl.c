@@ -12,30 +12,6 @@
 #include "ctl.h"
 #include "utf8.h"
 
-/* The 8 bytes at s, or the n (under 8) there over spaces, in pieces of 4,
- * 2 and 1: never a byte past s + n. */
-static inline uint64_t ctl_load(const unsigned char *s, size_t n)
-{
-	uint64_t x = 0x20 * CTL_ONES;
-	size_t k = 0;
-
-	if (n >= 8) {
-		memcpy(&x, s, 8);
-		return x;
-	}
-	if (n & 4) {
-		memcpy((char *)&x, s, 4);
-		k = 4;
-	}
-	if (n & 2) {
-		memcpy((char *)&x + k, s + k, 2);
-		k += 2;
-	}
-	if (n & 1)
-		memcpy((char *)&x + k, s + k, 1);
-	return x;
-}
-
 /*
  * Bytes of s[0..len) from the start that are surely printable ASCII (0x20
  * to 0x7e), checked 8 at a time (the last few padded with spaces); stops
@@ -134,7 +110,8 @@ static size_t ctl_word_end_eq(const char *line, size_t i, size_t len, bool *eq)
  * flagged byte is exact (a false flag only sits above a true one), so the
  * word's end is, and so is "an '=' before it".
  */
-static int ctl_first_word(const char *line, size_t len, size_t *end, char *err, size_t errlen)
+static int ctl_first_word(const char *line, size_t len, size_t *end, uint64_t *word, char *err,
+                          size_t errlen)
 {
 	uint64_t x = le64toh(ctl_load((const unsigned char *)line, len)), y = x ^ ('=' * CTL_ONES);
 	uint64_t blank = (x - 0x21 * CTL_ONES) & ~x & CTL_HIGHS;
@@ -143,7 +120,8 @@ static int ctl_first_word(const char *line, size_t len, size_t *end, char *err, 
 	if (!ctl_word_printable(x) || blank == 0 || (blank & 0x80) != 0 ||
 	    (eqs & ((blank & (0 - blank)) - 1)) != 0)
 		return 0;
-	*end = (size_t)__builtin_ctzll(blank) / 8;
+	*end = (size_t)__builtin_ctzll(blank) / 8; /* 1 to 7 */
+	*word = (x & ((1ULL << (8 * *end)) - 1)) | (0x20 * CTL_ONES & (~0ULL << (8 * *end)));
 	return len <= 8 || ctl_check_bytes(line, 8, len, err, errlen) == 0 ? 1 : -1;
 }
 
@@ -190,7 +168,8 @@ int ctl_parse(const char *line, size_t len, struct ctl_line *out, char *err, siz
 		         CTL_LINE_MAX);
 		return -1;
 	}
-	r = ctl_first_word(line, len, &end, err, errlen);
+	out->task_word = 0;
+	r = ctl_first_word(line, len, &end, &out->task_word, err, errlen);
 	if (r == 1) {
 		while (len > end && ctl_is_blank(line[len - 1]))
 			len--;

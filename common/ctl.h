@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "jobopt.h"
 
@@ -21,6 +22,12 @@
 struct ctl_line {
 	const char *task; /* first word, not NUL-terminated */
 	size_t task_len;
+	/* The task's bytes over spaces as one word, the first lowest
+	 * (le64toh of ctl_load): set when the line was read in one step and
+	 * the task has under 8 bytes (a kind's name found by one compare,
+	 * jobs.c; and the line has no options, opt is all zero); else 0,
+	 * which no task is. */
+	uint64_t task_word;
 	const char *args; /* the rest after the separating blanks, may be empty */
 	size_t args_len;
 	struct jobopt opt; /* options before the task (jobopt.h) */
@@ -94,6 +101,31 @@ static inline uint64_t ctl_word_odd(uint64_t x)
 static inline bool ctl_word_printable(uint64_t x)
 {
 	return ctl_word_odd(x) == 0;
+}
+
+/* The 8 bytes at s, or the n (under 8) there over spaces, in pieces of 4,
+ * 2 and 1: never a byte past s + n (word-at-a-time checks; a kind name
+ * of up to 8 bytes as one word, jobs.c). */
+static inline uint64_t ctl_load(const unsigned char *s, size_t n)
+{
+	uint64_t x = 0x20 * CTL_ONES;
+	size_t k = 0;
+
+	if (n >= 8) {
+		memcpy(&x, s, 8);
+		return x;
+	}
+	if (n & 4) {
+		memcpy((char *)&x, s, 4);
+		k = 4;
+	}
+	if (n & 2) {
+		memcpy((char *)&x + k, s + k, 2);
+		k += 2;
+	}
+	if (n & 1)
+		memcpy((char *)&x + k, s + k, 1);
+	return x;
 }
 
 #endif

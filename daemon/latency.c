@@ -21,16 +21,16 @@ static double latency_upper(unsigned i)
 
 double latency_quantile(const struct latency *l, double q)
 {
-	double exact = q * (double)l->count, up;
+	double exact = q * (double)latency_count(l), up;
 	uint64_t want = (uint64_t)exact, seen = 0;
 	unsigned i;
 
-	if (l->count == 0)
+	if (latency_count(l) == 0)
 		return 0;
 	if ((double)want < exact || want == 0)
 		want++;
 	for (i = 0; i < LATENCY_BUCKETS - 1; i++) {
-		seen += l->bucket[i];
+		seen += latency_bucket(l, i);
 		if (seen >= want)
 			break;
 	}

@@ -16,11 +16,12 @@
 #define LATENCY_BUCKETS  (LATENCY_SUB * LATENCY_POWERS + 1)
 
 struct latency {
-	uint64_t count;
+	uint64_t count;  /* samples, but for the pending ones */
 	double sum;      /* seconds */
 	double max;      /* seconds */
 	double last;     /* the last sample (seconds) and its bucket: jobs of a */
 	unsigned last_i; /* batch often share one (zeroed: 0 s, bucket 0) */
+	uint64_t pend;   /* samples equal to last not yet in count and bucket[last_i] */
 	uint64_t bucket[LATENCY_BUCKETS];
 };
 
@@ -43,22 +44,45 @@ static inline unsigned latency_index(double seconds)
 	return 1 + e * LATENCY_SUB + s;
 }
 
+/* A sample other than the last one: the pending ones are counted, and it
+ * becomes the last (pending, its bucket worked out). */
+static inline void latency_new(struct latency *l, double seconds)
+{
+	l->bucket[l->last_i] += l->pend;
+	l->count += l->pend;
+	l->pend = 1;
+	l->last = seconds;
+	l->last_i = latency_index(seconds);
+	if (seconds > l->max)
+		l->max = seconds;
+}
+
 /* Adds one sample of `seconds` (negative counts as 0).  The jobs of one
  * read or one dispatch pass share their times, so a sample is often the
- * one before: its bucket is not worked out again. */
+ * one before: it is only counted as pending, its bucket and the count
+ * get the run of equal samples at once (at the next other sample, or
+ * when read: latency_count, latency_bucket).  The sum adds every sample
+ * in turn, exactly as before. */
 static inline void latency_add(struct latency *l, double seconds)
 {
 	if (seconds < 0)
 		seconds = 0;
-	if (seconds != l->last) {
-		l->last = seconds;
-		l->last_i = latency_index(seconds);
-	}
-	l->bucket[l->last_i]++;
-	l->count++;
 	l->sum += seconds;
-	if (seconds > l->max)
-		l->max = seconds;
+	if (seconds == l->last)
+		l->pend++;
+	else
+		latency_new(l, seconds);
+}
+
+/* Samples added, and those in bucket i, pending ones included. */
+static inline uint64_t latency_count(const struct latency *l)
+{
+	return l->count + l->pend;
+}
+
+static inline uint64_t latency_bucket(const struct latency *l, unsigned i)
+{
+	return l->bucket[i] + (i == l->last_i ? l->pend : 0);
 }
 
 /*

@@ -59,9 +59,10 @@ struct job {
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
 	struct source *src;         /* where it came from (source.h) */
 	struct source_datum *datum; /* its source's data, or NULL; freed with the job */
-	struct result *res; /* its record for `poolctl job` (results.c); NULL if untracked */
-	uint16_t optlen;    /* bytes of job options after the arguments in args[] */
-	uint8_t uniq;       /* enum config_unique of the key it holds (unique.c); 0 none */
+	struct result *res;   /* its record for `poolctl job` (results.c); NULL if untracked */
+	struct jobslab *slab; /* the block it was made in (queue.c); NULL if alone */
+	uint16_t optlen;      /* bytes of job options after the arguments in args[] */
+	uint8_t uniq;         /* enum config_unique of the key it holds (unique.c); 0 none */
 	char args[];
 };
 
@@ -70,10 +71,18 @@ struct job {
 /* Blocks kept on the free list at most. */
 #define JOB_CACHE_MAX 16384
 
+/* Small jobs are made JOB_SLAB at a time, in one block, while the blocks
+ * hold fewer than JOB_CACHE_MAX jobs (queue.c). */
+#define JOB_SLAB 64
+
 /* Ended jobs' blocks, for the next admission (queue.c). */
 struct jobcache {
 	struct job *free;
 	size_t len;
+	struct job *fresh;    /* the newest block's next never used job */
+	size_t nfresh;        /* never used jobs left in it */
+	struct jobslab *last; /* that block */
+	size_t nslab;         /* jobs in blocks made */
 };
 
 /* The jobs of one priority, oldest first; O(1) at both ends. */
@@ -600,6 +609,8 @@ void job_free(struct job *j);
 struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args, size_t len,
                      const char *opts, size_t optlen);
 void job_put(struct jobcache *c, struct job *j);
+/* Frees the cached jobs and the newest block's never used ones: at the
+ * end, after which a block goes with its last job freed. */
 void jobcache_clear(struct jobcache *c);
 void jobq_push(struct jobq *q, struct job *j);
 void jobq_push_front(struct jobq *q, struct job *j);

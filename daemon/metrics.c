@@ -101,8 +101,9 @@ static void metrics_durations(const struct master *m, FILE *f)
 		        "poold_job_duration_seconds_bucket{task=\"%s\",le=\"+Inf\"} %llu\n"
 		        "poold_job_duration_seconds_sum{task=\"%s\"} %.9f\n"
 		        "poold_job_duration_seconds_count{task=\"%s\"} %llu\n",
-		        jobs_at(k)->name, (unsigned long long)ks->run.count, jobs_at(k)->name,
-		        ks->run.sum, jobs_at(k)->name, (unsigned long long)ks->run.count);
+		        jobs_at(k)->name, (unsigned long long)latency_count(&ks->run),
+		        jobs_at(k)->name, ks->run.sum, jobs_at(k)->name,
+		        (unsigned long long)latency_count(&ks->run));
 	}
 }
 

@@ -8,11 +8,17 @@
  * most log lines) are allocated at one size and, when they end, kept on a
  * LIFO free list of up to JOB_CACHE_MAX for the next admission
  * (job_take/job_put): no malloc/free per job, and the block taken is the
- * one freed last, still in cache.  The
+ * one freed last, still in cache.  While the registry of live jobs fills
+ * up (the first JOB_CACHE_MAX of them), small jobs are made JOB_SLAB at a
+ * time in one block: one malloc for JOB_SLAB jobs, and a block is freed
+ * when the last of its jobs is, whatever frees it and in whatever order
+ * (job_free counts them down), so a job from a block is freed like any
+ * other.  The
  * queue does not enforce [pool] queue_limit: admission does (admit.c), and
  * the sources stop reading when the queue is full (backpressure), so the
  * bound is kept where the input comes in.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,18 +57,70 @@ struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t 
 	size_t n = len + optlen;
 	struct job *j = malloc(sizeof(*j) + (n < JOB_SMALL_ARGS ? JOB_SMALL_ARGS : n));
 
-	if (j != NULL)
+	if (j != NULL) {
+		j->slab = NULL;
 		job_init(j, code, kind, args, len, opts, optlen);
+	}
 	return j;
 }
 
-/* job_new_opts for job_take, not inlined there: a block from the free list
- * then costs no saved registers. */
-__attribute__((noinline)) static struct job *job_take_new(uint32_t code, uint16_t kind,
-                                                          const char *args, size_t len,
-                                                          const char *opts, size_t optlen)
+/* A block of JOB_SLAB small jobs; `held` counts those not freed yet (the
+ * never used ones included). */
+struct jobslab {
+	size_t held;
+	max_align_t align[]; /* then JOB_SLAB jobs */
+};
+
+#define JOB_SMALL_SIZE (sizeof(struct job) + JOB_SMALL_ARGS)
+
+_Static_assert(JOB_SMALL_SIZE % _Alignof(struct job) == 0, "jobs of a block are aligned");
+
+/* One job of block b is freed: the block goes with its last one. */
+static void jobslab_drop(struct jobslab *b, size_t n)
 {
-	return job_new_opts(code, kind, args, len, opts, optlen);
+	b->held -= n;
+	if (b->held == 0)
+		free(b);
+}
+
+/* A never used small job: from the newest block, or a new block while the
+ * blocks hold fewer than JOB_CACHE_MAX; NULL past that or out of memory. */
+static struct job *job_carve(struct jobcache *c)
+{
+	struct jobslab *b;
+	struct job *j;
+
+	if (c->nfresh == 0) {
+		if (c->nslab + JOB_SLAB > JOB_CACHE_MAX ||
+		    (b = malloc(sizeof(*b) + JOB_SLAB * JOB_SMALL_SIZE)) == NULL)
+			return NULL;
+		b->held = JOB_SLAB;
+		c->last = b;
+		c->fresh = (struct job *)(void *)b->align;
+		c->nfresh = JOB_SLAB;
+		c->nslab += JOB_SLAB;
+	}
+	j = c->fresh;
+	c->fresh = (struct job *)(void *)((char *)j + JOB_SMALL_SIZE);
+	c->nfresh--;
+	j->slab = c->last;
+	return j;
+}
+
+/* job_new_opts for job_take (a small job from a block if it can), not
+ * inlined there: a block from the free list then costs no saved
+ * registers. */
+__attribute__((noinline)) static struct job *job_take_new(struct jobcache *c, uint32_t code,
+                                                          uint16_t kind, const char *args,
+                                                          size_t len, const char *opts,
+                                                          size_t optlen)
+{
+	struct job *j = len + optlen <= JOB_SMALL_ARGS ? job_carve(c) : NULL;
+
+	if (j == NULL)
+		return job_new_opts(code, kind, args, len, opts, optlen);
+	job_init(j, code, kind, args, len, opts, optlen);
+	return j;
 }
 
 struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const char *args, size_t len,
@@ -71,7 +129,7 @@ struct job *job_take(struct jobcache *c, uint32_t code, uint16_t kind, const cha
 	struct job *j = c->free;
 
 	if (j == NULL || len + optlen > JOB_SMALL_ARGS)
-		return job_take_new(code, kind, args, len, opts, optlen);
+		return job_take_new(c, code, kind, args, len, opts, optlen);
 	c->free = j->next;
 	c->len--;
 	job_init(j, code, kind, args, len, opts, optlen);
@@ -99,16 +157,24 @@ void jobcache_clear(struct jobcache *c)
 
 	while ((j = c->free) != NULL) {
 		c->free = j->next;
-		free(j);
+		job_free(j);
 	}
 	c->len = 0;
+	if (c->nfresh > 0) /* the newest block's never used jobs */
+		jobslab_drop(c->last, c->nfresh);
+	c->nfresh = 0;
+	c->fresh = NULL;
+	c->last = NULL;
 }
 
 /* Frees the job and its source's datum (one allocation, source.h). */
 void job_free(struct job *j)
 {
 	free(j->datum);
-	free(j);
+	if (j->slab != NULL)
+		jobslab_drop(j->slab, 1);
+	else
+		free(j);
 }
 
 /* Turns are 2^p apart for level QUEUE_PRI_MAX - p: level 9 has weight

@@ -7,6 +7,7 @@
  * records than heads and never shrink: their size follows the peak of
  * keep + live jobs, a bound, not the number of jobs ever seen.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,7 @@ __attribute__((cold, noinline)) static int results_grow(struct results *r)
 	r->ids = ids;
 	r->keys = keys;
 	r->mask = n - 1;
+	r->grow_at = n;
 	for (i = 0; i < old_n; i++)
 		for (res = old[i]; res != NULL; res = next) {
 			next = res->hnext;
@@ -147,6 +149,53 @@ static void results_list_append(struct result **first, struct result **last, str
 	*last = res;
 }
 
+/* A block of small records (results.h, RESULTS_SLAB). */
+struct results_slab {
+	struct results_slab *next;
+	max_align_t align[]; /* then RESULTS_SLAB records */
+};
+
+#define RESULTS_SMALL_SIZE (sizeof(struct result) + RESULTS_SMALL_TEXT)
+
+_Static_assert(RESULTS_SMALL_SIZE % _Alignof(struct result) == 0, "records of a block are aligned");
+
+/* The records the blocks hold at most, and the blocks' and the other
+ * spare records together: keep + RESULTS_SPARE_MAX (results.h). */
+static size_t results_slab_max(const struct results *r)
+{
+	return r->keep + RESULTS_SPARE_MAX;
+}
+
+/* A never used small record: from the newest block, or from a new one
+ * while the blocks hold fewer than results_slab_max, else calloc'd.
+ * Its blocks' pointers are NULL (results_add sets the other fields).
+ * Out of line: once the registry holds keep + the live jobs, records
+ * come from the spare list. */
+__attribute__((noinline)) static struct result *results_alloc_small(struct results *r)
+{
+	struct results_slab *b;
+	struct result *res;
+
+	if (r->nfresh == 0 && r->nslab + RESULTS_SLAB <= results_slab_max(r) &&
+	    (b = malloc(sizeof(*b) + RESULTS_SLAB * RESULTS_SMALL_SIZE)) != NULL) {
+		b->next = r->slabs;
+		r->slabs = b;
+		r->fresh = (struct result *)(void *)b->align;
+		r->nfresh = RESULTS_SLAB;
+		r->nslab += RESULTS_SLAB;
+	}
+	if (r->nfresh == 0)
+		return calloc(1, RESULTS_SMALL_SIZE);
+	res = r->fresh;
+	r->fresh = (struct result *)(void *)((char *)res + RESULTS_SMALL_SIZE);
+	r->nfresh--;
+	res->reason = res->output = NULL;
+	res->tries = NULL;
+	res->blocks = false;
+	res->slab = true;
+	return res;
+}
+
 /* A record with room for `text` bytes of text: a spare one if it fits
  * (its fields still the last job's, but for the blocks results_release
  * freed: results_add sets every one), else a new one. */
@@ -157,9 +206,11 @@ static struct result *results_alloc(struct results *r, size_t text)
 	if (text > RESULTS_SMALL_TEXT)
 		return calloc(1, sizeof(*res) + text);
 	if (res == NULL)
-		return calloc(1, sizeof(*res) + RESULTS_SMALL_TEXT);
+		return results_alloc_small(r);
 	r->spare = res->next;
 	r->nspare--;
+	if (!res->slab)
+		r->nspare_heap--;
 	return res;
 }
 
@@ -167,16 +218,21 @@ static struct result *results_alloc(struct results *r, size_t text)
  * there).  Most records hold none of the three blocks: no call then. */
 static void results_release(struct results *r, struct result *res)
 {
-	if (res->reason != NULL || res->output != NULL || res->tries != NULL) {
+	if (res->blocks) {
 		free(res->reason);
 		free(res->output);
 		free(res->tries);
 		res->reason = res->output = NULL;
 		res->tries = NULL;
+		res->blocks = false;
 	}
-	if (!res->small || r->nspare >= RESULTS_SPARE_MAX || r->count + r->nspare > r->mask) {
-		free(res);
-		return;
+	if (!res->slab) {
+		if (!res->small || r->nspare_heap + r->nslab >= results_slab_max(r) ||
+		    r->count + r->nspare > r->mask) {
+			free(res);
+			return;
+		}
+		r->nspare_heap++;
 	}
 	res->next = r->spare;
 	r->spare = res;
@@ -210,8 +266,7 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 	struct result *res;
 	char *p;
 
-	if ((r->ids == NULL || r->count + 1 > r->mask + 1) && results_grow(r) == -1 &&
-	    r->ids == NULL)
+	if (r->count >= r->grow_at && results_grow(r) == -1 && r->ids == NULL)
 		return NULL;
 	res = results_alloc(r, keep_args + key_len + 1 + ref_len + 1);
 	if (res == NULL)
@@ -246,8 +301,8 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 /* Sets a state, keeping the count of retrying records. */
 static void results_set(struct results *r, struct result *res, enum result_state st)
 {
-	r->nretrying -= res->state == RESULT_RETRYING;
-	r->nretrying += st == RESULT_RETRYING;
+	if (res->state == RESULT_RETRYING || st == RESULT_RETRYING) /* rare: a branch, no sums */
+		r->nretrying += (size_t)(st == RESULT_RETRYING) - (res->state == RESULT_RETRYING);
 	res->state = (uint8_t)st;
 }
 
@@ -276,6 +331,7 @@ void results_tried(struct result *res, double at, const char *reason, size_t len
 
 	if (res->tries == NULL && (res->tries = calloc(RESULTS_TRIES_MAX, sizeof(*t))) == NULL)
 		return;
+	res->blocks = true;
 	t = &res->tries[res->ntries % RESULTS_TRIES_MAX];
 	if (len >= sizeof(t->reason))
 		len = sizeof(t->reason) - 1;
@@ -318,7 +374,12 @@ static void results_drop_oldest(struct results *r)
 	if (r->output_from == res)
 		r->output_from = res->next;
 	r->output_bytes -= res->output_len;
-	results_list_remove(&r->ended_first, &r->ended_last, res);
+	/* The head of the ended list: no previous one to relink. */
+	r->ended_first = res->next;
+	if (res->next != NULL)
+		res->next->prev = NULL;
+	else
+		r->ended_last = NULL;
 	results_unchain(&r->ids[results_hash_id(res->id) & r->mask], res, false);
 	if (res->key != NULL)
 		results_unchain_key(r, res);
@@ -335,6 +396,7 @@ void results_output(const struct results *r, struct result *res, const char *out
 	}
 	free(res->output);
 	res->output = len > 0 ? malloc(len) : NULL;
+	res->blocks |= res->output != NULL;
 	res->output_len = res->output != NULL ? (uint32_t)len : 0;
 	if (res->output != NULL)
 		memcpy(res->output, out, len);
@@ -360,6 +422,16 @@ static void results_output_trim(struct results *r)
 	r->output_from = res != NULL ? res : r->ended_last;
 }
 
+/* results_expire, inlined where a job ends (no call, no saved registers
+ * once a job). */
+static inline __attribute__((always_inline)) void results_bound(struct results *r, double now)
+{
+	while (r->nended > r->keep)
+		results_drop_oldest(r);
+	while (r->max_age > 0 && r->ended_first != NULL && now - r->ended_first->ended > r->max_age)
+		results_drop_oldest(r);
+}
+
 void results_ended(struct results *r, struct result *res, enum result_state st, const char *reason,
                    size_t len, double now)
 {
@@ -367,22 +439,22 @@ void results_ended(struct results *r, struct result *res, enum result_state st, 
 		len = RESULTS_TEXT_MAX;
 	results_set(r, res, st);
 	res->ended = now;
-	res->reason = len > 0 ? strndup(reason, len) : NULL;
+	if (len > 0) {
+		res->reason = strndup(reason, len);
+		res->blocks = true;
+	}
 	results_list_remove(&r->live_first, &r->live_last, res);
 	results_list_append(&r->ended_first, &r->ended_last, res);
 	r->nended++;
 	r->output_bytes += res->output_len;
-	results_expire(r, now);
+	results_bound(r, now);
 	if (r->output_bytes > r->output_max) /* else output_from stays a valid start */
 		results_output_trim(r);
 }
 
 void results_expire(struct results *r, double now)
 {
-	while (r->nended > r->keep)
-		results_drop_oldest(r);
-	while (r->max_age > 0 && r->ended_first != NULL && now - r->ended_first->ended > r->max_age)
-		results_drop_oldest(r);
+	results_bound(r, now);
 }
 
 struct result *results_find(const struct results *r, uint64_t id)
@@ -414,6 +486,7 @@ void results_free(struct results *r)
 {
 	struct result *res, *next;
 	struct result *lists[3] = {r->live_first, r->ended_first, r->spare};
+	struct results_slab *b;
 	int i;
 
 	for (i = 0; i < 3; i++)
@@ -422,8 +495,13 @@ void results_free(struct results *r)
 			free(res->reason);
 			free(res->output);
 			free(res->tries);
-			free(res);
+			if (!res->slab)
+				free(res);
 		}
+	while ((b = r->slabs) != NULL) {
+		r->slabs = b->next;
+		free(b);
+	}
 	free(r->ids);
 	free(r->keys);
 	memset(r, 0, sizeof(*r));

@@ -58,6 +58,8 @@ struct result {
 	bool args_cut; /* the arguments were longer than what is kept */
 	bool cancel;   /* a cancel was asked while it ran */
 	bool small;    /* allocated with RESULTS_SMALL_TEXT bytes of text: reusable */
+	bool slab;     /* small, in a block of RESULTS_SLAB records: never freed alone */
+	bool blocks;   /* reason, output or tries may have been allocated */
 	unsigned worker;
 	double accepted, started, ended; /* 0 when not (yet) */
 	double due;                      /* when it was last held until (later.c); 0 never */
@@ -77,6 +79,7 @@ struct result {
 struct results {
 	struct result **ids, **keys; /* chained hash tables, power-of-two sizes */
 	size_t mask;                 /* both tables have mask + 1 heads */
+	size_t grow_at;              /* records held that make them double (0: none yet) */
 	size_t count;                /* records held */
 	struct result *live_first, *live_last;
 	struct result *ended_first, *ended_last; /* oldest ended first */
@@ -88,7 +91,12 @@ struct results {
 	size_t output_bytes;        /* bytes of output the ended records hold */
 	struct result *output_from; /* none before it holds output; NULL: the oldest */
 	struct result *spare;       /* dropped small records, for the next adds */
-	size_t nspare;
+	size_t nspare;              /* records on the spare list */
+	size_t nspare_heap;         /* those of them not in a block */
+	struct results_slab *slabs; /* the blocks of small records, newest first */
+	size_t nslab;               /* records in blocks */
+	struct result *fresh;       /* the newest block's next never used record */
+	size_t nfresh;              /* never used records left in it */
 };
 
 /* Text bytes of a small record (arguments, key and ref with their NULs:
@@ -100,6 +108,17 @@ struct results {
  * after a burst leave their records to the next burst, not to free(). */
 #define RESULTS_SMALL_TEXT 64
 #define RESULTS_SPARE_MAX  16384
+
+/* Small records are made RESULTS_SLAB at a time, in one block, until the
+ * blocks hold keep + RESULTS_SPARE_MAX of them: one malloc (and one free
+ * at the end) for RESULTS_SLAB records while the registry fills up to
+ * keep + the live jobs, rather than one calloc and one free each.  A
+ * record of a block is never freed alone: dropped, it is always a spare.
+ * So that the memory kept after a burst stays bounded (at most keep +
+ * RESULTS_SPARE_MAX spare records beside the records held), the other
+ * small records are kept as spares only while they and the blocks'
+ * records together are fewer than keep + RESULTS_SPARE_MAX. */
+#define RESULTS_SLAB 64
 
 /* output_max unless results_output_bound says otherwise. */
 #define RESULTS_OUTPUT_DEFAULT (16u << 20)

@@ -175,7 +175,7 @@ static void status_latency(const struct master *m, struct status_out *o)
 {
 	const struct latency *l = &m->latency;
 	const struct status_field fl[] = {
-	    {"count", "jobs", l->count},
+	    {"count", "jobs", latency_count(l)},
 	    {"p50_us", "us p50", (uint64_t)(latency_quantile(l, 0.5) * 1e6)},
 	    {"p99_us", "us p99", (uint64_t)(latency_quantile(l, 0.99) * 1e6)},
 	    {"p999_us", "us p99.9", (uint64_t)(latency_quantile(l, 0.999) * 1e6)},

@@ -23,7 +23,8 @@ enum admit_result source_admit_line(struct source *src, const char *line, size_t
 	rq->kind = (uint16_t)jobs_index(kind);
 	rq->args = cl.args;
 	rq->len = cl.args_len;
-	rq->opt = &cl.opt;
+	/* A line read in one step has no options: the plain job (admit.c). */
+	rq->opt = cl.task_word != 0 ? NULL : &cl.opt;
 	r = queue_admit(src->m, src, rq, NULL);
 	rq->opt = NULL;      /* not past this frame */
 	if (r == ADMIT_FULL) /* not after the source checked the room */

@@ -65,6 +65,7 @@ static int teardown(void **state)
 
 	later_free(&fx->m);
 	jobq_clear(&fx->m.queue);
+	jobcache_clear(&fx->m.jobcache); /* as main.c: the newest block's unused jobs */
 	results_free(&fx->m.results);
 	uniq_free(&fx->m.uniq);
 	if (fx->m.journal.fd >= 0)

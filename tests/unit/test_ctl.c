@@ -3,6 +3,7 @@
  * Control lines: the parser's rejections (each with its message) and the
  * splitter fed from a real pipe, with overlong lines between good ones.
  */
+#include <endian.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +36,32 @@ static void test_parse_task_and_args(void **state)
 	assert_int_equal(parse("\tnoop", &cl, err), 0);
 	assert_int_equal(cl.args_len, 0);
 	assert_int_equal(parse("log caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", &cl, err), 0);
+}
+
+/* The task as one word (its bytes over spaces, the first lowest) when the
+ * line is read in one step and the task has under 8 bytes; else 0. */
+static void test_parse_task_word(void **state)
+{
+	static const char *const one_step[] = {"noop",      "log hello", "backup\r",
+	                                       "net x y z", "a",         "abcdefg b"};
+	struct ctl_line cl;
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(one_step) / sizeof(one_step[0]); i++) {
+		assert_int_equal(parse(one_step[i], &cl, err), 0);
+		assert_true(cl.task_word ==
+		            le64toh(ctl_load((const unsigned char *)cl.task, cl.task_len)));
+	}
+	assert_int_equal(parse("noop", &cl, err), 0);
+	assert_true(cl.task_word == le64toh(ctl_load((const unsigned char *)"noop    ", 8)));
+	assert_int_equal(parse("abcdefgh x", &cl, err), 0); /* 8 bytes */
+	assert_true(cl.task_word == 0);
+	assert_int_equal(parse("key=k noop", &cl, err), 0); /* options first */
+	assert_true(cl.task_word == 0);
+	assert_int_equal(parse("  noop", &cl, err), 0); /* leading blanks */
+	assert_true(cl.task_word == 0);
+	(void)state;
 }
 
 /* A first word without '=' is the task (no option parse): the options a
@@ -336,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_task_and_args),
+	    cmocka_unit_test(test_parse_task_word),
 	    cmocka_unit_test(test_parse_options_or_none),
 	    cmocka_unit_test(test_parse_short_lines),
 	    cmocka_unit_test(test_parse_rejections),

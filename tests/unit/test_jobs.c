@@ -49,6 +49,14 @@ static void test_table(void **state)
 	assert_null(by_name("noopx"));
 	assert_null(jobs_by_name("noop", 0));
 	assert_non_null(jobs_by_name("noop x", 4));
+	/* A name is compared as one word over spaces with its length: the
+	 * padding or a NUL in the first 8 bytes does not make it a kind. */
+	assert_null(jobs_by_name("noop    ", 8));
+	assert_null(jobs_by_name("noop\0\0\0", 7));
+	assert_null(jobs_by_name("\0\0\0\0\0\0\0\0", 8));
+	assert_null(jobs_by_name("backup  x", 9));
+	assert_null(jobs_by_name("backupbackup", 12));
+	assert_ptr_equal(by_name("backup"), jobs_at(2));
 	assert_int_equal(jobs_index(NULL), jobs_count());
 }
 

@@ -59,7 +59,7 @@ static void test_uniform_quantiles(void **state)
 	/* 1 us .. 10000 us in 1 us steps. */
 	for (i = 1; i <= 10000; i++)
 		latency_add(&l, i * 1e-6);
-	assert_int_equal(l.count, 10000);
+	assert_int_equal(latency_count(&l), 10000);
 	assert_close(latency_quantile(&l, 0.5), 5000e-6);
 	assert_close(latency_quantile(&l, 0.99), 9900e-6);
 	assert_close(latency_quantile(&l, 0.999), 9990e-6);
@@ -89,7 +89,7 @@ static void test_edges(void **state)
 	latency_add(&l, -1.0);   /* clock went backwards: counts as 0 */
 	latency_add(&l, 0.3e-6); /* under a microsecond */
 	latency_add(&l, 1e9);    /* beyond the last bucket */
-	assert_int_equal(l.count, 3);
+	assert_int_equal(latency_count(&l), 3);
 	assert_true(latency_quantile(&l, 0.5) <= 1e-6);
 	assert_true(latency_quantile(&l, 1.0) >= 6.8e4); /* the last bucket, 2^36 us */
 }
@@ -108,10 +108,43 @@ static void test_repeats(void **state)
 		latency_add(&l, seq[i]);
 		want[latency_index(seq[i] < 0 ? 0 : seq[i])]++;
 	}
-	assert_memory_equal(l.bucket, want, sizeof(want));
-	assert_int_equal(l.count, sizeof(seq) / sizeof(seq[0]));
-	assert_int_equal(l.bucket[0], 5); /* 0, 0, -1 (as 0), 0, 0.3 us */
-	assert_int_equal(l.bucket[latency_index(5e-6)], 4);
+	for (i = 0; i < LATENCY_BUCKETS; i++)
+		assert_int_equal(latency_bucket(&l, (unsigned)i), want[i]);
+	assert_int_equal(latency_count(&l), sizeof(seq) / sizeof(seq[0]));
+	assert_int_equal(latency_bucket(&l, 0), 5); /* 0, 0, -1 (as 0), 0, 0.3 us */
+	assert_int_equal(latency_bucket(&l, latency_index(5e-6)), 4);
+}
+
+/* A run of equal samples is counted at once (pending until another
+ * value or a read): counts, buckets, quantiles, sum and max read the same
+ * at every point as one sample at a time would give. */
+static void test_pending_runs(void **state)
+{
+	struct latency l;
+	double sum = 0;
+	uint64_t i;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 0; i < 1000; i++) {
+		latency_add(&l, 7e-6);
+		sum += 7e-6;
+		assert_int_equal(latency_count(&l), i + 1);
+		assert_int_equal(latency_bucket(&l, latency_index(7e-6)), i + 1);
+		assert_true(l.sum == sum);
+	}
+	assert_close(latency_quantile(&l, 0.5), 7e-6);
+	for (i = 0; i < 3000; i++) {
+		latency_add(&l, 900e-6);
+		sum += 900e-6;
+	}
+	assert_true(l.sum == sum);
+	assert_int_equal(latency_count(&l), 4000);
+	assert_int_equal(latency_bucket(&l, latency_index(900e-6)), 3000);
+	assert_int_equal(latency_bucket(&l, latency_index(7e-6)), 1000);
+	assert_true(latency_quantile(&l, 0.25) <= 7.3e-6);
+	assert_true(latency_quantile(&l, 0.2501) > 800e-6); /* the pending run counts */
+	assert_true(l.max == 900e-6);
+	(void)state;
 }
 
 int main(void)
@@ -119,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_repeats),
+	    cmocka_unit_test(test_pending_runs),
 	    cmocka_unit_test(test_resolution_near_100us),
 	    cmocka_unit_test(test_uniform_quantiles),
 	    cmocka_unit_test(test_tail_is_seen),

@@ -219,10 +219,57 @@ static void test_idle_level_banks_nothing(void **state)
 	jobq_clear(&q);
 }
 
+/* Small jobs come JOB_SLAB to a block (at most JOB_CACHE_MAX of them in
+ * blocks); a block goes with the last of its jobs, freed by job_free,
+ * job_put past the cache or jobcache_clear in any order (ASan sees a
+ * leak, a double free or a use after free). */
+static void test_job_blocks(void **state)
+{
+	static struct job *jobs[3 * JOB_SLAB];
+	struct jobcache c = {0};
+	char big[JOB_SMALL_ARGS + 1];
+	struct job *j;
+	size_t i;
+
+	memset(big, 'b', sizeof(big));
+	for (i = 0; i < 3 * JOB_SLAB; i++) {
+		jobs[i] = job_take(&c, 1, 0, "x", 1, NULL, 0);
+		assert_non_null(jobs[i]);
+		assert_non_null(jobs[i]->slab);
+		assert_memory_equal(jobs[i]->args, "x", 1);
+	}
+	j = job_take(&c, 1, 0, big, sizeof(big), NULL, 0);
+	assert_null(j->slab); /* too big for a block */
+	job_put(&c, j);
+	assert_int_equal(c.nslab, 3 * JOB_SLAB);
+	/* The first block's jobs freed outright, the second's kept for reuse,
+	 * the third's half freed, half kept; then one taken from the cache. */
+	for (i = 0; i < JOB_SLAB; i++)
+		job_free(jobs[i]);
+	for (i = JOB_SLAB; i < 3 * JOB_SLAB; i++)
+		if (i < 2 * JOB_SLAB || i % 2 == 0)
+			job_put(&c, jobs[i]);
+		else
+			job_free(jobs[i]);
+	j = job_take(&c, 1, 0, "y", 1, NULL, 0);
+	assert_non_null(j->slab);
+	jobcache_clear(&c);
+	assert_int_equal(c.len, 0);
+	job_free(j); /* after the cache's clear, as at shutdown (buried jobs) */
+	/* Past JOB_CACHE_MAX jobs in blocks, jobs are made alone. */
+	c.nslab = JOB_CACHE_MAX;
+	j = job_take(&c, 1, 0, "z", 1, NULL, 0);
+	assert_null(j->slab);
+	job_free(j);
+	jobcache_clear(&c);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_job_holds_its_arguments),
+	    cmocka_unit_test(test_job_blocks),
 	    cmocka_unit_test(test_fifo_order),
 	    cmocka_unit_test(test_push_front_requeues_first),
 	    cmocka_unit_test(test_clear_frees_everything),

@@ -5,6 +5,7 @@
  * section's values in struct config; its code (in its own file) is part
  * of the interface and never changes.
  */
+#include <endian.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -162,7 +163,7 @@ const void *jobs_conf(const struct config *cfg, const struct job_kind *kind)
 }
 
 /* True if the NUL-terminated kind name is name[0..len): byte by byte, no
- * call (kind names are short; this runs once per job line). */
+ * call (kind names are short). */
 static bool jobs_name_is(const char *kind, const char *name, size_t len)
 {
 	size_t i;
@@ -173,7 +174,32 @@ static bool jobs_name_is(const char *kind, const char *name, size_t len)
 	return kind[len] == '\0';
 }
 
-const struct job_kind *jobs_by_name(const char *name, size_t len)
+/* Each row's name as one word (its first 8 bytes over spaces, ctl_load;
+ * le64toh: the first lowest, as ctl_parse reads a task)
+ * and its length: a name of 1 to 8 bytes (every built-in one) is found by
+ * two compares a row, exact (equal lengths under 9, equal words: the same
+ * bytes).  Rows are only ever added and their names never change: the
+ * words of rows from jobs_nwords on are made at the first look-up that
+ * needs them. */
+static uint64_t jobs_words[JOBS_MAX];
+static size_t jobs_lens[JOBS_MAX];
+static size_t jobs_nwords;
+
+__attribute__((noinline)) static void jobs_words_update(void)
+{
+	size_t n;
+
+	for (; jobs_nwords < jobs_n; jobs_nwords++) {
+		n = strlen(jobs_table[jobs_nwords]->name);
+		jobs_lens[jobs_nwords] = n;
+		jobs_words[jobs_nwords] = le64toh(
+		    ctl_load((const unsigned char *)jobs_table[jobs_nwords]->name, n < 8 ? n : 8));
+	}
+}
+
+/* Names over 8 bytes, byte by byte. */
+__attribute__((noinline)) static const struct job_kind *jobs_by_long_name(const char *name,
+                                                                          size_t len)
 {
 	size_t i;
 
@@ -181,6 +207,26 @@ const struct job_kind *jobs_by_name(const char *name, size_t len)
 		if (jobs_name_is(jobs_table[i]->name, name, len) && !jobs_gone(jobs_table[i]))
 			return jobs_table[i];
 	return NULL;
+}
+
+/* The kind whose name of len (1 to 8) bytes is w (le64toh of ctl_load). */
+static const struct job_kind *jobs_by_word(uint64_t w, size_t len)
+{
+	size_t i;
+
+	if (jobs_nwords < jobs_n)
+		jobs_words_update();
+	for (i = 0; i < jobs_n; i++)
+		if (jobs_words[i] == w && jobs_lens[i] == len && !jobs_gone(jobs_table[i]))
+			return jobs_table[i];
+	return NULL;
+}
+
+const struct job_kind *jobs_by_name(const char *name, size_t len)
+{
+	if (len == 0 || len > 8)
+		return jobs_by_long_name(name, len);
+	return jobs_by_word(le64toh(ctl_load((const unsigned char *)name, len)), len);
 }
 
 const char *jobs_describe(const struct config *cfg, bool reopening, char *out, size_t len)
@@ -240,7 +286,9 @@ const struct job_kind *jobs_check_line(const char *line, size_t len, struct ctl_
 
 	if (ctl_parse(line, len, cl, err, errlen) == -1)
 		return NULL;
-	kind = jobs_by_name(cl->task, cl->task_len);
+	/* The task's word as ctl_parse read it, if it did (most lines). */
+	kind = cl->task_word != 0 ? jobs_by_word(cl->task_word, cl->task_len)
+	                          : jobs_by_name(cl->task, cl->task_len);
 	if (kind == NULL && ctl_parse_code(cl->task, cl->task_len, &code) == 0)
 		kind = jobs_by_code(code);
 	if (kind == NULL) {
