@@ -40,6 +40,20 @@ ran=$(grep -c "mhalf ok on worker\[[01]\]: ran in pid" "$DLOG")
 ((ran == n)) || fail "$ran mhalf successes logged, not $n"
 grep -q "mhalf ok on worker\[$bad_slot\]\|mhalf ok on worker\[[01]\]: ran in pid $bad\$" "$DLOG" &&
 	fail "an mhalf job ran on the refusing worker[$bad_slot] (pid $bad)"
-dlog_has "noop ok on worker\[$bad_slot\]" || fail "the refusing worker[$bad_slot] served no noop job"
+# The refusing worker serves the other kinds.  Fill dispatch may have
+# given every noop above to the busier worker; with that one stopped, it
+# holds at most [pool] inflight (128) of these 400 and the rest must go
+# to the refusing worker.
+good_pid=$(slot_field "$(status_json)" $((1 - bad_slot)) pid)
+[[ -n $good_pid ]] || fail "no pid for worker[$((1 - bad_slot))]"
+kill_worker STOP "$good_pid"
+awk 'BEGIN { for (i = 0; i < 400; i++) print "noop" }' >"$T/noops"
+stream_jobs "$T/noops" 1
+wait_for "grep -q 'noop ok on worker\[$bad_slot\]' '$DLOG'" 60 \
+	"a noop job on the refusing worker[$bad_slot] while worker[$((1 - bad_slot))] is stopped"
+kill_worker CONT "$good_pid"
+wait_exit "$BG_PID" 60 || fail "the noop submitter did not finish"
+pctl_wait 120 || fail "poolctl wait exited $? ($(cat "$T/wait.out"))"
+[[ $(stat_of tasks.noop.done) == $((2 * n + 400)) ]] || fail "noop jobs done: $(stat_of tasks.noop.done)"
 dlog_has "no worker can run" && fail "the master said no worker can run mhalf"
 log "ok: $n mhalf jobs on the worker whose init succeeded, worker[$bad_slot] served noop"
