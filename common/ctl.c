@@ -77,21 +77,13 @@ static int ctl_is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Where the word that starts at line[i] ends (at a blank or at len). */
-static size_t ctl_word_end(const char *line, size_t i, size_t len)
-{
-	/* Blanks are under '!', every other byte of a checked line above. */
-	while (i < len && (unsigned char)line[i] > ' ')
-		i++;
-	return i;
-}
-
-/* ctl_word_end, and whether the word holds '=' (an option word: a task
- * name never does), in the same pass. */
-static size_t ctl_word_end_eq(const char *line, size_t i, size_t len, bool *eq)
+/* Where the word that starts at line[i] ends (at a blank or at len), and
+ * whether it holds '=' (an option word: a task name never does). */
+static size_t ctl_word_end(const char *line, size_t i, size_t len, bool *eq)
 {
 	bool e = false;
 
+	/* Blanks are under '!', every other byte of a checked line above. */
 	for (; i < len && (unsigned char)line[i] > ' '; i++)
 		e |= line[i] == '=';
 	*eq = e;
@@ -144,7 +136,7 @@ static int ctl_parse_words(const char *line, size_t *len, size_t *i, size_t *end
 	}
 	/* A first word without '=' is the task: no options to read, and its
 	 * end is known. */
-	*end = ctl_word_end_eq(line, *i, *len, &opts);
+	*end = ctl_word_end(line, *i, *len, &opts);
 	if (!opts) {
 		out->opt = (struct jobopt){0};
 		return 0;
@@ -152,7 +144,7 @@ static int ctl_parse_words(const char *line, size_t *len, size_t *i, size_t *end
 	if (jobopt_parse(line + *i, *len - *i, &out->opt, end, err, errlen) == -1)
 		return -1;
 	*i += *end;
-	*end = ctl_word_end(line, *i, *len);
+	*end = ctl_word_end(line, *i, *len, &opts);
 	return 0;
 }
 

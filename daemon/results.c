@@ -106,7 +106,6 @@ __attribute__((cold, noinline)) static int results_grow(struct results *r)
 	r->ids = ids;
 	r->keys = keys;
 	r->mask = n - 1;
-	r->grow_at = n;
 	for (i = 0; i < old_n; i++)
 		for (res = old[i]; res != NULL; res = next) {
 			next = res->hnext;
@@ -266,7 +265,8 @@ struct result *results_add(struct results *r, uint64_t id, uint16_t kind, const 
 	struct result *res;
 	char *p;
 
-	if (r->count >= r->grow_at && results_grow(r) == -1 && r->ids == NULL)
+	/* Full at mask + 1 records; with no tables yet (mask 0), at once. */
+	if (r->count >= r->mask + (r->ids != NULL) && results_grow(r) == -1 && r->ids == NULL)
 		return NULL;
 	res = results_alloc(r, keep_args + key_len + 1 + ref_len + 1);
 	if (res == NULL)
@@ -357,9 +357,8 @@ void results_scheduled(struct results *r, struct result *res, double due)
 	res->due = due;
 }
 
-/* Forgets the oldest ended record. */
-/* Out of line: most records have no key, and the hash's loop would cost
- * every drop registers saved. */
+/* Unlinks res from the key table.  Out of line: most records have no
+ * key, and the hash's loop would cost every drop registers saved. */
 __attribute__((cold, noinline)) static void results_unchain_key(struct results *r,
                                                                 struct result *res)
 {
@@ -367,6 +366,7 @@ __attribute__((cold, noinline)) static void results_unchain_key(struct results *
 	                true);
 }
 
+/* Forgets the oldest ended record. */
 static void results_drop_oldest(struct results *r)
 {
 	struct result *res = r->ended_first;

@@ -79,7 +79,6 @@ struct result {
 struct results {
 	struct result **ids, **keys; /* chained hash tables, power-of-two sizes */
 	size_t mask;                 /* both tables have mask + 1 heads */
-	size_t grow_at;              /* records held that make them double (0: none yet) */
 	size_t count;                /* records held */
 	struct result *live_first, *live_last;
 	struct result *ended_first, *ended_last; /* oldest ended first */
