@@ -59,10 +59,10 @@ struct job {
 	ev_tstamp sent;             /* loop time when it was last given to a worker */
 	struct source *src;         /* where it came from (source.h) */
 	struct source_datum *datum; /* its source's data, or NULL; freed with the job */
-	struct result *res;   /* its record for `poolctl job` (results.c); NULL if untracked */
-	struct jobslab *slab; /* the block it was made in (queue.c); NULL if alone */
-	uint16_t optlen;      /* bytes of job options after the arguments in args[] */
-	uint8_t uniq;         /* enum config_unique of the key it holds (unique.c); 0 none */
+	struct result *res;      /* its record for `poolctl job` (results.c); NULL if untracked */
+	struct slab_block *slab; /* the block it was made in (queue.c); NULL if alone */
+	uint16_t optlen;         /* bytes of job options after the arguments in args[] */
+	uint8_t uniq;            /* enum config_unique of the key it holds (unique.c); 0 none */
 	char args[];
 };
 
@@ -79,10 +79,7 @@ struct job {
 struct jobcache {
 	struct job *free;
 	size_t len;
-	struct job *fresh;    /* the newest block's next never used job */
-	size_t nfresh;        /* never used jobs left in it */
-	struct jobslab *last; /* that block */
-	size_t nslab;         /* jobs in blocks made */
+	struct slab slab; /* blocks of JOB_SLAB small jobs (slab.h) */
 };
 
 /* The jobs of one priority, oldest first; O(1) at both ends. */

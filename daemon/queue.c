@@ -18,7 +18,6 @@
  * the sources stop reading when the queue is full (backpressure), so the
  * bound is kept where the input comes in.
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,46 +63,19 @@ struct job *job_new_opts(uint32_t code, uint16_t kind, const char *args, size_t 
 	return j;
 }
 
-/* A block of JOB_SLAB small jobs; `held` counts those not freed yet (the
- * never used ones included). */
-struct jobslab {
-	size_t held;
-	max_align_t align[]; /* then JOB_SLAB jobs */
-};
-
 #define JOB_SMALL_SIZE (sizeof(struct job) + JOB_SMALL_ARGS)
 
 _Static_assert(JOB_SMALL_SIZE % _Alignof(struct job) == 0, "jobs of a block are aligned");
-
-/* One job of block b is freed: the block goes with its last one. */
-static void jobslab_drop(struct jobslab *b, size_t n)
-{
-	b->held -= n;
-	if (b->held == 0)
-		free(b);
-}
 
 /* A never used small job: from the newest block, or a new block while the
  * blocks hold fewer than JOB_CACHE_MAX; NULL past that or out of memory. */
 static struct job *job_carve(struct jobcache *c)
 {
-	struct jobslab *b;
-	struct job *j;
+	struct slab_block *b;
+	struct job *j = slab_take(&c->slab, JOB_SMALL_SIZE, JOB_SLAB, JOB_CACHE_MAX, &b);
 
-	if (c->nfresh == 0) {
-		if (c->nslab + JOB_SLAB > JOB_CACHE_MAX ||
-		    (b = malloc(sizeof(*b) + JOB_SLAB * JOB_SMALL_SIZE)) == NULL)
-			return NULL;
-		b->held = JOB_SLAB;
-		c->last = b;
-		c->fresh = (struct job *)(void *)b->align;
-		c->nfresh = JOB_SLAB;
-		c->nslab += JOB_SLAB;
-	}
-	j = c->fresh;
-	c->fresh = (struct job *)(void *)((char *)j + JOB_SMALL_SIZE);
-	c->nfresh--;
-	j->slab = c->last;
+	if (j != NULL)
+		j->slab = b;
 	return j;
 }
 
@@ -160,11 +132,7 @@ void jobcache_clear(struct jobcache *c)
 		job_free(j);
 	}
 	c->len = 0;
-	if (c->nfresh > 0) /* the newest block's never used jobs */
-		jobslab_drop(c->last, c->nfresh);
-	c->nfresh = 0;
-	c->fresh = NULL;
-	c->last = NULL;
+	slab_clear(&c->slab);
 }
 
 /* Frees the job and its source's datum (one allocation, source.h). */
@@ -172,7 +140,7 @@ void job_free(struct job *j)
 {
 	free(j->datum);
 	if (j->slab != NULL)
-		jobslab_drop(j->slab, 1);
+		slab_put(j->slab);
 	else
 		free(j);
 }

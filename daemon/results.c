@@ -7,7 +7,6 @@
  * records than heads and never shrink: their size follows the peak of
  * keep + live jobs, a bound, not the number of jobs ever seen.
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,12 +147,6 @@ static void results_list_append(struct result **first, struct result **last, str
 	*last = res;
 }
 
-/* A block of small records (results.h, RESULTS_SLAB). */
-struct results_slab {
-	struct results_slab *next;
-	max_align_t align[]; /* then RESULTS_SLAB records */
-};
-
 #define RESULTS_SMALL_SIZE (sizeof(struct result) + RESULTS_SMALL_TEXT)
 
 _Static_assert(RESULTS_SMALL_SIZE % _Alignof(struct result) == 0, "records of a block are aligned");
@@ -172,26 +165,16 @@ static size_t results_slab_max(const struct results *r)
  * come from the spare list. */
 __attribute__((noinline)) static struct result *results_alloc_small(struct results *r)
 {
-	struct results_slab *b;
-	struct result *res;
+	struct slab_block *b;
+	struct result *res =
+	    slab_take(&r->slab, RESULTS_SMALL_SIZE, RESULTS_SLAB, results_slab_max(r), &b);
 
-	if (r->nfresh == 0 && r->nslab + RESULTS_SLAB <= results_slab_max(r) &&
-	    (b = malloc(sizeof(*b) + RESULTS_SLAB * RESULTS_SMALL_SIZE)) != NULL) {
-		b->next = r->slabs;
-		r->slabs = b;
-		r->fresh = (struct result *)(void *)b->align;
-		r->nfresh = RESULTS_SLAB;
-		r->nslab += RESULTS_SLAB;
-	}
-	if (r->nfresh == 0)
+	if (res == NULL)
 		return calloc(1, RESULTS_SMALL_SIZE);
-	res = r->fresh;
-	r->fresh = (struct result *)(void *)((char *)res + RESULTS_SMALL_SIZE);
-	r->nfresh--;
 	res->reason = res->output = NULL;
 	res->tries = NULL;
 	res->blocks = false;
-	res->slab = true;
+	res->slab = b;
 	return res;
 }
 
@@ -226,7 +209,7 @@ static void results_release(struct results *r, struct result *res)
 		res->blocks = false;
 	}
 	if (!res->slab) {
-		if (!res->small || r->nspare_heap + r->nslab >= results_slab_max(r) ||
+		if (!res->small || r->nspare_heap + r->slab.made >= results_slab_max(r) ||
 		    r->count + r->nspare > r->mask) {
 			free(res);
 			return;
@@ -486,7 +469,6 @@ void results_free(struct results *r)
 {
 	struct result *res, *next;
 	struct result *lists[3] = {r->live_first, r->ended_first, r->spare};
-	struct results_slab *b;
 	int i;
 
 	for (i = 0; i < 3; i++)
@@ -495,13 +477,12 @@ void results_free(struct results *r)
 			free(res->reason);
 			free(res->output);
 			free(res->tries);
-			if (!res->slab)
+			if (res->slab != NULL)
+				slab_put(res->slab);
+			else
 				free(res);
 		}
-	while ((b = r->slabs) != NULL) {
-		r->slabs = b->next;
-		free(b);
-	}
+	slab_clear(&r->slab);
 	free(r->ids);
 	free(r->keys);
 	memset(r, 0, sizeof(*r));

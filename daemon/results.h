@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slab.h"
+
 /* Bytes of arguments, reason and source reference kept per job. */
 #define RESULTS_TEXT_MAX 256
 
@@ -58,9 +60,10 @@ struct result {
 	bool args_cut; /* the arguments were longer than what is kept */
 	bool cancel;   /* a cancel was asked while it ran */
 	bool small;    /* allocated with RESULTS_SMALL_TEXT bytes of text: reusable */
-	bool slab;     /* small, in a block of RESULTS_SLAB records: never freed alone */
 	bool blocks;   /* reason, output or tries may have been allocated */
 	unsigned worker;
+	struct slab_block
+	    *slab; /* small, in a block of RESULTS_SLAB (slab.h): never freed alone; else NULL */
 	double accepted, started, ended; /* 0 when not (yet) */
 	double due;                      /* when it was last held until (later.c); 0 never */
 	char *reason;                    /* malloc'd when ended; may be NULL */
@@ -92,10 +95,7 @@ struct results {
 	struct result *spare;       /* dropped small records, for the next adds */
 	size_t nspare;              /* records on the spare list */
 	size_t nspare_heap;         /* those of them not in a block */
-	struct results_slab *slabs; /* the blocks of small records, newest first */
-	size_t nslab;               /* records in blocks */
-	struct result *fresh;       /* the newest block's next never used record */
-	size_t nfresh;              /* never used records left in it */
+	struct slab slab;           /* blocks of RESULTS_SLAB small records (slab.h) */
 };
 
 /* Text bytes of a small record (arguments, key and ref with their NULs:

@@ -13,7 +13,7 @@
  * a cancel; its ACCEPT carries the absolute at=.
  */
 /* clang-format off */
-/* test-sources: daemon/admit.c daemon/unique.c daemon/uniq.c daemon/later.c daemon/timerheap.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c */
+/* test-sources: daemon/admit.c daemon/unique.c daemon/uniq.c daemon/later.c daemon/timerheap.c daemon/jobctl.c daemon/results.c common/jobopt.c daemon/queue.c daemon/source.c daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c common/buf.c common/fsutil.c common/log.c daemon/slab.c */
 /* clang-format on */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* clang-format off */
-/* test-sources: daemon/dispatch.c daemon/dispatch_done.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c daemon/refuse.c common/buf.c common/proto.c common/log.c common/doneline.c */
+/* test-sources: daemon/dispatch.c daemon/dispatch_done.c daemon/slot.c daemon/queue.c daemon/queue_limits.c daemon/sched.c daemon/refuse.c common/buf.c common/proto.c common/log.c common/doneline.c daemon/slab.c */
 /* clang-format on */
 /*
  * Dispatch with real pipes and a real libev loop: two READY slots whose

@@ -1,4 +1,4 @@
-/* test-sources: daemon/queue.c */
+/* test-sources: daemon/queue.c daemon/slab.c */
 /*
  * The master's job queue: FIFO order, requeue at the front (a dead
  * worker's jobs go first), and the arguments each job carries; priorities:
@@ -241,7 +241,7 @@ static void test_job_blocks(void **state)
 	j = job_take(&c, 1, 0, big, sizeof(big), NULL, 0);
 	assert_null(j->slab); /* too big for a block */
 	job_put(&c, j);
-	assert_int_equal(c.nslab, 3 * JOB_SLAB);
+	assert_int_equal(c.slab.made, 3 * JOB_SLAB);
 	/* The first block's jobs freed outright, the second's kept for reuse,
 	 * the third's half freed, half kept; then one taken from the cache. */
 	for (i = 0; i < JOB_SLAB; i++)
@@ -257,7 +257,7 @@ static void test_job_blocks(void **state)
 	assert_int_equal(c.len, 0);
 	job_free(j); /* after the cache's clear, as at shutdown (buried jobs) */
 	/* Past JOB_CACHE_MAX jobs in blocks, jobs are made alone. */
-	c.nslab = JOB_CACHE_MAX;
+	c.slab.made = JOB_CACHE_MAX;
 	j = job_take(&c, 1, 0, "z", 1, NULL, 0);
 	assert_null(j->slab);
 	job_free(j);

@@ -1,4 +1,4 @@
-/* test-sources: daemon/queue.c daemon/queue_limits.c */
+/* test-sources: daemon/queue.c daemon/queue_limits.c daemon/slab.c */
 /*
  * The lanes' limits (queue_limits.c): a concurrency cap is exact and
  * comes back on release; inflight holds a lane's jobs from a worker that

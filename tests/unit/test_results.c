@@ -1,4 +1,4 @@
-/* test-sources: daemon/results.c */
+/* test-sources: daemon/results.c daemon/slab.c */
 /*
  * The results registry: look-up by id and key through every state, and
  * the retention bounds (keep, max_age, whichever first) holding the
@@ -263,7 +263,7 @@ static void test_record_blocks(void **state)
 	results_init(&r, 5, 0);
 	for (id = 1; id <= 200; id++)
 		assert_non_null(results_add(&r, id, 0, "x", 1, NULL, 0, NULL, 1.0));
-	assert_true(r.nslab >= 200 && r.nslab < 200 + RESULTS_SLAB);
+	assert_true(r.slab.made >= 200 && r.slab.made < 200 + RESULTS_SLAB);
 	assert_true(results_find(&r, 150)->slab);
 	big = results_add(&r, id++, 0, text, sizeof(text), NULL, 0, NULL, 1.0);
 	assert_false(big->slab || big->small);
@@ -273,7 +273,7 @@ static void test_record_blocks(void **state)
 	assert_int_equal(r.nspare, 196); /* the big one freed */
 	for (; id <= 201 + n; id++)
 		assert_non_null(results_add(&r, id, 0, "x", 1, NULL, 0, NULL, 3.0));
-	assert_true(r.nslab <= 5 + RESULTS_SPARE_MAX);
+	assert_true(r.slab.made <= 5 + RESULTS_SPARE_MAX);
 	assert_false(results_find(&r, id - 1)->slab);
 	while (r.live_first != NULL)
 		results_ended(&r, r.live_first, RESULT_DONE, NULL, 0, 4.0);
