@@ -110,7 +110,8 @@ cfg bad-net-timeout '[net]\ntimeout = 0\n'
 # ---- fuzz_frames and fuzz_journal: from the real encoders.
 cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Wno-unused-parameter -I"$root/common" -I"$root/common/include" -I"$root/worker" -I"$root/worker/kinds" -I"$root/daemon" \
 	"$here/seedgen.c" "$root/common/proto.c" "$root/daemon/journal.c" "$root/daemon/journal_scan.c" "$root/daemon/journal_sync.c" "$root/common/buf.c" \
-	"$root/daemon/queue.c" "$root/daemon/source.c" "$root/common/log.c" "$root/common/fsutil.c" \
+	"$root/daemon/queue.c" "$root/daemon/slab.c" "$root/daemon/results.c" "$root/daemon/later.c" "$root/daemon/timerheap.c" \
+	"$root/daemon/unique.c" "$root/daemon/uniq.c" "$root/common/jobopt.c" "$root/daemon/source.c" "$root/common/log.c" "$root/common/fsutil.c" \
 	-lev -o "$tmp/seedgen"
 "$tmp/seedgen" frames "$corpus/fuzz_frames"
 "$tmp/seedgen" journal "$corpus/fuzz_journal"

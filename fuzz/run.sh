@@ -74,7 +74,7 @@ sources() {
 	fuzz_ctl) echo "$jobs_src" ;;
 	fuzz_config) echo "$jobs_src" ;;
 	fuzz_frames) echo "common/proto.c" ;;
-	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c daemon/admit.c daemon/source.c daemon/jobctl.c daemon/results.c daemon/later.c daemon/timerheap.c daemon/unique.c daemon/uniq.c" ;;
+	fuzz_journal) echo "$jobs_src daemon/journal.c daemon/journal_scan.c daemon/journal_sync.c daemon/queue.c daemon/admit.c daemon/source.c daemon/jobctl.c daemon/results.c daemon/later.c daemon/timerheap.c daemon/unique.c daemon/uniq.c daemon/slab.c" ;;
 	*) return 1 ;;
 	esac
 }
